@@ -1,0 +1,1054 @@
+/*
+ * catalog.c - the catalog on LMDB; see catalog.h and schema/catalog.md.
+ *
+ * Three named databases in one file: "records" (normalised key -> encoded
+ * record), "meta" (name -> value) and "history" (serial, 8 bytes big-endian
+ * -> the keys that commit touched).  A struct catalog and what it hands
+ * out are for one thread at a time.
+ */
+#include <errno.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "catalog.h"
+#include "log.h"
+#include "util.h"
+
+#define CATALOG_CHANGES_MAX ((size_t)1 << 31)	/* bytes of pending ops */
+
+struct catalog {
+	MDB_env *env;
+	MDB_dbi records, meta, history;
+	int have_dbs;
+	unsigned flags;
+	char *path;
+	struct catalog_read *spare;	/* a reset read txn, reused */
+};
+
+struct catalog_read {
+	struct catalog *cat;
+	MDB_txn *txn;
+};
+
+/* One pending write of replace_all: op '+', '~' (put) or '-' (delete). */
+struct catalog_op {
+	size_t off;		/* of key, then value, in ops buffer */
+	uint16_t keylen, vallen;
+	char op;
+};
+
+struct catalog_txn {
+	struct catalog *cat;
+	MDB_txn *txn;
+	struct catalog_diff diff;
+	struct buf changes;	/* [op u8][len u16][key] per change */
+	size_t *change_off;
+	size_t nchanges, change_cap;
+	uint64_t serial_before;
+	uint64_t serial_set;
+	int64_t created_set;
+	int64_t expires_set;
+	int expires_given;
+	char id[CATALOG_ID_MAX + 1];
+	char key_id[65];
+	unsigned history_max;
+};
+
+static const char *const catalog_kinds[CATALOG_KINDS] = {
+	"?", "person", "group", "mailin", "domain"
+};
+
+const char *catalog_kind_name(int kind)
+{
+	return kind > 0 && kind < CATALOG_KINDS ? catalog_kinds[kind] : "?";
+}
+
+int catalog_kind_parse(const char *name)
+{
+	int k;
+
+	for (k = 1; k < CATALOG_KINDS; k++)
+		if (!strcmp(name, catalog_kinds[k]))
+			return k;
+	return 0;
+}
+
+int catalog_id_valid(const char *id)
+{
+	size_t i, n = strlen(id);
+
+	if (n == 0 || n > CATALOG_ID_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = id[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		      c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+size_t catalog_rec_encode(const struct catalog_rec *rec, unsigned char *out,
+			  size_t outsize)
+{
+	size_t n = 5 + rec->ownerslen + rec->extralen;
+
+	if (rec->kind <= 0 || rec->kind >= CATALOG_KINDS ||
+	    rec->ownerslen > CATALOG_OWNERS_MAX ||
+	    rec->extralen > CATALOG_EXTRA_MAX || n > outsize)
+		return 0;
+	out[0] = (unsigned char)rec->kind;
+	util_put_u16(out + 1, (uint16_t)rec->ownerslen);
+	if (rec->ownerslen)
+		memcpy(out + 3, rec->owners, rec->ownerslen);
+	util_put_u16(out + 3 + rec->ownerslen, (uint16_t)rec->extralen);
+	if (rec->extralen)
+		memcpy(out + 5 + rec->ownerslen, rec->extra, rec->extralen);
+	return n;
+}
+
+int catalog_rec_decode(const unsigned char *val, size_t len,
+		       struct catalog_rec *rec)
+{
+	size_t ol, el;
+
+	if (len < 5 || val[0] == 0 || val[0] >= CATALOG_KINDS)
+		return -1;
+	ol = util_get_u16(val + 1);
+	if (ol > CATALOG_OWNERS_MAX || 5 + ol > len)
+		return -1;
+	el = util_get_u16(val + 3 + ol);
+	if (el > CATALOG_EXTRA_MAX || 5 + ol + el != len)
+		return -1;
+	rec->kind = val[0];
+	rec->owners = (const char *)val + 3;
+	rec->ownerslen = ol;
+	rec->extra = (const char *)val + 5 + ol;
+	rec->extralen = el;
+	return 0;
+}
+
+/* Open the three databases; creating them needs a write transaction. */
+static int catalog_open_dbs(struct catalog *cat, char *err, size_t errlen)
+{
+	unsigned create = (cat->flags & CATALOG_RDONLY) ? 0 : MDB_CREATE;
+	MDB_txn *txn;
+	int rc;
+
+	rc = mdb_txn_begin(cat->env, NULL, create ? 0 : MDB_RDONLY, &txn);
+	if (rc) {
+		util_err(err, errlen, "%s: %s", cat->path, mdb_strerror(rc));
+		return -1;
+	}
+	rc = mdb_dbi_open(txn, "records", create, &cat->records);
+	if (!rc)
+		rc = mdb_dbi_open(txn, "meta", create, &cat->meta);
+	if (!rc)
+		rc = mdb_dbi_open(txn, "history", create,
+				  &cat->history);
+	if (rc == MDB_NOTFOUND && !create) {
+		/* A catalog file that was never written: empty. */
+		mdb_txn_abort(txn);
+		return 0;
+	}
+	if (rc) {
+		mdb_txn_abort(txn);
+		util_err(err, errlen, "%s: %s", cat->path, mdb_strerror(rc));
+		return -1;
+	}
+	rc = mdb_txn_commit(txn);
+	if (rc) {
+		util_err(err, errlen, "%s: %s", cat->path, mdb_strerror(rc));
+		return -1;
+	}
+	cat->have_dbs = 1;
+	return 0;
+}
+
+struct catalog *catalog_open(const char *path, unsigned flags,
+			     char *err, size_t errlen)
+{
+	struct catalog *cat = xcalloc(1, sizeof(*cat));
+	unsigned envflags = MDB_NOSUBDIR | MDB_NOTLS;
+	int rc;
+
+	cat->flags = flags;
+	cat->path = xstrdup(path);
+	if (flags & CATALOG_RDONLY)
+		envflags |= MDB_RDONLY;
+	if (flags & CATALOG_NOSYNC)
+		envflags |= MDB_NOSYNC;
+	rc = mdb_env_create(&cat->env);
+	if (!rc)
+		rc = mdb_env_set_maxdbs(cat->env, 4);
+	if (!rc)
+		rc = mdb_env_set_mapsize(cat->env, CATALOG_MAPSIZE_DEFAULT);
+	if (!rc)
+		rc = mdb_env_set_maxreaders(cat->env, 256);
+	if (!rc)
+		rc = mdb_env_open(cat->env, path, envflags, 0644);
+	if (rc) {
+		util_err(err, errlen, "catalog %s: %s", path,
+			 rc == ENOENT ? "does not exist" : mdb_strerror(rc));
+		catalog_close(cat);
+		return NULL;
+	}
+	if (catalog_open_dbs(cat, err, errlen) < 0) {
+		catalog_close(cat);
+		return NULL;
+	}
+	return cat;
+}
+
+void catalog_close(struct catalog *cat)
+{
+	if (!cat)
+		return;
+	if (cat->spare) {
+		mdb_txn_abort(cat->spare->txn);
+		free(cat->spare);
+	}
+	if (cat->env)
+		mdb_env_close(cat->env);
+	free(cat->path);
+	free(cat);
+}
+
+const char *catalog_path(const struct catalog *cat)
+{
+	return cat->path;
+}
+
+struct catalog_read *catalog_read_begin(struct catalog *cat, char *err,
+					size_t errlen)
+{
+	struct catalog_read *r;
+	int rc;
+
+	if (!cat->have_dbs && catalog_open_dbs(cat, err, errlen) < 0)
+		return NULL;
+	if (cat->spare) {
+		r = cat->spare;
+		cat->spare = NULL;
+		rc = mdb_txn_renew(r->txn);
+		if (rc == MDB_MAP_RESIZED) {
+			mdb_env_set_mapsize(cat->env, 0);
+			rc = mdb_txn_renew(r->txn);
+		}
+		if (rc) {
+			mdb_txn_abort(r->txn);
+			free(r);
+			util_err(err, errlen, "%s: %s", cat->path,
+				 mdb_strerror(rc));
+			return NULL;
+		}
+		return r;
+	}
+	r = xcalloc(1, sizeof(*r));
+	r->cat = cat;
+	rc = mdb_txn_begin(cat->env, NULL, MDB_RDONLY, &r->txn);
+	if (rc == MDB_MAP_RESIZED) {
+		mdb_env_set_mapsize(cat->env, 0);
+		rc = mdb_txn_begin(cat->env, NULL, MDB_RDONLY, &r->txn);
+	}
+	if (rc) {
+		util_err(err, errlen, "%s: %s", cat->path, mdb_strerror(rc));
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void catalog_read_end(struct catalog_read *r)
+{
+	if (!r)
+		return;
+	if (!r->cat->spare) {
+		mdb_txn_reset(r->txn);
+		r->cat->spare = r;
+		return;
+	}
+	mdb_txn_abort(r->txn);
+	free(r);
+}
+
+int catalog_get(struct catalog_read *r, const char *key, size_t keylen,
+		struct catalog_rec *rec)
+{
+	MDB_val k, v;
+	int rc;
+
+	if (!r->cat->have_dbs)
+		return 0;
+	if (keylen == 0 || keylen > CATALOG_KEY_MAX)
+		return 0;
+	k.mv_data = (void *)key;
+	k.mv_size = keylen;
+	rc = mdb_get(r->txn, r->cat->records, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc)
+		return -1;
+	if (catalog_rec_decode(v.mv_data, v.mv_size, rec) < 0)
+		return -1;
+	rec->key = k.mv_data;
+	rec->keylen = k.mv_size;
+	return 1;
+}
+
+int catalog_foreach(struct catalog_read *r,
+		    int (*fn)(void *arg, const struct catalog_rec *rec),
+		    void *arg)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, ret = 0;
+
+	if (!r->cat->have_dbs)
+		return 0;
+	if (mdb_cursor_open(r->txn, r->cat->records, &cur))
+		return -1;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct catalog_rec rec;
+
+		if (catalog_rec_decode(v.mv_data, v.mv_size, &rec) < 0) {
+			ret = -1;
+			break;
+		}
+		rec.key = k.mv_data;
+		rec.keylen = k.mv_size;
+		ret = fn(arg, &rec);
+		if (ret)
+			break;
+	}
+	if (rc && rc != MDB_NOTFOUND)
+		ret = -1;
+	mdb_cursor_close(cur);
+	return ret;
+}
+
+struct catalog_iter {
+	MDB_cursor *cur;
+	int started, done;
+};
+
+struct catalog_iter *catalog_iter_new(struct catalog_read *r)
+{
+	struct catalog_iter *it = xcalloc(1, sizeof(*it));
+
+	if (!r->cat->have_dbs)
+		it->done = 1;
+	else if (mdb_cursor_open(r->txn, r->cat->records, &it->cur)) {
+		free(it);
+		return NULL;
+	}
+	return it;
+}
+
+int catalog_iter_next(struct catalog_iter *it, struct catalog_rec *rec)
+{
+	MDB_val k, v;
+	int rc;
+
+	if (it->done)
+		return 0;
+	rc = mdb_cursor_get(it->cur, &k, &v, it->started ? MDB_NEXT : MDB_FIRST);
+	it->started = 1;
+	if (rc == MDB_NOTFOUND) {
+		it->done = 1;
+		return 0;
+	}
+	if (rc || catalog_rec_decode(v.mv_data, v.mv_size, rec) < 0)
+		return -1;
+	rec->key = k.mv_data;
+	rec->keylen = k.mv_size;
+	return 1;
+}
+
+void catalog_iter_free(struct catalog_iter *it)
+{
+	if (!it)
+		return;
+	if (it->cur)
+		mdb_cursor_close(it->cur);
+	free(it);
+}
+
+/* Read a meta value as a string into buf; "" when absent. */
+static void catalog_meta_str(MDB_txn *txn, MDB_dbi dbi, const char *name,
+			     char *buf, size_t size)
+{
+	MDB_val k = { strlen(name), (void *)name }, v;
+
+	buf[0] = '\0';
+	if (mdb_get(txn, dbi, &k, &v) == 0 && v.mv_size < size) {
+		memcpy(buf, v.mv_data, v.mv_size);
+		buf[v.mv_size] = '\0';
+	}
+}
+
+/* Read a meta value stored as 8 bytes big-endian; 0 when absent. */
+static uint64_t catalog_meta_u64(MDB_txn *txn, MDB_dbi dbi, const char *name)
+{
+	MDB_val k = { strlen(name), (void *)name }, v;
+
+	if (mdb_get(txn, dbi, &k, &v) == 0 && v.mv_size == 8)
+		return util_get_u64(v.mv_data);
+	return 0;
+}
+
+static int catalog_meta_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *name,
+				uint64_t val)
+{
+	unsigned char b[8];
+	MDB_val k = { strlen(name), (void *)name }, v = { 8, b };
+
+	util_put_u64(b, val);
+	return mdb_put(txn, dbi, &k, &v, 0);
+}
+
+static int catalog_meta_put_str(MDB_txn *txn, MDB_dbi dbi, const char *name,
+				const char *val)
+{
+	MDB_val k = { strlen(name), (void *)name };
+	MDB_val v = { strlen(val), (void *)val };
+
+	return mdb_put(txn, dbi, &k, &v, 0);
+}
+
+static const char *const catalog_count_names[CATALOG_KINDS] = {
+	"count.other", "count.person", "count.group", "count.mailin",
+	"count.domain"
+};
+
+/* Fill info from an open transaction. */
+static void catalog_info_txn(struct catalog *cat, MDB_txn *txn,
+			     struct catalog_info *info)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int i;
+
+	memset(info, 0, sizeof(*info));
+	if (!cat->have_dbs)
+		return;
+	catalog_meta_str(txn, cat->meta, "id", info->id, sizeof(info->id));
+	catalog_meta_str(txn, cat->meta, "key_id", info->key_id,
+			 sizeof(info->key_id));
+	info->serial = catalog_meta_u64(txn, cat->meta, "serial");
+	info->created = (int64_t)catalog_meta_u64(txn, cat->meta, "created");
+	info->expires = (int64_t)catalog_meta_u64(txn, cat->meta, "expires");
+	info->installed = (int64_t)catalog_meta_u64(txn, cat->meta,
+						    "installed");
+	for (i = 0; i < CATALOG_KINDS; i++) {
+		info->count[i] = catalog_meta_u64(txn, cat->meta,
+						  catalog_count_names[i]);
+		info->records += info->count[i];
+	}
+	/* The oldest base: the first history serial minus one, provided
+	 * the history runs unbroken from there to the current serial. */
+	if (mdb_cursor_open(txn, cat->history, &cur) == 0) {
+		if (mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0 &&
+		    k.mv_size == 8) {
+			uint64_t first = util_get_u64(k.mv_data);
+			MDB_stat st;
+
+			if (mdb_stat(txn, cat->history, &st) == 0 &&
+			    first + st.ms_entries - 1 == info->serial && first > 1)
+				info->history_oldest = first - 1;
+		}
+		mdb_cursor_close(cur);
+	}
+}
+
+int catalog_read_info(struct catalog_read *r, struct catalog_info *info)
+{
+	catalog_info_txn(r->cat, r->txn, info);
+	return 0;
+}
+
+int catalog_info(struct catalog *cat, struct catalog_info *info, char *err,
+		 size_t errlen)
+{
+	struct catalog_read *r = catalog_read_begin(cat, err, errlen);
+
+	if (!r)
+		return -1;
+	catalog_read_info(r, info);
+	catalog_read_end(r);
+	return 0;
+}
+
+/* A touched key, for merging history entries. */
+struct catalog_touched {
+	const unsigned char *key;
+	uint16_t len;
+};
+
+static int catalog_touched_cmp(const void *a, const void *b)
+{
+	const struct catalog_touched *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->key, y->key, n);
+
+	if (c)
+		return c;
+	return (int)x->len - (int)y->len;
+}
+
+int catalog_changes_since(struct catalog_read *r, uint64_t base,
+			  int (*fn)(void *arg, const char *key, size_t keylen,
+				    const struct catalog_rec *rec_or_null),
+			  void *arg)
+{
+	struct catalog_info info;
+	struct catalog_touched *t = NULL;
+	size_t n = 0, cap = 0, i;
+	uint64_t s;
+	int ret = 0;
+
+	catalog_info_txn(r->cat, r->txn, &info);
+	if (base == info.serial)
+		return 0;
+	if (base > info.serial || info.history_oldest == 0 ||
+	    base < info.history_oldest)
+		return 1;
+	for (s = base + 1; s <= info.serial; s++) {
+		unsigned char kb[8];
+		MDB_val k = { 8, kb }, v;
+		const unsigned char *p, *end;
+
+		util_put_u64(kb, s);
+		if (mdb_get(r->txn, r->cat->history, &k, &v)) {
+			free(t);
+			return 1;
+		}
+		p = v.mv_data;
+		end = p + v.mv_size;
+		while (p < end) {
+			uint16_t len;
+
+			if (end - p < 3)
+				goto corrupt;
+			len = util_get_u16(p + 1);
+			if ((size_t)(end - p - 3) < len || len == 0)
+				goto corrupt;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 1024;
+				t = xrealloc(t, cap * sizeof(*t));
+			}
+			t[n].key = p + 3;
+			t[n].len = len;
+			n++;
+			p += 3 + len;
+		}
+	}
+	qsort(t, n, sizeof(*t), catalog_touched_cmp);
+	for (i = 0; i < n; i++) {
+		struct catalog_rec rec;
+		int found;
+
+		if (i > 0 && catalog_touched_cmp(&t[i - 1], &t[i]) == 0)
+			continue;
+		found = catalog_get(r, (const char *)t[i].key, t[i].len, &rec);
+		if (found < 0) {
+			ret = -1;
+			break;
+		}
+		ret = fn(arg, (const char *)t[i].key, t[i].len,
+			 found ? &rec : NULL);
+		if (ret) {
+			ret = -1;
+			break;
+		}
+	}
+	free(t);
+	return ret;
+corrupt:
+	free(t);
+	return -1;
+}
+
+struct catalog_txn *catalog_write_begin(struct catalog *cat, char *err,
+					size_t errlen)
+{
+	struct catalog_txn *t;
+	struct catalog_info info;
+	int rc;
+
+	if (cat->flags & CATALOG_RDONLY) {
+		util_err(err, errlen, "%s: opened read-only", cat->path);
+		return NULL;
+	}
+	t = xcalloc(1, sizeof(*t));
+	t->cat = cat;
+	rc = mdb_txn_begin(cat->env, NULL, 0, &t->txn);
+	if (rc) {
+		util_err(err, errlen, "%s: %s", cat->path, mdb_strerror(rc));
+		free(t);
+		return NULL;
+	}
+	catalog_info_txn(cat, t->txn, &info);
+	memcpy(t->diff.count, info.count, sizeof(info.count));
+	t->diff.records = t->diff.records_before = info.records;
+	t->serial_before = info.serial;
+	t->history_max = CATALOG_HISTORY_DEFAULT;
+	buf_init(&t->changes, CATALOG_CHANGES_MAX);
+	return t;
+}
+
+/* Remember a change for the history and for dry-run samples. */
+static void catalog_note(struct catalog_txn *t, char op, const void *key,
+			 size_t keylen)
+{
+	unsigned char hdr[3];
+
+	if (t->nchanges == t->change_cap) {
+		t->change_cap = t->change_cap ? t->change_cap * 2 : 1024;
+		t->change_off = xrealloc(t->change_off,
+					 t->change_cap * sizeof(size_t));
+	}
+	t->change_off[t->nchanges++] = t->changes.len;
+	hdr[0] = (unsigned char)op;
+	util_put_u16(hdr + 1, (uint16_t)keylen);
+	if (buf_append(&t->changes, hdr, 3) < 0 ||
+	    buf_append(&t->changes, key, keylen) < 0)
+		log_fatal(75, "more than %zu bytes of changes in one transaction",
+			  CATALOG_CHANGES_MAX);
+}
+
+/* Account for a record of kind going away / coming in. */
+static void catalog_count(struct catalog_txn *t, int kind, int delta)
+{
+	if (kind > 0 && kind < CATALOG_KINDS)
+		t->diff.count[kind] += (uint64_t)(int64_t)delta;
+	t->diff.records += (uint64_t)(int64_t)delta;
+}
+
+static int catalog_key_ok(const char *key, size_t keylen)
+{
+	return keylen > 0 && keylen <= CATALOG_KEY_MAX && !memchr(key, 0, keylen);
+}
+
+int catalog_txn_put(struct catalog_txn *t, const struct catalog_rec *rec,
+		    char *err, size_t errlen)
+{
+	unsigned char val[CATALOG_VALUE_MAX];
+	size_t vlen;
+	MDB_val k, v, old;
+	int rc, oldkind = 0;
+
+	if (!catalog_key_ok(rec->key, rec->keylen)) {
+		util_err(err, errlen, "bad key length %zu", rec->keylen);
+		return -1;
+	}
+	vlen = catalog_rec_encode(rec, val, sizeof(val));
+	if (vlen == 0) {
+		util_err(err, errlen, "record for %.*s over its size limits",
+			 (int)rec->keylen, rec->key);
+		return -1;
+	}
+	k.mv_data = (void *)rec->key;
+	k.mv_size = rec->keylen;
+	rc = mdb_get(t->txn, t->cat->records, &k, &old);
+	if (rc == 0) {
+		if (old.mv_size == vlen && !memcmp(old.mv_data, val, vlen)) {
+			t->diff.unchanged++;
+			return 0;
+		}
+		oldkind = ((unsigned char *)old.mv_data)[0];
+	} else if (rc != MDB_NOTFOUND) {
+		util_err(err, errlen, "%s: %s", t->cat->path, mdb_strerror(rc));
+		return -1;
+	}
+	v.mv_data = val;
+	v.mv_size = vlen;
+	rc = mdb_put(t->txn, t->cat->records, &k, &v, 0);
+	if (rc) {
+		util_err(err, errlen, "%s: %s", t->cat->path, mdb_strerror(rc));
+		return -1;
+	}
+	if (oldkind) {
+		catalog_count(t, oldkind, -1);
+		t->diff.changed++;
+		catalog_note(t, '~', rec->key, rec->keylen);
+	} else {
+		t->diff.added++;
+		catalog_note(t, '+', rec->key, rec->keylen);
+	}
+	catalog_count(t, rec->kind, +1);
+	return 1;
+}
+
+int catalog_txn_del(struct catalog_txn *t, const char *key, size_t keylen,
+		    char *err, size_t errlen)
+{
+	MDB_val k, old;
+	int rc, oldkind;
+
+	if (!catalog_key_ok(key, keylen))
+		return 0;
+	k.mv_data = (void *)key;
+	k.mv_size = keylen;
+	rc = mdb_get(t->txn, t->cat->records, &k, &old);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc == 0) {
+		oldkind = ((unsigned char *)old.mv_data)[0];
+		rc = mdb_del(t->txn, t->cat->records, &k, NULL);
+	}
+	if (rc) {
+		util_err(err, errlen, "%s: %s", t->cat->path, mdb_strerror(rc));
+		return -1;
+	}
+	catalog_count(t, oldkind, -1);
+	t->diff.removed++;
+	catalog_note(t, '-', key, keylen);
+	return 1;
+}
+
+/* LMDB's default key order: memcmp, then the shorter first. */
+static int catalog_keycmp(const void *a, size_t al, const void *b, size_t bl)
+{
+	int c = memcmp(a, b, al < bl ? al : bl);
+
+	if (c)
+		return c;
+	return al < bl ? -1 : al > bl;
+}
+
+/* Pending writes of replace_all, applied after the cursor walk. */
+struct catalog_pending {
+	struct buf data;
+	struct catalog_op *ops;
+	size_t n, cap;
+};
+
+static void catalog_pending_add(struct catalog_pending *p, char op,
+				const void *key, size_t keylen,
+				const void *val, size_t vallen)
+{
+	if (p->n == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 1024;
+		p->ops = xrealloc(p->ops, p->cap * sizeof(*p->ops));
+	}
+	p->ops[p->n].off = p->data.len;
+	p->ops[p->n].keylen = (uint16_t)keylen;
+	p->ops[p->n].vallen = (uint16_t)vallen;
+	p->ops[p->n].op = op;
+	p->n++;
+	if (buf_append(&p->data, key, keylen) < 0 ||
+	    buf_append(&p->data, val, vallen) < 0)
+		log_fatal(75, "more than %zu bytes of pending changes",
+			  CATALOG_CHANGES_MAX);
+}
+
+int catalog_txn_replace_all(struct catalog_txn *t,
+			    int (*next)(void *arg, struct catalog_rec *rec,
+					char *err, size_t errlen),
+			    void *arg, char *err, size_t errlen)
+{
+	struct catalog_pending pend;
+	unsigned char val[CATALOG_VALUE_MAX];
+	char prev[CATALOG_KEY_MAX];
+	size_t prevlen = 0;
+	MDB_cursor *cur;
+	MDB_val ok, ov;
+	MDB_stat st;
+	int rc, have_old, append, ret = -1;
+	uint64_t count[CATALOG_KINDS] = { 0 }, total = 0;
+	size_t i;
+
+	memset(&pend, 0, sizeof(pend));
+	buf_init(&pend.data, CATALOG_CHANGES_MAX);
+	rc = mdb_stat(t->txn, t->cat->records, &st);
+	if (rc) {
+		util_err(err, errlen, "%s: %s", t->cat->path, mdb_strerror(rc));
+		return -1;
+	}
+	/* Into an empty database every record is appended: the fast path. */
+	append = st.ms_entries == 0;
+	rc = mdb_cursor_open(t->txn, t->cat->records, &cur);
+	if (rc) {
+		util_err(err, errlen, "%s: %s", t->cat->path, mdb_strerror(rc));
+		return -1;
+	}
+	rc = mdb_cursor_get(cur, &ok, &ov, MDB_FIRST);
+	have_old = rc == 0;
+	for (;;) {
+		struct catalog_rec rec;
+		size_t vlen;
+		int got, c;
+
+		memset(&rec, 0, sizeof(rec));
+		got = next(arg, &rec, err, errlen);
+		if (got < 0)
+			goto out;
+		if (got == 0)
+			break;
+		if (!catalog_key_ok(rec.key, rec.keylen)) {
+			util_err(err, errlen, "bad key length %zu", rec.keylen);
+			goto out;
+		}
+		if (prevlen && catalog_keycmp(prev, prevlen, rec.key,
+					      rec.keylen) >= 0) {
+			util_err(err, errlen,
+				 "records out of order or repeated at %.*s",
+				 (int)rec.keylen, rec.key);
+			goto out;
+		}
+		memcpy(prev, rec.key, rec.keylen);
+		prevlen = rec.keylen;
+		vlen = catalog_rec_encode(&rec, val, sizeof(val));
+		if (vlen == 0) {
+			util_err(err, errlen, "record for %.*s over its size limits",
+				 (int)rec.keylen, rec.key);
+			goto out;
+		}
+		count[rec.kind]++;
+		total++;
+		if (append) {
+			MDB_val k = { rec.keylen, (void *)rec.key };
+			MDB_val v = { vlen, val };
+
+			rc = mdb_cursor_put(cur, &k, &v, MDB_APPEND);
+			if (rc) {
+				util_err(err, errlen, "%s: %s", t->cat->path,
+					 mdb_strerror(rc));
+				goto out;
+			}
+			t->diff.added++;
+			if (t->serial_before > 0)
+				catalog_note(t, '+', rec.key, rec.keylen);
+			continue;
+		}
+		/* Old keys below the new one are gone. */
+		while (have_old &&
+		       (c = catalog_keycmp(ok.mv_data, ok.mv_size, rec.key,
+					   rec.keylen)) < 0) {
+			catalog_pending_add(&pend, '-', ok.mv_data, ok.mv_size,
+					    NULL, 0);
+			rc = mdb_cursor_get(cur, &ok, &ov, MDB_NEXT);
+			have_old = rc == 0;
+		}
+		if (have_old && catalog_keycmp(ok.mv_data, ok.mv_size, rec.key,
+					       rec.keylen) == 0) {
+			if (ov.mv_size == vlen && !memcmp(ov.mv_data, val, vlen))
+				t->diff.unchanged++;
+			else
+				catalog_pending_add(&pend, '~', rec.key,
+						    rec.keylen, val, vlen);
+			rc = mdb_cursor_get(cur, &ok, &ov, MDB_NEXT);
+			have_old = rc == 0;
+		} else {
+			catalog_pending_add(&pend, '+', rec.key, rec.keylen,
+					    val, vlen);
+		}
+	}
+	while (have_old) {
+		catalog_pending_add(&pend, '-', ok.mv_data, ok.mv_size, NULL, 0);
+		rc = mdb_cursor_get(cur, &ok, &ov, MDB_NEXT);
+		have_old = rc == 0;
+	}
+	if (rc && rc != MDB_NOTFOUND) {
+		util_err(err, errlen, "%s: %s", t->cat->path, mdb_strerror(rc));
+		goto out;
+	}
+	mdb_cursor_close(cur);
+	cur = NULL;
+	/* Apply, in key order. */
+	for (i = 0; i < pend.n; i++) {
+		const struct catalog_op *op = &pend.ops[i];
+		MDB_val k = { op->keylen, pend.data.data + op->off };
+		MDB_val v = { op->vallen, pend.data.data + op->off + op->keylen };
+
+		if (op->op == '-') {
+			rc = mdb_del(t->txn, t->cat->records, &k, NULL);
+			t->diff.removed++;
+		} else {
+			rc = mdb_put(t->txn, t->cat->records, &k, &v, 0);
+			if (op->op == '+')
+				t->diff.added++;
+			else
+				t->diff.changed++;
+		}
+		if (rc) {
+			util_err(err, errlen, "%s: %s", t->cat->path,
+				 mdb_strerror(rc));
+			goto out;
+		}
+		catalog_note(t, op->op, k.mv_data, k.mv_size);
+	}
+	memcpy(t->diff.count, count, sizeof(count));
+	t->diff.records = total;
+	ret = 0;
+out:
+	if (cur)
+		mdb_cursor_close(cur);
+	buf_free(&pend.data);
+	free(pend.ops);
+	return ret;
+}
+
+void catalog_txn_diff(const struct catalog_txn *t, struct catalog_diff *d)
+{
+	*d = t->diff;
+}
+
+size_t catalog_txn_nchanges(const struct catalog_txn *t)
+{
+	return t->nchanges;
+}
+
+int catalog_txn_change(const struct catalog_txn *t, size_t i, int *op,
+		       const char **key, size_t *keylen)
+{
+	const unsigned char *p;
+
+	if (i >= t->nchanges)
+		return -1;
+	p = t->changes.data + t->change_off[i];
+	*op = p[0];
+	*keylen = util_get_u16(p + 1);
+	*key = (const char *)p + 3;
+	return 0;
+}
+
+void catalog_txn_set_id(struct catalog_txn *t, const char *id)
+{
+	util_strlcpy(t->id, id, sizeof(t->id));
+}
+
+void catalog_txn_set_serial(struct catalog_txn *t, uint64_t serial,
+			    int64_t created)
+{
+	t->serial_set = serial;
+	t->created_set = created;
+}
+
+void catalog_txn_set_expires(struct catalog_txn *t, int64_t expires)
+{
+	t->expires_set = expires;
+	t->expires_given = 1;
+}
+
+void catalog_txn_set_key_id(struct catalog_txn *t, const char *key_id)
+{
+	util_strlcpy(t->key_id, key_id, sizeof(t->key_id));
+}
+
+void catalog_txn_set_history(struct catalog_txn *t, unsigned max)
+{
+	t->history_max = max;
+}
+
+uint64_t catalog_txn_serial_before(const struct catalog_txn *t)
+{
+	return t->serial_before;
+}
+
+/* Drop history older than the newest max serials. */
+static int catalog_trim_history(struct catalog_txn *t, uint64_t serial)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	rc = mdb_cursor_open(t->txn, t->cat->history, &cur);
+	if (rc)
+		return rc;
+	while ((rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == 0) {
+		uint64_t s = k.mv_size == 8 ? util_get_u64(k.mv_data) : 0;
+
+		if (t->history_max && s + t->history_max > serial)
+			break;
+		rc = mdb_cursor_del(cur, 0);
+		if (rc)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+uint64_t catalog_txn_commit(struct catalog_txn *t, char *err, size_t errlen)
+{
+	struct catalog *cat = t->cat;
+	uint64_t serial = t->serial_before;
+	int64_t now = (int64_t)time(NULL);
+	int rc = 0, i;
+
+	if (t->serial_set) {
+		serial = t->serial_set;
+	} else if (t->nchanges > 0 || t->serial_before == 0) {
+		serial = t->serial_before + 1;
+	}
+	if (serial != t->serial_before) {
+		rc = catalog_meta_put_u64(t->txn, cat->meta, "serial", serial);
+		if (!rc)
+			rc = catalog_meta_put_u64(t->txn, cat->meta, "created",
+						  (uint64_t)(t->created_set ?
+							     t->created_set : now));
+		/* A consecutive serial's changes make a delta possible. */
+		if (!rc && t->history_max && serial == t->serial_before + 1 &&
+		    t->serial_before > 0) {
+			unsigned char kb[8];
+			MDB_val k = { 8, kb };
+			MDB_val v = { t->changes.len, t->changes.data };
+
+			util_put_u64(kb, serial);
+			rc = mdb_put(t->txn, cat->history, &k, &v, 0);
+			if (!rc)
+				rc = catalog_trim_history(t, serial);
+		} else if (!rc) {
+			/* History broken (explicit jump or none kept). */
+			t->history_max = 0;
+			rc = catalog_trim_history(t, serial);
+		}
+	}
+	if (!rc && t->id[0])
+		rc = catalog_meta_put_str(t->txn, cat->meta, "id", t->id);
+	if (!rc && t->key_id[0])
+		rc = catalog_meta_put_str(t->txn, cat->meta, "key_id",
+					  t->key_id);
+	if (!rc && t->expires_given)
+		rc = catalog_meta_put_u64(t->txn, cat->meta, "expires",
+					  (uint64_t)t->expires_set);
+	if (!rc)
+		rc = catalog_meta_put_u64(t->txn, cat->meta, "installed",
+					  (uint64_t)now);
+	for (i = 0; !rc && i < CATALOG_KINDS; i++)
+		rc = catalog_meta_put_u64(t->txn, cat->meta,
+					  catalog_count_names[i],
+					  t->diff.count[i]);
+	if (rc) {
+		util_err(err, errlen, "%s: %s", cat->path, mdb_strerror(rc));
+		catalog_txn_abort(t);
+		return 0;
+	}
+	rc = mdb_txn_commit(t->txn);
+	t->txn = NULL;
+	catalog_txn_abort(t);
+	if (rc) {
+		util_err(err, errlen, "%s: commit: %s", cat->path,
+			 mdb_strerror(rc));
+		return 0;
+	}
+	return serial;
+}
+
+void catalog_txn_abort(struct catalog_txn *t)
+{
+	if (!t)
+		return;
+	if (t->txn)
+		mdb_txn_abort(t->txn);
+	buf_free(&t->changes);
+	free(t->change_off);
+	free(t);
+}

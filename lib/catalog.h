@@ -1,0 +1,175 @@
+/*
+ * catalog.h - the catalog: addresses with their kind, owners and extra
+ * fields, in one LMDB file, with a serial and a bounded change history.
+ *
+ * Writers: catalog_write_begin(), then catalog_txn_replace_all() (the
+ * aggregator, or a full snapshot) or catalog_txn_put()/del() (a delta),
+ * then commit or abort: one LMDB write transaction, so readers see the old
+ * version until the commit and a crash leaves the old one.  The serial
+ * rises by one per commit that changed something (or is set explicitly).
+ * Readers: catalog_read_begin(), catalog_get() / catalog_foreach(),
+ * catalog_read_end(); they never block and are never blocked.
+ * Layout on disk: schema/catalog.md.  Limits: CATALOG_* below.
+ */
+#ifndef DIRCAT_CATALOG_H
+#define DIRCAT_CATALOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CATALOG_KEY_MAX     254	/* a normalised address or domain */
+#define CATALOG_OWNERS_MAX  2048	/* comma-separated owner logins */
+#define CATALOG_EXTRA_MAX   2048	/* "name=value" lines */
+#define CATALOG_VALUE_MAX   (5 + CATALOG_OWNERS_MAX + CATALOG_EXTRA_MAX)
+#define CATALOG_ID_MAX      64	/* catalog id: [A-Za-z0-9._-] */
+#define CATALOG_HISTORY_DEFAULT 64	/* serials of change history kept */
+#define CATALOG_MAPSIZE_DEFAULT (16ULL << 30)	/* address space, bytes */
+
+enum catalog_kind {
+	CATALOG_PERSON = 1,
+	CATALOG_GROUP = 2,
+	CATALOG_MAILIN = 3,
+	CATALOG_DOMAIN = 4	/* a local domain: key without '@' */
+};
+#define CATALOG_KINDS 5
+
+/* "person", "group", "mailin", "domain"; "?" for others. */
+const char *catalog_kind_name(int kind);
+/* The kind for a name, or 0. */
+int catalog_kind_parse(const char *name);
+/* 1 when id is a valid catalog id. */
+int catalog_id_valid(const char *id);
+
+/* One record.  Pointers borrowed: valid as long as what they point into. */
+struct catalog_rec {
+	const char *key;
+	size_t keylen;
+	int kind;
+	const char *owners;	/* "jsmith,adm" (no spaces), may be empty */
+	size_t ownerslen;
+	const char *extra;	/* "name=value\nname=value", may be empty */
+	size_t extralen;
+};
+
+/* Encode rec's value (not the key) into out.  Returns its length, or 0
+ * when a field is over its limit or out is too small. */
+size_t catalog_rec_encode(const struct catalog_rec *rec, unsigned char *out,
+			  size_t outsize);
+/* Decode a value; key fields untouched.  0, or -1 when malformed. */
+int catalog_rec_decode(const unsigned char *val, size_t len,
+		       struct catalog_rec *rec);
+
+/* What a catalog says about itself. */
+struct catalog_info {
+	char id[CATALOG_ID_MAX + 1];	/* "" when never set */
+	uint64_t serial;		/* 0: empty, never written */
+	int64_t created;		/* when this serial was made */
+	int64_t expires;		/* 0: none (set on DMZ nodes) */
+	int64_t installed;		/* when last written here */
+	char key_id[65];		/* signing key of the installed snapshot */
+	uint64_t count[CATALOG_KINDS];	/* records by kind */
+	uint64_t records;		/* all records */
+	uint64_t history_oldest;	/* lowest base serial a delta can start
+					   from; 0 when there is no history */
+};
+
+struct catalog;
+struct catalog_read;
+struct catalog_txn;
+
+#define CATALOG_RDONLY  0x01	/* open for reading only */
+#define CATALOG_NOSYNC  0x02	/* no fsync per commit (bulk tests only) */
+
+/* Open (creating when writable) the catalog file at path.  NULL with err. */
+struct catalog *catalog_open(const char *path, unsigned flags,
+			     char *err, size_t errlen);
+void catalog_close(struct catalog *);
+const char *catalog_path(const struct catalog *);
+
+/* Start a read; never blocks.  NULL with err. */
+struct catalog_read *catalog_read_begin(struct catalog *, char *err,
+					size_t errlen);
+/* End it; what it returned becomes invalid. */
+void catalog_read_end(struct catalog_read *);
+/* 1 found (rec filled, valid until read_end), 0 not found, -1 error. */
+int catalog_get(struct catalog_read *, const char *key, size_t keylen,
+		struct catalog_rec *rec);
+/* Every record in key order; stops at fn's first non-zero return and
+ * returns it; -1 on a read error. */
+int catalog_foreach(struct catalog_read *,
+		    int (*fn)(void *arg, const struct catalog_rec *rec),
+		    void *arg);
+/* The same as a pull iterator: next returns 1 (rec valid until the next
+ * call or read_end), 0 at the end, -1 on error. */
+struct catalog_iter;
+struct catalog_iter *catalog_iter_new(struct catalog_read *);
+int catalog_iter_next(struct catalog_iter *, struct catalog_rec *rec);
+void catalog_iter_free(struct catalog_iter *);
+int catalog_read_info(struct catalog_read *, struct catalog_info *);
+/* Convenience: begin, info, end. */
+int catalog_info(struct catalog *, struct catalog_info *, char *err,
+		 size_t errlen);
+
+/*
+ * The net changes from serial base to the current one, in key order: fn
+ * gets each touched key with the current record (present) or NULL
+ * (removed).  Returns 0, 1 when base is not covered by the history (send
+ * a full snapshot), or -1 on error / fn's non-zero return.
+ */
+int catalog_changes_since(struct catalog_read *, uint64_t base,
+			  int (*fn)(void *arg, const char *key, size_t keylen,
+				    const struct catalog_rec *rec_or_null),
+			  void *arg);
+
+/* Start the (single) write transaction.  NULL with err. */
+struct catalog_txn *catalog_write_begin(struct catalog *, char *err,
+					size_t errlen);
+/* Insert or replace.  Returns 1 changed, 0 identical, -1 error. */
+int catalog_txn_put(struct catalog_txn *, const struct catalog_rec *,
+		    char *err, size_t errlen);
+/* Returns 1 removed, 0 absent, -1 error. */
+int catalog_txn_del(struct catalog_txn *, const char *key, size_t keylen,
+		    char *err, size_t errlen);
+/*
+ * Make the records exactly those next() yields, which must come in
+ * strictly ascending key order (memcmp, shorter first): only what differs
+ * is written.  next returns 1 with *rec filled, 0 at the end, -1 on error
+ * (err set by it).  0 or -1 with err.
+ */
+int catalog_txn_replace_all(struct catalog_txn *,
+			    int (*next)(void *arg, struct catalog_rec *rec,
+					char *err, size_t errlen),
+			    void *arg, char *err, size_t errlen);
+
+/* What the transaction changed so far. */
+struct catalog_diff {
+	uint64_t added, removed, changed, unchanged;
+	uint64_t count[CATALOG_KINDS];	/* records by kind after commit */
+	uint64_t records, records_before;
+};
+void catalog_txn_diff(const struct catalog_txn *, struct catalog_diff *);
+/* The i-th change: op '+' added, '-' removed, '~' changed; key borrowed. */
+int catalog_txn_change(const struct catalog_txn *, size_t i, int *op,
+		       const char **key, size_t *keylen);
+size_t catalog_txn_nchanges(const struct catalog_txn *);
+
+/* Metadata to set at commit. */
+void catalog_txn_set_id(struct catalog_txn *, const char *id);
+/* An explicit serial (a DMZ node installing a snapshot); default: +1 when
+ * something changed. */
+void catalog_txn_set_serial(struct catalog_txn *, uint64_t serial,
+			    int64_t created);
+void catalog_txn_set_expires(struct catalog_txn *, int64_t expires);
+void catalog_txn_set_key_id(struct catalog_txn *, const char *key_id);
+/* How many serials of history to keep (0: none, e.g. on DMZ nodes). */
+void catalog_txn_set_history(struct catalog_txn *, unsigned max);
+/* Serial the commit will give; valid before commit. */
+uint64_t catalog_txn_serial_before(const struct catalog_txn *);
+
+/* Commit (durably) and free.  Returns the catalog's serial after it, or
+ * 0 with err on failure (nothing changed then). */
+uint64_t catalog_txn_commit(struct catalog_txn *, char *err, size_t errlen);
+/* Throw everything away and free. */
+void catalog_txn_abort(struct catalog_txn *);
+
+#endif

@@ -1,0 +1,523 @@
+/*
+ * config.c - parse the dircat configuration format; see config.h.
+ *
+ * The whole file is read (bounded), split into lines, and kept as a flat
+ * array of (section, key, value, line) entries.  A line that starts with
+ * white space continues the previous value; the newline is kept so that a
+ * formula's line and column numbers still point into the file.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "util.h"
+
+struct config_entry {
+	char *key;
+	char *value;
+	int line;
+	int used;
+	struct config_section *section;
+};
+
+struct config_section {
+	char *type;
+	char *name;
+	int line;
+	const struct config *cfg;
+};
+
+struct config {
+	char *path;
+	struct config_section *sections[CONFIG_SECTION_MAX + 1];
+	size_t nsections;
+	struct config_entry *entries;
+	size_t nentries;
+};
+
+/* Trim white space at both ends of [*s, *e). */
+static void config_trim(const char **s, const char **e)
+{
+	while (*s < *e && isspace((unsigned char)**s))
+		(*s)++;
+	while (*e > *s && isspace((unsigned char)(*e)[-1]))
+		(*e)--;
+}
+
+static int config_valid_name(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > 64)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' &&
+		    s[i] != '-' && s[i] != '.')
+			return 0;
+	return 1;
+}
+
+static struct config_section *config_add_section(struct config *cfg,
+						 const char *type, size_t tlen,
+						 const char *name, size_t nlen,
+						 int line)
+{
+	struct config_section *sec = xcalloc(1, sizeof(*sec));
+
+	sec->type = xstrndup(type, tlen);
+	sec->name = xstrndup(name, nlen);
+	sec->line = line;
+	sec->cfg = cfg;
+	cfg->sections[cfg->nsections++] = sec;
+	return sec;
+}
+
+void config_free(struct config *cfg)
+{
+	size_t i;
+
+	if (!cfg)
+		return;
+	for (i = 0; i < cfg->nentries; i++) {
+		free(cfg->entries[i].key);
+		free(cfg->entries[i].value);
+	}
+	free(cfg->entries);
+	for (i = 0; i < cfg->nsections; i++) {
+		free(cfg->sections[i]->type);
+		free(cfg->sections[i]->name);
+		free(cfg->sections[i]);
+	}
+	free(cfg->path);
+	free(cfg);
+}
+
+struct config *config_parse(const char *name, const char *text, size_t len,
+			    char *err, size_t errlen)
+{
+	struct config *cfg = xcalloc(1, sizeof(*cfg));
+	struct config_section *cur;
+	struct config_entry *last = NULL;
+	const char *p = text, *end = text + len;
+	int lineno = 0;
+
+	cfg->path = xstrdup(name);
+	cfg->entries = xcalloc(CONFIG_ENTRY_MAX, sizeof(*cfg->entries));
+	cur = config_add_section(cfg, "", 0, "", 0, 0);
+	if (len > CONFIG_FILE_MAX) {
+		util_err(err, errlen, "%s: larger than %d bytes", name,
+			 CONFIG_FILE_MAX);
+		goto fail;
+	}
+	if (memchr(text, '\0', len)) {
+		util_err(err, errlen, "%s: contains a NUL byte", name);
+		goto fail;
+	}
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		const char *s = p, *e = le;
+
+		lineno++;
+		p = nl ? nl + 1 : end;
+		if ((size_t)(le - s) > CONFIG_LINE_MAX) {
+			util_err(err, errlen, "%s:%d: line longer than %d bytes",
+				 name, lineno, CONFIG_LINE_MAX);
+			goto fail;
+		}
+		if (e > s && e[-1] == '\r')
+			e--;
+		/* Continuation: indented, non-blank, after a setting. */
+		if (s < e && (*s == ' ' || *s == '\t')) {
+			const char *t = s, *te = e;
+
+			config_trim(&t, &te);
+			if (t == te || *t == '#')
+				continue;
+			if (!last) {
+				util_err(err, errlen,
+					 "%s:%d: indented line continues nothing",
+					 name, lineno);
+				goto fail;
+			}
+			{
+				size_t old = strlen(last->value);
+				size_t add = (size_t)(e - s);
+
+				if (old + 1 + add > CONFIG_VALUE_MAX) {
+					util_err(err, errlen,
+						 "%s:%d: value longer than %d bytes",
+						 name, lineno, CONFIG_VALUE_MAX);
+					goto fail;
+				}
+				last->value = xrealloc(last->value,
+						       old + add + 2);
+				last->value[old] = '\n';
+				memcpy(last->value + old + 1, s, add);
+				last->value[old + 1 + add] = '\0';
+			}
+			continue;
+		}
+		config_trim(&s, &e);
+		if (s == e || *s == '#') {
+			last = NULL;
+			continue;
+		}
+		if (*s == '[') {
+			const char *t, *te, *sp, *n, *ne;
+
+			if (e[-1] != ']') {
+				util_err(err, errlen,
+					 "%s:%d: section header without ']'",
+					 name, lineno);
+				goto fail;
+			}
+			t = s + 1;
+			te = e - 1;
+			config_trim(&t, &te);
+			for (sp = t; sp < te && !isspace((unsigned char)*sp); sp++)
+				;
+			n = sp;
+			ne = te;
+			config_trim(&n, &ne);
+			if (!config_valid_name(t, (size_t)(sp - t)) ||
+			    !config_valid_name(n, (size_t)(ne - n))) {
+				util_err(err, errlen,
+					 "%s:%d: expected [type name], e.g. "
+					 "[source corp]", name, lineno);
+				goto fail;
+			}
+			if (cfg->nsections >= CONFIG_SECTION_MAX) {
+				util_err(err, errlen, "%s:%d: more than %d sections",
+					 name, lineno, CONFIG_SECTION_MAX);
+				goto fail;
+			}
+			{
+				size_t i;
+
+				for (i = 1; i < cfg->nsections; i++) {
+					struct config_section *o = cfg->sections[i];
+
+					if (strlen(o->type) == (size_t)(sp - t) &&
+					    !strncmp(o->type, t, (size_t)(sp - t)) &&
+					    strlen(o->name) == (size_t)(ne - n) &&
+					    !strncmp(o->name, n, (size_t)(ne - n))) {
+						util_err(err, errlen,
+							 "%s:%d: section [%s %s] "
+							 "already defined at line %d",
+							 name, lineno, o->type,
+							 o->name, o->line);
+						goto fail;
+					}
+				}
+			}
+			cur = config_add_section(cfg, t, (size_t)(sp - t), n,
+						 (size_t)(ne - n), lineno);
+			last = NULL;
+			continue;
+		}
+		{
+			const char *eq = memchr(s, '=', (size_t)(e - s));
+			const char *k = s, *ke, *v, *ve = e;
+			struct config_entry *ent;
+
+			if (!eq) {
+				util_err(err, errlen,
+					 "%s:%d: expected 'name = value'",
+					 name, lineno);
+				goto fail;
+			}
+			ke = eq;
+			config_trim(&k, &ke);
+			v = eq + 1;
+			config_trim(&v, &ve);
+			if (!config_valid_name(k, (size_t)(ke - k))) {
+				util_err(err, errlen,
+					 "%s:%d: bad setting name before '='",
+					 name, lineno);
+				goto fail;
+			}
+			if (cfg->nentries >= CONFIG_ENTRY_MAX) {
+				util_err(err, errlen, "%s:%d: more than %d settings",
+					 name, lineno, CONFIG_ENTRY_MAX);
+				goto fail;
+			}
+			ent = &cfg->entries[cfg->nentries++];
+			ent->key = xstrndup(k, (size_t)(ke - k));
+			ent->value = xstrndup(v, (size_t)(ve - v));
+			ent->line = lineno;
+			ent->section = cur;
+			last = ent;
+		}
+	}
+	return cfg;
+fail:
+	config_free(cfg);
+	return NULL;
+}
+
+struct config *config_load(const char *path, char *err, size_t errlen)
+{
+	struct config *cfg;
+	size_t len;
+	char *text = util_read_file(path, CONFIG_FILE_MAX, &len, err, errlen);
+
+	if (!text)
+		return NULL;
+	cfg = config_parse(path, text, len, err, errlen);
+	free(text);
+	return cfg;
+}
+
+const char *config_path(const struct config *cfg)
+{
+	return cfg->path;
+}
+
+const struct config_section *config_top(const struct config *cfg)
+{
+	return cfg->sections[0];
+}
+
+const struct config_section *config_next(const struct config *cfg,
+					 const struct config_section *prev,
+					 const char *type)
+{
+	size_t i = 1;
+
+	if (prev) {
+		for (i = 0; i < cfg->nsections; i++)
+			if (cfg->sections[i] == prev)
+				break;
+		i++;
+	}
+	for (; i < cfg->nsections; i++)
+		if (!type || !strcmp(cfg->sections[i]->type, type))
+			return cfg->sections[i];
+	return NULL;
+}
+
+const char *config_section_type(const struct config_section *s)
+{
+	return s->type;
+}
+
+const char *config_section_name(const struct config_section *s)
+{
+	return s->name;
+}
+
+int config_section_line(const struct config_section *s)
+{
+	return s->line;
+}
+
+const char *config_get_nth(const struct config_section *sec, const char *key,
+			   size_t nth, int *linep)
+{
+	const struct config *cfg = sec->cfg;
+	size_t i, seen = 0;
+
+	for (i = 0; i < cfg->nentries; i++) {
+		struct config_entry *e = &cfg->entries[i];
+
+		if (e->section != sec || strcmp(e->key, key))
+			continue;
+		e->used = 1;
+		if (seen++ == nth) {
+			if (linep)
+				*linep = e->line;
+			return e->value;
+		}
+	}
+	return NULL;
+}
+
+const char *config_get(const struct config_section *sec, const char *key,
+		       int *linep)
+{
+	const struct config *cfg = sec->cfg;
+	const char *v = NULL;
+	size_t i;
+
+	for (i = 0; i < cfg->nentries; i++) {
+		struct config_entry *e = &cfg->entries[i];
+
+		if (e->section != sec || strcmp(e->key, key))
+			continue;
+		e->used = 1;
+		v = e->value;
+		if (linep)
+			*linep = e->line;
+	}
+	return v;
+}
+
+const char *config_where(const struct config_section *sec, const char *key,
+			 char *buf, size_t size)
+{
+	int line = sec->line;
+
+	if (key && config_get(sec, key, &line) == NULL)
+		line = sec->line;
+	snprintf(buf, size, "%s:%d: ", sec->cfg->path, line);
+	return buf;
+}
+
+const char *config_require(const struct config_section *sec, const char *key,
+			   char *err, size_t errlen)
+{
+	const char *v = config_get(sec, key, NULL);
+
+	if (!v || !*v) {
+		if (sec->line)
+			util_err(err, errlen, "%s:%d: [%s %s]: '%s' is missing",
+				 sec->cfg->path, sec->line, sec->type,
+				 sec->name, key);
+		else
+			util_err(err, errlen, "%s: '%s' is missing",
+				 sec->cfg->path, key);
+		return NULL;
+	}
+	return v;
+}
+
+int config_get_int(const struct config_section *sec, const char *key,
+		   int64_t def, int64_t min, int64_t max, int64_t *out,
+		   char *err, size_t errlen)
+{
+	int line = 0;
+	const char *v = config_get(sec, key, &line);
+
+	if (!v) {
+		*out = def;
+		return 0;
+	}
+	if (util_parse_int(v, min, max, out) < 0) {
+		util_err(err, errlen,
+			 "%s:%d: %s: expected a whole number from %lld to %lld",
+			 sec->cfg->path, line, key, (long long)min,
+			 (long long)max);
+		return -1;
+	}
+	return 0;
+}
+
+int config_get_bool(const struct config_section *sec, const char *key,
+		    int def, int *out, char *err, size_t errlen)
+{
+	int line = 0;
+	const char *v = config_get(sec, key, &line);
+
+	if (!v) {
+		*out = def;
+		return 0;
+	}
+	if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") ||
+	    !strcasecmp(v, "on") || !strcmp(v, "1")) {
+		*out = 1;
+		return 0;
+	}
+	if (!strcasecmp(v, "no") || !strcasecmp(v, "false") ||
+	    !strcasecmp(v, "off") || !strcmp(v, "0")) {
+		*out = 0;
+		return 0;
+	}
+	util_err(err, errlen, "%s:%d: %s: expected yes or no", sec->cfg->path,
+		 line, key);
+	return -1;
+}
+
+int config_get_duration(const struct config_section *sec, const char *key,
+			int64_t def, int64_t *out, char *err, size_t errlen)
+{
+	int line = 0;
+	const char *v = config_get(sec, key, &line);
+
+	if (!v) {
+		*out = def;
+		return 0;
+	}
+	*out = util_parse_duration(v);
+	if (*out < 0) {
+		util_err(err, errlen,
+			 "%s:%d: %s: expected a duration such as 30s, 5m, 2h, 7d",
+			 sec->cfg->path, line, key);
+		return -1;
+	}
+	return 0;
+}
+
+int config_get_mode(const struct config_section *sec, const char *key,
+		    unsigned def, unsigned *out, char *err, size_t errlen)
+{
+	int line = 0;
+	const char *v = config_get(sec, key, &line);
+	char *end;
+	unsigned long m;
+
+	if (!v) {
+		*out = def;
+		return 0;
+	}
+	errno = 0;
+	m = strtoul(v, &end, 8);
+	if (errno || end == v || *end || m > 07777) {
+		util_err(err, errlen, "%s:%d: %s: expected an octal mode such as 0660",
+			 sec->cfg->path, line, key);
+		return -1;
+	}
+	*out = (unsigned)m;
+	return 0;
+}
+
+int config_check_unused(const struct config *cfg, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nentries; i++) {
+		const struct config_entry *e = &cfg->entries[i];
+
+		if (e->used)
+			continue;
+		if (e->section->line)
+			util_err(err, errlen,
+				 "%s:%d: unknown setting '%s' in [%s %s]",
+				 cfg->path, e->line, e->key, e->section->type,
+				 e->section->name);
+		else
+			util_err(err, errlen, "%s:%d: unknown setting '%s'",
+				 cfg->path, e->line, e->key);
+		return -1;
+	}
+	for (i = 1; i < cfg->nsections; i++) {
+		(void)0;	/* unknown section types are checked by callers */
+	}
+	return 0;
+}
+
+int config_split(const char *value,
+		 int (*fn)(void *arg, const char *item, size_t len), void *arg)
+{
+	const char *p = value;
+
+	while (*p) {
+		const char *s;
+		int rc;
+
+		while (*p && (isspace((unsigned char)*p) || *p == ','))
+			p++;
+		if (!*p)
+			break;
+		s = p;
+		while (*p && !isspace((unsigned char)*p) && *p != ',')
+			p++;
+		rc = fn(arg, s, (size_t)(p - s));
+		if (rc)
+			return rc;
+	}
+	return 0;
+}

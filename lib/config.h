@@ -1,0 +1,89 @@
+/*
+ * config.h - the one configuration file format of every dircat program.
+ *
+ *   # comment
+ *   catalog = /var/lib/dircat/catalog.mdb
+ *   [source corp]                  a section: type and name
+ *   uri = ldap://ldap.example.com
+ *   select = SELECT @IsAvailable(mail)
+ *       & employeeType != "disabled"     (indented: continues the value)
+ *
+ * Keys may repeat (base = ..., base = ...).  Every error names file:line.
+ * Settings a program never asked for are reported by config_check_unused(),
+ * so a misspelt key is an error, not silently ignored.
+ * Limits: file 1 MiB, line 8 KiB, value 64 KiB, 4096 settings, 256 sections.
+ */
+#ifndef DIRCAT_CONFIG_H
+#define DIRCAT_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_FILE_MAX   (1024 * 1024)
+#define CONFIG_LINE_MAX   8192
+#define CONFIG_VALUE_MAX  65536
+#define CONFIG_ENTRY_MAX  4096
+#define CONFIG_SECTION_MAX 256
+
+struct config;
+struct config_section;
+
+/* Parse path.  Returns the configuration (free with config_free) or NULL
+ * with "file:line: reason" in err. */
+struct config *config_load(const char *path, char *err, size_t errlen);
+/* The same from a string; name is used in messages. */
+struct config *config_parse(const char *name, const char *text, size_t len,
+			    char *err, size_t errlen);
+void config_free(struct config *);
+const char *config_path(const struct config *);
+
+/* The settings before the first [section]: never NULL. */
+const struct config_section *config_top(const struct config *);
+/* Sections of a type ("source", "target"...) in file order: pass NULL
+ * first, then the previous one; NULL at the end. */
+const struct config_section *config_next(const struct config *,
+					 const struct config_section *prev,
+					 const char *type);
+const char *config_section_type(const struct config_section *);
+const char *config_section_name(const struct config_section *);
+int config_section_line(const struct config_section *);
+
+/* The last value of key, or NULL when absent.  Marks it used.  Values are
+ * valid until config_free.  *linep gets the line it was set on. */
+const char *config_get(const struct config_section *, const char *key,
+		       int *linep);
+/* Each value of a repeated key in turn: i = 0, 1, ... until NULL. */
+const char *config_get_nth(const struct config_section *, const char *key,
+			   size_t i, int *linep);
+
+/* Typed getters: 0 with *out set (def when absent), -1 with
+ * "file:line: key: reason" in err. */
+int config_get_int(const struct config_section *, const char *key,
+		   int64_t def, int64_t min, int64_t max, int64_t *out,
+		   char *err, size_t errlen);
+int config_get_bool(const struct config_section *, const char *key,
+		    int def, int *out, char *err, size_t errlen);
+int config_get_duration(const struct config_section *, const char *key,
+			int64_t def, int64_t *out, char *err, size_t errlen);
+/* An octal file mode such as 0660. */
+int config_get_mode(const struct config_section *, const char *key,
+		    unsigned def, unsigned *out, char *err, size_t errlen);
+/* Fails with "file:line: key: missing" when absent. */
+const char *config_require(const struct config_section *, const char *key,
+			   char *err, size_t errlen);
+/* "file:line: " prefix for key's last value (or the section) into buf. */
+const char *config_where(const struct config_section *, const char *key,
+			 char *buf, size_t size);
+
+/* Report the first setting nobody asked for: -1 with
+ * "file:line: unknown setting 'key' in [type name]". */
+int config_check_unused(const struct config *, char *err, size_t errlen);
+
+/*
+ * Split a list value at commas and/or white space, calling fn for each
+ * item (not NUL-terminated).  Stops at the first non-zero return.
+ */
+int config_split(const char *value,
+		 int (*fn)(void *arg, const char *item, size_t len), void *arg);
+
+#endif

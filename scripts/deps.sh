@@ -1,0 +1,57 @@
+#!/bin/sh
+# deps.sh - install the Debian packages dircat needs to build, test and
+# benchmark, skipping those already present.  Non-interactive, idempotent.
+#
+# Usage: scripts/deps.sh [build|test|bench]   (default: test)
+#
+# Daemons installed here (slapd, nginx, sshd, postfix) are NOT started by
+# the package installation: the tests and the demo start private instances
+# of their own on loopback and high ports.
+set -eu
+
+what=${1:-test}
+
+build="make gcc pkg-config libldap-dev liblmdb-dev libcurl4-openssl-dev
+libssl-dev libidn2-dev"
+test="$build slapd ldap-utils lmdb-utils openssh-server openssh-client nginx
+postfix postfix-lmdb postfix-ldap swaks sasl2-bin libsasl2-modules clang
+libclang-rt-14-dev procps time openssl"
+bench="$test gnuplot-nox hyperfine"
+
+case $what in
+build) pkgs=$build ;;
+test) pkgs=$test ;;
+bench) pkgs=$bench ;;
+*) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
+esac
+
+missing=
+for p in $pkgs; do
+	if ! dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "deps.sh: missing packages:$missing; run as root to install them" >&2
+	exit 1
+fi
+
+echo "deps.sh: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+# Postfix asks how to configure itself; a bare install is what we want.
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+# Keep the packages' own daemons from starting: dircat runs private ones.
+policy=/usr/sbin/policy-rc.d
+ours=
+if [ ! -e $policy ]; then
+	printf '#!/bin/sh\nexit 101\n' > $policy
+	chmod 755 $policy
+	ours=1
+fi
+trap '[ -n "$ours" ] && rm -f $policy' EXIT
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "deps.sh: done"
