@@ -19,6 +19,7 @@ struct config_entry {
 	char *key;
 	char *value;
 	int line;
+	int col;		/* where the value starts on its line, 1-based */
 	int used;
 	struct config_section *section;
 };
@@ -120,6 +121,7 @@ struct config *config_parse(const char *name, const char *text, size_t len,
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *le = nl ? nl : end;
 		const char *s = p, *e = le;
+		const char *p_line_start = p;
 
 		lineno++;
 		p = nl ? nl + 1 : end;
@@ -249,6 +251,7 @@ struct config *config_parse(const char *name, const char *text, size_t len,
 			ent->key = xstrndup(k, (size_t)(ke - k));
 			ent->value = xstrndup(v, (size_t)(ve - v));
 			ent->line = lineno;
+			ent->col = (int)(v - (p_line_start)) + 1;
 			ent->section = cur;
 			last = ent;
 		}
@@ -334,6 +337,28 @@ const char *config_get_nth(const struct config_section *sec, const char *key,
 		}
 	}
 	return NULL;
+}
+
+const char *config_get_at(const struct config_section *sec, const char *key,
+			  int *linep, int *colp)
+{
+	const struct config *cfg = sec->cfg;
+	const char *v = NULL;
+	size_t i;
+
+	for (i = 0; i < cfg->nentries; i++) {
+		struct config_entry *e = &cfg->entries[i];
+
+		if (e->section != sec || strcmp(e->key, key))
+			continue;
+		e->used = 1;
+		v = e->value;
+		if (linep)
+			*linep = e->line;
+		if (colp)
+			*colp = e->col;
+	}
+	return v;
 }
 
 const char *config_get(const struct config_section *sec, const char *key,
@@ -492,9 +517,6 @@ int config_check_unused(const struct config *cfg, char *err, size_t errlen)
 			util_err(err, errlen, "%s:%d: unknown setting '%s'",
 				 cfg->path, e->line, e->key);
 		return -1;
-	}
-	for (i = 1; i < cfg->nsections; i++) {
-		(void)0;	/* unknown section types are checked by callers */
 	}
 	return 0;
 }

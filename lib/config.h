@@ -52,6 +52,10 @@ int config_section_line(const struct config_section *);
  * valid until config_free.  *linep gets the line it was set on. */
 const char *config_get(const struct config_section *, const char *key,
 		       int *linep);
+/* The same, with the column where the value starts on its line (1-based),
+ * so errors inside a value can point into the file. */
+const char *config_get_at(const struct config_section *, const char *key,
+			  int *linep, int *colp);
 /* Each value of a repeated key in turn: i = 0, 1, ... until NULL. */
 const char *config_get_nth(const struct config_section *, const char *key,
 			   size_t i, int *linep);

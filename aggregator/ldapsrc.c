@@ -1,0 +1,442 @@
+/*
+ * ldapsrc.c - libldap wrapper for the aggregator; see ldapsrc.h.
+ *
+ * Entries are read one message at a time (ldap_result with LDAP_MSG_ONE)
+ * and their attributes parsed in place with ldap_get_attribute_ber, so a
+ * million entries never sit in memory together.  The simple paged results
+ * control (RFC 2696) is marked critical: a server that cannot page fails
+ * the search instead of silently truncating it.
+ */
+#include <errno.h>
+#include <lber.h>
+#include <ldap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ldapsrc.h"
+#include "log.h"
+#include "util.h"
+
+#define LDAPSRC_ATTRS_MAX 256	/* as formula_attrs */
+
+int ldapsrc_scope(const char *name, int *scope)
+{
+	if (!strcasecmp(name, "sub") || !strcasecmp(name, "subtree"))
+		*scope = LDAP_SCOPE_SUBTREE;
+	else if (!strcasecmp(name, "one") || !strcasecmp(name, "onelevel"))
+		*scope = LDAP_SCOPE_ONELEVEL;
+	else if (!strcasecmp(name, "base"))
+		*scope = LDAP_SCOPE_BASE;
+	else
+		return -1;
+	return 0;
+}
+
+/* SASL interaction for EXTERNAL: nothing to ask, take the defaults. */
+static int ldapsrc_sasl_interact(LDAP *ld, unsigned flags, void *defaults,
+				 void *in)
+{
+	(void)ld;
+	(void)flags;
+	(void)defaults;
+	(void)in;
+	return LDAP_SUCCESS;
+}
+
+/* Describe a libldap failure with the server's diagnostic, if any. */
+static void ldapsrc_error(LDAP *ld, int rc, const char *what,
+			  const struct ldapsrc_conf *conf, char *err,
+			  size_t errlen)
+{
+	char *diag = NULL;
+
+	if (ld)
+		ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
+	util_err(err, errlen, "source %s (%s): %s: %s%s%s", conf->name,
+		 conf->uri, what, ldap_err2string(rc),
+		 diag && *diag ? ": " : "", diag && *diag ? diag : "");
+	if (diag)
+		ldap_memfree(diag);
+}
+
+static LDAP *ldapsrc_connect(const struct ldapsrc_conf *conf, char *err,
+			     size_t errlen)
+{
+	LDAP *ld = NULL;
+	int rc, v3 = LDAP_VERSION3, zero = 0;
+
+	struct timeval ntv = { conf->network_timeout, 0 };
+	struct timeval otv = { conf->timeout, 0 };
+
+	rc = ldap_initialize(&ld, conf->uri);
+	if (rc != LDAP_SUCCESS) {
+		ldapsrc_error(NULL, rc, "bad uri", conf, err, errlen);
+		return NULL;
+	}
+	ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3);
+	ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &ntv);
+	ldap_set_option(ld, LDAP_OPT_TIMEOUT, &otv);
+	if (conf->referrals == LDAPSRC_REF_CHASE)
+		ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_ON);
+	else
+		ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
+	if (conf->ca_file || conf->starttls ||
+	    !strncasecmp(conf->uri, "ldaps:", 6)) {
+		int demand = LDAP_OPT_X_TLS_DEMAND;
+
+		ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand);
+		if (conf->ca_file)
+			ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE,
+					conf->ca_file);
+		ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero);
+	}
+	if (conf->starttls) {
+		rc = ldap_start_tls_s(ld, NULL, NULL);
+		if (rc != LDAP_SUCCESS) {
+			ldapsrc_error(ld, rc, "StartTLS", conf, err, errlen);
+			ldap_unbind_ext_s(ld, NULL, NULL);
+			return NULL;
+		}
+	}
+	if (conf->sasl_mech) {
+		rc = ldap_sasl_interactive_bind_s(ld, NULL, conf->sasl_mech,
+						  NULL, NULL, LDAP_SASL_QUIET,
+						  ldapsrc_sasl_interact, NULL);
+		if (rc != LDAP_SUCCESS) {
+			ldapsrc_error(ld, rc, "SASL bind", conf, err, errlen);
+			ldap_unbind_ext_s(ld, NULL, NULL);
+			return NULL;
+		}
+	} else if (conf->bind_dn) {
+		struct berval cred = { 0, NULL };
+		char *pw = NULL;
+
+		if (conf->password_file) {
+			char perr[512];
+
+			pw = util_read_secret(conf->password_file, perr,
+					      sizeof(perr));
+			if (!pw) {
+				util_err(err, errlen, "source %s: password file %s",
+					 conf->name, perr);
+				ldap_unbind_ext_s(ld, NULL, NULL);
+				return NULL;
+			}
+			cred.bv_val = pw;
+			cred.bv_len = strlen(pw);
+		}
+		rc = ldap_sasl_bind_s(ld, conf->bind_dn, LDAP_SASL_SIMPLE,
+				      &cred, NULL, NULL, NULL);
+		util_free_secret(pw);
+		if (rc != LDAP_SUCCESS) {
+			ldapsrc_error(ld, rc, "bind", conf, err, errlen);
+			ldap_unbind_ext_s(ld, NULL, NULL);
+			return NULL;
+		}
+	}
+	return ld;
+}
+
+/* Per-search scratch: values of each interned attribute of one entry. */
+struct ldapsrc_scratch {
+	size_t nattrs;
+	struct formula_vals vals[LDAPSRC_ATTRS_MAX];
+	struct berval *bv[LDAPSRC_ATTRS_MAX];	/* libldap's arrays */
+	struct formula_val *fv[LDAPSRC_ATTRS_MAX];
+	size_t fvcap[LDAPSRC_ATTRS_MAX];
+};
+
+/* Turn one entry message into the callback's view and call it. */
+static int ldapsrc_entry(LDAP *ld, LDAPMessage *msg,
+			 const struct formula_attrs *attrs,
+			 struct ldapsrc_scratch *s,
+			 int (*fn)(void *, const struct ldapsrc_entry *, char *,
+				   size_t),
+			 void *arg, char *err, size_t errlen)
+{
+	BerElement *ber = NULL;
+	struct berval dnbv, attr, *vals;
+	struct ldapsrc_entry e;
+	char dn[1024];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < s->nattrs; i++) {
+		s->vals[i].n = 0;
+		s->bv[i] = NULL;
+	}
+	rc = ldap_get_dn_ber(ld, msg, &ber, &dnbv);
+	if (rc != LDAP_SUCCESS) {
+		util_err(err, errlen, "unparsable entry: %s",
+			 ldap_err2string(rc));
+		if (ber)
+			ber_free(ber, 0);
+		return -1;
+	}
+	snprintf(dn, sizeof(dn), "%.*s", (int)dnbv.bv_len, dnbv.bv_val);
+	for (rc = ldap_get_attribute_ber(ld, msg, ber, &attr, &vals);
+	     rc == LDAP_SUCCESS && attr.bv_val != NULL;
+	     rc = ldap_get_attribute_ber(ld, msg, ber, &attr, &vals)) {
+		int idx = formula_attrs_find(attrs, attr.bv_val, attr.bv_len);
+		size_t n = 0;
+
+		if (idx < 0 || (size_t)idx >= s->nattrs || !vals ||
+		    s->bv[idx]) {
+			/* Not asked for (e.g. ";binary" options): skip. */
+			if (vals)
+				ber_memfree(vals);
+			continue;
+		}
+		while (vals[n].bv_val && n < LDAPSRC_VALUES_MAX)
+			n++;
+		if (n > s->fvcap[idx]) {
+			s->fvcap[idx] = n < 16 ? 16 : n;
+			s->fv[idx] = xrealloc(s->fv[idx],
+					      s->fvcap[idx] * sizeof(**s->fv));
+		}
+		for (i = 0; i < n; i++) {
+			s->fv[idx][i].ptr = vals[i].bv_val;
+			s->fv[idx][i].len = vals[i].bv_len;
+		}
+		s->vals[idx].v = s->fv[idx];
+		s->vals[idx].n = n;
+		s->bv[idx] = vals;
+	}
+	if (rc != LDAP_SUCCESS) {
+		util_err(err, errlen, "unparsable entry %s: %s", dn,
+			 ldap_err2string(rc));
+		rc = -1;
+	} else {
+		e.dn = dn;
+		e.vals = s->vals;
+		rc = fn(arg, &e, err, errlen);
+	}
+	for (i = 0; i < s->nattrs; i++)
+		if (s->bv[i])
+			ber_memfree(s->bv[i]);
+	ber_free(ber, 0);
+	return rc;
+}
+
+/* One base, all its pages. */
+static int ldapsrc_search_base(LDAP *ld, const struct ldapsrc_conf *conf,
+			       const char *base, char **attrlist,
+			       const struct formula_attrs *attrs,
+			       struct ldapsrc_scratch *s,
+			       int (*fn)(void *, const struct ldapsrc_entry *,
+					 char *, size_t),
+			       void *arg, struct ldapsrc_stats *stats,
+			       time_t deadline, char *err, size_t errlen)
+{
+	struct berval cookie = { 0, NULL };
+	int more = 1, ret = -1;
+
+	while (more) {
+		LDAPControl *pctrl = NULL, *sctrls[2] = { NULL, NULL };
+		LDAPControl **rctrls = NULL;
+		int msgid, rc, done = 0;
+		struct timeval tv;
+		time_t now;
+
+		if (conf->page_size > 0) {
+			rc = ldap_create_page_control(ld, conf->page_size,
+						      cookie.bv_val ? &cookie : NULL,
+						      1, &pctrl);
+			if (rc != LDAP_SUCCESS) {
+				ldapsrc_error(ld, rc, "paged results control",
+					      conf, err, errlen);
+				goto out;
+			}
+			sctrls[0] = pctrl;
+		}
+		/* The server gets what is left of the time limit. */
+		now = time(NULL);
+		tv.tv_sec = deadline > now ? deadline - now : 1;
+		tv.tv_usec = 0;
+		rc = ldap_search_ext(ld, base, conf->scope, conf->filter,
+				     attrlist, 0, sctrls, NULL,
+				     conf->timeout > 0 ? &tv : NULL,
+				     LDAP_NO_LIMIT, &msgid);
+		if (pctrl)
+			ldap_control_free(pctrl);
+		if (rc != LDAP_SUCCESS) {
+			ldapsrc_error(ld, rc, "search", conf, err, errlen);
+			goto out;
+		}
+		stats->pages++;
+		while (!done) {
+			LDAPMessage *msg = NULL;
+
+			now = time(NULL);
+			if (conf->timeout > 0 && now >= deadline) {
+				util_err(err, errlen,
+					 "source %s (%s): search took longer than "
+					 "timeout = %ds", conf->name, conf->uri,
+					 conf->timeout);
+				ldap_abandon_ext(ld, msgid, NULL, NULL);
+				goto out;
+			}
+			tv.tv_sec = conf->timeout > 0 ? deadline - now : 3600;
+			tv.tv_usec = 0;
+			rc = ldap_result(ld, msgid, LDAP_MSG_ONE, &tv, &msg);
+			if (rc == 0) {
+				util_err(err, errlen,
+					 "source %s (%s): no answer within "
+					 "timeout = %ds", conf->name, conf->uri,
+					 conf->timeout);
+				ldap_abandon_ext(ld, msgid, NULL, NULL);
+				goto out;
+			}
+			if (rc < 0) {
+				int lerr = LDAP_SERVER_DOWN;
+
+				ldap_get_option(ld, LDAP_OPT_RESULT_CODE, &lerr);
+				ldapsrc_error(ld, lerr, "search", conf, err,
+					      errlen);
+				goto out;
+			}
+			switch (rc) {
+			case LDAP_RES_SEARCH_ENTRY:
+				stats->entries++;
+				if (ldapsrc_entry(ld, msg, attrs, s, fn, arg, err,
+						  errlen) < 0) {
+					ldap_msgfree(msg);
+					ldap_abandon_ext(ld, msgid, NULL, NULL);
+					goto out;
+				}
+				break;
+			case LDAP_RES_SEARCH_REFERENCE:
+				stats->references++;
+				if (conf->referrals == LDAPSRC_REF_FAIL) {
+					util_err(err, errlen,
+						 "source %s (%s): the server returned "
+						 "a search reference (referrals = fail): "
+						 "the result would be partial",
+						 conf->name, conf->uri);
+					ldap_msgfree(msg);
+					ldap_abandon_ext(ld, msgid, NULL, NULL);
+					goto out;
+				}
+				break;
+			case LDAP_RES_SEARCH_RESULT: {
+				int code = 0;
+				char *matched = NULL, *text = NULL;
+
+				done = 1;
+				rc = ldap_parse_result(ld, msg, &code, &matched,
+						       &text, NULL, &rctrls, 0);
+				if (rc == LDAP_SUCCESS && code != LDAP_SUCCESS) {
+					util_err(err, errlen,
+						 "source %s (%s): search of %s: %s%s%s",
+						 conf->name, conf->uri, base,
+						 ldap_err2string(code),
+						 text && *text ? ": " : "",
+						 text && *text ? text : "");
+					rc = -1;
+				} else if (rc != LDAP_SUCCESS) {
+					ldapsrc_error(ld, rc, "search result", conf,
+						      err, errlen);
+					rc = -1;
+				}
+				if (matched)
+					ldap_memfree(matched);
+				if (text)
+					ldap_memfree(text);
+				if (rc != LDAP_SUCCESS) {
+					ldap_msgfree(msg);
+					ldap_controls_free(rctrls);
+					goto out;
+				}
+				break;
+			}
+			default:
+				break;
+			}
+			ldap_msgfree(msg);
+		}
+		/* Next page: the server's cookie, empty at the end. */
+		more = 0;
+		if (conf->page_size > 0) {
+			LDAPControl *c = ldap_control_find(
+				LDAP_CONTROL_PAGEDRESULTS, rctrls, NULL);
+			ber_int_t estimate;
+
+			if (cookie.bv_val) {
+				ber_memfree(cookie.bv_val);
+				cookie.bv_val = NULL;
+				cookie.bv_len = 0;
+			}
+			if (!c) {
+				util_err(err, errlen,
+					 "source %s (%s): the server did not "
+					 "answer the paged results control",
+					 conf->name, conf->uri);
+				ldap_controls_free(rctrls);
+				goto out;
+			}
+			if (ldap_parse_pageresponse_control(ld, c, &estimate,
+							    &cookie) !=
+			    LDAP_SUCCESS) {
+				util_err(err, errlen,
+					 "source %s (%s): bad paged results "
+					 "response", conf->name, conf->uri);
+				ldap_controls_free(rctrls);
+				goto out;
+			}
+			more = cookie.bv_val && cookie.bv_len > 0;
+		}
+		ldap_controls_free(rctrls);
+	}
+	ret = 0;
+out:
+	if (cookie.bv_val)
+		ber_memfree(cookie.bv_val);
+	return ret;
+}
+
+int ldapsrc_search(const struct ldapsrc_conf *conf,
+		   const struct formula_attrs *attrs,
+		   int (*fn)(void *arg, const struct ldapsrc_entry *e,
+			     char *err, size_t errlen),
+		   void *arg, struct ldapsrc_stats *stats,
+		   char *err, size_t errlen)
+{
+	struct ldapsrc_scratch *s;
+	char *attrlist[LDAPSRC_ATTRS_MAX + 1];
+	double t0 = util_now();
+	time_t deadline;
+	size_t i, n = formula_attrs_count(attrs);
+	LDAP *ld;
+	int ret = 0;
+
+	memset(stats, 0, sizeof(*stats));
+	if (n > LDAPSRC_ATTRS_MAX) {
+		util_err(err, errlen, "too many attributes");
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		attrlist[i] = (char *)formula_attrs_name(attrs, i);
+	attrlist[n] = NULL;
+	if (n == 0) {
+		attrlist[0] = (char *)LDAP_NO_ATTRS;
+		attrlist[1] = NULL;
+	}
+	ld = ldapsrc_connect(conf, err, errlen);
+	if (!ld)
+		return -1;
+	s = xcalloc(1, sizeof(*s));
+	s->nattrs = n;
+	deadline = time(NULL) + conf->timeout;
+	for (i = 0; i < conf->nbases && ret == 0; i++)
+		ret = ldapsrc_search_base(ld, conf, conf->bases[i], attrlist,
+					  attrs, s, fn, arg, stats, deadline,
+					  err, errlen);
+	for (i = 0; i < LDAPSRC_ATTRS_MAX; i++)
+		free(s->fv[i]);
+	free(s);
+	ldap_unbind_ext_s(ld, NULL, NULL);
+	stats->seconds = util_now() - t0;
+	return ret;
+}

@@ -1,0 +1,75 @@
+/*
+ * ldapsrc.h - one LDAP source of the aggregator: connect, bind, and a
+ * paged search that hands every entry to a callback.  The only module
+ * that includes libldap's headers.
+ *
+ * Any failure - connection, TLS, bind, a search error, a size or time
+ * limit, a lost connection, an unparsable page - makes ldapsrc_search()
+ * return -1 with one line in err; the caller then writes nothing.
+ * Limits: LDAPSRC_* below.
+ */
+#ifndef DIRCAT_LDAPSRC_H
+#define DIRCAT_LDAPSRC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "formula.h"
+
+#define LDAPSRC_VALUES_MAX  100000	/* values of one attribute kept */
+#define LDAPSRC_BASES_MAX   32
+
+enum ldapsrc_referrals {
+	LDAPSRC_REF_IGNORE = 0,	/* count search references, carry on */
+	LDAPSRC_REF_CHASE,	/* let libldap follow them */
+	LDAPSRC_REF_FAIL	/* a reference makes the result partial */
+};
+
+struct ldapsrc_conf {
+	const char *name;		/* [source NAME] */
+	const char *uri;		/* ldap://, ldaps://, ldapi:// */
+	int starttls;			/* 1: StartTLS required */
+	const char *ca_file;
+	const char *bind_dn;		/* simple bind when set */
+	const char *password_file;	/* mode checked */
+	const char *sasl_mech;		/* "EXTERNAL" */
+	int network_timeout;		/* seconds */
+	int timeout;			/* seconds, whole search (server too) */
+	int page_size;			/* 0: no paging */
+	int scope;			/* LDAP_SCOPE_* value */
+	const char *filter;
+	const char *bases[LDAPSRC_BASES_MAX];
+	size_t nbases;
+	enum ldapsrc_referrals referrals;
+};
+
+/* What an entry looks like to the callback: the DN and, for each name of
+ * the attrs table, its values. */
+struct ldapsrc_entry {
+	const char *dn;
+	const struct formula_vals *vals;	/* formula_attrs_count() */
+};
+
+struct ldapsrc_stats {
+	uint64_t entries;
+	uint64_t pages;
+	uint64_t references;
+	double seconds;
+};
+
+/*
+ * Connect, bind, search every base for the attributes named in attrs,
+ * and call fn for each entry (fn returns 0 to go on, -1 to stop with err
+ * set by it).  Returns 0 when every base came back whole, -1 otherwise.
+ */
+int ldapsrc_search(const struct ldapsrc_conf *conf,
+		   const struct formula_attrs *attrs,
+		   int (*fn)(void *arg, const struct ldapsrc_entry *e,
+			     char *err, size_t errlen),
+		   void *arg, struct ldapsrc_stats *stats,
+		   char *err, size_t errlen);
+
+/* Parse "base", "one", "sub" into conf->scope; -1 when unknown. */
+int ldapsrc_scope(const char *name, int *scope);
+
+#endif

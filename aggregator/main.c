@@ -1,0 +1,935 @@
+/*
+ * main.c - dircat-aggregator: internal LDAP directories to the catalog.
+ *
+ * Reads every configured source with a paged search, selects and
+ * classifies each entry with formulas, normalises its addresses, keeps
+ * those in the local domains, settles addresses claimed twice, then
+ * writes the catalog in one transaction - unless a safety gate refuses,
+ * or anything failed, in which case the previous catalog stays.
+ */
+#include <errno.h>
+#include <ldap.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "catalog.h"
+#include "collect.h"
+#include "config.h"
+#include "formula.h"
+#include "ldapsrc.h"
+#include "log.h"
+#include "report.h"
+#include "util.h"
+
+#define AGG_SOURCES_MAX     16	/* [source] sections */
+#define AGG_ADDR_ATTRS_MAX  16	/* address attributes per source */
+#define AGG_EXTRAS_MAX      16	/* extra fields per source */
+#define AGG_SAMPLE          10	/* addresses shown per reason */
+
+/* Exit codes, documented in the usage text and README. */
+enum {
+	EXIT_OK = 0,
+	EXIT_GATE = 1,		/* a safety gate refused to publish */
+	EXIT_USAGE = 2,		/* bad command line or configuration */
+	EXIT_LDAP = 3,		/* a source failed: nothing written */
+	EXIT_LOCAL = 4,		/* catalog or report could not be written */
+	EXIT_LOCKED = 5		/* another run holds the lock */
+};
+
+struct agg_extra {
+	char name[64];
+	int idx;
+};
+
+struct agg_source {
+	struct ldapsrc_conf lc;
+	struct formula_attrs *attrs;
+	struct formula *select;
+	struct formula *kind[CATALOG_KINDS];	/* person, group, mailin */
+	int addr_idx[AGG_ADDR_ATTRS_MAX];
+	int addr_proxy[AGG_ADDR_ATTRS_MAX];	/* AD proxyAddresses rules */
+	size_t naddr;
+	int login_idx, owner_idx;
+	struct agg_extra extras[AGG_EXTRAS_MAX];
+	size_t nextras;
+	int num;
+};
+
+struct agg {
+	struct config *cfg;
+	const char *catalog_path;
+	char catalog_id[CATALOG_ID_MAX + 1];
+	const char *lock_path;
+	const char *report_path;
+	struct addr_domains *domains;
+	unsigned addr_flags;
+	int64_t min_records;
+	int64_t max_shrink_pct;
+	int64_t history;
+	enum collect_rule rule;
+	struct agg_source src[AGG_SOURCES_MAX];
+	size_t nsrc;
+	struct collect *col;
+	struct report rep;
+	/* per-source run state */
+	struct agg_source *cur;
+	double last_progress;
+	int progress;
+};
+
+static const char agg_usage[] =
+"usage: dircat-aggregator -c FILE [-v] [-n|--dry-run] [--force] [-t]\n"
+"\n"
+"Reads the LDAP sources of FILE, selects and classifies entries with the\n"
+"configured formulas, and writes the catalog in one transaction.\n"
+"\n"
+"  -c FILE     configuration file (see dircat-aggregator(1), README)\n"
+"  -v          print the run report on stdout (-vv: also debug logging)\n"
+"  -n, --dry-run\n"
+"              read everything, show what would change, write nothing\n"
+"  --force     publish even when a safety gate (min_records, max_shrink)\n"
+"              would refuse\n"
+"  -t          check the configuration and formulas, then exit\n"
+"\n"
+"Quiet on success.  Exit status:\n"
+"  0  catalog written, or already up to date (no new serial)\n"
+"  1  refused by a safety gate; nothing written (use --force to override)\n"
+"  2  usage or configuration error\n"
+"  3  an LDAP source failed (connection, bind, search, size or time\n"
+"     limit, partial result); nothing written\n"
+"  4  the catalog or the report could not be written\n"
+"  5  another run holds the lock\n";
+
+/* Case-insensitive "proxyAddresses". */
+static int agg_is_proxy(const char *name)
+{
+	return !strcasecmp(name, "proxyAddresses");
+}
+
+struct agg_split {
+	struct agg_source *s;
+	char *err;
+	size_t errlen;
+	const char *where;
+};
+
+static int agg_add_addr_attr(void *arg, const char *item, size_t len)
+{
+	struct agg_split *sp = arg;
+	struct agg_source *s = sp->s;
+	char name[65];
+	int idx;
+
+	if (s->naddr >= AGG_ADDR_ATTRS_MAX) {
+		util_err(sp->err, sp->errlen, "%saddress_attributes: more than %d",
+			 sp->where, AGG_ADDR_ATTRS_MAX);
+		return -1;
+	}
+	idx = formula_attrs_add(s->attrs, item, len);
+	if (idx < 0 || len >= sizeof(name)) {
+		util_err(sp->err, sp->errlen,
+			 "%saddress_attributes: bad attribute name '%.*s'",
+			 sp->where, (int)len, item);
+		return -1;
+	}
+	memcpy(name, item, len);
+	name[len] = '\0';
+	s->addr_idx[s->naddr] = idx;
+	s->addr_proxy[s->naddr] = agg_is_proxy(name);
+	s->naddr++;
+	return 0;
+}
+
+struct agg_domsplit {
+	struct agg *a;
+	char *err;
+	size_t errlen;
+	const char *where;
+};
+
+static int agg_add_domain(void *arg, const char *item, size_t len)
+{
+	struct agg_domsplit *d = arg;
+	char e[256];
+
+	if (addr_domains_add(d->a->domains, item, len, e, sizeof(e)) < 0) {
+		util_err(d->err, d->errlen, "%slocal_domains: '%.*s': %s",
+			 d->where, (int)len, item, e);
+		return -1;
+	}
+	return 0;
+}
+
+/* Compile one formula setting of a source; NULL text leaves it unset. */
+static int agg_formula(struct agg *a, const struct config_section *sec,
+		       const char *key, struct agg_source *s,
+		       struct formula **out, char *err, size_t errlen)
+{
+	char ferr[512];
+	int line = 0, col = 1, fl, fc, n = 0;
+	const char *text = config_get_at(sec, key, &line, &col);
+
+	*out = NULL;
+	if (!text)
+		return 0;
+	*out = formula_compile(text, s->attrs, ferr, sizeof(ferr));
+	if (!*out) {
+		/* Point into the file: the formula's first line starts at the
+		 * value's column; continuation lines keep their own columns. */
+		if (sscanf(ferr, "line %d, column %d: %n", &fl, &fc, &n) == 2 &&
+		    n > 0)
+			util_err(err, errlen, "%s:%d:%d: %s formula: %s",
+				 config_path(a->cfg), line + fl - 1,
+				 fl == 1 ? col + fc - 1 : fc, key, ferr + n);
+		else
+			util_err(err, errlen, "%s:%d: %s formula: %s",
+				 config_path(a->cfg), line, key, ferr);
+		return -1;
+	}
+	return 0;
+}
+
+static int agg_attr(struct agg_source *s, const struct config_section *sec,
+		    const char *key, int *idx, const struct config *cfg,
+		    char *err, size_t errlen)
+{
+	int line = 0;
+	const char *v = config_get(sec, key, &line);
+
+	*idx = -1;
+	if (!v)
+		return 0;
+	*idx = formula_attrs_add(s->attrs, v, strlen(v));
+	if (*idx < 0) {
+		util_err(err, errlen, "%s:%d: %s: bad attribute name '%s'",
+			 config_path(cfg), line, key, v);
+		return -1;
+	}
+	return 0;
+}
+
+static int agg_load_source(struct agg *a, const struct config_section *sec,
+			   struct agg_source *s, char *err, size_t errlen)
+{
+	char where[PATH_MAX + 32];
+	const char *v;
+	int64_t n;
+	size_t i;
+	int line;
+
+	s->lc.name = config_section_name(sec);
+	s->attrs = formula_attrs_new();
+	if (!(s->lc.uri = config_require(sec, "uri", err, errlen)))
+		return -1;
+	if (config_get_bool(sec, "starttls", 0, &s->lc.starttls, err,
+			    errlen) < 0)
+		return -1;
+	s->lc.ca_file = config_get(sec, "ca_file", NULL);
+	s->lc.bind_dn = config_get(sec, "bind_dn", NULL);
+	s->lc.password_file = config_get(sec, "bind_password_file", NULL);
+	if (config_get(sec, "bind_password", &line)) {
+		util_err(err, errlen,
+			 "%s:%d: bind_password: a password does not belong in "
+			 "the configuration; use bind_password_file (mode 0600)",
+			 config_path(a->cfg), line);
+		return -1;
+	}
+	s->lc.sasl_mech = config_get(sec, "sasl_mech", &line);
+	if (s->lc.sasl_mech && strcasecmp(s->lc.sasl_mech, "EXTERNAL")) {
+		util_err(err, errlen, "%s:%d: sasl_mech: only EXTERNAL is supported",
+			 config_path(a->cfg), line);
+		return -1;
+	}
+	if (s->lc.bind_dn && !s->lc.password_file && !s->lc.sasl_mech) {
+		util_err(err, errlen, "%sbind_dn needs bind_password_file",
+			 config_where(sec, "bind_dn", where, sizeof(where)));
+		return -1;
+	}
+	if (config_get_duration(sec, "network_timeout", 10, &n, err, errlen) < 0)
+		return -1;
+	s->lc.network_timeout = (int)(n > 3600 ? 3600 : n);
+	if (config_get_duration(sec, "timeout", 600, &n, err, errlen) < 0)
+		return -1;
+	s->lc.timeout = (int)(n > 86400 ? 86400 : n);
+	if (config_get_int(sec, "page_size", 500, 0, 100000, &n, err,
+			   errlen) < 0)
+		return -1;
+	s->lc.page_size = (int)n;
+	v = config_get(sec, "scope", &line);
+	s->lc.scope = LDAP_SCOPE_SUBTREE;
+	if (v && ldapsrc_scope(v, &s->lc.scope) < 0) {
+		util_err(err, errlen, "%s:%d: scope: expected sub, one or base",
+			 config_path(a->cfg), line);
+		return -1;
+	}
+	s->lc.filter = config_get(sec, "filter", NULL);
+	if (!s->lc.filter)
+		s->lc.filter = "(objectClass=*)";
+	v = config_get(sec, "referrals", &line);
+	if (!v || !strcmp(v, "ignore"))
+		s->lc.referrals = LDAPSRC_REF_IGNORE;
+	else if (!strcmp(v, "chase"))
+		s->lc.referrals = LDAPSRC_REF_CHASE;
+	else if (!strcmp(v, "fail"))
+		s->lc.referrals = LDAPSRC_REF_FAIL;
+	else {
+		util_err(err, errlen,
+			 "%s:%d: referrals: expected ignore, chase or fail",
+			 config_path(a->cfg), line);
+		return -1;
+	}
+	for (i = 0; (v = config_get_nth(sec, "base", i, &line)); i++) {
+		if (i >= LDAPSRC_BASES_MAX) {
+			util_err(err, errlen, "%s:%d: more than %d bases",
+				 config_path(a->cfg), line, LDAPSRC_BASES_MAX);
+			return -1;
+		}
+		s->lc.bases[i] = v;
+	}
+	s->lc.nbases = i;
+	if (i == 0) {
+		util_err(err, errlen, "%s:%d: [source %s]: no base",
+			 config_path(a->cfg), config_section_line(sec),
+			 s->lc.name);
+		return -1;
+	}
+	v = config_get(sec, "address_attributes", NULL);
+	{
+		struct agg_split sp = { s, err, errlen,
+			config_where(sec, "address_attributes", where,
+				     sizeof(where)) };
+
+		if (config_split(v ? v : "mail", agg_add_addr_attr, &sp))
+			return -1;
+	}
+	if (agg_attr(s, sec, "login_attribute", &s->login_idx, a->cfg, err,
+		     errlen) < 0 ||
+	    agg_attr(s, sec, "owner_attribute", &s->owner_idx, a->cfg, err,
+		     errlen) < 0)
+		return -1;
+	for (i = 0; (v = config_get_nth(sec, "extra", i, &line)); i++) {
+		const char *sp = strpbrk(v, " \t");
+		struct agg_extra *x;
+
+		if (i >= AGG_EXTRAS_MAX || !sp ||
+		    (size_t)(sp - v) >= sizeof(x->name)) {
+			util_err(err, errlen,
+				 "%s:%d: extra: expected 'extra = NAME ATTRIBUTE' "
+				 "(at most %d)", config_path(a->cfg), line,
+				 AGG_EXTRAS_MAX);
+			return -1;
+		}
+		x = &s->extras[i];
+		memcpy(x->name, v, (size_t)(sp - v));
+		x->name[sp - v] = '\0';
+		while (*sp == ' ' || *sp == '\t')
+			sp++;
+		x->idx = formula_attrs_add(s->attrs, sp, strlen(sp));
+		if (x->idx < 0 || strchr(x->name, '=')) {
+			util_err(err, errlen, "%s:%d: extra: bad name or attribute",
+				 config_path(a->cfg), line);
+			return -1;
+		}
+	}
+	s->nextras = i;
+	if (agg_formula(a, sec, "select", s, &s->select, err, errlen) < 0 ||
+	    agg_formula(a, sec, "person", s, &s->kind[CATALOG_PERSON], err,
+			errlen) < 0 ||
+	    agg_formula(a, sec, "group", s, &s->kind[CATALOG_GROUP], err,
+			errlen) < 0 ||
+	    agg_formula(a, sec, "mailin", s, &s->kind[CATALOG_MAILIN], err,
+			errlen) < 0)
+		return -1;
+	if (!s->kind[CATALOG_PERSON] && !s->kind[CATALOG_GROUP] &&
+	    !s->kind[CATALOG_MAILIN]) {
+		util_err(err, errlen,
+			 "%s:%d: [source %s]: no person, group or mailin formula:"
+			 " every entry would be left out", config_path(a->cfg),
+			 config_section_line(sec), s->lc.name);
+		return -1;
+	}
+	return 0;
+}
+
+static int agg_load(struct agg *a, const char *path, char *err, size_t errlen)
+{
+	const struct config_section *top, *sec;
+	char where[PATH_MAX + 32];
+	const char *v;
+	int line;
+
+	a->cfg = config_load(path, err, errlen);
+	if (!a->cfg)
+		return -1;
+	top = config_top(a->cfg);
+	if (!(a->catalog_path = config_require(top, "catalog", err, errlen)))
+		return -1;
+	if (!(v = config_require(top, "catalog_id", err, errlen)))
+		return -1;
+	if (!catalog_id_valid(v)) {
+		util_err(err, errlen,
+			 "%scatalog_id: letters, digits, '.', '_', '-', at most %d",
+			 config_where(top, "catalog_id", where, sizeof(where)),
+			 CATALOG_ID_MAX);
+		return -1;
+	}
+	util_strlcpy(a->catalog_id, v, sizeof(a->catalog_id));
+	a->lock_path = config_get(top, "lock", NULL);
+	a->report_path = config_get(top, "report_json", NULL);
+	a->domains = addr_domains_new();
+	if (!(v = config_require(top, "local_domains", err, errlen)))
+		return -1;
+	{
+		struct agg_domsplit d = { a, err, errlen,
+			config_where(top, "local_domains", where, sizeof(where)) };
+
+		if (config_split(v, agg_add_domain, &d))
+			return -1;
+	}
+	{
+		int cs;
+
+		if (config_get_bool(top, "case_sensitive_local_part", 0, &cs, err,
+				    errlen) < 0)
+			return -1;
+		a->addr_flags = ADDR_CATCHALL | (cs ? ADDR_CASE_SENSITIVE : 0);
+	}
+	if (config_get_int(top, "min_records", 1, 0, INT64_MAX, &a->min_records,
+			   err, errlen) < 0)
+		return -1;
+	v = config_get(top, "max_shrink", &line);
+	a->max_shrink_pct = 10;
+	if (v) {
+		char num[32];
+		size_t l = strlen(v);
+
+		if (l && v[l - 1] == '%')
+			l--;
+		snprintf(num, sizeof(num), "%.*s", (int)l, v);
+		if (l >= sizeof(num) ||
+		    util_parse_int(num, 0, 100, &a->max_shrink_pct) < 0) {
+			util_err(err, errlen,
+				 "%s:%d: max_shrink: expected a share from 0%% "
+				 "to 100%%", path, line);
+			return -1;
+		}
+	}
+	if (config_get_int(top, "history", CATALOG_HISTORY_DEFAULT, 0, 100000,
+			   &a->history, err, errlen) < 0)
+		return -1;
+	v = config_get(top, "duplicates", &line);
+	if (!v || !strcmp(v, "source-first"))
+		a->rule = COLLECT_SOURCE_FIRST;
+	else if (!strcmp(v, "kind-first"))
+		a->rule = COLLECT_KIND_FIRST;
+	else if (!strcmp(v, "fail"))
+		a->rule = COLLECT_FAIL;
+	else {
+		util_err(err, errlen,
+			 "%s:%d: duplicates: expected source-first, kind-first "
+			 "or fail", path, line);
+		return -1;
+	}
+	for (sec = config_next(a->cfg, NULL, NULL); sec;
+	     sec = config_next(a->cfg, sec, NULL)) {
+		if (strcmp(config_section_type(sec), "source")) {
+			util_err(err, errlen,
+				 "%s:%d: unknown section type [%s ...]; expected "
+				 "[source NAME]", path, config_section_line(sec),
+				 config_section_type(sec));
+			return -1;
+		}
+		if (a->nsrc >= AGG_SOURCES_MAX) {
+			util_err(err, errlen, "%s:%d: more than %d sources", path,
+				 config_section_line(sec), AGG_SOURCES_MAX);
+			return -1;
+		}
+		a->src[a->nsrc].num = (int)a->nsrc;
+		if (agg_load_source(a, sec, &a->src[a->nsrc], err, errlen) < 0) {
+			a->nsrc++;
+			return -1;
+		}
+		a->nsrc++;
+	}
+	if (a->nsrc == 0) {
+		util_err(err, errlen, "%s: no [source NAME] section", path);
+		return -1;
+	}
+	return config_check_unused(a->cfg, err, errlen);
+}
+
+/* The first RDN's value of a DN ("uid=jsmith,ou=people" -> "jsmith"),
+ * or the value itself when it is no DN. */
+static void agg_login_of(const char *v, size_t len, const char **out,
+			 size_t *outlen)
+{
+	const char *eq = memchr(v, '=', len);
+	const char *comma;
+
+	*out = v;
+	*outlen = len;
+	if (!eq)
+		return;
+	comma = memchr(eq, ',', len - (size_t)(eq - v));
+	if (!comma)
+		return;
+	*out = eq + 1;
+	*outlen = (size_t)(comma - eq - 1);
+}
+
+/* Append one owner login, skipping repeats and unsafe characters. */
+static void agg_owner_add(struct buf *b, const char *v, size_t len)
+{
+	size_t i;
+	const char *p;
+
+	if (len == 0 || len > 256)
+		return;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)v[i] <= ' ' || v[i] == ',' || v[i] == 0x7f)
+			return;
+	for (p = (const char *)b->data; p && *p;) {
+		const char *e = strchr(p, ',');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+
+		if (l == len && !strncasecmp(p, v, len))
+			return;
+		p = e ? e + 1 : p + l;
+	}
+	if (b->len + len + 1 > CATALOG_OWNERS_MAX)
+		return;
+	if (b->len)
+		buf_append(b, ",", 1);
+	buf_append(b, v, len);
+}
+
+static void agg_progress(struct agg *a, int force)
+{
+	double now = util_now();
+
+	if (!a->progress || (!force && now - a->last_progress < 0.5))
+		return;
+	a->last_progress = now;
+	fprintf(stderr, "\r%s: source %s: %llu entries, %llu addresses   ",
+		log_progname(), a->cur->lc.name,
+		(unsigned long long)a->rep.src[a->cur->num].entries,
+		(unsigned long long)a->rep.addresses_seen);
+	if (force)
+		fputc('\n', stderr);
+}
+
+/* Everything the aggregator does with one LDAP entry. */
+static int agg_entry(void *arg, const struct ldapsrc_entry *e, char *err,
+		     size_t errlen)
+{
+	struct agg *a = arg;
+	struct agg_source *s = a->cur;
+	struct report_source *rs = &a->rep.src[s->num];
+	unsigned char val[CATALOG_VALUE_MAX];
+	char norm[ADDR_BUF], aerr[128];
+	char seen[8][ADDR_BUF];
+	size_t nseen = 0, i, j, vlen;
+	struct buf owners, extra;
+	struct catalog_rec rec;
+	uint32_t entry = UINT32_MAX;
+	int kind = 0, naddr = 0, k;
+	static const int order[3] = { CATALOG_PERSON, CATALOG_MAILIN,
+				      CATALOG_GROUP };
+
+	rs->entries++;
+	if ((rs->entries & 4095) == 0)
+		agg_progress(a, 0);
+	if (s->select && !formula_eval(s->select, e->vals)) {
+		a->rep.left_not_selected++;
+		return 0;
+	}
+	for (k = 0; k < 3; k++)
+		if (s->kind[order[k]] && formula_eval(s->kind[order[k]], e->vals)) {
+			kind = order[k];
+			break;
+		}
+	if (!kind) {
+		a->rep.left_no_kind++;
+		return 0;
+	}
+	buf_init(&owners, CATALOG_OWNERS_MAX);
+	buf_init(&extra, CATALOG_EXTRA_MAX);
+	if (s->login_idx >= 0)
+		for (i = 0; i < e->vals[s->login_idx].n; i++)
+			agg_owner_add(&owners, e->vals[s->login_idx].v[i].ptr,
+				      e->vals[s->login_idx].v[i].len);
+	if (s->owner_idx >= 0)
+		for (i = 0; i < e->vals[s->owner_idx].n; i++) {
+			const char *l;
+			size_t ll;
+
+			agg_login_of(e->vals[s->owner_idx].v[i].ptr,
+				     e->vals[s->owner_idx].v[i].len, &l, &ll);
+			agg_owner_add(&owners, l, ll);
+		}
+	for (i = 0; i < s->nextras; i++) {
+		const struct formula_vals *xv = &e->vals[s->extras[i].idx];
+
+		if (xv->n == 0 || memchr(xv->v[0].ptr, '\n', xv->v[0].len))
+			continue;
+		if (extra.len + strlen(s->extras[i].name) + xv->v[0].len + 2 >
+		    CATALOG_EXTRA_MAX)
+			continue;
+		if (extra.len)
+			buf_append(&extra, "\n", 1);
+		buf_printf(&extra, "%s=", s->extras[i].name);
+		buf_append(&extra, xv->v[0].ptr, xv->v[0].len);
+	}
+	memset(&rec, 0, sizeof(rec));
+	rec.kind = kind;
+	rec.owners = owners.len ? (const char *)owners.data : "";
+	rec.ownerslen = owners.len;
+	rec.extra = extra.len ? (const char *)extra.data : "";
+	rec.extralen = extra.len;
+	vlen = catalog_rec_encode(&rec, val, sizeof(val));
+	buf_free(&owners);
+	buf_free(&extra);
+	if (vlen == 0) {
+		util_err(err, errlen, "internal: record of %s too large", e->dn);
+		return -1;
+	}
+	for (i = 0; i < s->naddr; i++) {
+		const struct formula_vals *av = &e->vals[s->addr_idx[i]];
+
+		for (j = 0; j < av->n; j++) {
+			const char *p = av->v[j].ptr;
+			size_t len = av->v[j].len;
+			size_t m;
+			int dup = 0;
+
+			if (s->addr_proxy[i]) {
+				/* Only SMTP addresses; "SMTP:" is the primary. */
+				if (len < 5 || strncasecmp(p, "smtp:", 5))
+					continue;
+				p += 5;
+				len -= 5;
+			}
+			a->rep.addresses_seen++;
+			if (addr_normalise(p, len, norm, sizeof(norm),
+					   a->addr_flags, aerr, sizeof(aerr)) < 0) {
+				report_left_out(&a->rep, REPORT_INVALID, p, len,
+						e->dn, aerr);
+				continue;
+			}
+			if (!addr_domains_match(a->domains, addr_domain(norm))) {
+				report_left_out(&a->rep, REPORT_FOREIGN, norm,
+						strlen(norm), e->dn, NULL);
+				continue;
+			}
+			for (m = 0; m < nseen; m++)
+				if (!strcmp(seen[m], norm))
+					dup = 1;
+			if (dup)
+				continue;
+			if (nseen < 8)
+				memcpy(seen[nseen++], norm, strlen(norm) + 1);
+			if (entry == UINT32_MAX)
+				entry = collect_entry(a->col, e->dn);
+			if (collect_add(a->col, entry, s->num, kind, norm,
+					strlen(norm), val, vlen, err, errlen) < 0)
+				return -1;
+			naddr++;
+		}
+	}
+	if (naddr == 0) {
+		a->rep.left_no_address++;
+		return 0;
+	}
+	rs->selected[kind]++;
+	a->rep.selected[kind]++;
+	return 0;
+}
+
+/* Show what a write would change: counts and a sample. */
+static void agg_show_changes(struct agg *a, struct catalog_txn *t)
+{
+	size_t i, n = catalog_txn_nchanges(t);
+	int shown[3] = { 0, 0, 0 };
+	const char *label[3] = { "add", "remove", "change" };
+
+	(void)a;
+	for (i = 0; i < n; i++) {
+		const char *key;
+		size_t kl;
+		int op, w;
+
+		catalog_txn_change(t, i, &op, &key, &kl);
+		w = op == '+' ? 0 : op == '-' ? 1 : 2;
+		if (shown[w]++ < AGG_SAMPLE)
+			printf("  would %-6s %.*s\n", label[w], (int)kl, key);
+	}
+	for (i = 0; i < 3; i++)
+		if (shown[i] > AGG_SAMPLE)
+			printf("  ... and %d more to %s\n", shown[i] - AGG_SAMPLE,
+			       label[i]);
+}
+
+/* Add the local domains as records, for the "domains" map. */
+static int agg_add_domains(struct agg *a, char *err, size_t errlen)
+{
+	unsigned char val[8];
+	struct catalog_rec rec = { NULL, 0, CATALOG_DOMAIN, "", 0, "", 0 };
+	size_t i, vlen = catalog_rec_encode(&rec, val, sizeof(val));
+	uint32_t entry = collect_entry(a->col, "(local_domains)");
+
+	for (i = 0; i < addr_domains_count(a->domains); i++) {
+		const char *d = addr_domains_get(a->domains, i);
+
+		if (d[0] == '.')
+			continue;	/* a wildcard names no single domain */
+		if (collect_add(a->col, entry, 0, CATALOG_DOMAIN, d, strlen(d),
+				val, vlen, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct agg agg;
+	struct agg *a = &agg;
+	const char *cfgpath = NULL;
+	int dry = 0, force = 0, check = 0, verbose = 0, i, lockfd = -1;
+	int status = EXIT_LOCAL;
+	char err[1024], lockbuf[PATH_MAX];
+	struct catalog *cat = NULL;
+	struct catalog_txn *t = NULL;
+	struct catalog_diff d;
+	struct catalog_info before;
+	double t0 = util_now();
+	size_t si;
+
+	log_init("dircat-aggregator",
+		 isatty(STDERR_FILENO) ? LOG_DEST_STDERR : LOG_DEST_BOTH);
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-c") && i + 1 < argc)
+			cfgpath = argv[++i];
+		else if (!strcmp(argv[i], "-v"))
+			verbose++;
+		else if (!strcmp(argv[i], "-vv"))
+			verbose += 2;
+		else if (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--dry-run"))
+			dry = 1;
+		else if (!strcmp(argv[i], "--force"))
+			force = 1;
+		else if (!strcmp(argv[i], "-t"))
+			check = 1;
+		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			fputs(agg_usage, stdout);
+			return EXIT_OK;
+		} else {
+			fputs(agg_usage, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (!cfgpath) {
+		fputs(agg_usage, stderr);
+		return EXIT_USAGE;
+	}
+	log_set_verbose(verbose > 1 ? 2 : 0);
+	if (agg_load(a, cfgpath, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		return EXIT_USAGE;
+	}
+	if (check) {
+		printf("%s: configuration OK: %zu source(s), %zu local domain(s)\n",
+		       cfgpath, a->nsrc, addr_domains_count(a->domains));
+		return EXIT_OK;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (!a->lock_path) {
+		snprintf(lockbuf, sizeof(lockbuf), "%s.lock", a->catalog_path);
+		a->lock_path = lockbuf;
+	}
+	lockfd = util_lock(a->lock_path, err, sizeof(err));
+	if (lockfd < 0) {
+		log_error("%s", err);
+		return EXIT_LOCKED;
+	}
+	report_init(&a->rep, a->catalog_id, a->nsrc, dry);
+	for (si = 0; si < a->nsrc; si++)
+		a->rep.src[si].name = a->src[si].lc.name;
+	a->col = collect_new();
+	a->progress = isatty(STDERR_FILENO) && !verbose ? 1 : 0;
+	if (isatty(STDERR_FILENO))
+		a->progress = 1;
+	for (si = 0; si < a->nsrc; si++) {
+		struct ldapsrc_stats st;
+
+		a->cur = &a->src[si];
+		if (ldapsrc_search(&a->src[si].lc, a->src[si].attrs, agg_entry, a,
+				   &st, err, sizeof(err)) < 0) {
+			if (a->progress)
+				fputc('\n', stderr);
+			log_error("%s; nothing written, the catalog stays at its "
+				  "previous serial", err);
+			a->rep.error = xstrdup(err);
+			status = EXIT_LDAP;
+			goto report;
+		}
+		a->rep.src[si].seconds = st.seconds;
+		a->rep.src[si].pages = st.pages;
+		a->rep.src[si].references = st.references;
+		agg_progress(a, 1);
+	}
+	if (agg_add_domains(a, err, sizeof(err)) < 0 ||
+	    collect_finish(a->col, a->rule, err, sizeof(err)) < 0) {
+		log_error("%s; nothing written", err);
+		status = EXIT_GATE;
+		goto out;
+	}
+	a->rep.conflicts = collect_conflicts(a->col);
+	cat = catalog_open(a->catalog_path, 0, err, sizeof(err));
+	if (!cat) {
+		log_error("%s", err);
+		a->rep.error = xstrdup(err);
+		goto report;
+	}
+	if (catalog_info(cat, &before, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	if (before.id[0] && strcmp(before.id, a->catalog_id)) {
+		log_error("%s holds catalog '%s', not '%s' (catalog_id); "
+			  "nothing written", a->catalog_path, before.id,
+			  a->catalog_id);
+		status = EXIT_USAGE;
+		goto out;
+	}
+	t = catalog_write_begin(cat, err, sizeof(err));
+	if (!t) {
+		log_error("%s", err);
+		goto out;
+	}
+	catalog_txn_set_id(t, a->catalog_id);
+	catalog_txn_set_history(t, (unsigned)a->history);
+	if (catalog_txn_replace_all(t, collect_next, a->col, err,
+				    sizeof(err)) < 0) {
+		log_error("%s; nothing written", err);
+		goto out;
+	}
+	catalog_txn_diff(t, &d);
+	a->rep.serial_before = before.serial;
+	a->rep.serial_after = before.serial;
+	report_diff(&a->rep, &d, before.records - before.count[CATALOG_DOMAIN]);
+	report_conflicts(&a->rep, a->col);
+	{
+		uint64_t newn = d.records - d.count[CATALOG_DOMAIN];
+		uint64_t oldn = before.records - before.count[CATALOG_DOMAIN];
+		const char *gate = NULL;
+		char why[512];
+
+		if ((int64_t)newn < a->min_records) {
+			snprintf(why, sizeof(why),
+				 "%llu addresses is fewer than min_records = %lld",
+				 (unsigned long long)newn,
+				 (long long)a->min_records);
+			gate = why;
+		} else if (oldn > 0 && newn < oldn &&
+			   (oldn - newn) * 100 > oldn * (uint64_t)a->max_shrink_pct) {
+			snprintf(why, sizeof(why),
+				 "the catalog would shrink from %llu to %llu "
+				 "addresses (%.1f%%), more than max_shrink = %lld%%",
+				 (unsigned long long)oldn, (unsigned long long)newn,
+				 100.0 * (double)(oldn - newn) / (double)oldn,
+				 (long long)a->max_shrink_pct);
+			gate = why;
+		}
+		if (gate && !force && !dry) {
+			a->rep.refused = gate;
+			log_error("refused to publish: %s; nothing written "
+				  "(--force overrides)", gate);
+			status = EXIT_GATE;
+			goto report;
+		}
+		if (gate && force) {
+			log_warn("publishing despite: %s (--force)", gate);
+			a->rep.forced = gate;
+		}
+		if (gate && dry)
+			a->rep.refused = gate;
+	}
+	if (dry) {
+		a->rep.seconds = util_now() - t0;
+		report_text(&a->rep, stdout);
+		if (a->rep.refused)
+			printf("a real run would be refused: %s\n", a->rep.refused);
+		if (catalog_txn_nchanges(t) == 0 && before.serial > 0)
+			printf("dry run: nothing would change (serial %llu)\n",
+			       (unsigned long long)before.serial);
+		else
+			printf("dry run: would write serial %llu: +%llu -%llu "
+			       "~%llu\n",
+			       (unsigned long long)before.serial + 1,
+			       (unsigned long long)d.added,
+			       (unsigned long long)d.removed,
+			       (unsigned long long)d.changed);
+		agg_show_changes(a, t);
+		catalog_txn_abort(t);
+		t = NULL;
+		status = EXIT_OK;
+		goto out;
+	}
+	if (catalog_txn_nchanges(t) == 0 && before.serial > 0) {
+		/* Nothing changed: no new serial, nothing to push. */
+		catalog_txn_abort(t);
+		t = NULL;
+	} else {
+		uint64_t s = catalog_txn_commit(t, err, sizeof(err));
+
+		t = NULL;
+		if (!s) {
+			log_error("%s; the catalog stays at serial %llu", err,
+				  (unsigned long long)before.serial);
+			goto out;
+		}
+		a->rep.serial_after = s;
+		log_info("catalog %s serial %llu: %llu addresses (+%llu -%llu "
+			 "~%llu)", a->catalog_id, (unsigned long long)s,
+			 (unsigned long long)(d.records - d.count[CATALOG_DOMAIN]),
+			 (unsigned long long)d.added,
+			 (unsigned long long)d.removed,
+			 (unsigned long long)d.changed);
+	}
+	status = EXIT_OK;
+report:
+	a->rep.seconds = util_now() - t0;
+	if (verbose)
+		report_text(&a->rep, stdout);
+	if (a->report_path &&
+	    report_json_write(&a->rep, a->report_path, err, sizeof(err)) < 0) {
+		log_error("report: %s", err);
+		if (status == EXIT_OK)
+			status = EXIT_LOCAL;
+	}
+out:
+	if (t)
+		catalog_txn_abort(t);
+	catalog_close(cat);
+	collect_free(a->col);
+	report_free(&a->rep);
+	for (si = 0; si < a->nsrc; si++) {
+		int k;
+
+		formula_free(a->src[si].select);
+		for (k = 0; k < CATALOG_KINDS; k++)
+			formula_free(a->src[si].kind[k]);
+		formula_attrs_free(a->src[si].attrs);
+	}
+	addr_domains_free(a->domains);
+	config_free(a->cfg);
+	if (lockfd >= 0)
+		close(lockfd);
+	return status;
+}

@@ -1,0 +1,290 @@
+/*
+ * report.c - text and JSON run reports; see report.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "report.h"
+#include "util.h"
+
+#define REPORT_JSON_MAX (4 * 1024 * 1024)
+
+static const char *const report_reason_names[REPORT_REASONS] = {
+	"invalid_address", "foreign_domain"
+};
+
+void report_init(struct report *r, const char *catalog_id, size_t nsrc,
+		 int dry)
+{
+	memset(r, 0, sizeof(*r));
+	r->catalog_id = catalog_id;
+	r->dry = dry;
+	r->nsrc = nsrc;
+	r->src = xcalloc(nsrc, sizeof(*r->src));
+}
+
+void report_left_out(struct report *r, enum report_reason why_code,
+		     const char *what, size_t len, const char *dn,
+		     const char *why)
+{
+	uint64_t n = r->left[why_code]++;
+	struct report_sample *s;
+	char q[LOG_QUOTE_SIZE];
+
+	if (n >= REPORT_SAMPLES)
+		return;
+	s = &r->samples[why_code][n];
+	s->what = xstrdup(log_quote(what, len, q, sizeof(q)));
+	s->dn = xstrdup(dn);
+	s->why = why ? xstrdup(why) : NULL;
+}
+
+void report_diff(struct report *r, const struct catalog_diff *d,
+		 uint64_t addresses_before)
+{
+	r->have_diff = 1;
+	r->diff = *d;
+	r->addresses_before = addresses_before;
+}
+
+void report_conflicts(struct report *r, const struct collect *c)
+{
+	r->col = c;
+	r->conflicts = collect_conflicts(c);
+}
+
+void report_text(const struct report *r, FILE *f)
+{
+	size_t i, k;
+	uint64_t entries = 0;
+
+	for (i = 0; i < r->nsrc; i++) {
+		const struct report_source *s = &r->src[i];
+
+		entries += s->entries;
+		fprintf(f, "source %s: %llu entries in %.2fs (%llu pages, "
+			"%llu references not followed)\n", s->name,
+			(unsigned long long)s->entries, s->seconds,
+			(unsigned long long)s->pages,
+			(unsigned long long)s->references);
+	}
+	fprintf(f, "selected: %llu persons, %llu groups, %llu mail-in\n",
+		(unsigned long long)r->selected[CATALOG_PERSON],
+		(unsigned long long)r->selected[CATALOG_GROUP],
+		(unsigned long long)r->selected[CATALOG_MAILIN]);
+	fprintf(f, "left out: %llu not selected, %llu of no kind, "
+		"%llu without a usable address\n",
+		(unsigned long long)r->left_not_selected,
+		(unsigned long long)r->left_no_kind,
+		(unsigned long long)r->left_no_address);
+	for (k = 0; k < REPORT_REASONS; k++) {
+		if (!r->left[k])
+			continue;
+		fprintf(f, "addresses left out (%s): %llu\n",
+			report_reason_names[k], (unsigned long long)r->left[k]);
+		for (i = 0; i < REPORT_SAMPLES && i < r->left[k]; i++)
+			fprintf(f, "  %s (%s)%s%s\n", r->samples[k][i].what,
+				r->samples[k][i].dn,
+				r->samples[k][i].why ? ": " : "",
+				r->samples[k][i].why ? r->samples[k][i].why : "");
+	}
+	if (r->conflicts) {
+		fprintf(f, "addresses claimed twice: %llu\n",
+			(unsigned long long)r->conflicts);
+		for (i = 0; r->col && i < collect_conflicts_kept(r->col) &&
+			    i < 20; i++) {
+			const struct collect_conflict *c =
+				collect_conflict(r->col, i);
+
+			fprintf(f, "  %s: kept %s (%s %s), left out %s (%s %s)\n",
+				c->key, c->winner_dn,
+				r->src[c->winner_src].name,
+				catalog_kind_name(c->winner_kind), c->loser_dn,
+				r->src[c->loser_src].name,
+				catalog_kind_name(c->loser_kind));
+		}
+	}
+	if (r->have_diff) {
+		const struct catalog_diff *d = &r->diff;
+
+		fprintf(f, "addresses: %llu (%llu persons, %llu groups, "
+			"%llu mail-in), before %llu\n",
+			(unsigned long long)(d->records - d->count[CATALOG_DOMAIN]),
+			(unsigned long long)d->count[CATALOG_PERSON],
+			(unsigned long long)d->count[CATALOG_GROUP],
+			(unsigned long long)d->count[CATALOG_MAILIN],
+			(unsigned long long)r->addresses_before);
+		fprintf(f, "changes: +%llu -%llu ~%llu (%llu unchanged)\n",
+			(unsigned long long)d->added,
+			(unsigned long long)d->removed,
+			(unsigned long long)d->changed,
+			(unsigned long long)d->unchanged);
+	}
+	if (r->error)
+		fprintf(f, "failed: %s\n", r->error);
+	else if (r->refused && !r->dry)
+		fprintf(f, "refused: %s\n", r->refused);
+	else if (!r->dry && r->serial_after != r->serial_before)
+		fprintf(f, "catalog %s: serial %llu -> %llu\n", r->catalog_id,
+			(unsigned long long)r->serial_before,
+			(unsigned long long)r->serial_after);
+	else if (!r->dry)
+		fprintf(f, "catalog %s: unchanged at serial %llu\n",
+			r->catalog_id, (unsigned long long)r->serial_before);
+	fprintf(f, "%llu entries read in %.2fs\n", (unsigned long long)entries,
+		r->seconds);
+}
+
+/* A JSON string, escaped. */
+static void report_json_str(struct buf *b, const char *s)
+{
+	buf_append(b, "\"", 1);
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			buf_printf(b, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			buf_printf(b, "\\u%04x", c);
+		else
+			buf_append(b, s, 1);
+	}
+	buf_append(b, "\"", 1);
+}
+
+int report_json_write(const struct report *r, const char *path, char *err,
+		      size_t errlen)
+{
+	struct buf b;
+	char when[32];
+	size_t i, k;
+	int rc;
+
+	buf_init(&b, REPORT_JSON_MAX);
+	buf_printf(&b, "{\n  \"catalog_id\": ");
+	report_json_str(&b, r->catalog_id);
+	buf_printf(&b, ",\n  \"time\": \"%s\",\n  \"dry_run\": %s,\n"
+		   "  \"seconds\": %.3f,\n  \"result\": ",
+		   util_time_iso(time(NULL), when, sizeof(when)),
+		   r->dry ? "true" : "false", r->seconds);
+	report_json_str(&b, r->error ? "failed" : r->refused && !r->dry ?
+			"refused" : r->serial_after != r->serial_before ?
+			"published" : "unchanged");
+	if (r->error) {
+		buf_printf(&b, ",\n  \"error\": ");
+		report_json_str(&b, r->error);
+	}
+	if (r->refused) {
+		buf_printf(&b, ",\n  \"refused\": ");
+		report_json_str(&b, r->refused);
+	}
+	if (r->forced) {
+		buf_printf(&b, ",\n  \"forced\": ");
+		report_json_str(&b, r->forced);
+	}
+	buf_printf(&b, ",\n  \"serial_before\": %llu,\n  \"serial_after\": %llu,\n"
+		   "  \"sources\": [",
+		   (unsigned long long)r->serial_before,
+		   (unsigned long long)r->serial_after);
+	for (i = 0; i < r->nsrc; i++) {
+		const struct report_source *s = &r->src[i];
+
+		buf_printf(&b, "%s\n    {\"name\": ", i ? "," : "");
+		report_json_str(&b, s->name);
+		buf_printf(&b, ", \"entries\": %llu, \"pages\": %llu, "
+			   "\"references\": %llu, \"seconds\": %.3f, "
+			   "\"person\": %llu, \"group\": %llu, \"mailin\": %llu}",
+			   (unsigned long long)s->entries,
+			   (unsigned long long)s->pages,
+			   (unsigned long long)s->references, s->seconds,
+			   (unsigned long long)s->selected[CATALOG_PERSON],
+			   (unsigned long long)s->selected[CATALOG_GROUP],
+			   (unsigned long long)s->selected[CATALOG_MAILIN]);
+	}
+	buf_printf(&b, "\n  ],\n  \"selected\": {\"person\": %llu, \"group\": "
+		   "%llu, \"mailin\": %llu},\n  \"left_out\": {"
+		   "\"not_selected\": %llu, \"no_kind\": %llu, "
+		   "\"no_address\": %llu",
+		   (unsigned long long)r->selected[CATALOG_PERSON],
+		   (unsigned long long)r->selected[CATALOG_GROUP],
+		   (unsigned long long)r->selected[CATALOG_MAILIN],
+		   (unsigned long long)r->left_not_selected,
+		   (unsigned long long)r->left_no_kind,
+		   (unsigned long long)r->left_no_address);
+	for (k = 0; k < REPORT_REASONS; k++)
+		buf_printf(&b, ", \"%s\": %llu", report_reason_names[k],
+			   (unsigned long long)r->left[k]);
+	buf_printf(&b, "},\n  \"left_out_samples\": [");
+	for (k = 0, i = 0; k < REPORT_REASONS; k++) {
+		size_t j;
+
+		for (j = 0; j < REPORT_SAMPLES && j < r->left[k]; j++, i++) {
+			buf_printf(&b, "%s\n    {\"reason\": \"%s\", \"address\": ",
+				   i ? "," : "", report_reason_names[k]);
+			report_json_str(&b, r->samples[k][j].what);
+			buf_printf(&b, ", \"dn\": ");
+			report_json_str(&b, r->samples[k][j].dn);
+			if (r->samples[k][j].why) {
+				buf_printf(&b, ", \"why\": ");
+				report_json_str(&b, r->samples[k][j].why);
+			}
+			buf_printf(&b, "}");
+		}
+	}
+	buf_printf(&b, "\n  ],\n  \"conflicts\": %llu,\n  \"conflict_samples\": [",
+		   (unsigned long long)r->conflicts);
+	for (i = 0; r->col && i < collect_conflicts_kept(r->col); i++) {
+		const struct collect_conflict *c = collect_conflict(r->col, i);
+
+		buf_printf(&b, "%s\n    {\"address\": ", i ? "," : "");
+		report_json_str(&b, c->key);
+		buf_printf(&b, ", \"kept\": ");
+		report_json_str(&b, c->winner_dn);
+		buf_printf(&b, ", \"kept_source\": ");
+		report_json_str(&b, r->src[c->winner_src].name);
+		buf_printf(&b, ", \"kept_kind\": \"%s\", \"left_out\": ",
+			   catalog_kind_name(c->winner_kind));
+		report_json_str(&b, c->loser_dn);
+		buf_printf(&b, ", \"left_out_source\": ");
+		report_json_str(&b, r->src[c->loser_src].name);
+		buf_printf(&b, ", \"left_out_kind\": \"%s\"}",
+			   catalog_kind_name(c->loser_kind));
+	}
+	buf_printf(&b, "\n  ]");
+	if (r->have_diff) {
+		const struct catalog_diff *d = &r->diff;
+
+		buf_printf(&b, ",\n  \"addresses\": %llu,\n  \"addresses_before\": "
+			   "%llu,\n  \"added\": %llu,\n  \"removed\": %llu,\n"
+			   "  \"changed\": %llu,\n  \"unchanged\": %llu",
+			   (unsigned long long)(d->records -
+						d->count[CATALOG_DOMAIN]),
+			   (unsigned long long)r->addresses_before,
+			   (unsigned long long)d->added,
+			   (unsigned long long)d->removed,
+			   (unsigned long long)d->changed,
+			   (unsigned long long)d->unchanged);
+	}
+	buf_printf(&b, "\n}\n");
+	rc = util_write_file_atomic(path, b.data, b.len, 0640, err, errlen);
+	buf_free(&b);
+	return rc;
+}
+
+void report_free(struct report *r)
+{
+	size_t k, i;
+
+	for (k = 0; k < REPORT_REASONS; k++)
+		for (i = 0; i < REPORT_SAMPLES; i++) {
+			free(r->samples[k][i].what);
+			free(r->samples[k][i].dn);
+			free(r->samples[k][i].why);
+		}
+	free(r->src);
+	free(r->error);
+	r->src = NULL;
+}
