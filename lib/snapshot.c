@@ -222,8 +222,12 @@ int snapshot_parse_header(const void *data, size_t len,
 			   SNAPSHOT_ID_FIELD - idlen) ||
 	    !catalog_id_valid(h->catalog_id)) {
 		char q[LOG_QUOTE_SIZE];
+		size_t used = SNAPSHOT_ID_FIELD;
 
-		log_quote(p + SNAPSHOT_OFF_ID, SNAPSHOT_ID_FIELD, q, sizeof(q));
+		/* Show the field up to its last non-NUL byte. */
+		while (used > 0 && p[SNAPSHOT_OFF_ID + used - 1] == 0)
+			used--;
+		log_quote(p + SNAPSHOT_OFF_ID, used, q, sizeof(q));
 		h->catalog_id[0] = '\0';
 		return snapshot_fail(code, err, errlen, SNAPSHOT_E_BAD_FIELD,
 				     "catalog id at byte %d is not [A-Za-z0-9."
@@ -375,9 +379,12 @@ static int snapshot_record(const unsigned char *pay, size_t len, size_t pos,
 	}
 	if (*op == SNAPSHOT_DEL ? vl != 0 : (vl < SNAPSHOT_VALUE_MIN ||
 					     vl > CATALOG_VALUE_MAX)) {
-		util_err(why, whylen, "value length %zu (%s)", vl,
-			 *op == SNAPSHOT_DEL ? "a delete has none" :
-			 "5 .. " "the catalog's value limit");
+		if (*op == SNAPSHOT_DEL)
+			util_err(why, whylen, "value length %zu (a delete "
+				 "has none)", vl);
+		else
+			util_err(why, whylen, "value length %zu (%d .. %d)",
+				 vl, SNAPSHOT_VALUE_MIN, CATALOG_VALUE_MAX);
 		return -1;
 	}
 	if (left < kl + vl) {
@@ -492,9 +499,11 @@ static int snapshot_check(struct snapshot *s, const struct sign_keyring *kr,
 	if (s->len > h->file_size)
 		return snapshot_fail(code, err, errlen,
 				     SNAPSHOT_E_TRAILING_DATA,
-				     "%zu bytes after the signature, which "
+				     "%zu byte%s after the signature, which "
 				     "ends at byte %llu",
 				     s->len - (size_t)h->file_size,
+				     s->len - (size_t)h->file_size == 1 ?
+				     "" : "s",
 				     (unsigned long long)h->file_size);
 	if (!sign_keyring_has(kr, h->key_id_raw))
 		return snapshot_fail(code, err, errlen, SNAPSHOT_E_UNKNOWN_KEY,
