@@ -3,7 +3,10 @@
 # an mdb database, loopback TCP on a free port and an ldapi
 # socket, run as the invoking user, stopped by pid.
 #
-#   slapd_start DIR [SIZELIMIT]   start; sets SLAPD_URI, SLAPD_LDAPI,
+#   slapd_start DIR [SIZELIMIT] [LDIF]
+#                                 start (LDIF: bulk-loaded with slapadd
+#                                 first, for large directories); sets
+#                                 SLAPD_URI, SLAPD_LDAPI,
 #                                 SLAPD_PID, SLAPD_BASE, SLAPD_ROOTDN,
 #                                 SLAPD_ROOTPW (a file), SLAPD_BINDDN,
 #                                 SLAPD_BINDPW (a file, mode 0600)
@@ -17,7 +20,7 @@ SLAPD_ROOTDN="cn=admin,$SLAPD_BASE"
 SLAPD_BINDDN="cn=dircat,ou=services,$SLAPD_BASE"
 
 slapd_start() {
-	local dir=$1 sizelimit=${2:-unlimited} port i
+	local dir=$1 sizelimit=${2:-unlimited} bulk=${3:-} port i
 	local top=${DIRCAT_TOP:?}
 	mkdir -p "$dir/db"
 	port=$(free_port) || return 1
@@ -64,6 +67,12 @@ CONF
 limits users size.soft=$sizelimit size.hard=$sizelimit size.prtotal=unlimited
 CONF
 	fi
+	_slapd_base_ldif >"$dir/base.ldif"
+	if [ -n "$bulk" ]; then
+		slapadd -q -f "$dir/slapd.conf" -l "$dir/base.ldif" >"$dir/slapadd.log" 2>&1 &&
+		slapadd -q -f "$dir/slapd.conf" -l "$bulk" >>"$dir/slapadd.log" 2>&1 || {
+			cat "$dir/slapadd.log"; return 1; }
+	fi
 	slapd -f "$dir/slapd.conf" -h "$SLAPD_URI $SLAPD_LDAPI" >"$dir/slapd.log" 2>&1 || {
 		cat "$dir/slapd.log"; return 1; }
 	for i in $(seq 100); do
@@ -74,8 +83,14 @@ CONF
 	[ -n "$SLAPD_PID" ] || return 1
 	track_pid "$SLAPD_PID"
 	wait_for 10 ldapsearch -x -H "$SLAPD_URI" -b "" -s base || return 1
-	# The base entry and the aggregator's service account.
-	ldapadd -x -H "$SLAPD_URI" -D "$SLAPD_ROOTDN" -y "$SLAPD_ROOTPW" >/dev/null <<LDIF || return 1
+	[ -n "$bulk" ] && return 0
+	ldapadd -x -H "$SLAPD_URI" -D "$SLAPD_ROOTDN" -y "$SLAPD_ROOTPW" \
+		-f "$dir/base.ldif" >/dev/null
+}
+
+# The base entry and the aggregator's service account.
+_slapd_base_ldif() {
+	cat <<LDIF
 dn: $SLAPD_BASE
 objectClass: dcObject
 objectClass: organization
