@@ -1,0 +1,202 @@
+#!/bin/bash
+# snapshot.sh - dircat keygen and dircat verify through the real binary.
+#
+# Snapshots are built here from schema/snapshot.md alone, with printf,
+# sha256sum and the openssl command (a second, independent writer of the
+# format), signed with a key made by "dircat keygen", then checked with
+# "dircat verify" as they are and after tampering.
+. "$(dirname "$0")/lib.sh"
+need openssl sha256sum od
+
+D=$(tmpdir)
+cd "$D" || exit 1
+
+# Big-endian integers and hex as raw bytes.
+be16() { printf "\\x$(printf %02x $(( ($1 >> 8) & 255 )))\\x$(printf %02x $(( $1 & 255 )))"; }
+be64() {
+	local s
+	for s in 56 48 40 32 24 16 8 0; do
+		printf "\\x$(printf %02x $(( ($1 >> s) & 255 )))"
+	done
+}
+hexbytes() { local h=$1 i; for ((i = 0; i < ${#h}; i += 2)); do printf "\\x${h:i:2}"; done; }
+zeros() { head -c "$1" /dev/zero; }
+
+# A catalog value: [kind u8][u16 owners len][owners][u16 extra len][extra].
+value() {	# kind owners
+	printf "\\x$(printf %02x "$1")"; be16 ${#2}; printf '%s' "$2"; be16 0
+}
+# A full-snapshot record: [u16 key len][u16 value len][key][value].
+rec_full() {	# key kind owners
+	be16 ${#1}; be16 $((5 + ${#3})); printf '%s' "$1"; value "$2" "$3"
+}
+# A delta record: [u8 op][u16 key len][u16 value len][key][value].
+rec_put() { printf '\x01'; rec_full "$@"; }
+rec_del() { printf '\x02'; be16 ${#1}; be16 0; printf '%s' "$1"; }
+
+# mksnap OUT KEYFILE KEYID TYPE SERIAL BASE RECORDS PAYLOADFILE [FLAGS [VERSION]]
+mksnap() {
+	local out=$1 key=$2 kid=$3 type=$4 serial=$5 base=$6 n=$7 pay=$8
+	local flags=${9:-0} version=${10:-1} id=example-corp now plen hash
+	now=$(date +%s)
+	plen=$(stat -c %s "$pay")
+	hash=$(sha256sum "$pay" | cut -c1-64)
+	{
+		printf 'DIRCATSN'; be16 "$version"; be16 "$flags"; be16 "$type"
+		be16 0
+		printf '%s' "$id"; zeros $((64 - ${#id}))
+		be64 "$serial"; be64 "$base"
+		be64 "$now"; be64 $((now + 86400))
+		be64 "$n"; be64 "$plen"
+		hexbytes "$hash"; hexbytes "$kid"
+		zeros 32; zeros 56
+		cat "$pay"
+	} >"$out.body"
+	openssl pkeyutl -sign -inkey "$key" -rawin -in "$out.body" \
+		-out "$out.sig" 2>/dev/null || return 1
+	cat "$out.body" "$out.sig" >"$out"
+	rm -f "$out.body" "$out.sig"
+}
+
+# flip FILE OFFSET: xor one byte with 0x01 (a copy in FILE.out).
+flip() {
+	local b
+	b=$(od -An -tu1 -j "$2" -N 1 "$1" | tr -d ' ')
+	cp "$1" "$1.out"
+	printf "\\x$(printf %02x $(( b ^ 1 )))" |
+		dd of="$1.out" bs=1 seek="$2" conv=notrunc status=none
+}
+
+# --- keygen -------------------------------------------------------------
+out=$(umask 077; "$DIRCAT_BIN/dircat" keygen signer)
+check_eq "keygen exit status" "$?" 0
+kid=$(sed -n 's/^key id \([0-9a-f]*\)$/\1/p' <<<"$out")
+check_match "keygen prints a 16-hex-digit key id" "$kid" '^[0-9a-f]{16}$'
+check_eq "NAME.key mode 0600" "$(stat -c %a signer.key)" 600
+check_eq "NAME.pub mode 0644 (whatever the umask)" "$(stat -c %a signer.pub)" 644
+check_match "NAME.key is PEM PKCS#8" "$(head -1 signer.key)" '^-----BEGIN PRIVATE KEY-----$'
+want=$(openssl pkey -pubin -in signer.pub -outform DER | tail -c 32 |
+	sha256sum | cut -c1-16)
+check_eq "key id = SHA-256 of the raw public key, first 8 bytes" "$kid" "$want"
+check_match "openssl reads it as ED25519" \
+	"$(openssl pkey -in signer.key -noout -text 2>&1 | head -1)" 'ED25519'
+before=$(sha256sum signer.key)
+"$DIRCAT_BIN/dircat" keygen signer >/dev/null 2>err.txt
+rc=$?
+check_eq "keygen refuses to overwrite (exit 3)" "$rc" 3
+check_match "and says which file exists" "$(cat err.txt)" 'signer.key: exists already'
+check_eq "the old key is untouched" "$(sha256sum signer.key)" "$before"
+"$DIRCAT_BIN/dircat" keygen >/dev/null 2>&1
+check_eq "keygen without NAME: usage (exit 2)" "$?" 2
+"$DIRCAT_BIN/dircat" keygen other >/dev/null
+okid=$(openssl pkey -pubin -in other.pub -outform DER | tail -c 32 |
+	sha256sum | cut -c1-16)
+
+# --- a valid full snapshot ------------------------------------------------
+{
+	rec_full "@example.org" 1 "catchall"
+	rec_full "alice@example.com" 1 "alice"
+	rec_full "bob@example.com" 1 "bob,admin"
+	rec_full "example.com" 4 ""
+	rec_full "sales@example.com" 2 ""
+} >full.pay
+mksnap full.snap signer.key "$kid" 1 7 0 5 full.pay
+check "a snapshot built from the specification" test -s full.snap
+out=$("$DIRCAT_BIN/dircat" verify full.snap --key signer.pub 2>err.txt)
+check_eq "verify a valid snapshot: exit 0" "$?" 0
+check_match "prints valid" "$out" '^valid$'
+check_match "prints the type" "$out" '^type +full$'
+check_match "prints the catalog id" "$out" '^catalog id +example-corp$'
+check_match "prints the serial" "$out" '^serial +7$'
+check_match "prints records" "$out" '^records +5$'
+check_match "prints the payload size" "$out" "^payload +$(stat -c %s full.pay) bytes$"
+check_match "prints the key id" "$out" "^key id +$kid$"
+check_match "prints times in ISO UTC" "$out" '^created +[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$'
+check_match "prints the payload hash" "$out" \
+	"^payload hash +$(sha256sum full.pay | cut -c1-64)$"
+"$DIRCAT_BIN/dircat" verify --key other.pub full.snap --key signer.pub \
+	>/dev/null 2>&1
+check_eq "two trusted keys (rotation), options anywhere: exit 0" "$?" 0
+
+# --- a valid delta ----------------------------------------------------------
+{
+	rec_put "carol@example.com" 1 "carol"
+	rec_del "sales@example.com"
+} >delta.pay
+mksnap delta.snap signer.key "$kid" 2 8 7 2 delta.pay
+out=$("$DIRCAT_BIN/dircat" verify delta.snap --key signer.pub 2>&1)
+check_eq "verify a delta: exit 0" "$?" 0
+check_match "delta: type and base" "$out" '^base +7$'
+
+# --- refusals -------------------------------------------------------------
+# expect NAME FILE EXIT REGEX [KEY...]
+expect() {
+	local name=$1 file=$2 want=$3 re=$4 out rc k args=()
+	shift 4
+	for k in "${@:-signer.pub}"; do args+=(--key "$k"); done
+	out=$("$DIRCAT_BIN/dircat" verify "$file" "${args[@]}" 2>&1)
+	rc=$?
+	check_eq "$name: exit $want" "$rc" "$want"
+	check_match "$name: says why" "$out" "$re"
+}
+
+size=$(stat -c %s full.snap)
+plen=$(stat -c %s full.pay)
+flip full.snap $((256 + 3)) && mv full.snap.out t1.snap
+expect "payload byte flipped" t1.snap 1 '^invalid: bad payload hash$'
+flip full.snap $((size - 1)) && mv full.snap.out t2.snap
+expect "signature byte flipped" t2.snap 1 '^invalid: bad signature$'
+flip full.snap 86 && mv full.snap.out t3.snap
+expect "serial byte flipped" t3.snap 1 '^invalid: bad signature$'
+flip full.snap 130 && mv full.snap.out t4.snap
+expect "payload hash byte flipped" t4.snap 1 'bad payload hash'
+head -c 100 full.snap >t5.snap
+expect "cut mid-header" t5.snap 1 'truncated: 100 bytes'
+head -c $((size - 32)) full.snap >t6.snap
+expect "cut mid-signature" t6.snap 1 '^invalid: truncated$'
+head -c $((256 + plen / 2)) full.snap >t7.snap
+expect "cut mid-payload" t7.snap 1 'truncated'
+cp full.snap t8.snap && printf 'x' >>t8.snap
+expect "a byte appended" t8.snap 1 'trailing data: 1 byte after the signature'
+expect "signed by a key not trusted" full.snap 1 \
+	"unknown signing key: signed with key id $kid" other.pub
+expect "unknown key: the unverified header is shown" full.snap 1 \
+	'header NOT verified' other.pub
+{ printf 'XIRCATSN'; tail -c +9 full.snap; } >t9.snap
+expect "wrong magic" t9.snap 1 'not a dircat snapshot'
+printf 'just some text\n' >t10.snap
+expect "a text file" t10.snap 1 'bad magic'
+mksnap t11.snap signer.key "$kid" 1 7 0 5 full.pay 0 2
+expect "format version 2 (signed)" t11.snap 1 'unsupported format version: version 2'
+mksnap t12.snap signer.key "$kid" 1 7 0 5 full.pay 1
+expect "keyed-hash flag (signed)" t12.snap 1 'unknown flags: flags 0x0001'
+mksnap t13.snap other.key "$okid" 1 7 0 5 full.pay
+expect "signed by the other key, only it trusted: valid" t13.snap 0 \
+	'^valid$' other.pub
+{
+	rec_full "bob@example.com" 1 "bob"
+	rec_full "alice@example.com" 1 "alice"
+} >unsorted.pay
+mksnap t14.snap signer.key "$kid" 1 7 0 2 unsorted.pay
+expect "records out of order (signed)" t14.snap 1 \
+	'bad record: record 2 at byte [0-9]+: key "alice@example.com" sorts before'
+mksnap t15.snap signer.key "$kid" 1 7 0 6 full.pay
+expect "record count wrong (signed)" t15.snap 1 \
+	'payload holds 5 records, the header announces 6'
+# A key id that matches the trusted key, but another key signed.
+mksnap t16.snap other.key "$kid" 1 7 0 5 full.pay
+expect "signed by another key under the trusted id" t16.snap 1 \
+	'^invalid: bad signature$'
+
+# --- errors that are not about the snapshot ----------------------------
+"$DIRCAT_BIN/dircat" verify missing.snap --key signer.pub >/dev/null 2>err.txt
+check_eq "missing snapshot: exit 3" "$?" 3
+check_match "missing snapshot: named" "$(cat err.txt)" 'missing.snap'
+"$DIRCAT_BIN/dircat" verify full.snap --key signer.key >/dev/null 2>err.txt
+check_eq "a private key given as --key: exit 3" "$?" 3
+check_match "a private key given as --key: says so" "$(cat err.txt)" \
+	'not a PEM public key'
+"$DIRCAT_BIN/dircat" verify full.snap >/dev/null 2>&1
+check_eq "no --key: usage (exit 2)" "$?" 2
+"$DIRCAT_BIN/dircat" verify --key signer.pub >/dev/null 2>&1
+check_eq "no snapshot: usage (exit 2)" "$?" 2
