@@ -1,0 +1,79 @@
+/*
+ * conf.h - catalogd's configuration: read and check the whole file into a
+ * struct conf, or refuse it with "file:line: reason".  A reload builds a
+ * new struct conf and the daemon swaps it in only when it is complete, so
+ * a bad file never replaces a good one.  Settings: man/catalogd.8 and
+ * docs/catalogd.conf.example.
+ */
+#ifndef CATALOGD_CONF_H
+#define CATALOGD_CONF_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lookup.h"
+#include "sign.h"
+
+#define CONF_DEFAULT_PATH  "/etc/dircat/catalogd.conf"
+#define CONF_SOCKETS_MAX   16	/* [socket] sections */
+#define CONF_SOCKPATH_MAX  107	/* sun_path holds 108 bytes with its NUL */
+#define CONF_NAME_MAX      64	/* user, group and section names */
+
+/* Protocol defaults; max_request may be set per socket. */
+#define CONF_SOCKETMAP_REQUEST_DEFAULT 2048	/* name + key: ~300 used */
+#define CONF_READSOCKET_REQUEST_DEFAULT 2048
+#define CONF_POLICY_REQUEST_DEFAULT (16 * 1024)
+#define CONF_CONTROL_REQUEST 1024
+#define CONF_REQUEST_MIN   64
+#define CONF_REQUEST_MAX   (1024 * 1024)
+
+enum conf_protocol {
+	CONF_SOCKETMAP = 1,	/* Postfix socketmap, Sendmail socket map */
+	CONF_READSOCKET,	/* Exim ${readsocket}: one line each way */
+	CONF_POLICY,		/* Postfix policy delegation */
+	CONF_CONTROL		/* dircat status / lookup */
+};
+const char *conf_protocol_name(int protocol);
+
+struct conf_socket {
+	char name[CONF_NAME_MAX + 1];	/* the section name */
+	char path[CONF_SOCKPATH_MAX + 1];
+	int protocol;		/* enum conf_protocol */
+	unsigned mode;
+	uid_t owner;		/* (uid_t)-1: leave as created */
+	gid_t group;		/* (gid_t)-1: leave as created */
+	size_t max_request;
+};
+
+struct conf {
+	char file[PATH_MAX];
+	char catalog[PATH_MAX];
+	char catalog_id[CATALOG_ID_MAX + 1];
+	char inbox[PATH_MAX];
+	struct sign_keyring *keyring;	/* the trusted_key files */
+	size_t ntrusted;
+	char user[CONF_NAME_MAX + 1];	/* "" when not set */
+	uid_t uid;
+	gid_t gid;
+	struct conf_socket socket[CONF_SOCKETS_MAX + 1];	/* + control */
+	size_t nsockets;
+	struct lookup_opts lookup;
+	struct lookup_policy policy;
+	char policy_text[4][LOOKUP_ACTION_MAX];	/* storage for policy */
+	int64_t idle_timeout;	/* seconds */
+	int64_t max_connections;
+	int64_t max_output;	/* bytes queued for one client */
+	int64_t rescan_interval;	/* seconds */
+	int64_t rejected_keep;	/* files kept in INBOX/rejected */
+};
+
+/* Load and check path.  NULL with "file:line: reason" in err. */
+struct conf *conf_load(const char *path, char *err, size_t errlen);
+void conf_free(struct conf *);
+
+/* 1 when two socket settings are the same (the listener can be kept). */
+int conf_socket_same(const struct conf_socket *a, const struct conf_socket *b);
+
+#endif

@@ -1,0 +1,742 @@
+/*
+ * install.c - catalogd's inbox: snapshots arrive as
+ *   <catalog_id>.<serial>.full.snap  or  <catalog_id>.<base>-<serial>.delta.snap
+ * and are installed one at a time, lowest serial first.
+ *
+ * The inbox is watched with inotify (a completed write or a rename into
+ * it) and rescanned every rescan_interval.  A file that no event announced
+ * must have been left alone for INSTALL_SETTLE seconds first, so a
+ * rescan does not pick up a file still being written.  Each install runs
+ * in a child process (snapshot_open() verifies, snapshot_apply() writes
+ * one LMDB transaction) while the parent keeps answering from read
+ * transactions; the child dies with the parent (PR_SET_PDEATHSIG), and
+ * an interrupted install leaves the old catalog whole.  The child reports
+ * a fixed-size result over a pipe.  Installed files are removed; refused
+ * ones move to INBOX/rejected/ with a .reason file next to them (the
+ * newest rejected_keep are kept).  INBOX/status is rewritten atomically
+ * after every install, at start-up and when the catalog goes stale.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "catalogd.h"
+#include "log.h"
+#include "snapshot.h"
+#include "util.h"
+
+#define INSTALL_SETTLE     5	/* seconds a file without event must rest */
+#define INSTALL_CLOSED_MAX 64	/* names announced by inotify, remembered */
+#define INSTALL_REASON_MAX 600	/* a refusal reason */
+#define INSTALL_NAME_MAX   255	/* a file name in the inbox */
+#define INSTALL_SCAN_MAX   100000	/* directory entries looked at per scan */
+#define INSTALL_STATUS_FILE "status"
+#define INSTALL_REJECTED_DIR "rejected"
+
+/* What the child sends back: one write, smaller than PIPE_BUF. */
+struct install_result {
+	int done;		/* 1: the child got to the end */
+	int code;		/* enum snapshot_code */
+	int type;		/* SNAPSHOT_FULL or SNAPSHOT_DELTA */
+	uint64_t serial, base, records;
+	struct catalog_diff diff;
+	double seconds;
+	char reason[INSTALL_REASON_MAX];
+};
+
+struct install {
+	int ino_ev;		/* EV_INOTIFY */
+	int inofd;
+	int pipe_ev;		/* EV_INSTALL */
+	int pipefd;
+	pid_t pid;		/* the running install, or 0 */
+	char current[INSTALL_NAME_MAX + 1];
+	double t0;
+	time_t next_scan;	/* when a rescan is due */
+	char closed[INSTALL_CLOSED_MAX][INSTALL_NAME_MAX + 1];
+	size_t nclosed;
+	int last_stale;
+	/* For dircat status. */
+	time_t last_time;
+	uint64_t last_serial, last_base, last_records;
+	int last_type;
+	double last_seconds;
+	struct catalog_diff last_diff;
+	time_t refused_time;
+	char refused_file[INSTALL_NAME_MAX + 1];
+	char refused_reason[INSTALL_REASON_MAX];
+	uint64_t installs, refusals;
+	size_t waiting;		/* files seen at the last scan */
+};
+
+static double install_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* "full" or "delta from 11". */
+static const char *install_type(int type, uint64_t base, char *buf,
+				size_t size)
+{
+	if (type == SNAPSHOT_FULL)
+		return "full";
+	snprintf(buf, size, "delta from %llu", (unsigned long long)base);
+	return buf;
+}
+
+/* Join dir and name into out; -1 when too long. */
+static int install_path(char *out, size_t size, const char *dir,
+			const char *name)
+{
+	int n = snprintf(out, size, "%s/%s", dir, name);
+
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+/*
+ * Parse an inbox file name.  Returns 1 with *serial and *type, 0 when the
+ * name is not a snapshot's (or names another catalog: *other set).
+ */
+static int install_parse_name(const char *name, const char *id,
+			      uint64_t *serial, int *type, int *other)
+{
+	size_t n = strlen(name), idlen = strlen(id);
+	const char *p, *num;
+	char digits[48];
+	size_t len;
+	int64_t v;
+
+	*other = 0;
+	if (n > 14 && !strcmp(name + n - 10, ".full.snap")) {
+		*type = SNAPSHOT_FULL;
+		n -= 10;
+	} else if (n > 15 && !strcmp(name + n - 11, ".delta.snap")) {
+		*type = SNAPSHOT_DELTA;
+		n -= 11;
+	} else {
+		return 0;
+	}
+	/* name[0..n) = id "." number(s) */
+	p = name + n;
+	while (p > name && p[-1] != '.')
+		p--;
+	if (p == name)
+		return 0;
+	num = p;
+	len = (size_t)(name + n - num);
+	if ((size_t)(num - 1 - name) != idlen || memcmp(name, id, idlen)) {
+		*other = 1;
+		return 0;
+	}
+	if (*type == SNAPSHOT_DELTA) {
+		const char *dash = memchr(num, '-', len);
+
+		if (!dash)
+			return 0;
+		len -= (size_t)(dash + 1 - num);
+		num = dash + 1;
+	}
+	if (len == 0 || len >= sizeof(digits))
+		return 0;
+	memcpy(digits, num, len);
+	digits[len] = '\0';
+	if (util_parse_int(digits, 1, INT64_MAX, &v) < 0)
+		return 0;
+	*serial = (uint64_t)v;
+	return 1;
+}
+
+/* Was name announced by an inotify event?  Remove it when asked. */
+static int install_closed(struct install *in, const char *name, int take)
+{
+	size_t i;
+
+	for (i = 0; i < in->nclosed; i++)
+		if (!strcmp(in->closed[i], name)) {
+			if (take) {
+				memmove(in->closed[i], in->closed[i + 1],
+					(in->nclosed - i - 1) *
+						sizeof(in->closed[0]));
+				in->nclosed--;
+			}
+			return 1;
+		}
+	return 0;
+}
+
+void install_write_status(struct daemon *d)
+{
+	const struct catalog_info *i = &d->info;
+	char path[PATH_MAX], err[512];
+	struct buf b;
+
+	if (install_path(path, sizeof(path), d->conf->inbox,
+			 INSTALL_STATUS_FILE) < 0)
+		return;
+	buf_init(&b, 4096);
+	buf_printf(&b, "catalog_id=%s\nserial=%llu\ncreated=%lld\n"
+		   "expires=%lld\ninstalled=%lld\nkey_id=%s\nstale=%s\n",
+		   i->id[0] ? i->id : d->conf->catalog_id,
+		   (unsigned long long)i->serial, (long long)i->created,
+		   (long long)i->expires, (long long)i->installed, i->key_id,
+		   d->st.stale ? "yes" : "no");
+	if (util_write_file_atomic(path, b.data, b.len, 0644, err,
+				   sizeof(err)) < 0)
+		log_error("status file: %s", err);
+	buf_free(&b);
+	if (d->install)
+		d->install->last_stale = d->st.stale;
+}
+
+/* Keep only the newest rejected_keep refused files. */
+static void install_prune_rejected(struct daemon *d, const char *dir)
+{
+	struct entry {
+		char name[INSTALL_NAME_MAX + 1];
+		time_t mtime;
+	} *e = NULL;
+	size_t n = 0, cap = 0, i, keep = (size_t)d->conf->rejected_keep;
+	struct dirent *de;
+	DIR *dp = opendir(dir);
+
+	if (!dp)
+		return;
+	while ((de = readdir(dp)) != NULL && n < INSTALL_SCAN_MAX) {
+		size_t len = strlen(de->d_name);
+		char path[PATH_MAX];
+		struct stat st;
+
+		if (len < 8 || strcmp(de->d_name + len - 7, ".reason") ||
+		    install_path(path, sizeof(path), dir, de->d_name) < 0 ||
+		    stat(path, &st) < 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 32;
+			e = xrealloc(e, cap * sizeof(*e));
+		}
+		util_strlcpy(e[n].name, de->d_name, sizeof(e[n].name));
+		e[n].mtime = st.st_mtime;
+		n++;
+	}
+	closedir(dp);
+	while (n > keep) {
+		size_t oldest = 0;
+		char path[PATH_MAX];
+
+		for (i = 1; i < n; i++)
+			if (e[i].mtime < e[oldest].mtime ||
+			    (e[i].mtime == e[oldest].mtime &&
+			     strcmp(e[i].name, e[oldest].name) < 0))
+				oldest = i;
+		if (install_path(path, sizeof(path), dir, e[oldest].name) == 0)
+			unlink(path);
+		/* The refused file itself: the name without ".reason". */
+		e[oldest].name[strlen(e[oldest].name) - 7] = '\0';
+		if (install_path(path, sizeof(path), dir, e[oldest].name) == 0)
+			unlink(path);
+		e[oldest] = e[--n];
+	}
+	free(e);
+}
+
+/* Move a refused file to INBOX/rejected/ and record why. */
+static void install_reject(struct daemon *d, const char *name,
+			   const char *reason)
+{
+	struct install *in = d->install;
+	char dir[PATH_MAX], from[PATH_MAX], to[PATH_MAX], rpath[PATH_MAX];
+	char err[512], when[32], q[LOG_QUOTE_SIZE];
+	struct buf b;
+
+	log_warn("refused %s: %s", log_quote(name, strlen(name), q, sizeof(q)),
+		 reason);
+	in->refusals++;
+	in->refused_time = d->now;
+	util_strlcpy(in->refused_file, name, sizeof(in->refused_file));
+	util_strlcpy(in->refused_reason, reason, sizeof(in->refused_reason));
+	if (install_path(dir, sizeof(dir), d->conf->inbox,
+			 INSTALL_REJECTED_DIR) < 0 ||
+	    install_path(from, sizeof(from), d->conf->inbox, name) < 0 ||
+	    install_path(to, sizeof(to), dir, name) < 0 ||
+	    (size_t)snprintf(rpath, sizeof(rpath), "%s.reason", to) >=
+		    sizeof(rpath)) {
+		unlink(from);
+		return;
+	}
+	if (d->conf->rejected_keep == 0) {
+		unlink(from);
+		return;
+	}
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+		log_error("%s: %s; removing the refused file", dir,
+			  strerror(errno));
+		unlink(from);
+		return;
+	}
+	if (rename(from, to) < 0) {
+		if (errno != ENOENT)
+			log_error("move %s to %s: %s", from, dir,
+				  strerror(errno));
+		unlink(from);
+		return;
+	}
+	buf_init(&b, 4096);
+	buf_printf(&b, "time=%lld (%s)\nfile=%s\nreason=%s\n",
+		   (long long)d->now, util_time_iso(d->now, when, sizeof(when)),
+		   name, reason);
+	if (util_write_file_atomic(rpath, b.data, b.len, 0644, err,
+				   sizeof(err)) < 0)
+		log_error("%s", err);
+	buf_free(&b);
+	install_prune_rejected(d, dir);
+}
+
+/* The child: verify, apply, report, exit.  Never returns. */
+static void install_child(struct daemon *d, const char *path, int out)
+{
+	struct install_result r;
+	struct snapshot *snap;
+	struct catalog *cat;
+	sigset_t all;
+	double t0 = install_mono();
+
+	/* Die with the daemon: an orphan install would race the next. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	signal(SIGTERM, SIG_DFL);
+	/* Hold no client connection open: readsocket clients wait for
+	 * EOF.  Keep stdio and the result pipe only. */
+	if (out > 3)
+		close_range(3, (unsigned)out - 1, 0);
+	close_range((unsigned)out + 1, ~0U, 0);
+
+	memset(&r, 0, sizeof(r));
+	snap = snapshot_open(path, d->conf->keyring, &r.code, r.reason,
+			     sizeof(r.reason));
+	if (snap) {
+		const struct snapshot_header *h = snapshot_header(snap);
+		char err[INSTALL_REASON_MAX];
+
+		r.type = h->type;
+		r.serial = h->serial;
+		r.base = h->base;
+		r.records = h->records;
+		cat = catalog_open(d->conf->catalog, 0, err, sizeof(err));
+		if (!cat) {
+			r.code = SNAPSHOT_E_CATALOG;
+			util_strlcpy(r.reason, err, sizeof(r.reason));
+		} else {
+			if (snapshot_apply(snap, cat, d->conf->catalog_id,
+					   (int64_t)time(NULL), &r.diff,
+					   &r.code, r.reason,
+					   sizeof(r.reason)) == 0)
+				r.code = SNAPSHOT_OK;
+			catalog_close(cat);
+		}
+		snapshot_close(snap);
+	}
+	r.done = 1;
+	r.seconds = install_mono() - t0;
+	if (write(out, &r, sizeof(r)) != (ssize_t)sizeof(r))
+		_exit(3);
+	_exit(0);
+}
+
+/* Start installing name. */
+static void install_start(struct daemon *d, const char *name)
+{
+	struct install *in = d->install;
+	char path[PATH_MAX];
+	struct epoll_event e;
+	int fds[2];
+	pid_t pid;
+
+	if (install_path(path, sizeof(path), d->conf->inbox, name) < 0)
+		return;
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		log_error("pipe: %s", strerror(errno));
+		return;
+	}
+	/* The parent's read transaction must not cross the fork. */
+	if (d->rd) {
+		catalog_read_end(d->rd);
+		d->rd = NULL;
+	}
+	pid = fork();
+	if (pid < 0) {
+		log_error("fork: %s", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		install_child(d, path, fds[1]);
+	}
+	close(fds[1]);
+	fcntl(fds[0], F_SETFL, O_NONBLOCK);
+	in->pid = pid;
+	in->pipefd = fds[0];
+	in->t0 = install_mono();
+	util_strlcpy(in->current, name, sizeof(in->current));
+	e.events = EPOLLIN;
+	e.data.ptr = &in->pipe_ev;
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fds[0], &e) < 0)
+		log_error("epoll: %s", strerror(errno));
+	log_info("installing %s", name);
+}
+
+void install_scan(struct daemon *d)
+{
+	struct install *in = d->install;
+	char best[INSTALL_NAME_MAX + 1] = "";
+	uint64_t best_serial = 0;
+	int best_type = 0, young = 0;
+	size_t seen = 0, waiting = 0;
+	struct dirent *de;
+	DIR *dp;
+
+	if (in->pid)
+		return;	/* the end of this install scans again */
+	in->next_scan = d->now + d->conf->rescan_interval;
+	dp = opendir(d->conf->inbox);
+	if (!dp) {
+		log_error("inbox %s: %s", d->conf->inbox, strerror(errno));
+		return;
+	}
+	while ((de = readdir(dp)) != NULL && seen++ < INSTALL_SCAN_MAX) {
+		const char *name = de->d_name;
+		size_t len = strlen(name);
+		char path[PATH_MAX], q[LOG_QUOTE_SIZE];
+		uint64_t serial;
+		struct stat st;
+		int type, other;
+
+		if (name[0] == '.' || len < 5 || strcmp(name + len - 5, ".snap"))
+			continue;
+		if (install_path(path, sizeof(path), d->conf->inbox, name) < 0 ||
+		    lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (!install_closed(in, name, 0) &&
+		    st.st_mtime > d->now - INSTALL_SETTLE &&
+		    st.st_mtime <= d->now + 60) {
+			young = 1;	/* maybe still being written */
+			continue;
+		}
+		if (!install_parse_name(name, d->conf->catalog_id, &serial,
+					&type, &other)) {
+			char why[INSTALL_REASON_MAX];
+
+			install_closed(in, name, 1);
+			if (other)
+				snprintf(why, sizeof(why),
+					 "file name is not for catalog %s",
+					 d->conf->catalog_id);
+			else
+				snprintf(why, sizeof(why),
+					 "file name is not ID.SERIAL.full.snap "
+					 "or ID.BASE-SERIAL.delta.snap");
+			log_debug("%s: %s",
+				  log_quote(name, len, q, sizeof(q)), why);
+			install_reject(d, name, why);
+			continue;
+		}
+		waiting++;
+		if (!best[0] || serial < best_serial ||
+		    (serial == best_serial && type < best_type)) {
+			util_strlcpy(best, name, sizeof(best));
+			best_serial = serial;
+			best_type = type;
+		}
+	}
+	closedir(dp);
+	in->waiting = waiting;
+	if (young && in->next_scan > d->now + INSTALL_SETTLE)
+		in->next_scan = d->now + INSTALL_SETTLE;
+	if (best[0]) {
+		install_closed(in, best, 1);
+		install_start(d, best);
+	}
+}
+
+/* The child finished (or died): record what happened, scan again. */
+static void install_finish(struct daemon *d)
+{
+	struct install *in = d->install;
+	struct install_result r;
+	char path[PATH_MAX];
+	char kind[48];
+	ssize_t n;
+	int status = 0;
+
+	memset(&r, 0, sizeof(r));
+	do
+		n = read(in->pipefd, &r, sizeof(r));
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EAGAIN)
+		return;	/* spurious: wait for the result or EOF */
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, in->pipefd, NULL);
+	close(in->pipefd);
+	in->pipefd = -1;
+	while (waitpid(in->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	in->pid = 0;
+	d->now = time(NULL);
+	if (n != (ssize_t)sizeof(r) || !r.done) {
+		char why[128];
+
+		if (WIFSIGNALED(status))
+			snprintf(why, sizeof(why),
+				 "install process killed by signal %d",
+				 WTERMSIG(status));
+		else
+			snprintf(why, sizeof(why),
+				 "install process failed (status %d)",
+				 WEXITSTATUS(status));
+		install_reject(d, in->current, why);
+	} else if (r.code == SNAPSHOT_OK) {
+		in->installs++;
+		in->last_time = d->now;
+		in->last_serial = r.serial;
+		in->last_base = r.base;
+		in->last_type = r.type;
+		in->last_records = r.records;
+		in->last_seconds = r.seconds;
+		in->last_diff = r.diff;
+		if (install_path(path, sizeof(path), d->conf->inbox,
+				 in->current) == 0 && unlink(path) < 0 &&
+		    errno != ENOENT)
+			log_error("remove %s: %s", path, strerror(errno));
+		daemon_refresh_info(d);
+		install_write_status(d);
+		log_info("installed %s: catalog %s serial %llu (%s), %llu "
+			 "records: +%llu -%llu ~%llu, in %.2fs",
+			 in->current, d->info.id,
+			 (unsigned long long)r.serial,
+			 install_type(r.type, r.base, kind, sizeof(kind)),
+			 (unsigned long long)d->info.records,
+			 (unsigned long long)r.diff.added,
+			 (unsigned long long)r.diff.removed,
+			 (unsigned long long)r.diff.changed, r.seconds);
+	} else if (r.code == SNAPSHOT_E_CATALOG) {
+		/* Our trouble, not the file's: keep it, try again later. */
+		log_error("install of %s failed, will retry: %s", in->current,
+			  r.reason);
+		in->next_scan = d->now + d->conf->rescan_interval;
+		in->current[0] = '\0';
+		return;
+	} else if (r.code == SNAPSHOT_E_IO &&
+		   install_path(path, sizeof(path), d->conf->inbox,
+				in->current) == 0 && access(path, F_OK) < 0) {
+		log_info("%s disappeared before it was installed",
+			 in->current);
+	} else {
+		char why[INSTALL_REASON_MAX + 64];
+
+		snprintf(why, sizeof(why), "%s: %s",
+			 snapshot_strerror(r.code), r.reason);
+		install_reject(d, in->current, why);
+		install_write_status(d);
+	}
+	in->current[0] = '\0';
+	install_scan(d);
+}
+
+/* Names that completed a write or were renamed into the inbox. */
+static void install_inotify(struct daemon *d)
+{
+	struct install *in = d->install;
+	char b[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+	int any = 0;
+
+	for (;;) {
+		ssize_t n = read(in->inofd, b, sizeof(b));
+		size_t off = 0;
+
+		if (n <= 0)
+			break;
+		while (off + sizeof(struct inotify_event) <= (size_t)n) {
+			struct inotify_event *e = (void *)(b + off);
+			size_t len;
+
+			off += sizeof(*e) + e->len;
+			if (e->mask & IN_Q_OVERFLOW) {
+				any = 1;
+				continue;
+			}
+			if (!e->len || e->name[0] == '.')
+				continue;
+			len = strlen(e->name);
+			if (len < 5 || strcmp(e->name + len - 5, ".snap") ||
+			    len > INSTALL_NAME_MAX)
+				continue;
+			if (!install_closed(in, e->name, 0)) {
+				if (in->nclosed == INSTALL_CLOSED_MAX) {
+					memmove(in->closed[0], in->closed[1],
+						(INSTALL_CLOSED_MAX - 1) *
+							sizeof(in->closed[0]));
+					in->nclosed--;
+				}
+				util_strlcpy(in->closed[in->nclosed++],
+					     e->name, sizeof(in->closed[0]));
+			}
+			any = 1;
+		}
+	}
+	if (any)
+		install_scan(d);
+}
+
+void install_event(struct daemon *d, void *ptr)
+{
+	if (*(int *)ptr == EV_INOTIFY)
+		install_inotify(d);
+	else
+		install_finish(d);
+}
+
+int install_tick(struct daemon *d)
+{
+	struct install *in = d->install;
+	time_t now = time(NULL);
+
+	d->now = now;
+	d->st.stale = d->info.expires && now > d->info.expires;
+	if (d->st.stale != in->last_stale) {
+		if (d->st.stale)
+			log_warn("catalog %s serial %llu has expired: stale "
+				 "policy %s applies",
+				 d->info.id, (unsigned long long)d->info.serial,
+				 lookup_stale_name(d->conf->lookup.stale_policy));
+		install_write_status(d);
+	}
+	if (!in->pid && now >= in->next_scan)
+		install_scan(d);
+	if (in->pid)
+		return 1000;
+	if (in->next_scan <= now)
+		return 1000;
+	return in->next_scan - now > 1 ? 1000 : (int)(in->next_scan - now) *
+							 1000;
+}
+
+struct install *install_new(struct daemon *d, char *err, size_t errlen)
+{
+	struct install *in = xcalloc(1, sizeof(*in));
+	char dir[PATH_MAX];
+	struct epoll_event e;
+
+	in->ino_ev = EV_INOTIFY;
+	in->pipe_ev = EV_INSTALL;
+	in->pipefd = -1;
+	in->last_stale = -1;
+	if (install_path(dir, sizeof(dir), d->conf->inbox,
+			 INSTALL_REJECTED_DIR) < 0) {
+		util_err(err, errlen, "inbox path too long");
+		free(in);
+		return NULL;
+	}
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+		log_warn("%s: %s", dir, strerror(errno));
+	in->inofd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (in->inofd < 0 ||
+	    inotify_add_watch(in->inofd, d->conf->inbox,
+			      IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
+		util_err(err, errlen, "watch inbox %s: %s", d->conf->inbox,
+			 strerror(errno));
+		if (in->inofd >= 0)
+			close(in->inofd);
+		free(in);
+		return NULL;
+	}
+	e.events = EPOLLIN;
+	e.data.ptr = &in->ino_ev;
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, in->inofd, &e) < 0) {
+		util_err(err, errlen, "epoll: %s", strerror(errno));
+		close(in->inofd);
+		free(in);
+		return NULL;
+	}
+	if (access(d->conf->inbox, W_OK) < 0)
+		log_warn("inbox %s is not writable: installed files cannot be "
+			 "removed", d->conf->inbox);
+	return in;
+}
+
+void install_stop(struct daemon *d)
+{
+	struct install *in = d->install;
+	int status;
+
+	if (!in || !in->pid)
+		return;
+	/* An unfinished transaction leaves the old catalog; the file stays
+	 * in the inbox for the next start. */
+	kill(in->pid, SIGKILL);
+	while (waitpid(in->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	in->pid = 0;
+	log_info("install of %s interrupted; it will be retried at the next "
+		 "start", in->current);
+}
+
+void install_free(struct install *in)
+{
+	if (!in)
+		return;
+	if (in->pipefd >= 0)
+		close(in->pipefd);
+	close(in->inofd);
+	free(in);
+}
+
+void install_status(struct daemon *d, struct buf *out)
+{
+	struct install *in = d->install;
+	char t[32], kind[48];
+
+	if (in->last_time)
+		buf_printf(out, "last_install: %s serial %llu %s, %llu "
+			   "records, +%llu -%llu ~%llu, %.2fs\n",
+			   util_time_iso(in->last_time, t, sizeof(t)),
+			   (unsigned long long)in->last_serial,
+			   install_type(in->last_type, in->last_base, kind,
+					sizeof(kind)),
+			   (unsigned long long)in->last_records,
+			   (unsigned long long)in->last_diff.added,
+			   (unsigned long long)in->last_diff.removed,
+			   (unsigned long long)in->last_diff.changed,
+			   in->last_seconds);
+	else
+		buf_printf(out, "last_install: none since start\n");
+	if (in->refused_time)
+		buf_printf(out, "last_refusal: %s %s: %s\n",
+			   util_time_iso(in->refused_time, t, sizeof(t)),
+			   in->refused_file, in->refused_reason);
+	else
+		buf_printf(out, "last_refusal: none since start\n");
+	buf_printf(out, "installs: %llu installed, %llu refused since start\n",
+		   (unsigned long long)in->installs,
+		   (unsigned long long)in->refusals);
+	if (in->pid)
+		buf_printf(out, "installing: %s (%.1fs so far)\n", in->current,
+			   install_mono() - in->t0);
+	buf_printf(out, "inbox: %s, %zu snapshot%s waiting\n", d->conf->inbox,
+		   in->waiting, in->waiting == 1 ? "" : "s");
+}

@@ -1,0 +1,459 @@
+/*
+ * main.c - catalogd: installs signed catalog snapshots that arrive in its
+ * inbox and answers the MTA's lookups from the catalog over local sockets.
+ *
+ * Start-up order: read and check the configuration (-t stops here), open
+ * the listening sockets while root, detach (unless -f), drop to the
+ * configured user (setgroups, setresgid, setresuid), open the catalog,
+ * watch the inbox, serve.  One epoll loop serves every client; installs
+ * run in a child process (install.c) so a long write transaction never
+ * delays an answer.  SIGHUP re-reads the configuration (a bad file is
+ * refused and the running one kept), SIGTERM and SIGINT stop cleanly.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "catalogd.h"
+#include "log.h"
+#include "util.h"
+
+#define MAIN_EVENTS_MAX 256	/* epoll events per wakeup */
+
+static void main_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: catalogd [-c FILE] [-f] [-t] [-v]... [-R]\n"
+		"  -c FILE  configuration (default %s)\n"
+		"  -f       stay in the foreground, log to stderr\n"
+		"  -t       check the configuration and exit\n"
+		"  -v       more log messages (twice: every lookup)\n"
+		"  -R       allow running as root without 'user' (with -f, "
+		"for tests)\n", CONF_DEFAULT_PATH);
+}
+
+struct catalog_read *daemon_reader(struct daemon *d)
+{
+	char err[512];
+
+	if (!d->rd) {
+		d->rd = catalog_read_begin(d->cat, err, sizeof(err));
+		if (!d->rd)
+			log_error("catalog read: %s", err);
+	}
+	return d->rd;
+}
+
+void daemon_refresh_info(struct daemon *d)
+{
+	char err[512];
+
+	if (d->rd) {
+		catalog_read_end(d->rd);
+		d->rd = NULL;
+	}
+	if (catalog_info(d->cat, &d->info, err, sizeof(err)) < 0) {
+		log_error("catalog: %s", err);
+		return;
+	}
+	d->st.serial = d->info.serial;
+	d->st.stale = d->info.expires && d->now > d->info.expires;
+}
+
+/* Drop root for good: groups, gid, uid, in that order; then check. */
+static void main_drop(const struct conf *c)
+{
+	if (setgroups(1, &c->gid) < 0)
+		log_fatal(1, "setgroups: %s", strerror(errno));
+	if (setresgid(c->gid, c->gid, c->gid) < 0)
+		log_fatal(1, "setresgid: %s", strerror(errno));
+	if (setresuid(c->uid, c->uid, c->uid) < 0)
+		log_fatal(1, "setresuid: %s", strerror(errno));
+	if (setuid(0) == 0)
+		log_panic("privileges could be regained after dropping them");
+	log_info("running as %s (uid %ld)", c->user, (long)c->uid);
+}
+
+/* Detach from the terminal.  The parent waits for the child to say it
+ * is serving (one byte on a pipe) so start-up errors reach the caller's
+ * exit status.  Returns the write end for the child. */
+static int main_detach(void)
+{
+	int fds[2], nul;
+	pid_t pid;
+	char b;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		log_fatal(1, "pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		log_fatal(1, "fork: %s", strerror(errno));
+	if (pid > 0) {
+		close(fds[1]);
+		_exit(read(fds[0], &b, 1) == 1 ? 0 : 1);
+	}
+	close(fds[0]);
+	if (setsid() < 0)
+		log_fatal(1, "setsid: %s", strerror(errno));
+	if (chdir("/") < 0)
+		log_fatal(1, "chdir /: %s", strerror(errno));
+	nul = open("/dev/null", O_RDWR);
+	if (nul >= 0) {
+		dup2(nul, 0);
+		dup2(nul, 1);
+		dup2(nul, 2);
+		if (nul > 2)
+			close(nul);
+	}
+	return fds[1];
+}
+
+/* Open every configured socket; on failure close those opened. */
+static int main_listen_all(struct daemon *d, const struct conf *c,
+			   struct listener **out, size_t *nout, char *err,
+			   size_t errlen)
+{
+	size_t i, j;
+
+	*nout = 0;
+	for (i = 0; i < c->nsockets; i++) {
+		struct listener *keep = NULL;
+
+		/* Keep a listener whose path is unchanged (a reload). */
+		for (j = 0; d && j < d->nlisteners; j++)
+			if (d->listener[j] &&
+			    !strcmp(d->listener[j]->cs.path,
+				    c->socket[i].path)) {
+				keep = d->listener[j];
+				break;
+			}
+		if (keep) {
+			const struct conf_socket *n = &c->socket[i];
+
+			if ((n->mode != keep->cs.mode &&
+			     chmod(n->path, n->mode) < 0) ||
+			    ((n->owner != keep->cs.owner ||
+			      n->group != keep->cs.group) &&
+			     lchown(n->path, n->owner, n->group) < 0)) {
+				util_err(err, errlen,
+					 "%s: cannot change owner or mode "
+					 "(%s); restart catalogd for that",
+					 n->path, strerror(errno));
+				goto fail;
+			}
+			out[(*nout)++] = keep;
+			continue;
+		}
+		out[*nout] = server_listen(&c->socket[i], err, errlen);
+		if (!out[*nout])
+			goto fail;
+		(*nout)++;
+	}
+	return 0;
+fail:
+	for (i = 0; i < *nout; i++) {
+		int old = 0;
+
+		for (j = 0; d && j < d->nlisteners; j++)
+			if (out[i] == d->listener[j])
+				old = 1;
+		if (!old)
+			server_unlisten(out[i]);
+	}
+	*nout = 0;
+	return -1;
+}
+
+/* SIGHUP: read the configuration again; keep the old one on error. */
+static void main_reload(struct daemon *d)
+{
+	struct listener *nl[CONF_SOCKETS_MAX];
+	size_t n, i, j;
+	struct conf *c;
+	char err[1024];
+
+	log_info("reloading %s", d->conf->file);
+	c = conf_load(d->conf->file, err, sizeof(err));
+	if (!c) {
+		log_error("reload refused, keeping the running configuration: "
+			  "%s", err);
+		return;
+	}
+	if (strcmp(c->catalog, d->conf->catalog) ||
+	    strcmp(c->catalog_id, d->conf->catalog_id) ||
+	    strcmp(c->inbox, d->conf->inbox) ||
+	    strcmp(c->user, d->conf->user))
+		log_warn("catalog, catalog_id, inbox and user changes take "
+			 "effect at the next restart");
+	util_strlcpy(c->catalog, d->conf->catalog, sizeof(c->catalog));
+	util_strlcpy(c->catalog_id, d->conf->catalog_id,
+		     sizeof(c->catalog_id));
+	util_strlcpy(c->inbox, d->conf->inbox, sizeof(c->inbox));
+	util_strlcpy(c->user, d->conf->user, sizeof(c->user));
+	c->uid = d->conf->uid;
+	c->gid = d->conf->gid;
+	if (main_listen_all(d, c, nl, &n, err, sizeof(err)) < 0) {
+		log_error("reload refused, keeping the running configuration: "
+			  "%s", err);
+		conf_free(c);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		int old = 0;
+
+		for (j = 0; j < d->nlisteners; j++)
+			if (nl[i] == d->listener[j])
+				old = 1;
+		if (!old && server_watch(d, nl[i]) < 0)
+			log_error("epoll: %s", strerror(errno));
+	}
+	/* Close the listeners the new configuration dropped. */
+	for (j = 0; j < d->nlisteners; j++) {
+		int kept = 0;
+
+		for (i = 0; i < n; i++)
+			if (nl[i] == d->listener[j])
+				kept = 1;
+		if (!kept) {
+			epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->listener[j]->fd,
+				  NULL);
+			server_unlisten(d->listener[j]);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		/* A kept listener takes the new protocol and limits. */
+		for (j = 0; j < c->nsockets; j++)
+			if (!strcmp(nl[i]->cs.path, c->socket[j].path))
+				nl[i]->cs = c->socket[j];
+		d->listener[i] = nl[i];
+	}
+	d->nlisteners = n;
+	conf_free(d->conf);
+	d->conf = c;
+	d->st.stale = d->info.expires && d->now > d->info.expires;
+	log_info("configuration reloaded: %zu sockets, %zu trusted keys",
+		 n, c->ntrusted);
+}
+
+/* Handle the signals queued on the signalfd. */
+static void main_signals(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			d->reload = 1;	/* after this wakeup's events */
+			break;
+		case SIGTERM:
+		case SIGINT:
+			log_info("stopping on signal %u", si.ssi_signo);
+			d->stopping = 1;
+			break;
+		default:
+			break;	/* SIGCHLD: install.c reaps via its pipe */
+		}
+	}
+}
+
+/* Print what -t checked. */
+static void main_checkconf(const struct conf *c)
+{
+	size_t i;
+
+	printf("%s: configuration ok\n", c->file);
+	printf("catalog %s (id %s), inbox %s, %zu trusted key%s\n", c->catalog,
+	       c->catalog_id, c->inbox, c->ntrusted,
+	       c->ntrusted == 1 ? "" : "s");
+	for (i = 0; i < c->ntrusted; i++)
+		printf("trusted key %s\n", sign_keyring_id(c->keyring, i));
+	for (i = 0; i < c->nsockets; i++)
+		printf("[socket %s] %s %s mode %04o\n", c->socket[i].name,
+		       conf_protocol_name(c->socket[i].protocol),
+		       c->socket[i].path, c->socket[i].mode);
+	printf("user %s, stale_policy %s, extension_delimiter '%s'\n",
+	       c->user[0] ? c->user : "(none)",
+	       lookup_stale_name(c->lookup.stale_policy), c->lookup.delims);
+}
+
+int main(int argc, char **argv)
+{
+	struct epoll_event ev[MAIN_EVENTS_MAX];
+	const char *file = CONF_DEFAULT_PATH;
+	int opt, check = 0, root_ok = 0, verbose = 0, ready = -1;
+	struct daemon d;
+	sigset_t sigs;
+	char err[1024];
+	size_t i;
+
+	memset(&d, 0, sizeof(d));
+	while ((opt = getopt(argc, argv, "c:ftvRh")) != -1) {
+		switch (opt) {
+		case 'c':
+			file = optarg;
+			break;
+		case 'f':
+			d.foreground = 1;
+			break;
+		case 't':
+			check = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'R':
+			root_ok = 1;
+			break;
+		case 'h':
+			main_usage(stdout);
+			return 0;
+		default:
+			main_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		main_usage(stderr);
+		return 2;
+	}
+	log_init("catalogd", d.foreground || check ? LOG_DEST_STDERR
+						   : LOG_DEST_BOTH);
+	log_set_verbose(verbose ? verbose : 0);
+	d.conf = conf_load(file, err, sizeof(err));
+	if (!d.conf) {
+		log_error("%s", err);
+		return 1;
+	}
+	if (check) {
+		main_checkconf(d.conf);
+		conf_free(d.conf);
+		return 0;
+	}
+	if (geteuid() == 0 && !d.conf->user[0] && !(root_ok && d.foreground))
+		log_fatal(1, "%s: refusing to run as root: set 'user' to an "
+			  "unprivileged account", file);
+	if (geteuid() != 0 && d.conf->user[0] && geteuid() != d.conf->uid)
+		log_fatal(1, "%s: user %s is configured; start catalogd as "
+			  "root or as that user", file, d.conf->user);
+
+	/* Signals arrive through a descriptor in the loop. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	/* Privileged: the sockets (paths under /run, chown). */
+	if (main_listen_all(NULL, d.conf, d.listener, &d.nlisteners, err,
+			    sizeof(err)) < 0)
+		log_fatal(1, "%s", err);
+	if (!d.foreground) {
+		log_init("catalogd", LOG_DEST_SYSLOG);
+		ready = main_detach();
+	}
+	if (geteuid() == 0 && d.conf->user[0])
+		main_drop(d.conf);
+	prctl(PR_SET_DUMPABLE, 0);
+
+	d.sigfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+	d.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d.sigfd < 0 || d.epfd < 0)
+		log_fatal(1, "signalfd/epoll: %s", strerror(errno));
+	d.sig_ev = EV_SIGNAL;
+	{
+		struct epoll_event e = { .events = EPOLLIN,
+					 .data.ptr = &d.sig_ev };
+
+		if (epoll_ctl(d.epfd, EPOLL_CTL_ADD, d.sigfd, &e) < 0)
+			log_fatal(1, "epoll: %s", strerror(errno));
+	}
+	for (i = 0; i < d.nlisteners; i++)
+		if (server_watch(&d, d.listener[i]) < 0)
+			log_fatal(1, "epoll: %s", strerror(errno));
+
+	/* Unprivileged from here on: the catalog and the inbox. */
+	d.now = time(NULL);
+	d.started = d.now;
+	d.cat = catalog_open(d.conf->catalog, 0, err, sizeof(err));
+	if (!d.cat)
+		log_fatal(1, "%s", err);
+	daemon_refresh_info(&d);
+	d.install = install_new(&d, err, sizeof(err));
+	if (!d.install)
+		log_fatal(1, "%s", err);
+	install_write_status(&d);
+	if (d.info.serial)
+		log_info("serving catalog %s serial %llu (%llu records)%s",
+			 d.info.id, (unsigned long long)d.info.serial,
+			 (unsigned long long)d.info.records,
+			 d.st.stale ? ", EXPIRED" : "");
+	else
+		log_warn("no catalog installed yet: lookups get a temporary "
+			 "failure until the first snapshot arrives in %s",
+			 d.conf->inbox);
+	install_scan(&d);
+	if (ready >= 0) {
+		if (write(ready, "", 1) != 1)
+			log_warn("could not tell the starting process: %s",
+				 strerror(errno));
+		close(ready);
+	}
+	log_info("ready: %zu sockets", d.nlisteners);
+
+	while (!d.stopping) {
+		int n, timeout = server_expire(&d, 0), t2 = install_tick(&d);
+
+		if (t2 < timeout)
+			timeout = t2;
+		n = epoll_wait(d.epfd, ev, MAIN_EVENTS_MAX, timeout);
+		if (n < 0 && errno != EINTR)
+			log_fatal(1, "epoll_wait: %s", strerror(errno));
+		d.now = time(NULL);
+		d.st.stale = d.info.expires && d.now > d.info.expires;
+		for (opt = 0; opt < n; opt++) {
+			int kind = *(int *)ev[opt].data.ptr;
+
+			if (kind == EV_SIGNAL)
+				main_signals(&d);
+			else if (kind == EV_INOTIFY || kind == EV_INSTALL)
+				install_event(&d, ev[opt].data.ptr);
+			else
+				server_event(&d, ev[opt].data.ptr,
+					     ev[opt].events);
+		}
+		/* One read transaction per wakeup: end it so the next
+		 * wakeup sees a newly installed catalog. */
+		if (d.rd) {
+			catalog_read_end(d.rd);
+			d.rd = NULL;
+		}
+		if (d.reload) {
+			d.reload = 0;
+			main_reload(&d);
+		}
+	}
+
+	install_stop(&d);
+	server_close_all(&d);
+	for (i = 0; i < d.nlisteners; i++)
+		server_unlisten(d.listener[i]);
+	install_free(d.install);
+	catalog_close(d.cat);
+	conf_free(d.conf);
+	close(d.epfd);
+	close(d.sigfd);
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,813 @@
+/*
+ * server.c - catalogd's sockets: listeners, connections and the four
+ * protocols (socketmap, readsocket, policy, control).
+ *
+ * Every connection has one input buffer, allocated when it is accepted
+ * (max_request plus framing), and one output buffer that grows up to
+ * max_output and is reused: a request costs no allocation.  All requests
+ * that arrived in one wakeup are answered from one read transaction and
+ * their replies leave in one write.  A client that sends junk gets a PERM
+ * reply (socketmap, readsocket) or is disconnected (policy, control); one
+ * that stops reading is disconnected when its output reaches max_output;
+ * one that goes quiet is disconnected after idle_timeout.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "catalogd.h"
+#include "log.h"
+#include "netstring.h"
+#include "policy.h"
+#include "util.h"
+
+#define SERVER_BACKLOG     512	/* listen() queue */
+#define SERVER_ACCEPT_MAX  64	/* accepts per wakeup per listener */
+#define SERVER_READ_ROUNDS 4	/* reads per wakeup per connection */
+#define SERVER_OUT_INITIAL 4096	/* output buffer kept between requests */
+#define SERVER_FULL_WARN   60	/* seconds between "too many" warnings */
+
+#define CONN_EOF        0x01	/* the client half-closed */
+#define CONN_CLOSING    0x02	/* close once the output is written */
+#define CONN_WANT_OUT   0x04	/* EPOLLOUT registered */
+
+struct conn {
+	int ev;			/* EV_CONN */
+	int fd;
+	int protocol;
+	unsigned flags;
+	size_t max_request;
+	char *in;		/* max_request + framing bytes */
+	size_t inlen, incap;
+	size_t scan;		/* policy: where the end search resumes */
+	struct buf out;
+	size_t outoff;		/* written so far */
+	double last;		/* monotonic time of last activity */
+	struct conn *older, *newer;
+	uint64_t id;
+};
+
+static uint64_t server_conn_seq;
+
+/* Monotonic seconds. */
+static double server_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+struct listener *server_listen(const struct conf_socket *cs, char *err,
+			       size_t errlen)
+{
+	struct sockaddr_un sun;
+	struct listener *l;
+	struct stat st;
+	mode_t old;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (util_strlcpy(sun.sun_path, cs->path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		util_err(err, errlen, "%s: socket path too long", cs->path);
+		return NULL;
+	}
+	if (lstat(cs->path, &st) == 0) {
+		int probe;
+
+		if (!S_ISSOCK(st.st_mode)) {
+			util_err(err, errlen,
+				 "%s exists and is not a socket; not removing it",
+				 cs->path);
+			return NULL;
+		}
+		/* A socket someone still answers on is not stale. */
+		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe >= 0 &&
+		    connect(probe, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+			close(probe);
+			util_err(err, errlen,
+				 "%s: another process is listening there",
+				 cs->path);
+			return NULL;
+		}
+		if (probe >= 0)
+			close(probe);
+		if (unlink(cs->path) < 0) {
+			util_err(err, errlen, "remove stale %s: %s", cs->path,
+				 strerror(errno));
+			return NULL;
+		}
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		util_err(err, errlen, "socket: %s", strerror(errno));
+		return NULL;
+	}
+	/* Created unreachable, then opened up to the configured mode. */
+	old = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		umask(old);
+		util_err(err, errlen, "bind %s: %s", cs->path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	umask(old);
+	if ((cs->owner != (uid_t)-1 || cs->group != (gid_t)-1) &&
+	    lchown(cs->path, cs->owner, cs->group) < 0) {
+		util_err(err, errlen, "chown %s: %s", cs->path,
+			 strerror(errno));
+		goto fail;
+	}
+	if (chmod(cs->path, cs->mode) < 0) {
+		util_err(err, errlen, "chmod %s: %s", cs->path,
+			 strerror(errno));
+		goto fail;
+	}
+	if (listen(fd, SERVER_BACKLOG) < 0 || lstat(cs->path, &st) < 0) {
+		util_err(err, errlen, "listen %s: %s", cs->path,
+			 strerror(errno));
+		goto fail;
+	}
+	l = xcalloc(1, sizeof(*l));
+	l->ev = EV_LISTENER;
+	l->fd = fd;
+	l->cs = *cs;
+	l->dev = st.st_dev;
+	l->ino = st.st_ino;
+	return l;
+fail:
+	unlink(cs->path);
+	close(fd);
+	return NULL;
+}
+
+void server_unlisten(struct listener *l)
+{
+	struct stat st;
+
+	if (!l)
+		return;
+	if (lstat(l->cs.path, &st) == 0 && st.st_dev == l->dev &&
+	    st.st_ino == l->ino)
+		unlink(l->cs.path);
+	close(l->fd);
+	free(l);
+}
+
+int server_watch(struct daemon *d, struct listener *l)
+{
+	struct epoll_event e = { .events = EPOLLIN, .data.ptr = l };
+
+	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, l->fd, &e);
+}
+
+/* Unlink c from the activity list. */
+static void server_list_remove(struct daemon *d, struct conn *c)
+{
+	if (c->older)
+		c->older->newer = c->newer;
+	else
+		d->oldest = c->newer;
+	if (c->newer)
+		c->newer->older = c->older;
+	else
+		d->newest = c->older;
+	c->older = c->newer = NULL;
+}
+
+/* Mark c active now: move it to the newest end. */
+static void server_touch(struct daemon *d, struct conn *c, double mono)
+{
+	c->last = mono;
+	if (d->newest == c)
+		return;
+	server_list_remove(d, c);
+	c->older = d->newest;
+	if (d->newest)
+		d->newest->newer = c;
+	else
+		d->oldest = c;
+	d->newest = c;
+}
+
+static void server_close(struct daemon *d, struct conn *c, const char *why)
+{
+	if (why)
+		log_debug("connection %llu closed: %s",
+			  (unsigned long long)c->id, why);
+	server_list_remove(d, c);
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	free(c->in);
+	buf_free(&c->out);
+	free(c);
+	d->nconns--;
+}
+
+/* Accept what is waiting on l. */
+static void server_accept(struct daemon *d, struct listener *l)
+{
+	int i;
+
+	for (i = 0; i < SERVER_ACCEPT_MAX; i++) {
+		struct epoll_event e;
+		struct conn *c;
+		int fd = accept4(l->fd, NULL, NULL,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR && errno != ECONNABORTED)
+				log_warn("accept on %s: %s", l->cs.path,
+					 strerror(errno));
+			return;
+		}
+		if (d->nconns >= (size_t)d->conf->max_connections) {
+			/* Close at once: a client in the backlog would
+			 * wait; one that sees EOF retries or defers. */
+			close(fd);
+			d->stats.refused++;
+			if (d->now - d->last_full_warn >= SERVER_FULL_WARN) {
+				log_warn("too many connections (%lld): "
+					 "refusing new ones",
+					 (long long)d->conf->max_connections);
+				d->last_full_warn = d->now;
+			}
+			continue;
+		}
+		c = xcalloc(1, sizeof(*c));
+		c->ev = EV_CONN;
+		c->fd = fd;
+		c->protocol = l->cs.protocol;
+		c->max_request = l->cs.max_request;
+		c->incap = c->max_request + NETSTRING_OVERHEAD + 2;
+		c->in = xmalloc(c->incap);
+		buf_init(&c->out, (size_t)d->conf->max_output);
+		c->id = ++server_conn_seq;
+		e.events = EPOLLIN;
+		e.data.ptr = c;
+		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &e) < 0) {
+			log_error("epoll: %s", strerror(errno));
+			close(fd);
+			free(c->in);
+			free(c);
+			continue;
+		}
+		d->nconns++;
+		d->stats.accepted++;
+		server_touch(d, c, server_mono());
+		log_debug("connection %llu on %s (%s)",
+			  (unsigned long long)c->id, l->cs.path,
+			  conf_protocol_name(c->protocol));
+	}
+}
+
+/* Append bytes to c's output; on overflow the client is not reading:
+ * mark it for closing.  0 or -1. */
+static int server_out(struct daemon *d, struct conn *c, const void *p,
+		      size_t n)
+{
+	if (buf_append(&c->out, p, n) < 0) {
+		d->stats.overflows++;
+		c->flags |= CONN_CLOSING;
+		return -1;
+	}
+	return 0;
+}
+
+/* Look a key up in a map and count the answer. */
+static void server_answer(struct daemon *d, int map, const char *key,
+			  size_t keylen, struct lookup_answer *ans)
+{
+	struct catalog_read *r = NULL;
+
+	if (map != LOOKUP_MAP_NONE && d->st.serial != 0) {
+		r = daemon_reader(d);
+		if (!r) {
+			ans->status = LOOKUP_TEMP;
+			ans->data = "catalog read error";
+			ans->len = strlen(ans->data);
+			ans->found = LOOKUP_ERROR;
+			d->stats.answers[map][LOOKUP_TEMP]++;
+			return;
+		}
+	}
+	lookup_answer(r, &d->conf->lookup, &d->st, map, key, keylen, ans);
+	d->stats.answers[map][ans->status]++;
+	if (log_verbose() >= 2) {
+		char q[LOG_QUOTE_SIZE];
+
+		log_debug("%s %s: %s %.*s", lookup_map_name(map),
+			  log_quote(key, keylen, q, sizeof(q)),
+			  lookup_status_word(ans->status), (int)ans->len,
+			  ans->data);
+	}
+}
+
+/* Split "NAME KEY" into the map and the key; 0 or -1 without a space. */
+static int server_split(const char *req, size_t len, int *map,
+			const char **key, size_t *keylen)
+{
+	const char *sp = memchr(req, ' ', len);
+
+	if (!sp)
+		return -1;
+	*map = lookup_map_parse(req, (size_t)(sp - req));
+	*key = sp + 1;
+	*keylen = len - (size_t)(sp - req) - 1;
+	return 0;
+}
+
+/* One socketmap request: reply "STATUS data" as a netstring. */
+static void server_socketmap_one(struct daemon *d, struct conn *c,
+				 const char *req, size_t len)
+{
+	struct lookup_answer ans;
+	const char *key, *word;
+	size_t keylen;
+	char head[16];
+	int map, n;
+
+	if (server_split(req, len, &map, &key, &keylen) < 0) {
+		d->stats.bad_requests++;
+		netstring_append(&c->out, "PERM bad request: expected NAME KEY",
+				 35, NULL, 0);
+		return;
+	}
+	server_answer(d, map, key, keylen, &ans);
+	word = lookup_status_word(ans.status);
+	n = snprintf(head, sizeof(head), "%s ", word);
+	if (netstring_append(&c->out, head, (size_t)n, ans.data, ans.len) < 0) {
+		d->stats.overflows++;
+		c->flags |= CONN_CLOSING;
+	}
+}
+
+/* Every complete netstring in c's input. */
+static void server_socketmap(struct daemon *d, struct conn *c)
+{
+	size_t pos = 0;
+
+	while (pos < c->inlen && !(c->flags & CONN_CLOSING)) {
+		const char *data, *why;
+		size_t dlen, used;
+		int rc = netstring_parse(c->in + pos, c->inlen - pos,
+					 c->max_request, &data, &dlen, &used,
+					 &why);
+
+		if (rc == NETSTRING_MORE)
+			break;
+		if (rc == NETSTRING_ERROR) {
+			char q[LOG_QUOTE_SIZE];
+
+			d->stats.bad_requests++;
+			log_warn("socketmap client %llu: bad request (%s): %s",
+				 (unsigned long long)c->id, why,
+				 log_quote(c->in + pos, c->inlen - pos, q,
+					   sizeof(q)));
+			/* The framing is lost: say so once and hang up. */
+			netstring_append(&c->out, "PERM bad request", 16,
+					 NULL, 0);
+			c->flags |= CONN_CLOSING;
+			pos = c->inlen;
+			break;
+		}
+		server_socketmap_one(d, c, data, dlen);
+		pos += used;
+	}
+	if (pos) {
+		memmove(c->in, c->in + pos, c->inlen - pos);
+		c->inlen -= pos;
+	}
+}
+
+/* Exim's readsocket: one line, one reply line, close. */
+static void server_readsocket(struct daemon *d, struct conn *c)
+{
+	struct lookup_answer ans;
+	const char *nl = memchr(c->in, '\n', c->inlen), *key;
+	size_t len, keylen;
+	char line[64];
+	int map, n;
+
+	if (!nl && !(c->flags & CONN_EOF)) {
+		if (c->inlen > c->max_request) {
+			d->stats.bad_requests++;
+			server_out(d, c, "PERM request too long\n", 22);
+			c->flags |= CONN_CLOSING;
+		}
+		return;
+	}
+	len = nl ? (size_t)(nl - c->in) : c->inlen;
+	if (len > c->max_request) {
+		d->stats.bad_requests++;
+		server_out(d, c, "PERM request too long\n", 22);
+		c->flags |= CONN_CLOSING;
+		return;
+	}
+	if (len && c->in[len - 1] == '\r')
+		len--;
+	/* "recipients KEY", or a bare KEY meaning recipients. */
+	if (server_split(c->in, len, &map, &key, &keylen) < 0 ||
+	    map == LOOKUP_MAP_NONE) {
+		map = LOOKUP_RECIPIENTS;
+		key = c->in;
+		keylen = len;
+	}
+	server_answer(d, map, key, keylen, &ans);
+	n = snprintf(line, sizeof(line), "%s%s",
+		     lookup_status_word(ans.status), ans.len ? " " : "");
+	if (server_out(d, c, line, (size_t)n) == 0 &&
+	    server_out(d, c, ans.data, ans.len) == 0)
+		server_out(d, c, "\n", 1);
+	c->inlen = 0;
+	c->flags |= CONN_CLOSING;
+}
+
+/* Every complete policy request in c's input. */
+static void server_policy(struct daemon *d, struct conn *c)
+{
+	size_t pos = 0;
+
+	while (pos < c->inlen && !(c->flags & CONN_CLOSING)) {
+		struct policy_request req;
+		char err[256], action[LOOKUP_ACTION_MAX];
+		const char *rule;
+		size_t used;
+		int rc = policy_parse(c->in + pos, c->inlen - pos,
+				      c->max_request, &c->scan, &req, &used,
+				      err, sizeof(err));
+		struct catalog_read *r;
+
+		if (rc == POLICY_MORE)
+			break;
+		if (rc == POLICY_ERROR) {
+			d->stats.bad_requests++;
+			log_warn("policy client %llu: %s; disconnecting",
+				 (unsigned long long)c->id, err);
+			c->flags |= CONN_CLOSING;
+			pos = c->inlen;
+			break;
+		}
+		pos += used;
+		r = d->st.serial ? daemon_reader(d) : NULL;
+		if ((d->st.serial && !r) ||
+		    lookup_policy_decide(r, &d->conf->lookup, &d->st,
+					 &d->conf->policy, req.protocol_state,
+					 req.sender, req.recipient,
+					 req.sasl_username, action,
+					 sizeof(action), &rule) < 0) {
+			/* No reply: Postfix applies its default action. */
+			d->stats.policy_fail++;
+			log_error("policy: catalog read error; disconnecting "
+				  "without a reply");
+			c->flags |= CONN_CLOSING;
+			pos = c->inlen;
+			break;
+		}
+		if (!strcmp(action, "DUNNO"))
+			d->stats.policy_pass++;
+		else if (action[0] == '5')
+			d->stats.policy_reject++;
+		else
+			d->stats.policy_defer++;
+		if (strcmp(action, "DUNNO") || log_verbose() >= 2) {
+			char qs[LOG_QUOTE_SIZE], qr[LOG_QUOTE_SIZE];
+			char qu[LOG_QUOTE_SIZE];
+
+			log_quote(req.sender, strlen(req.sender), qs,
+				  sizeof(qs));
+			log_quote(req.recipient, strlen(req.recipient), qr,
+				  sizeof(qr));
+			log_quote(req.sasl_username,
+				  strlen(req.sasl_username), qu, sizeof(qu));
+			if (strcmp(action, "DUNNO"))
+				log_info("policy %s: sender=<%s> recipient=<%s> "
+					 "sasl_username=%s: %s", rule, qs, qr,
+					 qu[0] ? qu : "-", action);
+			else
+				log_debug("policy %s: sender=<%s> recipient=<%s> "
+					  "sasl_username=%s: %s", rule, qs, qr,
+					  qu[0] ? qu : "-", action);
+		}
+		if (server_out(d, c, "action=", 7) < 0 ||
+		    server_out(d, c, action, strlen(action)) < 0 ||
+		    server_out(d, c, "\n\n", 2) < 0)
+			break;
+	}
+	if (pos) {
+		memmove(c->in, c->in + pos, c->inlen - pos);
+		c->inlen -= pos;
+	}
+}
+
+/* One control command line. */
+static void server_control_one(struct daemon *d, struct conn *c, char *line,
+			       size_t len)
+{
+	if (len && line[len - 1] == '\r')
+		line[--len] = '\0';
+	if (len == 6 && !memcmp(line, "status", 6)) {
+		server_status(d, &c->out);
+		server_out(d, c, "\n", 1);
+	} else if (len > 7 && !memcmp(line, "lookup ", 7)) {
+		struct lookup_answer ans;
+		const char *key;
+		size_t keylen;
+		int map;
+
+		if (server_split(line + 7, len - 7, &map, &key, &keylen) < 0) {
+			server_out(d, c, "error usage: lookup MAP KEY\n\n", 29);
+			return;
+		}
+		server_answer(d, map, key, keylen, &ans);
+		buf_printf(&c->out, "%s%s%.*s\n\n",
+			   lookup_status_word(ans.status), ans.len ? " " : "",
+			   (int)ans.len, ans.data);
+	} else if (len == 4 && !memcmp(line, "quit", 4)) {
+		c->flags |= CONN_CLOSING;
+	} else {
+		server_out(d, c, "error unknown command (status, lookup, "
+			   "quit)\n\n", 46);
+	}
+}
+
+/* Every complete control line. */
+static void server_control(struct daemon *d, struct conn *c)
+{
+	size_t pos = 0;
+
+	while (pos < c->inlen && !(c->flags & CONN_CLOSING)) {
+		char *nl = memchr(c->in + pos, '\n', c->inlen - pos);
+
+		if (!nl)
+			break;
+		*nl = '\0';
+		server_control_one(d, c, c->in + pos,
+				   (size_t)(nl - (c->in + pos)));
+		pos = (size_t)(nl - c->in) + 1;
+	}
+	if (pos) {
+		memmove(c->in, c->in + pos, c->inlen - pos);
+		c->inlen -= pos;
+	}
+	if (c->inlen > c->max_request) {
+		server_out(d, c, "error line too long\n\n", 21);
+		c->flags |= CONN_CLOSING;
+	}
+}
+
+/* Write what is queued; 0 fine (maybe partial), -1 closed. */
+static int server_flush(struct daemon *d, struct conn *c)
+{
+	while (c->outoff < c->out.len) {
+		ssize_t n = send(c->fd, c->out.data + c->outoff,
+				 c->out.len - c->outoff, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0) {
+			server_close(d, c, "write failed");
+			return -1;
+		}
+		c->outoff += (size_t)n;
+	}
+	if (c->outoff == c->out.len) {
+		c->outoff = 0;
+		c->out.len = 0;
+		/* Give back a buffer a burst made large. */
+		if (c->out.cap > 4 * SERVER_OUT_INITIAL) {
+			buf_free(&c->out);
+			buf_init(&c->out, (size_t)d->conf->max_output);
+		}
+		if (c->flags & CONN_CLOSING) {
+			server_close(d, c, "done");
+			return -1;
+		}
+		if (c->flags & CONN_WANT_OUT) {
+			struct epoll_event e = { .events = EPOLLIN,
+						 .data.ptr = c };
+
+			c->flags &= ~CONN_WANT_OUT;
+			epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &e);
+		}
+		if (c->flags & CONN_EOF) {
+			server_close(d, c, "client closed");
+			return -1;
+		}
+		return 0;
+	}
+	if (!(c->flags & CONN_WANT_OUT)) {
+		/* Stop reading until the client takes what it asked for. */
+		struct epoll_event e = { .events = EPOLLOUT, .data.ptr = c };
+
+		c->flags |= CONN_WANT_OUT;
+		epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &e);
+	}
+	return 0;
+}
+
+/* Read what the client sent and answer every complete request. */
+static void server_readable(struct daemon *d, struct conn *c)
+{
+	int round;
+
+	for (round = 0; round < SERVER_READ_ROUNDS; round++) {
+		ssize_t n;
+
+		if (c->inlen == c->incap) {
+			/* Full without a complete request: over the limit. */
+			d->stats.bad_requests++;
+			if (c->protocol == CONF_SOCKETMAP)
+				netstring_append(&c->out,
+						 "PERM request too long", 21,
+						 NULL, 0);
+			else if (c->protocol == CONF_READSOCKET)
+				server_out(d, c, "PERM request too long\n", 22);
+			log_warn("client %llu: request over %zu bytes; "
+				 "disconnecting", (unsigned long long)c->id,
+				 c->max_request);
+			c->flags |= CONN_CLOSING;
+			break;
+		}
+		n = read(c->fd, c->in + c->inlen, c->incap - c->inlen);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n < 0) {
+			server_close(d, c, "read failed");
+			return;
+		}
+		if (n == 0)
+			c->flags |= CONN_EOF;
+		else
+			c->inlen += (size_t)n;
+		switch (c->protocol) {
+		case CONF_SOCKETMAP:
+			server_socketmap(d, c);
+			break;
+		case CONF_READSOCKET:
+			server_readsocket(d, c);
+			break;
+		case CONF_POLICY:
+			server_policy(d, c);
+			break;
+		default:
+			server_control(d, c);
+		}
+		if (c->flags & (CONN_EOF | CONN_CLOSING))
+			break;
+		if ((size_t)n < c->incap / 2)
+			break;	/* drained, most likely */
+	}
+	if ((c->flags & CONN_EOF) && c->inlen &&
+	    c->protocol != CONF_READSOCKET) {
+		log_debug("client %llu closed in the middle of a request",
+			  (unsigned long long)c->id);
+		c->inlen = 0;
+	}
+	server_touch(d, c, server_mono());
+	server_flush(d, c);
+}
+
+void server_event(struct daemon *d, void *ptr, uint32_t events)
+{
+	int ev = *(int *)ptr;
+
+	if (ev == EV_LISTENER) {
+		server_accept(d, ptr);
+		return;
+	}
+	if (ev == EV_CONN) {
+		struct conn *c = ptr;
+
+		if (c->flags & CONN_WANT_OUT) {
+			if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) {
+				server_touch(d, c, server_mono());
+				server_flush(d, c);
+			}
+			return;
+		}
+		if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+			server_readable(d, c);
+	}
+}
+
+int server_expire(struct daemon *d, double mono)
+{
+	double limit = (double)d->conf->idle_timeout;
+
+	if (mono == 0)
+		mono = server_mono();
+	while (d->oldest && mono - d->oldest->last >= limit) {
+		d->stats.timeouts++;
+		server_close(d, d->oldest, "idle timeout");
+	}
+	if (!d->oldest)
+		return 1000;
+	{
+		double left = limit - (mono - d->oldest->last);
+		int ms = (int)(left * 1000) + 1;
+
+		return ms < 1000 ? ms : 1000;
+	}
+}
+
+void server_close_all(struct daemon *d)
+{
+	while (d->oldest)
+		server_close(d, d->oldest, NULL);
+}
+
+/* "2025-11-23T10:00:00Z" or "never". */
+static const char *server_time(int64_t t, char *buf, size_t size)
+{
+	if (t <= 0)
+		return "never";
+	return util_time_iso((time_t)t, buf, size);
+}
+
+void server_status(struct daemon *d, struct buf *out)
+{
+	const struct catalog_info *i = &d->info;
+	char t1[32], t2[32];
+	uint64_t hits = 0, misses = 0, temp = 0, perm = 0;
+	int m;
+
+	for (m = 0; m < 4; m++) {
+		hits += d->stats.answers[m][LOOKUP_OK];
+		misses += d->stats.answers[m][LOOKUP_NOTFOUND];
+		temp += d->stats.answers[m][LOOKUP_TEMP];
+		perm += d->stats.answers[m][LOOKUP_PERM];
+	}
+	buf_printf(out, "daemon: running, pid %ld, up %llds\n",
+		   (long)getpid(), (long long)(d->now - d->started));
+	buf_printf(out, "catalog: %s\n", d->conf->catalog);
+	buf_printf(out, "catalog_id: %s\n",
+		   i->id[0] ? i->id : d->conf->catalog_id);
+	if (i->serial == 0) {
+		buf_printf(out, "serial: 0 (no catalog installed yet)\n");
+	} else {
+		buf_printf(out, "serial: %llu\n",
+			   (unsigned long long)i->serial);
+		buf_printf(out, "created: %s (age %llds)\n",
+			   server_time(i->created, t1, sizeof(t1)),
+			   (long long)(d->now - i->created));
+		buf_printf(out, "expires: %s%s\n",
+			   i->expires ? server_time(i->expires, t2, sizeof(t2))
+				      : "never",
+			   d->st.stale ? " STALE" : "");
+	}
+	buf_printf(out, "stale: %s (policy %s)\n", d->st.stale ? "yes" : "no",
+		   lookup_stale_name(d->conf->lookup.stale_policy));
+	buf_printf(out, "records: %llu (person %llu, group %llu, mailin %llu, "
+		   "domain %llu)\n", (unsigned long long)i->records,
+		   (unsigned long long)i->count[CATALOG_PERSON],
+		   (unsigned long long)i->count[CATALOG_GROUP],
+		   (unsigned long long)i->count[CATALOG_MAILIN],
+		   (unsigned long long)i->count[CATALOG_DOMAIN]);
+	buf_printf(out, "key_id: %s\n", i->key_id[0] ? i->key_id : "none");
+	buf_printf(out, "installed: %s\n",
+		   server_time(i->installed, t1, sizeof(t1)));
+	install_status(d, out);
+	buf_printf(out, "lookups: %llu (hits %llu, misses %llu, temp %llu, "
+		   "perm %llu)\n", (unsigned long long)(hits + misses + temp +
+							perm),
+		   (unsigned long long)hits, (unsigned long long)misses,
+		   (unsigned long long)temp, (unsigned long long)perm);
+	for (m = LOOKUP_RECIPIENTS; m <= LOOKUP_SENDERS; m++)
+		buf_printf(out, "lookups_%s: hits %llu, misses %llu, temp "
+			   "%llu\n", lookup_map_name(m),
+			   (unsigned long long)d->stats.answers[m][LOOKUP_OK],
+			   (unsigned long long)
+				   d->stats.answers[m][LOOKUP_NOTFOUND],
+			   (unsigned long long)d->stats.answers[m][LOOKUP_TEMP]);
+	buf_printf(out, "policy: pass %llu, reject %llu, defer %llu, "
+		   "no reply %llu\n", (unsigned long long)d->stats.policy_pass,
+		   (unsigned long long)d->stats.policy_reject,
+		   (unsigned long long)d->stats.policy_defer,
+		   (unsigned long long)d->stats.policy_fail);
+	buf_printf(out, "connections: %zu open, %llu accepted, %llu refused "
+		   "(limit %lld), %llu timed out, %llu bad requests, %llu "
+		   "output overflows\n", d->nconns,
+		   (unsigned long long)d->stats.accepted,
+		   (unsigned long long)d->stats.refused,
+		   (long long)d->conf->max_connections,
+		   (unsigned long long)d->stats.timeouts,
+		   (unsigned long long)d->stats.bad_requests,
+		   (unsigned long long)d->stats.overflows);
+}

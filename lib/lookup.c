@@ -1,0 +1,384 @@
+/*
+ * lookup.c - catalog lookups as catalogd answers them; see lookup.h.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lookup.h"
+#include "util.h"
+
+static const char *const lookup_maps[] = {
+	"", "recipients", "domains", "senders"
+};
+
+int lookup_map_parse(const char *name, size_t len)
+{
+	int m;
+
+	for (m = LOOKUP_RECIPIENTS; m <= LOOKUP_SENDERS; m++)
+		if (strlen(lookup_maps[m]) == len &&
+		    !memcmp(lookup_maps[m], name, len))
+			return m;
+	return LOOKUP_MAP_NONE;
+}
+
+const char *lookup_map_name(int map)
+{
+	return map >= LOOKUP_RECIPIENTS && map <= LOOKUP_SENDERS
+		       ? lookup_maps[map] : "?";
+}
+
+static const char *const lookup_stales[] = {
+	"defer-unknown", "serve", "tempfail"
+};
+
+int lookup_stale_parse(const char *name)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (!strcmp(name, lookup_stales[i]))
+			return i;
+	return -1;
+}
+
+const char *lookup_stale_name(int policy)
+{
+	return policy >= 0 && policy < 3 ? lookup_stales[policy] : "?";
+}
+
+/* Get key; found only when the record is an address (not a domain). */
+static int lookup_get_addr(struct catalog_read *r, const char *key,
+			   struct catalog_rec *rec)
+{
+	int rc = catalog_get(r, key, strlen(key), rec);
+
+	if (rc == 1 && rec->kind == CATALOG_DOMAIN)
+		return 0;
+	return rc;
+}
+
+int lookup_domain_local(struct catalog_read *r, const char *domain)
+{
+	struct catalog_rec rec;
+	char key[ADDR_BUF + 1];
+	const char *d = domain;
+	size_t n = strlen(domain);
+	int rc;
+
+	if (n == 0 || n > ADDR_DOMAIN_MAX)
+		return 0;
+	rc = catalog_get(r, domain, n, &rec);
+	if (rc != 0)
+		return rc < 0 ? -1 : rec.kind == CATALOG_DOMAIN;
+	/* ".example.com" covers every subdomain of example.com. */
+	while ((d = strchr(d + 1, '.')) != NULL) {
+		n = strlen(d);
+		if (n + 1 > sizeof(key))
+			return 0;
+		memcpy(key, d, n + 1);
+		rc = catalog_get(r, key, n, &rec);
+		if (rc < 0)
+			return -1;
+		if (rc == 1 && rec.kind == CATALOG_DOMAIN)
+			return 1;
+	}
+	return 0;
+}
+
+int lookup_address(struct catalog_read *r, const struct lookup_opts *o,
+		   const char *in, size_t len, struct lookup_addr *out)
+{
+	const char *domain;
+	int rc;
+
+	out->how = 0;
+	out->why[0] = '\0';
+	if (addr_normalise(in, len, out->norm, sizeof(out->norm),
+			   o->addr_flags | ADDR_BRACKETS | ADDR_CATCHALL,
+			   out->why, sizeof(out->why)) < 0) {
+		out->norm[0] = '\0';
+		return LOOKUP_INVALID;
+	}
+	util_strlcpy(out->key, out->norm, sizeof(out->key));
+	rc = lookup_get_addr(r, out->key, &out->rec);
+	if (rc) {
+		out->how = LOOKUP_EXACT;
+		return rc < 0 ? LOOKUP_ERROR : LOOKUP_FOUND;
+	}
+	if (o->delims[0] &&
+	    addr_strip_extension(out->norm, o->delims, out->key,
+				 sizeof(out->key))) {
+		rc = lookup_get_addr(r, out->key, &out->rec);
+		if (rc) {
+			out->how = LOOKUP_STRIPPED;
+			return rc < 0 ? LOOKUP_ERROR : LOOKUP_FOUND;
+		}
+	}
+	domain = addr_domain(out->norm);
+	if (out->norm[0] != '@') {
+		/* key = "@" domain: both fit, the domain is part of norm. */
+		out->key[0] = '@';
+		util_strlcpy(out->key + 1, domain, sizeof(out->key) - 1);
+		rc = lookup_get_addr(r, out->key, &out->rec);
+		if (rc) {
+			out->how = LOOKUP_CATCHALL;
+			return rc < 0 ? LOOKUP_ERROR : LOOKUP_FOUND;
+		}
+	}
+	util_strlcpy(out->key, out->norm, sizeof(out->key));
+	rc = lookup_domain_local(r, domain);
+	if (rc < 0)
+		return LOOKUP_ERROR;
+	return rc ? LOOKUP_UNKNOWN : LOOKUP_NOTLOCAL;
+}
+
+int lookup_owner_match(const char *owners, size_t len, const char *login)
+{
+	size_t n = strlen(login), i = 0;
+
+	if (n == 0)
+		return 0;
+	while (i < len) {
+		size_t j = i;
+
+		while (j < len && owners[j] != ',')
+			j++;
+		/* Owners carry no spaces, but tolerate them around items. */
+		{
+			size_t a = i, b = j;
+
+			while (a < b && owners[a] == ' ')
+				a++;
+			while (b > a && owners[b - 1] == ' ')
+				b--;
+			if (b - a == n && !strncasecmp(owners + a, login, n))
+				return 1;
+		}
+		i = j + 1;
+	}
+	return 0;
+}
+
+const char *lookup_status_word(int status)
+{
+	switch (status) {
+	case LOOKUP_OK:
+		return "OK";
+	case LOOKUP_NOTFOUND:
+		return "NOTFOUND";
+	case LOOKUP_TEMP:
+		return "TEMP";
+	default:
+		return "PERM";
+	}
+}
+
+/* Set an answer with static text. */
+static void lookup_set(struct lookup_answer *ans, int status,
+		       const char *text)
+{
+	ans->status = status;
+	ans->data = text;
+	ans->len = strlen(text);
+}
+
+/* A domain request: found only for a local domain. */
+static void lookup_answer_domain(struct catalog_read *r,
+				 const struct lookup_state *st,
+				 const struct lookup_opts *o, const char *key,
+				 size_t keylen, struct lookup_answer *ans)
+{
+	char norm[ADDR_BUF], why[128];
+	int rc;
+
+	if (addr_domain_normalise(key, keylen, norm, sizeof(norm), why,
+				  sizeof(why)) < 0) {
+		ans->found = LOOKUP_INVALID;
+		lookup_set(ans, LOOKUP_NOTFOUND, "");
+		return;
+	}
+	rc = lookup_domain_local(r, norm);
+	if (rc < 0) {
+		ans->found = LOOKUP_ERROR;
+		lookup_set(ans, LOOKUP_TEMP, "catalog read error");
+		return;
+	}
+	ans->found = rc ? LOOKUP_FOUND : LOOKUP_NOTLOCAL;
+	if (st->stale && o->stale_policy == LOOKUP_STALE_TEMPFAIL)
+		lookup_set(ans, LOOKUP_TEMP, "catalog expired");
+	else if (rc)
+		lookup_set(ans, LOOKUP_OK, "domain");
+	else
+		lookup_set(ans, LOOKUP_NOTFOUND, "");
+}
+
+void lookup_answer(struct catalog_read *r, const struct lookup_opts *o,
+		   const struct lookup_state *st, int map, const char *key,
+		   size_t keylen, struct lookup_answer *ans)
+{
+	struct lookup_addr a;
+	int rc;
+
+	ans->found = LOOKUP_ERROR;
+	if (map == LOOKUP_MAP_NONE) {
+		lookup_set(ans, LOOKUP_PERM, "unknown map");
+		return;
+	}
+	if (st->serial == 0) {
+		lookup_set(ans, LOOKUP_TEMP, "no catalog installed");
+		return;
+	}
+	if (map == LOOKUP_DOMAINS) {
+		lookup_answer_domain(r, st, o, key, keylen, ans);
+		return;
+	}
+	rc = lookup_address(r, o, key, keylen, &a);
+	ans->found = rc;
+	if (rc == LOOKUP_ERROR) {
+		lookup_set(ans, LOOKUP_TEMP, "catalog read error");
+		return;
+	}
+	if (st->stale && o->stale_policy == LOOKUP_STALE_TEMPFAIL) {
+		lookup_set(ans, LOOKUP_TEMP, "catalog expired");
+		return;
+	}
+	if (rc == LOOKUP_FOUND) {
+		if (map == LOOKUP_SENDERS) {
+			if (a.rec.ownerslen == 0) {
+				lookup_set(ans, LOOKUP_NOTFOUND, "");
+				return;
+			}
+			ans->status = LOOKUP_OK;
+			ans->data = a.rec.owners;	/* in the map */
+			ans->len = a.rec.ownerslen;
+			return;
+		}
+		lookup_set(ans, LOOKUP_OK, catalog_kind_name(a.rec.kind));
+		return;
+	}
+	if (rc == LOOKUP_UNKNOWN && st->stale &&
+	    o->stale_policy == LOOKUP_STALE_DEFER_UNKNOWN) {
+		lookup_set(ans, LOOKUP_TEMP, "catalog expired");
+		return;
+	}
+	lookup_set(ans, LOOKUP_NOTFOUND, "");
+}
+
+/* Write "action text" into action. */
+static void lookup_action(char *action, size_t size, const char *text,
+			  const char **rule, const char *name)
+{
+	util_strlcpy(action, text, size);
+	*rule = name;
+}
+
+int lookup_policy_decide(struct catalog_read *r, const struct lookup_opts *o,
+			 const struct lookup_state *st,
+			 const struct lookup_policy *p,
+			 const char *protocol_state, const char *sender,
+			 const char *recipient, const char *sasl_username,
+			 char *action, size_t actionsize, const char **rule)
+{
+	struct lookup_addr a;
+	int rc;
+
+	lookup_action(action, actionsize, "DUNNO", rule, "pass");
+	if (strcasecmp(protocol_state, "RCPT") != 0) {
+		*rule = "not at RCPT";
+		return 0;
+	}
+	if (st->serial == 0) {
+		lookup_action(action, actionsize,
+			      "DEFER_IF_PERMIT no directory catalog installed",
+			      rule, "no catalog");
+		return 0;
+	}
+	if (st->stale && o->stale_policy == LOOKUP_STALE_TEMPFAIL) {
+		lookup_action(action, actionsize,
+			      "DEFER_IF_PERMIT directory catalog expired",
+			      rule, "stale");
+		return 0;
+	}
+	/* The sender first: a forged sender needs no recipient check. */
+	if (sender[0] && sasl_username[0]) {
+		rc = lookup_address(r, o, sender, strlen(sender), &a);
+		if (rc == LOOKUP_ERROR)
+			return -1;
+		if (rc == LOOKUP_UNKNOWN && st->stale &&
+		    o->stale_policy == LOOKUP_STALE_DEFER_UNKNOWN) {
+			lookup_action(action, actionsize,
+				      "DEFER_IF_PERMIT directory catalog expired",
+				      rule, "stale sender");
+			return 0;
+		}
+		if (rc != LOOKUP_FOUND ||
+		    !lookup_owner_match(a.rec.owners, a.rec.ownerslen,
+					sasl_username)) {
+			lookup_action(action, actionsize, p->sender_not_owned,
+				      rule, "sender not owned");
+			return 0;
+		}
+	} else if (sender[0] && p->reject_unauthenticated_local_sender) {
+		char norm[ADDR_BUF], why[128];
+
+		if (addr_normalise(sender, strlen(sender), norm, sizeof(norm),
+				   o->addr_flags | ADDR_BRACKETS, why,
+				   sizeof(why)) == 0) {
+			rc = lookup_domain_local(r, addr_domain(norm));
+			if (rc < 0)
+				return -1;
+			if (rc) {
+				lookup_action(action, actionsize,
+					      p->unauthenticated_local_sender,
+					      rule,
+					      "unauthenticated local sender");
+				return 0;
+			}
+		}
+	}
+	if (!recipient[0])
+		return 0;
+	rc = lookup_address(r, o, recipient, strlen(recipient), &a);
+	if (rc == LOOKUP_ERROR)
+		return -1;
+	if (rc == LOOKUP_UNKNOWN) {
+		if (st->stale && o->stale_policy == LOOKUP_STALE_DEFER_UNKNOWN)
+			lookup_action(action, actionsize, p->stale_recipient,
+				      rule, "stale recipient");
+		else
+			lookup_action(action, actionsize,
+				      p->unknown_recipient, rule,
+				      "unknown recipient");
+		return 0;
+	}
+	*rule = rc == LOOKUP_FOUND ? "known recipient" : "not local";
+	return 0;
+}
+
+int lookup_policy_text_ok(const char *text, char *err, size_t errlen)
+{
+	size_t i, n = strlen(text);
+
+	if (n < 5 || (text[0] != '4' && text[0] != '5') ||
+	    text[1] < '0' || text[1] > '9' || text[2] < '0' ||
+	    text[2] > '9' || text[3] != ' ') {
+		util_err(err, errlen,
+			 "must start with a 4xx or 5xx code and a space");
+		return -1;
+	}
+	if (n > LOOKUP_ACTION_MAX - 8) {
+		util_err(err, errlen, "longer than %d bytes",
+			 LOOKUP_ACTION_MAX - 8);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if ((unsigned char)text[i] < 0x20 ||
+		    (unsigned char)text[i] > 0x7e) {
+			util_err(err, errlen,
+				 "only printable ASCII on one line");
+			return -1;
+		}
+	return 0;
+}

@@ -1,0 +1,100 @@
+/*
+ * mksnap.c - write a signed snapshot of a catalog file, for tests.
+ *
+ *   mksnap [-i ID] [-l LIFETIME] [-C CREATED] [-b BASE] CATALOG KEY OUT
+ *
+ * Writes a full snapshot of CATALOG (or, with -b, a delta from serial
+ * BASE) signed with the private key file KEY, to OUT (atomically).
+ *   -i ID        catalog id to stamp (default: the catalog's own)
+ *   -l SECONDS   lifetime: expires = created + SECONDS (default 7 days)
+ *   -C TIME      created, unix time (default now)
+ * Exit 0 written, 1 the history does not reach BASE, 2 usage, 3 error.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "catalog.h"
+#include "log.h"
+#include "sign.h"
+#include "snapshot.h"
+#include "util.h"
+
+int main(int argc, char **argv)
+{
+	const char *id = NULL;
+	int64_t lifetime = 7 * 86400, created = (int64_t)time(NULL), base = 0;
+	struct snapshot_stats st;
+	struct catalog_read *r;
+	struct catalog *cat;
+	struct sign_key *key;
+	char err[1024];
+	int opt, rc;
+
+	log_init("mksnap", LOG_DEST_STDERR);
+	while ((opt = getopt(argc, argv, "i:l:C:b:")) != -1) {
+		switch (opt) {
+		case 'i':
+			id = optarg;
+			break;
+		case 'l':
+			lifetime = strtoll(optarg, NULL, 10);
+			break;
+		case 'C':
+			created = strtoll(optarg, NULL, 10);
+			break;
+		case 'b':
+			base = strtoll(optarg, NULL, 10);
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (argc - optind != 3)
+		goto usage;
+	cat = catalog_open(argv[optind], CATALOG_RDONLY, err, sizeof(err));
+	if (!cat) {
+		fprintf(stderr, "mksnap: %s\n", err);
+		return 3;
+	}
+	key = sign_key_load(argv[optind + 1], err, sizeof(err));
+	if (!key) {
+		fprintf(stderr, "mksnap: %s\n", err);
+		return 3;
+	}
+	r = catalog_read_begin(cat, err, sizeof(err));
+	if (!r) {
+		fprintf(stderr, "mksnap: %s\n", err);
+		return 3;
+	}
+	if (base)
+		rc = snapshot_write_delta(r, (uint64_t)base, id, created,
+					  lifetime, key, argv[optind + 2], &st,
+					  err, sizeof(err));
+	else
+		rc = snapshot_write_full(r, id, created, lifetime, key,
+					 argv[optind + 2], &st, err,
+					 sizeof(err));
+	catalog_read_end(r);
+	catalog_close(cat);
+	sign_key_free(key);
+	if (rc < 0) {
+		fprintf(stderr, "mksnap: %s\n", err);
+		return 3;
+	}
+	if (rc == 1) {
+		fprintf(stderr, "mksnap: history does not reach serial %lld\n",
+			(long long)base);
+		return 1;
+	}
+	printf("%s serial %llu records %llu\n",
+	       st.type == SNAPSHOT_FULL ? "full" : "delta",
+	       (unsigned long long)st.serial,
+	       (unsigned long long)st.records);
+	return 0;
+usage:
+	fprintf(stderr, "usage: mksnap [-i ID] [-l LIFETIME] [-C CREATED] "
+		"[-b BASE] CATALOG KEY OUT\n");
+	return 2;
+}
