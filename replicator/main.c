@@ -1,0 +1,289 @@
+/*
+ * main.c - dircat-replicator: sign the catalog's current serial and bring
+ * every configured DMZ node to it (see push.h for how, repconf.h for the
+ * settings, man/dircat-replicator.1 for the administrator's view).
+ *
+ * Order: configuration, signing key, lock, catalog (one read transaction
+ * for the whole run, so every node gets the same serial), then the push,
+ * the report, and the spool cleanup.  Quiet on success unless -v; every
+ * target that fails says so in one line on stderr (and syslog under cron).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "catalog.h"
+#include "log.h"
+#include "push.h"
+#include "repconf.h"
+#include "report.h"
+#include "sign.h"
+#include "spool.h"
+#include "util.h"
+#include "xfer.h"
+
+#define REPLICATOR_CONFIG_DEFAULT "/etc/dircat/replicator.conf"
+#define REPLICATOR_ONLY_MAX 64		/* -t options */
+
+/* Exit statuses: also in usage() and the man page. */
+#define REPLICATOR_EXIT_OK      0	/* every target current */
+#define REPLICATOR_EXIT_TARGETS 1	/* some target not current */
+#define REPLICATOR_EXIT_USAGE   2	/* usage or configuration */
+#define REPLICATOR_EXIT_LOCAL   3	/* catalog, key, spool, state, report */
+#define REPLICATOR_EXIT_LOCKED  4	/* another run holds the lock */
+
+static void replicator_usage(FILE *f)
+{
+	fprintf(f,
+"usage: dircat-replicator [-c FILE] [-v]... [-n] [-C] [-t TARGET]...\n"
+"\n"
+"Sign the catalog's current serial and send it to every configured node:\n"
+"nothing when a node has it, a delta when the node's serial is in the\n"
+"change history, else a full snapshot.\n"
+"\n"
+"  -c FILE    configuration (default " REPLICATOR_CONFIG_DEFAULT ")\n"
+"  -v         print the report on stdout; -vv progress, -vvv libcurl's\n"
+"             own conversation\n"
+"  -n         dry run: read each node's status, say what would be sent,\n"
+"             send and write nothing\n"
+"  -C         check the configuration and the signing key, then exit\n"
+"  -t TARGET  serve only this target (repeatable)\n"
+"  -h         this help\n"
+"\n"
+"exit status:\n"
+"  0  every target has the catalog's current serial (or was just sent it)\n"
+"  1  at least one target has not (each one named on stderr)\n"
+"  2  usage or configuration error\n"
+"  3  local failure: catalog, signing key, spool or state directory,\n"
+"     report file\n"
+"  4  another run holds the lock\n");
+}
+
+/* Make a directory of ours when missing. */
+static int replicator_mkdir(const char *what, const char *dir)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+		log_error("%s %s: %s", what, dir, strerror(errno));
+		return -1;
+	}
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		log_error("%s %s: not a directory", what, dir);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *conf_path = REPLICATOR_CONFIG_DEFAULT;
+	const char *only[REPLICATOR_ONLY_MAX + 1];
+	size_t nonly = 0, i, j;
+	int verbose = 0, dry_run = 0, check_only = 0, c, lock_fd = -1;
+	int ret = REPLICATOR_EXIT_LOCAL, failed;
+	char err[2048];
+	struct repconf *conf;
+	struct sign_key *key = NULL;
+	struct catalog *cat = NULL;
+	struct catalog_read *r = NULL;
+	struct catalog_info info;
+	struct spool *spool = NULL;
+	struct push_params pp;
+	struct push_result *results = NULL;
+	struct report_run run;
+	char catalog_id[CATALOG_ID_MAX + 1];
+	double t0;
+
+	log_init(argv[0], isatty(STDERR_FILENO) ? LOG_DEST_STDERR
+						: LOG_DEST_BOTH);
+	while ((c = getopt(argc, argv, "c:vnCt:h")) != -1) {
+		switch (c) {
+		case 'c':
+			conf_path = optarg;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'n':
+			dry_run = 1;
+			break;
+		case 'C':
+			check_only = 1;
+			break;
+		case 't':
+			if (nonly == REPLICATOR_ONLY_MAX) {
+				log_error("at most %d -t options",
+					  REPLICATOR_ONLY_MAX);
+				return REPLICATOR_EXIT_USAGE;
+			}
+			only[nonly++] = optarg;
+			break;
+		case 'h':
+			replicator_usage(stdout);
+			return REPLICATOR_EXIT_OK;
+		default:
+			replicator_usage(stderr);
+			return REPLICATOR_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		replicator_usage(stderr);
+		return REPLICATOR_EXIT_USAGE;
+	}
+	only[nonly] = NULL;
+	log_set_verbose(verbose > 0 ? verbose - 1 : 0);
+	/* A node closing its connection must not kill the whole run. */
+	signal(SIGPIPE, SIG_IGN);
+
+	if (xfer_global_init(err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		return REPLICATOR_EXIT_LOCAL;
+	}
+	conf = repconf_load(conf_path, err, sizeof(err));
+	if (!conf) {
+		log_error("%s", err);
+		return REPLICATOR_EXIT_USAGE;
+	}
+	for (i = 0; i < nonly; i++) {
+		for (j = 0; j < conf->ntargets; j++)
+			if (!strcmp(only[i], conf->targets[j].name))
+				break;
+		if (j == conf->ntargets) {
+			log_error("-t %s: no [target %s] in %s", only[i],
+				  only[i], conf_path);
+			ret = REPLICATOR_EXIT_USAGE;
+			goto out;
+		}
+	}
+	key = sign_key_load(conf->signing_key, err, sizeof(err));
+	if (!key) {
+		log_error("signing_key: %s", err);
+		ret = check_only ? REPLICATOR_EXIT_USAGE : REPLICATOR_EXIT_LOCAL;
+		goto out;
+	}
+	if (check_only) {
+		printf("%s: configuration ok, %zu target%s, signing key %s\n",
+		       conf_path, conf->ntargets,
+		       conf->ntargets == 1 ? "" : "s", sign_key_id(key));
+		ret = REPLICATOR_EXIT_OK;
+		goto out;
+	}
+
+	if (replicator_mkdir("state_dir", conf->state_dir) < 0)
+		goto out;
+	lock_fd = util_lock(conf->lock_file, err, sizeof(err));
+	if (lock_fd < 0) {
+		log_error("%s", err);
+		ret = REPLICATOR_EXIT_LOCKED;
+		goto out;
+	}
+
+	cat = catalog_open(conf->catalog, CATALOG_RDONLY, err, sizeof(err));
+	if (!cat) {
+		log_error("%s", err);
+		goto out;
+	}
+	r = catalog_read_begin(cat, err, sizeof(err));
+	if (!r) {
+		log_error("%s", err);
+		goto out;
+	}
+	if (catalog_read_info(r, &info) < 0) {
+		log_error("%s: cannot read the catalog's serial",
+			  conf->catalog);
+		goto out;
+	}
+	if (info.serial == 0) {
+		log_error("%s: the catalog is empty (serial 0): run the "
+			  "aggregator first", conf->catalog);
+		goto out;
+	}
+	if (conf->catalog_id[0] && info.id[0] &&
+	    strcmp(conf->catalog_id, info.id)) {
+		log_error("catalog_id %s in %s, but the catalog %s is '%s'",
+			  conf->catalog_id, conf_path, conf->catalog, info.id);
+		ret = REPLICATOR_EXIT_USAGE;
+		goto out;
+	}
+	util_strlcpy(catalog_id, conf->catalog_id[0] ? conf->catalog_id
+						      : info.id,
+		     sizeof(catalog_id));
+	if (!catalog_id[0]) {
+		log_error("the catalog %s has no id: set catalog_id in %s",
+			  conf->catalog, conf_path);
+		ret = REPLICATOR_EXIT_USAGE;
+		goto out;
+	}
+	if (!dry_run) {
+		spool = spool_new(conf->spool_dir, r, catalog_id,
+				  conf->lifetime, key, err, sizeof(err));
+		if (!spool) {
+			log_error("%s", err);
+			goto out;
+		}
+	}
+
+	memset(&pp, 0, sizeof(pp));
+	pp.conf = conf;
+	pp.spool = spool;
+	pp.serial = info.serial;
+	pp.history_oldest = info.history_oldest;
+	pp.catalog_id = catalog_id;
+	pp.dry_run = dry_run;
+	pp.only = nonly ? only : NULL;
+	results = xcalloc(conf->ntargets, sizeof(*results));
+	run.started = time(NULL);
+	t0 = util_now();
+	log_debug("catalog %s serial %" PRIu64 ", %" PRIu64 " records, "
+		  "%zu targets", catalog_id, info.serial, info.records,
+		  conf->ntargets);
+	failed = push_run(&pp, results, err, sizeof(err));
+	if (failed < 0) {
+		log_error("%s", err);
+		goto out;
+	}
+
+	run.catalog_id = catalog_id;
+	run.serial = info.serial;
+	run.key_id = sign_key_id(key);
+	run.seconds = util_now() - t0;
+	run.dry_run = dry_run;
+	ret = failed ? REPLICATOR_EXIT_TARGETS : REPLICATOR_EXIT_OK;
+	if (verbose && report_text(stdout, &run, results,
+				   conf->ntargets) < 0) {
+		log_error("writing the report: %s", strerror(errno));
+		ret = REPLICATOR_EXIT_LOCAL;
+	}
+	if (conf->report_json && !dry_run &&
+	    report_json(conf->report_json, &run, results, conf->ntargets, err,
+			sizeof(err)) < 0) {
+		log_error("report_json: %s", err);
+		ret = REPLICATOR_EXIT_LOCAL;
+	}
+	if (failed && !dry_run)
+		log_error("%d target%s not at serial %" PRIu64 " of catalog %s",
+			  failed, failed == 1 ? "" : "s", info.serial,
+			  catalog_id);
+	if (spool)
+		spool_clean(spool);
+out:
+	free(results);
+	spool_free(spool);
+	if (r)
+		catalog_read_end(r);
+	if (cat)
+		catalog_close(cat);
+	if (lock_fd >= 0)
+		close(lock_fd);
+	sign_key_free(key);
+	repconf_free(conf);
+	xfer_global_cleanup();
+	return ret;
+}

@@ -1,0 +1,486 @@
+/*
+ * push.c - every target at once over one curl multi handle; see push.h.
+ *
+ * Each target moves through phases: QUEUED (waiting for a free slot or
+ * for its retry delay), STATUS (reading the node's status file), UPLOAD,
+ * MOVE (https only), DONE.  A failure anywhere sends it back to QUEUED
+ * with a delay, starting over at STATUS: the node may have changed in the
+ * meantime, and reading its status again is cheap.  A target continuing
+ * from one phase to the next keeps its slot, so targets already under way
+ * finish before new ones start.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "nodestate.h"
+#include "push.h"
+#include "snapshot.h"
+#include "util.h"
+
+#define PUSH_POLL_MAX_MS 1000	/* longest wait between checks */
+
+enum push_phase {
+	PT_QUEUED = 0,
+	PT_STATUS,
+	PT_UPLOAD,
+	PT_MOVE,
+	PT_DONE
+};
+
+struct push_target {
+	const struct repconf_target *t;
+	struct push_result *res;
+	struct xfer *x;
+	struct nodestate st;		/* from the state file */
+	int phase;			/* enum push_phase */
+	int busy;			/* its handle is in the multi */
+	double next_try;		/* util_now() when it may start */
+	double started;
+	const struct spool_file *file;
+};
+
+struct push_loop {
+	const struct push_params *p;
+	CURLM *multi;
+	struct push_target *pts;
+	size_t n;
+	size_t active;			/* requests in flight */
+	size_t remaining;		/* targets not done */
+	size_t failed;
+};
+
+const char *push_action_name(int action)
+{
+	switch (action) {
+	case PUSH_NOTHING:
+		return "nothing";
+	case PUSH_WAITING:
+		return "waiting";
+	case PUSH_FULL:
+		return "full";
+	case PUSH_DELTA:
+		return "delta";
+	case PUSH_FAILED:
+		return "failed";
+	}
+	return "?";
+}
+
+/* Record the target's outcome, in memory and in its state file. */
+static void push_done(struct push_loop *l, struct push_target *pt, int ok,
+		      int action, const char *error)
+{
+	const struct push_params *p = l->p;
+	struct push_result *res = pt->res;
+	char err[1024];
+
+	if (pt->phase == PT_DONE)
+		log_panic("target %s finished twice", pt->t->name);
+	pt->phase = PT_DONE;
+	l->remaining--;
+	res->ok = ok;
+	res->action = action;
+	res->seconds = util_now() - pt->started;
+	if (!ok)
+		l->failed++;
+	if (!ok && error) {
+		if (res->attempts > 1)
+			snprintf(res->error, sizeof(res->error),
+				 "%s (after %d attempts)", error,
+				 res->attempts);
+		else
+			util_strlcpy(res->error, error, sizeof(res->error));
+		log_error("target %s: %s", pt->t->name, res->error);
+	} else if (ok) {
+		log_debug("target %s: %s, serial %" PRIu64 ", %" PRIu64
+			  " bytes, %.2fs", pt->t->name,
+			  push_action_name(action), res->serial, res->bytes,
+			  res->seconds);
+	}
+	if (p->dry_run)
+		return;
+
+	if (res->node_known) {
+		pt->st.node_serial = res->node_serial;
+		pt->st.checked_at = (int64_t)time(NULL);
+	}
+	if (ok && (action == PUSH_FULL || action == PUSH_DELTA)) {
+		pt->st.sent_serial = res->serial;
+		pt->st.sent_base = res->base;
+		pt->st.sent_bytes = res->bytes;
+		pt->st.sent_at = (int64_t)time(NULL);
+	}
+	util_strlcpy(pt->st.result,
+		     !ok ? "failed" :
+		     action == PUSH_NOTHING ? "current" :
+		     action == PUSH_WAITING ? "waiting" : "sent",
+		     sizeof(pt->st.result));
+	util_strlcpy(pt->st.error, ok ? "" : res->error, sizeof(pt->st.error));
+	if (nodestate_save(p->conf->state_dir, pt->t->name, &pt->st, err,
+			   sizeof(err)) < 0)
+		log_error("target %s: %s", pt->t->name, err);
+}
+
+/* Try again later, or give up. */
+static void push_retry(struct push_loop *l, struct push_target *pt,
+		       const char *msg, int retryable)
+{
+	double delay;
+	int64_t d;
+	int i;
+
+	if (!retryable || pt->res->attempts > pt->t->retries) {
+		push_done(l, pt, 0, PUSH_FAILED, msg);
+		return;
+	}
+	d = pt->t->retry_delay;
+	for (i = 1; i < pt->res->attempts && d < pt->t->retry_delay_max; i++)
+		d *= 2;
+	if (d > pt->t->retry_delay_max)
+		d = pt->t->retry_delay_max;
+	delay = (double)d;
+	log_warn("target %s: %s; trying again in %llds", pt->t->name, msg,
+		 (long long)d);
+	pt->phase = PT_QUEUED;
+	pt->next_try = util_now() + delay;
+}
+
+/* Hand the target's prepared request to the multi handle. */
+static int push_add(struct push_loop *l, struct push_target *pt, int phase)
+{
+	CURLMcode mc = curl_multi_add_handle(l->multi, xfer_easy(pt->x));
+
+	if (mc != CURLM_OK) {
+		push_done(l, pt, 0, PUSH_FAILED, curl_multi_strerror(mc));
+		return -1;
+	}
+	pt->phase = phase;
+	pt->busy = 1;
+	l->active++;
+	return 0;
+}
+
+/* Start (or restart) a target with its status request. */
+static void push_start(struct push_loop *l, struct push_target *pt)
+{
+	char err[512];
+
+	pt->res->attempts++;
+	if (xfer_prepare_status(pt->x, err, sizeof(err)) < 0) {
+		push_done(l, pt, 0, PUSH_FAILED, err);
+		return;
+	}
+	push_add(l, pt, PT_STATUS);
+}
+
+/* Send f to the target. */
+static void push_upload(struct push_loop *l, struct push_target *pt,
+			const struct spool_file *f)
+{
+	char err[512];
+
+	pt->file = f;
+	pt->res->base = f->base;
+	util_strlcpy(pt->res->file, f->name, sizeof(pt->res->file));
+	if (xfer_prepare_upload(pt->x, f, err, sizeof(err)) < 0) {
+		push_done(l, pt, 0, PUSH_FAILED, err);
+		return;
+	}
+	push_add(l, pt, PT_UPLOAD);
+}
+
+/*
+ * The node answered (st), or has no status file yet (st NULL): decide
+ * what it needs.
+ */
+static void push_decide(struct push_loop *l, struct push_target *pt,
+			const struct nodestate_status *st)
+{
+	const struct push_params *p = l->p;
+	struct push_result *res = pt->res;
+	uint64_t have = st ? st->serial : 0;
+	const struct spool_file *f;
+	char err[1024];
+	int rc;
+
+	res->node_known = 1;
+	res->node_serial = have;
+	if (st && st->catalog_id[0] && strcmp(st->catalog_id, p->catalog_id)) {
+		snprintf(err, sizeof(err), "the node holds catalog '%s', not "
+			 "'%s': check the target's url and catalogd's "
+			 "catalog_id", st->catalog_id, p->catalog_id);
+		push_done(l, pt, 0, PUSH_FAILED, err);
+		return;
+	}
+	if (have == p->serial) {
+		push_done(l, pt, 1, PUSH_NOTHING, NULL);
+		return;
+	}
+	if (have > p->serial) {
+		snprintf(err, sizeof(err), "the node has serial %" PRIu64
+			 ", newer than this catalog's %" PRIu64 ", and refuses "
+			 "older ones: was the catalog rebuilt?", have,
+			 p->serial);
+		push_done(l, pt, 0, PUSH_FAILED, err);
+		return;
+	}
+	/* Delivered recently, not installed yet: catalogd installs files
+	 * as they arrive, so give it install_grace before sending again. */
+	if (pt->st.sent_serial == p->serial && pt->st.sent_at > 0 &&
+	    (int64_t)time(NULL) - pt->st.sent_at < p->conf->install_grace) {
+		res->base = pt->st.sent_base;
+		push_done(l, pt, 1, PUSH_WAITING, NULL);
+		return;
+	}
+	if (p->dry_run) {
+		int delta = have > 0 && p->history_oldest > 0 &&
+			    have >= p->history_oldest;
+
+		res->base = delta ? have : 0;
+		push_done(l, pt, 0, delta ? PUSH_DELTA : PUSH_FULL, NULL);
+		return;
+	}
+	rc = 1;
+	if (have > 0) {
+		rc = spool_get(p->spool, have, &f, err, sizeof(err));
+		if (rc < 0) {
+			push_done(l, pt, 0, PUSH_FAILED, err);
+			return;
+		}
+	}
+	if (rc == 1 && spool_get(p->spool, 0, &f, err, sizeof(err)) < 0) {
+		push_done(l, pt, 0, PUSH_FAILED, err);
+		return;
+	}
+	push_upload(l, pt, f);
+}
+
+/* A request of pt finished with code. */
+static void push_finished(struct push_loop *l, struct push_target *pt,
+			  CURLcode code)
+{
+	struct xfer_result xr;
+	struct nodestate_status st;
+	const char *text;
+	size_t len;
+	char err[XFER_MSG_MAX + 64];
+
+	curl_multi_remove_handle(l->multi, xfer_easy(pt->x));
+	pt->busy = 0;
+	l->active--;
+	xfer_result(pt->x, code, &xr);
+
+	switch (pt->phase) {
+	case PT_STATUS:
+		if (xr.not_found) {
+			push_decide(l, pt, NULL);
+			return;
+		}
+		if (!xr.ok) {
+			push_retry(l, pt, xr.msg, xr.retryable);
+			return;
+		}
+		text = xfer_status_text(pt->x, &len);
+		if (nodestate_parse_status(text, len, &st, err,
+					   sizeof(err)) < 0) {
+			/* Broken or half-written: the node will rewrite it. */
+			push_retry(l, pt, err, 1);
+			return;
+		}
+		push_decide(l, pt, &st);
+		return;
+	case PT_UPLOAD:
+		pt->res->bytes += xr.bytes_up;
+		if (!xr.ok) {
+			push_retry(l, pt, xr.msg, xr.retryable);
+			return;
+		}
+		if (pt->t->scheme == REPCONF_HTTPS) {
+			if (xfer_prepare_move(pt->x, err, sizeof(err)) < 0) {
+				push_done(l, pt, 0, PUSH_FAILED, err);
+				return;
+			}
+			push_add(l, pt, PT_MOVE);
+			return;
+		}
+		if (pt->t->scheme == REPCONF_FILE &&
+		    xfer_finish_local(pt->x, &xr) < 0) {
+			push_retry(l, pt, xr.msg, xr.retryable);
+			return;
+		}
+		break;
+	case PT_MOVE:
+		if (!xr.ok) {
+			push_retry(l, pt, xr.msg, xr.retryable);
+			return;
+		}
+		break;
+	default:
+		log_panic("target %s: a request finished in phase %d",
+			  pt->t->name, pt->phase);
+	}
+	push_done(l, pt, 1, pt->file->type == SNAPSHOT_DELTA ? PUSH_DELTA
+							      : PUSH_FULL,
+		  NULL);
+}
+
+/* Is name among the selected targets? */
+static int push_selected(const struct push_params *p, const char *name)
+{
+	size_t i;
+
+	if (!p->only)
+		return 1;
+	for (i = 0; p->only[i]; i++)
+		if (!strcmp(p->only[i], name))
+			return 1;
+	return 0;
+}
+
+/* The run is over time: everything still going fails. */
+static void push_give_up(struct push_loop *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		struct push_target *pt = &l->pts[i];
+
+		if (pt->phase == PT_DONE)
+			continue;
+		if (pt->busy) {
+			curl_multi_remove_handle(l->multi, xfer_easy(pt->x));
+			pt->busy = 0;
+			l->active--;
+		}
+		push_done(l, pt, 0, PUSH_FAILED, "run_timeout reached before "
+			  "this target was done");
+	}
+}
+
+int push_run(const struct push_params *p, struct push_result *results,
+	     char *err, size_t errlen)
+{
+	const struct repconf *conf = p->conf;
+	struct push_loop l;
+	double deadline, now;
+	size_t i;
+	int ret = -1;
+
+	memset(&l, 0, sizeof(l));
+	l.p = p;
+	l.pts = xcalloc(conf->ntargets, sizeof(*l.pts));
+	l.multi = curl_multi_init();
+	if (!l.multi)
+		log_fatal(75, "libcurl: cannot make a multi handle");
+	now = util_now();
+	for (i = 0; i < conf->ntargets; i++) {
+		const struct repconf_target *t = &conf->targets[i];
+		struct push_target *pt = &l.pts[l.n];
+		char why[1024];
+
+		memset(&results[i], 0, sizeof(results[i]));
+		if (!push_selected(p, t->name))
+			continue;
+		results[i].target = t;
+		results[i].serial = p->serial;
+		pt->t = t;
+		pt->res = &results[i];
+		pt->started = now;
+		pt->next_try = now;
+		l.n++;
+		l.remaining++;
+		if (nodestate_load(conf->state_dir, t->name, &pt->st, why,
+				   sizeof(why)) < 0) {
+			/* A broken state file costs at most a resend. */
+			log_warn("target %s: %s; starting afresh", t->name,
+				 why);
+			memset(&pt->st, 0, sizeof(pt->st));
+		}
+		pt->x = xfer_new(t, pt, why, sizeof(why));
+		if (!pt->x)
+			push_done(&l, pt, 0, PUSH_FAILED, why);
+	}
+
+	deadline = now + (double)conf->run_timeout;
+	/* Bounded: every request has its own timeout, every target a fixed
+	 * number of attempts, and the whole run a deadline. */
+	while (l.remaining > 0) {
+		CURLMsg *msg;
+		double wake;
+		int running, left, timeout_ms;
+		CURLMcode mc;
+
+		now = util_now();
+		if (now >= deadline) {
+			push_give_up(&l);
+			break;
+		}
+		wake = deadline;
+		for (i = 0; i < l.n; i++) {
+			struct push_target *pt = &l.pts[i];
+
+			if (pt->phase != PT_QUEUED)
+				continue;
+			if (pt->next_try <= now &&
+			    l.active < (size_t)conf->concurrency)
+				push_start(&l, pt);
+			else if (pt->next_try > now && pt->next_try < wake)
+				wake = pt->next_try;
+		}
+		mc = curl_multi_perform(l.multi, &running);
+		if (mc != CURLM_OK) {
+			util_err(err, errlen, "libcurl: %s",
+				 curl_multi_strerror(mc));
+			goto out;
+		}
+		while ((msg = curl_multi_info_read(l.multi, &left)) != NULL) {
+			struct push_target *pt = NULL;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+					  (char **)&pt);
+			if (!pt)
+				log_panic("a transfer without its target");
+			push_finished(&l, pt, msg->data.result);
+		}
+		if (l.remaining == 0)
+			break;
+		/* Something became startable: loop without waiting. */
+		now = util_now();
+		timeout_ms = PUSH_POLL_MAX_MS;
+		if (wake - now < (double)PUSH_POLL_MAX_MS / 1000.0)
+			timeout_ms = (int)((wake - now) * 1000.0) + 1;
+		if (timeout_ms < 0)
+			timeout_ms = 0;
+		for (i = 0; i < l.n; i++)
+			if (l.pts[i].phase == PT_QUEUED &&
+			    l.pts[i].next_try <= now &&
+			    l.active < (size_t)conf->concurrency)
+				timeout_ms = 0;
+		if (timeout_ms > 0) {
+			mc = curl_multi_poll(l.multi, NULL, 0, timeout_ms,
+					     NULL);
+			if (mc != CURLM_OK) {
+				util_err(err, errlen, "libcurl: %s",
+					 curl_multi_strerror(mc));
+				goto out;
+			}
+		}
+	}
+	ret = (int)l.failed;
+out:
+	for (i = 0; i < l.n; i++) {
+		if (l.pts[i].busy)
+			curl_multi_remove_handle(l.multi,
+						 xfer_easy(l.pts[i].x));
+		xfer_free(l.pts[i].x);
+	}
+	curl_multi_cleanup(l.multi);
+	free(l.pts);
+	return ret;
+}

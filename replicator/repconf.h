@@ -1,0 +1,78 @@
+/*
+ * repconf.h - the replicator's configuration: what to publish (catalog,
+ * signing key, lifetime), where to keep files (spool, state, lock, report)
+ * and the targets ([target NAME] sections) with their credentials.
+ *
+ * repconf_load() reads the file with lib/config.h, checks every value,
+ * the modes of secret files and that every target's URL is one we can
+ * deliver to; an unknown key is an error.  Transport settings given before
+ * the first [target] are defaults every target inherits.  Nothing here
+ * opens a network connection or the catalog.
+ * Limits: REPCONF_TARGETS_MAX targets, URLs of REPCONF_URL_MAX bytes.
+ */
+#ifndef DIRCAT_REPCONF_H
+#define DIRCAT_REPCONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "catalog.h"
+
+#define REPCONF_TARGETS_MAX   1000
+#define REPCONF_URL_MAX       2048
+#define REPCONF_NAME_MAX      64	/* a [target NAME] */
+#define REPCONF_CONCURRENCY_MAX 256
+
+enum repconf_scheme {
+	REPCONF_SFTP = 1,
+	REPCONF_SCP,
+	REPCONF_HTTPS,
+	REPCONF_FILE
+};
+
+struct repconf_target {
+	char name[REPCONF_NAME_MAX + 1];
+	int line;			/* where [target NAME] is */
+	int scheme;			/* enum repconf_scheme */
+	char *url;			/* as configured, ends in '/' */
+	char *path;			/* the URL's path, decoded (sftp quote
+					   commands, file://) */
+	/* ssh (sftp, scp) */
+	char *ssh_private_key, *ssh_public_key, *ssh_known_hosts;
+	char *ssh_host_sha256;		/* optional pin (base64) */
+	char *ssh_key_passphrase_file;
+	/* https */
+	char *ca_file, *client_cert, *client_key;
+	char *client_key_passphrase_file;
+	char *username, *password_file;
+	/* behaviour */
+	int64_t connect_timeout, timeout;	/* seconds */
+	int64_t low_speed_limit, low_speed_time;	/* bytes/s, seconds */
+	int64_t retries, retry_delay, retry_delay_max;
+	unsigned upload_mode;
+};
+
+struct repconf {
+	char *path;			/* the configuration file */
+	char *catalog;
+	char catalog_id[CATALOG_ID_MAX + 1];	/* "" = the catalog's own */
+	char *signing_key;
+	int64_t lifetime;		/* seconds */
+	char *spool_dir, *state_dir, *lock_file;
+	char *report_json;		/* NULL: none */
+	int64_t concurrency;
+	int64_t install_grace;		/* seconds */
+	int64_t run_timeout;		/* seconds */
+	struct repconf_target *targets;
+	size_t ntargets;
+};
+
+/* Load and check path.  Returns the configuration (repconf_free), or NULL
+ * with "file:line: reason" in err. */
+struct repconf *repconf_load(const char *path, char *err, size_t errlen);
+void repconf_free(struct repconf *);
+
+/* "sftp", "scp", "https", "file". */
+const char *repconf_scheme_name(int scheme);
+
+#endif

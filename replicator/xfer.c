@@ -1,0 +1,589 @@
+/*
+ * xfer.c - a target's requests over libcurl; see xfer.h.
+ *
+ * Each target owns one easy handle, reset and set up again for each of
+ * its requests, so the multi handle's connection cache can carry the ssh
+ * or TLS session from the status request over to the upload.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "nodestate.h"
+#include "util.h"
+#include "xfer.h"
+
+#define XFER_UPLOAD_BUFFER   (512 * 1024)	/* bytes per upload write */
+#define XFER_HOSTPORT_MAX    300
+#define XFER_PART_PREFIX     "."
+#define XFER_PART_SUFFIX     ".part"
+#define XFER_STATUS_NAME     "status"
+#define XFER_USER_AGENT      "dircat-replicator/1"
+
+enum xfer_req {
+	XFER_REQ_NONE = 0,
+	XFER_REQ_STATUS,
+	XFER_REQ_UPLOAD,
+	XFER_REQ_MOVE
+};
+
+enum xfer_hostkey {
+	XFER_HOSTKEY_OK = 0,
+	XFER_HOSTKEY_MISSING,
+	XFER_HOSTKEY_MISMATCH
+};
+
+struct xfer {
+	const struct repconf_target *t;
+	void *priv;
+	CURL *easy;
+	char errbuf[CURL_ERROR_SIZE];
+	int req;				/* enum xfer_req */
+	struct buf down;			/* status file */
+	int down_overflow;
+	FILE *up;				/* upload source */
+	const struct spool_file *file;
+	char part[SPOOL_NAME_MAX + 16];		/* name while uploading */
+	char url[REPCONF_URL_MAX + SPOOL_NAME_MAX + 32];
+	char dest[REPCONF_URL_MAX + SPOOL_NAME_MAX + 32];
+	char hostport[XFER_HOSTPORT_MAX];
+	struct curl_slist *quote, *headers;
+	char *password, *passphrase;		/* wiped on free */
+	int hostkey;				/* enum xfer_hostkey */
+};
+
+int xfer_global_init(char *err, size_t errlen)
+{
+	const curl_version_info_data *v;
+	CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+
+	if (rc != CURLE_OK) {
+		util_err(err, errlen, "libcurl: %s", curl_easy_strerror(rc));
+		return -1;
+	}
+	v = curl_version_info(CURLVERSION_NOW);
+	log_debug("libcurl %s, %s, %s", v->version,
+		  v->ssl_version ? v->ssl_version : "no TLS",
+		  v->libssh_version ? v->libssh_version : "no ssh");
+	return 0;
+}
+
+void xfer_global_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
+/* "host:port" of the target, for messages. */
+static void xfer_hostport(struct xfer *x)
+{
+	CURLU *u = curl_url();
+	char *host = NULL, *port = NULL;
+
+	util_strlcpy(x->hostport, "localhost", sizeof(x->hostport));
+	if (!u)
+		return;
+	if (curl_url_set(u, CURLUPART_URL, x->t->url, 0) == CURLUE_OK) {
+		curl_url_get(u, CURLUPART_HOST, &host, 0);
+		curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
+		if (host && *host)
+			snprintf(x->hostport, sizeof(x->hostport), "%s:%s",
+				 host, port ? port : "?");
+	}
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+}
+
+struct xfer *xfer_new(const struct repconf_target *t, void *priv,
+		      char *err, size_t errlen)
+{
+	struct xfer *x = xcalloc(1, sizeof(*x));
+	const char *pp;
+
+	x->t = t;
+	x->priv = priv;
+	buf_init(&x->down, NODESTATE_STATUS_MAX);
+	x->easy = curl_easy_init();
+	if (!x->easy)
+		log_fatal(75, "libcurl: cannot make a handle");
+	xfer_hostport(x);
+	if (t->password_file) {
+		x->password = util_read_secret(t->password_file, err, errlen);
+		if (!x->password)
+			goto fail;
+	}
+	pp = t->scheme == REPCONF_HTTPS ? t->client_key_passphrase_file
+					: t->ssh_key_passphrase_file;
+	if (pp && (t->scheme == REPCONF_HTTPS || t->scheme == REPCONF_SFTP ||
+		   t->scheme == REPCONF_SCP)) {
+		x->passphrase = util_read_secret(pp, err, errlen);
+		if (!x->passphrase)
+			goto fail;
+	}
+	return x;
+fail:
+	xfer_free(x);
+	return NULL;
+}
+
+/* Forget the previous request's leftovers. */
+static void xfer_clear(struct xfer *x)
+{
+	if (x->up) {
+		fclose(x->up);
+		x->up = NULL;
+	}
+	curl_slist_free_all(x->quote);
+	curl_slist_free_all(x->headers);
+	x->quote = x->headers = NULL;
+	x->down.len = 0;
+	x->down_overflow = 0;
+	x->errbuf[0] = '\0';
+	x->hostkey = XFER_HOSTKEY_OK;
+	x->req = XFER_REQ_NONE;
+}
+
+void xfer_free(struct xfer *x)
+{
+	if (!x)
+		return;
+	xfer_clear(x);
+	if (x->easy)
+		curl_easy_cleanup(x->easy);
+	buf_free(&x->down);
+	util_free_secret(x->password);
+	util_free_secret(x->passphrase);
+	free(x);
+}
+
+CURL *xfer_easy(struct xfer *x)
+{
+	return x->easy;
+}
+
+/* Keep the status file, refusing more than NODESTATE_STATUS_MAX. */
+static size_t xfer_write(char *data, size_t size, size_t n, void *arg)
+{
+	struct xfer *x = arg;
+
+	if (buf_append(&x->down, data, size * n) < 0) {
+		x->down_overflow = 1;
+		return 0;
+	}
+	return size * n;
+}
+
+/*
+ * Strict host key checking: only a key that known_hosts lists for this
+ * host passes.  An unknown host is not added and a changed key is not
+ * replaced: both are refused, and remembered for the message.
+ */
+static int xfer_hostkey_check(CURL *easy, const struct curl_khkey *known,
+			      const struct curl_khkey *found,
+			      enum curl_khmatch match, void *arg)
+{
+	struct xfer *x = arg;
+
+	(void)easy;
+	(void)known;
+	(void)found;
+	if (match == CURLKHMATCH_OK)
+		return CURLKHSTAT_FINE;
+	x->hostkey = match == CURLKHMATCH_MISMATCH ? XFER_HOSTKEY_MISMATCH
+						   : XFER_HOSTKEY_MISSING;
+	return CURLKHSTAT_REJECT;
+}
+
+#define XFER_SET(opt, val) do {						\
+		CURLcode c_ = curl_easy_setopt(x->easy, opt, val);	\
+		if (c_ != CURLE_OK) {					\
+			util_err(err, errlen, "libcurl: %s: %s", #opt,	\
+				 curl_easy_strerror(c_));		\
+			return -1;					\
+		}							\
+	} while (0)
+
+/* Options every request of this target shares; url is the request's. */
+static int xfer_common(struct xfer *x, const char *url, char *err,
+		       size_t errlen)
+{
+	const struct repconf_target *t = x->t;
+	const char *proto = repconf_scheme_name(t->scheme);
+
+	curl_easy_reset(x->easy);
+	XFER_SET(CURLOPT_URL, url);
+	XFER_SET(CURLOPT_PRIVATE, x->priv);
+	XFER_SET(CURLOPT_NOSIGNAL, 1L);
+	XFER_SET(CURLOPT_ERRORBUFFER, x->errbuf);
+	XFER_SET(CURLOPT_PROTOCOLS_STR, proto);
+	XFER_SET(CURLOPT_REDIR_PROTOCOLS_STR, proto);
+	XFER_SET(CURLOPT_FOLLOWLOCATION, 0L);
+	XFER_SET(CURLOPT_CONNECTTIMEOUT, (long)t->connect_timeout);
+	XFER_SET(CURLOPT_TIMEOUT, (long)t->timeout);
+	XFER_SET(CURLOPT_LOW_SPEED_LIMIT, (long)t->low_speed_limit);
+	XFER_SET(CURLOPT_LOW_SPEED_TIME, (long)t->low_speed_time);
+	XFER_SET(CURLOPT_USERAGENT, XFER_USER_AGENT);
+	XFER_SET(CURLOPT_UPLOAD_BUFFERSIZE, (long)XFER_UPLOAD_BUFFER);
+	if (log_verbose() >= 3)
+		XFER_SET(CURLOPT_VERBOSE, 1L);
+
+	switch (t->scheme) {
+	case REPCONF_SFTP:
+	case REPCONF_SCP:
+		XFER_SET(CURLOPT_SSH_AUTH_TYPES, (long)CURLSSH_AUTH_PUBLICKEY);
+		XFER_SET(CURLOPT_SSH_PRIVATE_KEYFILE, t->ssh_private_key);
+		if (t->ssh_public_key)
+			XFER_SET(CURLOPT_SSH_PUBLIC_KEYFILE, t->ssh_public_key);
+		XFER_SET(CURLOPT_SSH_KNOWNHOSTS, t->ssh_known_hosts);
+		XFER_SET(CURLOPT_SSH_KEYFUNCTION, xfer_hostkey_check);
+		XFER_SET(CURLOPT_SSH_KEYDATA, x);
+		if (t->ssh_host_sha256)
+			XFER_SET(CURLOPT_SSH_HOST_PUBLIC_KEY_SHA256,
+				 t->ssh_host_sha256);
+		if (x->passphrase)
+			XFER_SET(CURLOPT_KEYPASSWD, x->passphrase);
+		XFER_SET(CURLOPT_NEW_FILE_PERMS, (long)t->upload_mode);
+		break;
+	case REPCONF_HTTPS:
+		XFER_SET(CURLOPT_SSL_VERIFYPEER, 1L);
+		XFER_SET(CURLOPT_SSL_VERIFYHOST, 2L);
+		if (t->ca_file)
+			XFER_SET(CURLOPT_CAINFO, t->ca_file);
+		if (t->client_cert) {
+			XFER_SET(CURLOPT_SSLCERT, t->client_cert);
+			XFER_SET(CURLOPT_SSLKEY, t->client_key);
+			if (x->passphrase)
+				XFER_SET(CURLOPT_KEYPASSWD, x->passphrase);
+		}
+		if (x->password) {
+			XFER_SET(CURLOPT_USERNAME, t->username);
+			XFER_SET(CURLOPT_PASSWORD, x->password);
+			XFER_SET(CURLOPT_HTTPAUTH, (long)CURLAUTH_ANY);
+		}
+		break;
+	case REPCONF_FILE:
+		XFER_SET(CURLOPT_NEW_FILE_PERMS, (long)t->upload_mode);
+		break;
+	}
+	return 0;
+}
+
+/* base URL + name into out. */
+static int xfer_url(const struct xfer *x, const char *name, char *out,
+		    size_t size, char *err, size_t errlen)
+{
+	int n = snprintf(out, size, "%s%s", x->t->url, name);
+
+	if (n < 0 || (size_t)n >= size) {
+		util_err(err, errlen, "URL too long");
+		return -1;
+	}
+	return 0;
+}
+
+int xfer_prepare_status(struct xfer *x, char *err, size_t errlen)
+{
+	xfer_clear(x);
+	if (xfer_url(x, XFER_STATUS_NAME, x->url, sizeof(x->url), err,
+		     errlen) < 0 ||
+	    xfer_common(x, x->url, err, errlen) < 0)
+		return -1;
+	XFER_SET(CURLOPT_WRITEFUNCTION, xfer_write);
+	XFER_SET(CURLOPT_WRITEDATA, x);
+	x->req = XFER_REQ_STATUS;
+	return 0;
+}
+
+/* An sftp quote command naming a path: cmd "DIR/NAME" ["DIR/NAME2"]. */
+static int xfer_quote(struct xfer *x, const char *cmd, const char *name,
+		      const char *name2, char *err, size_t errlen)
+{
+	char line[3 * 4096];
+	struct curl_slist *l;
+	int n;
+
+	/* repconf refused quotes and backslashes in the path; names are
+	 * catalog ids and numbers. */
+	if (name2)
+		n = snprintf(line, sizeof(line), "%s \"%s%s\" \"%s%s\"", cmd,
+			     x->t->path, name, x->t->path, name2);
+	else
+		n = snprintf(line, sizeof(line), "%s \"%s%s\"", cmd,
+			     x->t->path, name);
+	if (n < 0 || (size_t)n >= sizeof(line)) {
+		util_err(err, errlen, "path too long for an sftp command");
+		return -1;
+	}
+	l = curl_slist_append(x->quote, line);
+	if (!l)
+		log_fatal(75, "out of memory");
+	x->quote = l;
+	return 0;
+}
+
+int xfer_prepare_upload(struct xfer *x, const struct spool_file *f,
+			char *err, size_t errlen)
+{
+	const struct repconf_target *t = x->t;
+	const char *name;
+
+	xfer_clear(x);
+	x->file = f;
+	snprintf(x->part, sizeof(x->part), "%s%s%s", XFER_PART_PREFIX,
+		 f->name, XFER_PART_SUFFIX);
+	/* scp cannot rename: the node acts only on complete, verified
+	 * files, so a broken upload is harmless and sent again. */
+	name = t->scheme == REPCONF_SCP ? f->name : x->part;
+	if (xfer_url(x, name, x->url, sizeof(x->url), err, errlen) < 0 ||
+	    xfer_common(x, x->url, err, errlen) < 0)
+		return -1;
+	x->up = fopen(f->path, "rb");
+	if (!x->up) {
+		util_err(err, errlen, "%s: %s", f->path, strerror(errno));
+		return -1;
+	}
+	XFER_SET(CURLOPT_UPLOAD, 1L);
+	XFER_SET(CURLOPT_READDATA, x->up);
+	XFER_SET(CURLOPT_INFILESIZE_LARGE, (curl_off_t)f->size);
+	if (t->scheme == REPCONF_SFTP) {
+		/* Many sftp servers (OpenSSH among them) refuse to rename
+		 * over an existing file: remove a stale copy first ('*':
+		 * its absence is fine). */
+		if (xfer_quote(x, "*rm", f->name, NULL, err, errlen) < 0 ||
+		    xfer_quote(x, "rename", x->part, f->name, err,
+			       errlen) < 0)
+			return -1;
+		XFER_SET(CURLOPT_POSTQUOTE, x->quote);
+	}
+	if (t->scheme == REPCONF_HTTPS) {
+		/* A node answers our PUT quickly or not at all. */
+		struct curl_slist *l = curl_slist_append(NULL, "Expect:");
+
+		if (!l)
+			log_fatal(75, "out of memory");
+		x->headers = l;
+		XFER_SET(CURLOPT_HTTPHEADER, x->headers);
+	}
+	x->req = XFER_REQ_UPLOAD;
+	return 0;
+}
+
+int xfer_prepare_move(struct xfer *x, char *err, size_t errlen)
+{
+	char hdr[sizeof(x->dest) + 32];
+	struct curl_slist *l;
+	const struct spool_file *f = x->file;
+
+	xfer_clear(x);
+	x->file = f;
+	if (!f || x->t->scheme != REPCONF_HTTPS)
+		log_panic("xfer_prepare_move without an https upload");
+	if (xfer_url(x, x->part, x->url, sizeof(x->url), err, errlen) < 0 ||
+	    xfer_url(x, f->name, x->dest, sizeof(x->dest), err, errlen) < 0 ||
+	    xfer_common(x, x->url, err, errlen) < 0)
+		return -1;
+	snprintf(hdr, sizeof(hdr), "Destination: %s", x->dest);
+	l = curl_slist_append(NULL, hdr);
+	if (l)
+		l = curl_slist_append(l, "Overwrite: T");
+	if (!l)
+		log_fatal(75, "out of memory");
+	x->headers = l;
+	XFER_SET(CURLOPT_CUSTOMREQUEST, "MOVE");
+	XFER_SET(CURLOPT_HTTPHEADER, x->headers);
+	XFER_SET(CURLOPT_NOBODY, 0L);
+	XFER_SET(CURLOPT_WRITEFUNCTION, xfer_write);
+	XFER_SET(CURLOPT_WRITEDATA, x);
+	x->req = XFER_REQ_MOVE;
+	return 0;
+}
+
+#undef XFER_SET
+
+const char *xfer_status_text(const struct xfer *x, size_t *len)
+{
+	*len = x->down.len;
+	return (const char *)x->down.data;
+}
+
+int xfer_needs_rename(const struct xfer *x)
+{
+	return x->t->scheme == REPCONF_HTTPS || x->t->scheme == REPCONF_FILE;
+}
+
+/* Errors another attempt will not cure. */
+static int xfer_permanent(CURLcode code)
+{
+	switch (code) {
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_LOGIN_DENIED:
+	case CURLE_REMOTE_ACCESS_DENIED:
+	case CURLE_READ_ERROR:
+	case CURLE_FILESIZE_EXCEEDED:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static const char *xfer_what(const struct xfer *x)
+{
+	switch (x->req) {
+	case XFER_REQ_STATUS:
+		return "reading the node's status";
+	case XFER_REQ_UPLOAD:
+		return "uploading";
+	case XFER_REQ_MOVE:
+		return "renaming (WebDAV MOVE)";
+	}
+	return "request";
+}
+
+/* The message for a failed libcurl request. */
+static void xfer_message(struct xfer *x, CURLcode code,
+			 struct xfer_result *res)
+{
+	const char *why = x->errbuf[0] ? x->errbuf : curl_easy_strerror(code);
+	const char *name = x->req == XFER_REQ_UPLOAD && x->file ?
+			   x->file->name : "";
+	char q[LOG_QUOTE_SIZE];
+
+	log_quote(why, strlen(why), q, sizeof(q));
+	if (x->hostkey == XFER_HOSTKEY_MISMATCH) {
+		util_err(res->msg, sizeof(res->msg), "host key of %s does "
+			 "not match the one in %s: refusing to connect (a "
+			 "changed key can mean the connection is intercepted)",
+			 x->hostport, x->t->ssh_known_hosts);
+	} else if (x->hostkey == XFER_HOSTKEY_MISSING) {
+		util_err(res->msg, sizeof(res->msg), "host %s has no key in "
+			 "%s: refusing to connect (add its key after checking "
+			 "its fingerprint)", x->hostport,
+			 x->t->ssh_known_hosts);
+	} else if (code == CURLE_PEER_FAILED_VERIFICATION &&
+		   x->t->scheme == REPCONF_HTTPS) {
+		util_err(res->msg, sizeof(res->msg), "server certificate of "
+			 "%s not trusted (ca_file %s): %s", x->hostport,
+			 x->t->ca_file ? x->t->ca_file : "system default", q);
+	} else if (code == CURLE_PEER_FAILED_VERIFICATION) {
+		util_err(res->msg, sizeof(res->msg), "host key of %s "
+			 "refused: %s", x->hostport, q);
+	} else if (code == CURLE_LOGIN_DENIED) {
+		util_err(res->msg, sizeof(res->msg), "%s: login refused by "
+			 "%s: %s", xfer_what(x), x->hostport, q);
+	} else if (code == CURLE_WRITE_ERROR && x->down_overflow) {
+		util_err(res->msg, sizeof(res->msg), "%s: the status file is "
+			 "larger than %d bytes", xfer_what(x),
+			 NODESTATE_STATUS_MAX);
+	} else {
+		util_err(res->msg, sizeof(res->msg), "%s%s%s: %s",
+			 xfer_what(x), *name ? " " : "", name, q);
+	}
+}
+
+void xfer_result(struct xfer *x, CURLcode code, struct xfer_result *res)
+{
+	long http = 0;
+	curl_off_t up = 0, total = 0;
+	char path[8192];
+
+	memset(res, 0, sizeof(res[0]));
+	curl_easy_getinfo(x->easy, CURLINFO_SIZE_UPLOAD_T, &up);
+	curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME_T, &total);
+	res->bytes_up = up > 0 ? (uint64_t)up : 0;
+	res->seconds = (double)total / 1e6;
+	if (x->up) {
+		fclose(x->up);
+		x->up = NULL;
+	}
+	if (code != CURLE_OK) {
+		if (x->req == XFER_REQ_STATUS &&
+		    (code == CURLE_REMOTE_FILE_NOT_FOUND ||
+		     (code == CURLE_FILE_COULDNT_READ_FILE &&
+		      snprintf(path, sizeof(path), "%s%s", x->t->path,
+			       XFER_STATUS_NAME) > 0 &&
+		      access(path, F_OK) < 0 && errno == ENOENT))) {
+			res->not_found = 1;
+			return;
+		}
+		xfer_message(x, code, res);
+		res->retryable = !xfer_permanent(code) &&
+				 x->hostkey == XFER_HOSTKEY_OK;
+		return;
+	}
+	if (x->t->scheme != REPCONF_HTTPS) {
+		res->ok = 1;
+		return;
+	}
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &http);
+	if (http >= 200 && http < 300) {
+		res->ok = 1;
+		return;
+	}
+	if (x->req == XFER_REQ_STATUS && (http == 404 || http == 410)) {
+		res->not_found = 1;
+		return;
+	}
+	util_err(res->msg, sizeof(res->msg), "%s%s%s: %s answered HTTP %ld",
+		 xfer_what(x), x->req == XFER_REQ_UPLOAD ? " " : "",
+		 x->req == XFER_REQ_UPLOAD ? x->file->name : "", x->hostport,
+		 http);
+	if (http == 401 || http == 407)
+		util_strlcpy(res->msg + strlen(res->msg), " (credentials "
+			     "refused)", sizeof(res->msg) - strlen(res->msg));
+	/* The server's own trouble may pass; a refusal will not. */
+	res->retryable = http >= 500 || http == 408 || http == 429;
+}
+
+int xfer_finish_local(struct xfer *x, struct xfer_result *res)
+{
+	char from[8192], to[8192];
+	int fd;
+
+	memset(res, 0, sizeof(*res));
+	if (x->t->scheme != REPCONF_FILE || !x->file)
+		log_panic("xfer_finish_local without a file:// upload");
+	if ((size_t)snprintf(from, sizeof(from), "%s%s", x->t->path,
+			     x->part) >= sizeof(from) ||
+	    (size_t)snprintf(to, sizeof(to), "%s%s", x->t->path,
+			     x->file->name) >= sizeof(to)) {
+		util_err(res->msg, sizeof(res->msg), "path too long");
+		return -1;
+	}
+	/* Durable before it becomes visible under its final name. */
+	fd = open(from, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0) {
+		util_err(res->msg, sizeof(res->msg), "%s: %s", from,
+			 strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		res->retryable = 1;
+		return -1;
+	}
+	close(fd);
+	if (rename(from, to) < 0) {
+		util_err(res->msg, sizeof(res->msg), "rename %s to %s: %s",
+			 from, to, strerror(errno));
+		res->retryable = 1;
+		return -1;
+	}
+	fd = open(x->t->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+	res->ok = 1;
+	return 0;
+}

@@ -1,0 +1,79 @@
+/*
+ * xfer.h - the replicator's one wrapper around libcurl: a target's
+ * requests over sftp://, scp://, https:// and file://, each prepared on
+ * the target's own easy handle for a multi loop to run.
+ *
+ *   xfer_prepare_status()  read INBOX/status (at most NODESTATE_STATUS_MAX)
+ *   xfer_prepare_upload()  send a spool file: to ".NAME.part" then renamed
+ *                          (sftp: rm + rename after the upload; https: a
+ *                          WebDAV MOVE as a second request; file: a local
+ *                          rename in xfer_finish_upload()), scp: as NAME
+ *   xfer_prepare_move()    the https MOVE
+ *   xfer_result()          what the finished request did, with a message
+ *
+ * Security: ssh host keys are checked strictly against the target's
+ * known_hosts (an unknown or changed key is refused, never added); TLS
+ * peers are verified; only the target's own scheme is allowed and no
+ * redirect is followed; passwords and passphrases come from files whose
+ * mode was checked and are wiped when the xfer is freed.  Bytes from the
+ * node (status file, error texts) are bounded and quoted in messages.
+ */
+#ifndef DIRCAT_XFER_H
+#define DIRCAT_XFER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
+
+#include "repconf.h"
+#include "spool.h"
+
+#define XFER_MSG_MAX 512
+
+struct xfer;
+
+/* What a finished request came to. */
+struct xfer_result {
+	int ok;			/* 1: done as asked */
+	int not_found;		/* status request: the node has no status */
+	int retryable;		/* a failure worth another attempt */
+	char msg[XFER_MSG_MAX];	/* why not, for people */
+	uint64_t bytes_up;	/* bytes uploaded */
+	double seconds;		/* the request's own time */
+};
+
+/* libcurl's global setup; once, before threads (we have none).  0/-1. */
+int xfer_global_init(char *err, size_t errlen);
+void xfer_global_cleanup(void);
+
+/* A target's handle; reads its password/passphrase files.  NULL with
+ * err.  priv is stored as the easy handle's CURLOPT_PRIVATE. */
+struct xfer *xfer_new(const struct repconf_target *t, void *priv,
+		      char *err, size_t errlen);
+void xfer_free(struct xfer *);
+/* The easy handle to add to a multi handle. */
+CURL *xfer_easy(struct xfer *);
+
+/* Prepare a request.  0, or -1 with err (a local problem). */
+int xfer_prepare_status(struct xfer *, char *err, size_t errlen);
+int xfer_prepare_upload(struct xfer *, const struct spool_file *,
+			char *err, size_t errlen);
+int xfer_prepare_move(struct xfer *, char *err, size_t errlen);
+
+/* After the multi loop reported code for this handle: fill *res.  Call
+ * once per request; it also closes the upload file. */
+void xfer_result(struct xfer *, CURLcode code, struct xfer_result *res);
+
+/* The status text fetched by the last status request (not NUL-safe:
+ * use len). */
+const char *xfer_status_text(const struct xfer *, size_t *len);
+
+/* Does this target need a second step after the upload?  1 for https
+ * (MOVE) and file (local rename), else 0. */
+int xfer_needs_rename(const struct xfer *);
+/* file://: rename the uploaded ".NAME.part" into place, after an fsync.
+ * 0, or -1 with res filled. */
+int xfer_finish_local(struct xfer *, struct xfer_result *res);
+
+#endif
