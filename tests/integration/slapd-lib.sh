@@ -10,6 +10,8 @@
 #                                 SLAPD_PID, SLAPD_BASE, SLAPD_ROOTDN,
 #                                 SLAPD_ROOTPW (a file), SLAPD_BINDDN,
 #                                 SLAPD_BINDPW (a file, mode 0600)
+#   With SLAPD_TLS_CERT and SLAPD_TLS_KEY set: StartTLS on SLAPD_URI and
+#   an ldaps listener, SLAPD_LDAPS_URI (certificates need IP:127.0.0.1).
 #   slapd_load FILE.ldif          add entries as the root DN
 #   slapd_ldapmodify FILE.ldif    modify as the root DN
 #   slapd_stop                    stop it by pid
@@ -39,6 +41,8 @@ include /etc/ldap/schema/nis.schema
 include /etc/ldap/schema/misc.schema
 include $top/schema/dircat.schema
 include $top/tests/integration/data/test-extra.schema
+${SLAPD_TLS_CERT:+TLSCertificateFile $SLAPD_TLS_CERT}
+${SLAPD_TLS_KEY:+TLSCertificateKeyFile $SLAPD_TLS_KEY}
 pidfile $dir/slapd.pid
 argsfile $dir/slapd.args
 modulepath /usr/lib/ldap
@@ -73,7 +77,12 @@ CONF
 		slapadd -q -f "$dir/slapd.conf" -l "$bulk" >>"$dir/slapadd.log" 2>&1 || {
 			cat "$dir/slapadd.log"; return 1; }
 	fi
-	slapd -f "$dir/slapd.conf" -h "$SLAPD_URI $SLAPD_LDAPI" >"$dir/slapd.log" 2>&1 || {
+	SLAPD_LDAPS_URI=
+	if [ -n "${SLAPD_TLS_CERT:-}" ]; then
+		SLAPD_LDAPS_PORT=$(free_port) || return 1
+		SLAPD_LDAPS_URI="ldaps://127.0.0.1:$SLAPD_LDAPS_PORT/"
+	fi
+	slapd -f "$dir/slapd.conf" -h "$SLAPD_URI $SLAPD_LDAPI $SLAPD_LDAPS_URI" >"$dir/slapd.log" 2>&1 || {
 		cat "$dir/slapd.log"; return 1; }
 	for i in $(seq 100); do
 		[ -s "$dir/slapd.pid" ] && break
