@@ -1,0 +1,348 @@
+/*
+ * test_lookup.c - catalogd's lookup rules against a real catalog file:
+ * normalisation, extensions, catch-alls, local domains, the three maps,
+ * the stale policies and the policy delegation decisions.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "catalog.h"
+#include "check.h"
+#include "lookup.h"
+#include "util.h"
+
+static const struct {
+	const char *key;
+	int kind;
+	const char *owners;
+} recs[] = {
+	{ ".sub.example.org", CATALOG_DOMAIN, "" },
+	{ "@catchall.example", CATALOG_MAILIN, "" },
+	{ "a+b@example.com", CATALOG_PERSON, "plus" },
+	{ "catchall.example", CATALOG_DOMAIN, "" },
+	{ "example.com", CATALOG_DOMAIN, "" },
+	{ "info@catchall.example", CATALOG_GROUP, "boss" },
+	{ "jsmith@example.com", CATALOG_PERSON, "jsmith" },
+	{ "nobody-owns@example.com", CATALOG_MAILIN, "" },
+	{ "sales@example.com", CATALOG_GROUP, "jsmith,Adm@Example.COM" },
+	{ "x@deep.sub.example.org", CATALOG_PERSON, "x" },
+	{ "xn--bcher-kva.example", CATALOG_DOMAIN, "" },
+	{ "anna@xn--bcher-kva.example", CATALOG_PERSON, "anna" },
+};
+
+struct feed {
+	size_t i, order[64], n;
+};
+
+static int feed_next(void *arg, struct catalog_rec *rec, char *err,
+		     size_t errlen)
+{
+	struct feed *f = arg;
+	size_t k;
+
+	(void)err;
+	(void)errlen;
+	if (f->i == f->n)
+		return 0;
+	k = f->order[f->i++];
+	memset(rec, 0, sizeof(*rec));
+	rec->key = recs[k].key;
+	rec->keylen = strlen(recs[k].key);
+	rec->kind = recs[k].kind;
+	rec->owners = recs[k].owners;
+	rec->ownerslen = strlen(recs[k].owners);
+	return 1;
+}
+
+static int feed_cmp(const void *a, const void *b)
+{
+	const char *x = recs[*(const size_t *)a].key;
+	const char *y = recs[*(const size_t *)b].key;
+	size_t xl = strlen(x), yl = strlen(y);
+	int c = memcmp(x, y, xl < yl ? xl : yl);
+
+	return c ? c : (xl < yl ? -1 : xl > yl);
+}
+
+/* Ask map for key; return "STATUS data" in a static buffer. */
+static const char *ask(struct catalog_read *r, const struct lookup_opts *o,
+		       const struct lookup_state *st, int map, const char *key)
+{
+	static char out[512];
+	struct lookup_answer a;
+
+	lookup_answer(r, o, st, map, key, strlen(key), &a);
+	snprintf(out, sizeof(out), "%s %.*s", lookup_status_word(a.status),
+		 (int)a.len, a.data);
+	return out;
+}
+
+static const char *decide(struct catalog_read *r, const struct lookup_opts *o,
+			  const struct lookup_state *st,
+			  const struct lookup_policy *p, const char *state,
+			  const char *sender, const char *rcpt,
+			  const char *sasl)
+{
+	static char action[LOOKUP_ACTION_MAX];
+	const char *rule;
+
+	if (lookup_policy_decide(r, o, st, p, state, sender, rcpt, sasl,
+				 action, sizeof(action), &rule) < 0)
+		return "(error)";
+	return action;
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/dircat-test-lookup.XXXXXX", path[256], err[512];
+	struct lookup_opts o = { "+", 0, LOOKUP_STALE_DEFER_UNKNOWN };
+	struct lookup_state st = { 1, 0 };
+	struct lookup_policy pol = {
+		"550 5.1.1 User unknown", "450 4.1.1 Try later",
+		"553 5.7.1 Not yours", "550 5.7.1 Log in first", 0
+	};
+	struct lookup_addr a;
+	struct catalog *cat;
+	struct catalog_txn *t;
+	struct catalog_read *r;
+	struct feed f = { 0, { 0 }, 0 };
+	size_t i;
+	int rc;
+
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(path, sizeof(path), "%s/cat.mdb", dir);
+	cat = catalog_open(path, CATALOG_NOSYNC, err, sizeof(err));
+	CHECK(cat != NULL, "open catalog (%s)", cat ? "" : err);
+	if (!cat)
+		return check_done();
+	f.n = sizeof(recs) / sizeof(recs[0]);
+	for (i = 0; i < f.n; i++)
+		f.order[i] = i;
+	qsort(f.order, f.n, sizeof(f.order[0]), feed_cmp);
+	t = catalog_write_begin(cat, err, sizeof(err));
+	CHECK(t && catalog_txn_replace_all(t, feed_next, &f, err,
+					   sizeof(err)) == 0 &&
+	      catalog_txn_commit(t, err, sizeof(err)) == 1,
+	      "fill catalog (%s)", err);
+	r = catalog_read_begin(cat, err, sizeof(err));
+	CHECK(r != NULL, "read");
+
+	/* lookup_address: the path each key takes. */
+	rc = lookup_address(r, &o, "jsmith@example.com", 18, &a);
+	CHECK(rc == LOOKUP_FOUND && a.how == LOOKUP_EXACT, "exact");
+	rc = lookup_address(r, &o, " <JSmith@EXAMPLE.com> ", 22, &a);
+	CHECK(rc == LOOKUP_FOUND && a.how == LOOKUP_EXACT &&
+	      !strcmp(a.norm, "jsmith@example.com"),
+	      "case folded, brackets and spaces removed");
+	rc = lookup_address(r, &o, "jsmith+news@example.com", 23, &a);
+	CHECK(rc == LOOKUP_FOUND && a.how == LOOKUP_STRIPPED &&
+	      !strcmp(a.key, "jsmith@example.com"), "extension stripped");
+	rc = lookup_address(r, &o, "a+b@example.com", 15, &a);
+	CHECK(rc == LOOKUP_FOUND && a.how == LOOKUP_EXACT,
+	      "a real '+' address found whole first");
+	rc = lookup_address(r, &o, "+x@example.com", 14, &a);
+	CHECK(rc == LOOKUP_UNKNOWN, "leading delimiter is not an extension");
+	rc = lookup_address(r, &o, "nobody@example.com", 18, &a);
+	CHECK(rc == LOOKUP_UNKNOWN, "unknown in a local domain");
+	rc = lookup_address(r, &o, "someone@catchall.example", 24, &a);
+	CHECK(rc == LOOKUP_FOUND && a.how == LOOKUP_CATCHALL &&
+	      !strcmp(a.key, "@catchall.example"), "catch-all");
+	rc = lookup_address(r, &o, "info@catchall.example", 21, &a);
+	CHECK(rc == LOOKUP_FOUND && a.how == LOOKUP_EXACT &&
+	      a.rec.kind == CATALOG_GROUP, "exact before catch-all");
+	rc = lookup_address(r, &o, "x@elsewhere.net", 15, &a);
+	CHECK(rc == LOOKUP_NOTLOCAL, "not a local domain");
+	rc = lookup_address(r, &o, "example.com", 11, &a);
+	CHECK(rc == LOOKUP_INVALID, "a domain is not an address");
+	rc = lookup_address(r, &o, "y@deep.sub.example.org", 22, &a);
+	CHECK(rc == LOOKUP_UNKNOWN, "subdomain covered by .sub.example.org");
+	rc = lookup_address(r, &o, "y@sub.example.org", 17, &a);
+	CHECK(rc == LOOKUP_NOTLOCAL, ".sub.example.org is not sub.example.org");
+	rc = lookup_address(r, &o, "anna@B\xc3\xbc" "cher.example", 20, &a);
+	CHECK(rc == LOOKUP_FOUND, "internationalised domain as A-label");
+	rc = lookup_address(r, &o, "bad\x01@example.com", 16, &a);
+	CHECK(rc == LOOKUP_INVALID && a.why[0], "control character refused");
+	rc = lookup_address(r, &o, "", 0, &a);
+	CHECK(rc == LOOKUP_INVALID, "empty");
+	{
+		char longkey[2000];
+
+		memset(longkey, 'a', sizeof(longkey));
+		memcpy(longkey + sizeof(longkey) - 12, "@example.com", 12);
+		rc = lookup_address(r, &o, longkey, sizeof(longkey), &a);
+		CHECK(rc == LOOKUP_INVALID, "2000-byte key refused");
+	}
+	o.delims[0] = '\0';
+	rc = lookup_address(r, &o, "jsmith+news@example.com", 23, &a);
+	CHECK(rc == LOOKUP_UNKNOWN, "no delimiter configured: no stripping");
+	util_strlcpy(o.delims, "+-", sizeof(o.delims));
+	rc = lookup_address(r, &o, "jsmith-news@example.com", 23, &a);
+	CHECK(rc == LOOKUP_FOUND && a.how == LOOKUP_STRIPPED,
+	      "second delimiter character");
+	util_strlcpy(o.delims, "+", sizeof(o.delims));
+	o.addr_flags = ADDR_CASE_SENSITIVE;
+	rc = lookup_address(r, &o, "JSmith@example.com", 18, &a);
+	CHECK(rc == LOOKUP_UNKNOWN, "case-sensitive local part");
+	o.addr_flags = 0;
+
+	/* lookup_domain_local */
+	CHECK(lookup_domain_local(r, "example.com") == 1, "local domain");
+	CHECK(lookup_domain_local(r, "example.net") == 0, "foreign domain");
+	CHECK(lookup_domain_local(r, "jsmith@example.com") == 0,
+	      "an address is not a domain");
+
+	/* Owners. */
+	CHECK(lookup_owner_match("jsmith,adm", 10, "jsmith") == 1, "owner 1");
+	CHECK(lookup_owner_match("jsmith,adm", 10, "ADM") == 1,
+	      "owner, case ignored");
+	CHECK(lookup_owner_match("jsmith,adm", 10, "js") == 0, "no prefix");
+	CHECK(lookup_owner_match("jsmith,adm", 10, "") == 0, "empty login");
+	CHECK(lookup_owner_match("", 0, "x") == 0, "no owners");
+	CHECK(lookup_owner_match("a, b", 4, "b") == 1, "spaces tolerated");
+
+	/* Socketmap answers. */
+	CHECK_STR(ask(r, &o, &st, LOOKUP_RECIPIENTS, "JSmith+x@Example.com"),
+		  "OK person", "recipients found");
+	CHECK_STR(ask(r, &o, &st, LOOKUP_RECIPIENTS, "nobody@example.com"),
+		  "NOTFOUND ", "recipients not found");
+	CHECK_STR(ask(r, &o, &st, LOOKUP_RECIPIENTS, "x@elsewhere.net"),
+		  "NOTFOUND ", "recipients foreign");
+	CHECK_STR(ask(r, &o, &st, LOOKUP_RECIPIENTS, "not an address"),
+		  "NOTFOUND ", "recipients junk");
+	CHECK_STR(ask(r, &o, &st, LOOKUP_DOMAINS, "Example.COM"), "OK domain",
+		  "domains found");
+	CHECK_STR(ask(r, &o, &st, LOOKUP_DOMAINS, "example.net"), "NOTFOUND ",
+		  "domains not found");
+	CHECK_STR(ask(r, &o, &st, LOOKUP_DOMAINS, "a.sub.example.org"),
+		  "OK domain", "domains: parent entry");
+	CHECK_STR(ask(r, &o, &st, LOOKUP_SENDERS, "sales@example.com"),
+		  "OK jsmith,Adm@Example.COM", "senders: owners");
+	CHECK_STR(ask(r, &o, &st, LOOKUP_SENDERS, "jsmith+a@example.com"),
+		  "OK jsmith", "senders: extension stripped");
+	CHECK_STR(ask(r, &o, &st, LOOKUP_SENDERS, "nobody-owns@example.com"),
+		  "NOTFOUND ", "senders: no owners is not found");
+	CHECK_STR(ask(r, &o, &st, LOOKUP_MAP_NONE, "x"), "PERM unknown map",
+		  "unknown map");
+	CHECK(lookup_map_parse("recipients", 10) == LOOKUP_RECIPIENTS &&
+	      lookup_map_parse("senders", 7) == LOOKUP_SENDERS &&
+	      lookup_map_parse("domains", 7) == LOOKUP_DOMAINS &&
+	      lookup_map_parse("recipient", 9) == LOOKUP_MAP_NONE &&
+	      lookup_map_parse("", 0) == LOOKUP_MAP_NONE, "map names");
+
+	/* Nothing installed. */
+	{
+		struct lookup_state none = { 0, 0 };
+
+		CHECK_STR(ask(r, &o, &none, LOOKUP_RECIPIENTS,
+			      "jsmith@example.com"),
+			  "TEMP no catalog installed", "no catalog: TEMP");
+		CHECK_STR(decide(r, &o, &none, &pol, "RCPT", "", "a@b.c", ""),
+			  "DEFER_IF_PERMIT no directory catalog installed",
+			  "no catalog: policy defers");
+	}
+
+	/* Stale: the three policies. */
+	{
+		struct lookup_state stale = { 1, 1 };
+
+		o.stale_policy = LOOKUP_STALE_DEFER_UNKNOWN;
+		CHECK_STR(ask(r, &o, &stale, LOOKUP_RECIPIENTS,
+			      "jsmith@example.com"), "OK person",
+			  "stale defer-unknown: known found");
+		CHECK_STR(ask(r, &o, &stale, LOOKUP_RECIPIENTS,
+			      "nobody@example.com"), "TEMP catalog expired",
+			  "stale defer-unknown: unknown TEMP");
+		CHECK_STR(ask(r, &o, &stale, LOOKUP_RECIPIENTS,
+			      "x@elsewhere.net"), "NOTFOUND ",
+			  "stale defer-unknown: foreign still NOTFOUND");
+		CHECK_STR(ask(r, &o, &stale, LOOKUP_DOMAINS, "example.net"),
+			  "NOTFOUND ", "stale defer-unknown: domains as usual");
+		CHECK_STR(decide(r, &o, &stale, &pol, "RCPT", "a@b.c",
+				 "nobody@example.com", ""),
+			  "450 4.1.1 Try later", "stale policy: 450");
+		CHECK_STR(decide(r, &o, &stale, &pol, "RCPT", "a@b.c",
+				 "jsmith@example.com", ""),
+			  "DUNNO", "stale policy: known passes");
+		o.stale_policy = LOOKUP_STALE_SERVE;
+		CHECK_STR(ask(r, &o, &stale, LOOKUP_RECIPIENTS,
+			      "nobody@example.com"), "NOTFOUND ",
+			  "stale serve: unknown NOTFOUND");
+		CHECK_STR(decide(r, &o, &stale, &pol, "RCPT", "a@b.c",
+				 "nobody@example.com", ""),
+			  "550 5.1.1 User unknown", "stale serve: policy 550");
+		o.stale_policy = LOOKUP_STALE_TEMPFAIL;
+		CHECK_STR(ask(r, &o, &stale, LOOKUP_RECIPIENTS,
+			      "jsmith@example.com"), "TEMP catalog expired",
+			  "stale tempfail: even known TEMP");
+		CHECK_STR(ask(r, &o, &stale, LOOKUP_DOMAINS, "example.com"),
+			  "TEMP catalog expired", "stale tempfail: domains");
+		CHECK_STR(decide(r, &o, &stale, &pol, "RCPT", "a@b.c",
+				 "jsmith@example.com", ""),
+			  "DEFER_IF_PERMIT directory catalog expired",
+			  "stale tempfail: policy defers");
+		o.stale_policy = LOOKUP_STALE_DEFER_UNKNOWN;
+		CHECK(lookup_stale_parse("defer-unknown") == 0 &&
+		      lookup_stale_parse("serve") == 1 &&
+		      lookup_stale_parse("tempfail") == 2 &&
+		      lookup_stale_parse("bogus") == -1, "stale names");
+	}
+
+	/* Policy decisions. */
+	CHECK_STR(decide(r, &o, &st, &pol, "RCPT", "a@b.c",
+			 "nobody@example.com", ""), "550 5.1.1 User unknown",
+		  "unknown recipient: 550");
+	CHECK_STR(decide(r, &o, &st, &pol, "RCPT", "a@b.c",
+			 "JSmith+tag@example.com", ""), "DUNNO",
+		  "known recipient with extension: DUNNO");
+	CHECK_STR(decide(r, &o, &st, &pol, "RCPT", "a@b.c", "x@elsewhere.net",
+			 ""), "DUNNO", "foreign recipient: DUNNO");
+	CHECK_STR(decide(r, &o, &st, &pol, "MAIL", "a@b.c",
+			 "nobody@example.com", ""), "DUNNO",
+		  "not RCPT state: DUNNO");
+	CHECK_STR(decide(r, &o, &st, &pol, "RCPT", "sales@example.com",
+			 "x@elsewhere.net", "ADM@example.com"), "DUNNO",
+		  "owner (case ignored) may send");
+	CHECK_STR(decide(r, &o, &st, &pol, "RCPT", "sales@example.com",
+			 "x@elsewhere.net", "mallory"), "553 5.7.1 Not yours",
+		  "not an owner: 553");
+	CHECK_STR(decide(r, &o, &st, &pol, "RCPT", "stranger@gmail.com",
+			 "x@elsewhere.net", "jsmith"), "553 5.7.1 Not yours",
+		  "authenticated, sender not in the catalog: 553");
+	CHECK_STR(decide(r, &o, &st, &pol, "RCPT", "", "jsmith@example.com",
+			 "jsmith"), "DUNNO", "null sender: no owner check");
+	CHECK_STR(decide(r, &o, &st, &pol, "RCPT", "jsmith@example.com",
+			 "x@elsewhere.net", ""), "DUNNO",
+		  "unauthenticated local sender allowed by default");
+	pol.reject_unauthenticated_local_sender = 1;
+	CHECK_STR(decide(r, &o, &st, &pol, "RCPT", "JSmith@Example.COM",
+			 "x@elsewhere.net", ""), "550 5.7.1 Log in first",
+		  "unauthenticated local sender rejected when asked");
+	CHECK_STR(decide(r, &o, &st, &pol, "RCPT", "a@b.c",
+			 "jsmith@example.com", ""), "DUNNO",
+		  "unauthenticated foreign sender passes");
+	CHECK_STR(decide(r, &o, &st, &pol, "RCPT", "jsmith@example.com",
+			 "jsmith@example.com", "jsmith"), "DUNNO",
+		  "authenticated local sender passes");
+
+	/* Reply texts. */
+	CHECK(lookup_policy_text_ok("550 5.1.1 x", err, sizeof(err)) == 0,
+	      "text ok");
+	CHECK(lookup_policy_text_ok("250 ok", err, sizeof(err)) < 0,
+	      "2xx refused");
+	CHECK(lookup_policy_text_ok("550", err, sizeof(err)) < 0,
+	      "code only refused");
+	CHECK(lookup_policy_text_ok("550 a\nb", err, sizeof(err)) < 0,
+	      "newline refused");
+
+	catalog_read_end(r);
+	catalog_close(cat);
+	snprintf(path, sizeof(path), "%s/cat.mdb", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/cat.mdb-lock", dir);
+	unlink(path);
+	rmdir(dir);
+	return check_done();
+}
