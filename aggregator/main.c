@@ -702,7 +702,7 @@ int main(int argc, char **argv)
 	const char *cfgpath = NULL;
 	int dry = 0, force = 0, check = 0, verbose = 0, i, lockfd = -1;
 	int status = EXIT_LOCAL;
-	char err[1024], lockbuf[PATH_MAX];
+	char err[1024], lockbuf[PATH_MAX], why[512];
 	struct catalog *cat = NULL;
 	struct catalog_txn *t = NULL;
 	struct catalog_diff d;
@@ -828,7 +828,6 @@ int main(int argc, char **argv)
 		uint64_t newn = d.records - d.count[CATALOG_DOMAIN];
 		uint64_t oldn = before.records - before.count[CATALOG_DOMAIN];
 		const char *gate = NULL;
-		char why[512];
 
 		if ((int64_t)newn < a->min_records) {
 			snprintf(why, sizeof(why),
