@@ -244,8 +244,10 @@ static void push_decide(struct push_loop *l, struct push_target *pt,
 		push_done(l, pt, 0, delta ? PUSH_DELTA : PUSH_FULL, NULL);
 		return;
 	}
+	/* Sent before and still not installed after install_grace: the
+	 * node may have refused the delta, so send it all this time. */
 	rc = 1;
-	if (have > 0) {
+	if (have > 0 && pt->st.sent_serial != p->serial) {
 		rc = spool_get(p->spool, have, &f, err, sizeof(err));
 		if (rc < 0) {
 			push_done(l, pt, 0, PUSH_FAILED, err);

@@ -335,12 +335,23 @@ static int repconf_target(const struct config_section *sec,
 	return 0;
 }
 
+/* Settings a target inherits from the top of the file. */
+static const char *const repconf_inherited[] = {
+	"ssh_private_key", "ssh_public_key", "ssh_known_hosts",
+	"ssh_host_sha256", "ssh_key_passphrase_file", "ca_file",
+	"client_cert", "client_key", "client_key_passphrase_file",
+	"username", "password_file", "connect_timeout", "timeout",
+	"low_speed_limit", "low_speed_time", "retries", "retry_delay",
+	"retry_delay_max", "upload_mode", NULL
+};
+
 /* Settings that only make sense before the first [target]. */
 static int repconf_top(struct repconf *rc, const struct config_section *top,
 		       char *err, size_t errlen)
 {
 	const char *v;
 	char where[512];
+	size_t i;
 
 	v = config_require(top, "catalog", err, errlen);
 	if (!v)
@@ -393,6 +404,9 @@ static int repconf_top(struct repconf *rc, const struct config_section *top,
 		rc->lock_file = (char *)b.data;
 	}
 	rc->report_json = repconf_dup(config_get(top, "report_json", NULL));
+	/* A default every target overrides is still a known setting. */
+	for (i = 0; repconf_inherited[i]; i++)
+		(void)config_get(top, repconf_inherited[i], NULL);
 	if (config_get_int(top, "concurrency", REPCONF_CONCURRENCY_DEFAULT, 1,
 			   REPCONF_CONCURRENCY_MAX, &rc->concurrency, err,
 			   errlen) < 0 ||

@@ -59,7 +59,9 @@ int report_text(FILE *out, const struct report_run *run,
 
 		if (!r->target)
 			continue;
-		if (r->node_known)
+		if (r->node_known && r->node_serial == 0)
+			snprintf(node, sizeof(node), "none");
+		else if (r->node_known)
 			snprintf(node, sizeof(node), "%" PRIu64, r->node_serial);
 		else
 			snprintf(node, sizeof(node), "?");

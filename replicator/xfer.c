@@ -477,6 +477,11 @@ static void xfer_message(struct xfer *x, CURLcode code,
 		util_err(res->msg, sizeof(res->msg), "server certificate of "
 			 "%s not trusted (ca_file %s): %s", x->hostport,
 			 x->t->ca_file ? x->t->ca_file : "system default", q);
+	} else if (code == CURLE_PEER_FAILED_VERIFICATION &&
+		   x->t->ssh_host_sha256) {
+		util_err(res->msg, sizeof(res->msg), "host key of %s does "
+			 "not have the fingerprint in ssh_host_sha256: "
+			 "refusing to connect (%s)", x->hostport, q);
 	} else if (code == CURLE_PEER_FAILED_VERIFICATION) {
 		util_err(res->msg, sizeof(res->msg), "host key of %s "
 			 "refused: %s", x->hostport, q);

@@ -14,6 +14,8 @@
 #     SSHD_WRONG_KNOWN_HOSTS  a known_hosts file naming another host key
 #     SSHD_LOG            the server's log
 #   sshd_stop             stop it (by pid)
+#   sshd_restart          start it again on the same port with the same keys
+#                         (after sshd_stop: a node that comes back)
 #
 # Settings read when set: SSHD_KEYTYPE (ed25519, ecdsa or rsa; default
 # ed25519), SSHD_MAX_STARTUPS (default 200: benchmarks open many
@@ -104,6 +106,16 @@ sshd_start() {
 	export SSHD_PORT SSHD_PID SSHD_USER SSHD_KEY SSHD_PUBKEY \
 		SSHD_KNOWN_HOSTS SSHD_WRONG_KNOWN_HOSTS SSHD_LOG
 	return 0
+}
+
+sshd_restart() {
+	local dir=$(dirname "$SSHD_LOG") sshd
+	sshd=$(command -v sshd || echo /usr/sbin/sshd)
+	"$sshd" -D -e -f "$dir/sshd_config" >>"$SSHD_LOG" 2>&1 &
+	SSHD_PID=$!
+	track_pid "$SSHD_PID"
+	export SSHD_PID
+	wait_for 10 _sshd_ready "$SSHD_PORT"
 }
 
 sshd_stop() {

@@ -1,0 +1,257 @@
+#!/bin/bash
+# replicator_ssh.sh - dircat-replicator against private OpenSSH servers:
+# sftp and scp deliveries arrive renamed and byte-identical; a wrong or
+# unknown host key is refused before anything is sent; three targets with
+# one down, then caught up; a delta chain; an unchanged catalog sends
+# nothing; a hung server does not hold up the others.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/sshd-lib.sh"
+. "$(dirname "$0")/replicator-lib.sh"
+need ssh-keygen curl flock
+
+top=$(tmpdir)
+rep_setup "$top/rep" || { fail "setup"; exit 1; }
+sshd_start "$top/a" || { fail "sshd did not start"; exit 1; }
+U=$SSHD_USER P=$SSHD_PORT A_PID=$SSHD_PID
+A_KEY=$SSHD_KEY A_KH=$SSHD_KNOWN_HOSTS A_WRONG_KH=$SSHD_WRONG_KNOWN_HOSTS
+url() { echo "$1://$U@127.0.0.1:$P$top/$2/"; }
+mkdir -p "$top"/in-{sftp,scp,wrong,unknown,pin}
+
+rep_records 1 200 | rep_catalog >/dev/null
+
+# --- 1. sftp and scp deliveries -------------------------------------------
+rep_conf "$top/ssh.conf" <<EOF
+ssh_private_key = $A_KEY
+ssh_known_hosts = $A_KH
+retries = 0
+[target sftp]
+url = $(url sftp in-sftp)
+[target scp]
+url = $(url scp in-scp)
+EOF
+rep_run -c "$top/ssh.conf" -v
+check_eq "sftp+scp: exit status" "$REP_RC" 0
+check "sftp: file arrived under its final name" \
+	test -f "$top/in-sftp/corp.1.full.snap"
+check "sftp: no temporary file left" \
+	test -z "$(ls -A "$top/in-sftp" | grep -v '^corp.1.full.snap$')"
+check "sftp: byte-identical to the spool copy" \
+	cmp -s "$top/in-sftp/corp.1.full.snap" "$REP_DIR/spool/corp.1.full.snap"
+check "scp: file arrived" test -f "$top/in-scp/corp.1.full.snap"
+check "scp: byte-identical to the spool copy" \
+	cmp -s "$top/in-scp/corp.1.full.snap" "$REP_DIR/spool/corp.1.full.snap"
+check_match "sftp: verifies with the public key" \
+	"$(rep_verify "$top/in-sftp/corp.1.full.snap")" '^valid'
+check_eq "sftp: uploaded with mode 0640" \
+	"$(stat -c %a "$top/in-sftp/corp.1.full.snap")" 640
+check_eq "report: sftp sent full" "$(rep_json sftp action)" full
+check_eq "report: scp sent full" "$(rep_json scp action)" full
+check_eq "report: bytes = file size" "$(rep_json sftp bytes)" \
+	"$(stat -c %s "$REP_DIR/spool/corp.1.full.snap")"
+check_match "-v prints the table" "$REP_OUT" '^sftp +ok +full 1 +none'
+
+# An existing file of the same name (catalogd down) is replaced, not kept.
+echo stale >"$top/in-sftp/corp.1.full.snap"
+rep_status "$top/in-sftp" 0
+rm -f "$REP_DIR/state/sftp.state"
+rep_run -c "$top/ssh.conf" -t sftp
+check_eq "sftp: resend over a stale file: exit status" "$REP_RC" 0
+check "sftp: stale file replaced" \
+	cmp -s "$top/in-sftp/corp.1.full.snap" "$REP_DIR/spool/corp.1.full.snap"
+
+# --- 2. host keys ---------------------------------------------------------
+: >"$top/empty_known_hosts"
+rep_conf "$top/hk.conf" <<EOF
+ssh_private_key = $A_KEY
+retries = 2
+retry_delay = 1s
+[target wrong]
+url = $(url sftp in-wrong)
+ssh_known_hosts = $A_WRONG_KH
+[target unknown]
+url = $(url sftp in-unknown)
+ssh_known_hosts = $top/empty_known_hosts
+[target pin]
+url = $(url sftp in-pin)
+ssh_known_hosts = $A_KH
+ssh_host_sha256 = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
+EOF
+rep_run -c "$top/hk.conf"
+check_eq "wrong host key: exit status 1" "$REP_RC" 1
+check_match "wrong host key: clear message" "$REP_ERR" \
+	'target wrong: host key of 127.0.0.1:[0-9]+ does not match the one in .*wrong_known_hosts: refusing'
+check_match "unknown host: clear message" "$REP_ERR" \
+	'target unknown: host 127.0.0.1:[0-9]+ has no key in .*empty_known_hosts: refusing'
+check_match "pinned fingerprint mismatch refused" "$REP_ERR" \
+	'target pin: host key of 127.0.0.1:[0-9]+ does not have the fingerprint in ssh_host_sha256'
+check_eq "wrong host key: nothing uploaded" "$(ls -A "$top/in-wrong")" ""
+check_eq "unknown host: nothing uploaded" "$(ls -A "$top/in-unknown")" ""
+check_eq "pin mismatch: nothing uploaded" "$(ls -A "$top/in-pin")" ""
+check_eq "wrong host key: not retried" "$(rep_json wrong attempts)" 1
+check "unknown host key was not added to known_hosts" \
+	test ! -s "$top/empty_known_hosts"
+
+# --- 3. three targets, one of them down -----------------------------------
+sshd_start "$top/c"
+C_PORT=$SSHD_PORT C_KEY=$SSHD_KEY C_KH=$SSHD_KNOWN_HOSTS
+sshd_stop		# node c is down (connection refused)
+mkdir -p "$top"/in-a "$top"/in-b "$top"/in-c
+rep_records 1 210 | rep_catalog >/dev/null	# serial 2
+rep_conf "$top/three.conf" <<EOF
+ssh_private_key = $A_KEY
+ssh_known_hosts = $A_KH
+retries = 1
+retry_delay = 1s
+connect_timeout = 5s
+[target a]
+url = $(url sftp in-a)
+[target b]
+url = $(url sftp in-b)
+[target c]
+url = sftp://$U@127.0.0.1:$C_PORT$top/in-c/
+ssh_private_key = $C_KEY
+ssh_known_hosts = $C_KH
+EOF
+rep_run -c "$top/three.conf"
+check_eq "one down: exit status 1" "$REP_RC" 1
+check "one down: a got the snapshot" test -f "$top/in-a/corp.2.full.snap"
+check "one down: b got the snapshot" test -f "$top/in-b/corp.2.full.snap"
+check_eq "one down: c got nothing" "$(ls -A "$top/in-c")" ""
+check_match "one down: the failure is reported on stderr" "$REP_ERR" \
+	'target c: .*(connect|Connect).*\(after 2 attempts\)'
+check_eq "one down: report says c failed" "$(rep_json c ok)" false
+check_eq "one down: report says a ok" "$(rep_json a ok)" true
+check_match "one down: JSON counts" "$(head -c 300 "$REP_REPORT")" \
+	'"targets_ok":2,"targets_failed":1'
+a_mtime=$(stat -c %Y "$top/in-a/corp.2.full.snap")
+
+SSHD_PORT=$C_PORT SSHD_LOG=$top/c/sshd/sshd.log
+sshd_restart || fail "sshd c did not come back"
+C_PID=$SSHD_PID
+rep_run -c "$top/three.conf"
+check_eq "back up: exit status 0" "$REP_RC" 0
+check "back up: c caught up" \
+	cmp -s "$top/in-c/corp.2.full.snap" "$REP_DIR/spool/corp.2.full.snap"
+check_eq "back up: a not sent again (delivered, awaiting install)" \
+	"$(rep_json a action)" waiting
+check_eq "back up: a's file untouched" \
+	"$(stat -c %Y "$top/in-a/corp.2.full.snap")" "$a_mtime"
+check_eq "back up: c sent full" "$(rep_json c action)" full
+stop_pid "$C_PID"
+
+# --- 4. delta chain 1 -> 2 -> 3 ------------------------------------------
+rep_setup "$top/chain" || fail "chain setup"
+mkdir -p "$top"/in-n2 "$top"/in-n1 "$top"/in-new "$top"/in-other \
+	"$top"/in-ahead
+rep_records 1 100 | rep_catalog >/dev/null				# 1
+rep_records 1 110 | rep_catalog >/dev/null				# 2
+# 3: ten removed, five added; keep one serial of history: a delta can
+# start from 2, not from 1.
+{ rep_records 11 110; rep_records 500 504; } |
+	"$DIRCAT_TESTBIN/tools/mkcatalog" -i corp -H 1 "$REP_CAT" >/dev/null
+rep_status "$top/in-n2" 2
+rep_status "$top/in-n1" 1
+rep_status "$top/in-other" 2 othercat
+rep_status "$top/in-ahead" 9
+rep_conf "$top/chain.conf" <<EOF
+ssh_private_key = $A_KEY
+ssh_known_hosts = $A_KH
+retries = 0
+[target n2]
+url = $(url sftp in-n2)
+[target n1]
+url = $(url sftp in-n1)
+[target new]
+url = $(url sftp in-new)
+[target other]
+url = $(url sftp in-other)
+[target ahead]
+url = $(url sftp in-ahead)
+EOF
+rep_run -c "$top/chain.conf" -v
+check_eq "chain: node at 2 gets a delta" "$(rep_json n2 action)" delta
+check "chain: delta file 2-3 arrived" test -f "$top/in-n2/corp.2-3.delta.snap"
+v=$(rep_verify "$top/in-n2/corp.2-3.delta.snap")
+check_match "chain: dircat verify: a delta" "$v" 'type +delta'
+check_match "chain: dircat verify: base 2" "$v" 'base +2'
+check_match "chain: dircat verify: valid" "$v" '^valid'
+check_eq "chain: node at 1 (not in history) gets a full" \
+	"$(rep_json n1 action)" full
+check "chain: full file arrived" test -f "$top/in-n1/corp.3.full.snap"
+check_eq "chain: node without status gets a full" \
+	"$(rep_json new action)" full
+check_eq "chain: node with another catalog refused" \
+	"$(rep_json other action)" failed
+check_match "chain: another catalog: message" "$REP_ERR" \
+	"target other: the node holds catalog 'othercat', not 'corp'"
+check_match "chain: node ahead of the catalog: message" "$REP_ERR" \
+	'target ahead: the node has serial 9, newer than'
+check_eq "chain: nothing sent to those two" \
+	"$(ls -A "$top/in-other" "$top/in-ahead" | grep -c snap)" 0
+check "chain: delta smaller than full" test \
+	"$(stat -c %s "$top/in-n2/corp.2-3.delta.snap")" -lt \
+	"$(stat -c %s "$top/in-n1/corp.3.full.snap")"
+
+# --- 5. unchanged catalog: nothing is pushed ------------------------------
+for n in n2 n1 new; do
+	rm -f "$top/in-$n"/*.snap
+	rep_status "$top/in-$n" 3		# as catalogd after installing
+done
+{ rep_records 11 110; rep_records 500 504; } | rep_catalog >/dev/null
+check_eq "unchanged: aggregating the same content keeps serial 3" \
+	"$({ rep_records 11 110; rep_records 500 504; } | rep_catalog)" 3
+sed -i '/^\[target other\]/,$d' "$top/chain.conf"
+rep_run -c "$top/chain.conf" -v
+check_eq "unchanged: exit status 0" "$REP_RC" 0
+check_eq "unchanged: nothing uploaded" \
+	"$(ls -A "$top"/in-n2 "$top"/in-n1 "$top"/in-new | grep -c snap)" 0
+check_eq "unchanged: report says nothing" \
+	"$(rep_json n2 action) $(rep_json n1 action) $(rep_json new action)" \
+	"nothing nothing nothing"
+check_eq "unchanged: zero bytes" "$(rep_json n2 bytes)" 0
+check_eq "unchanged: quiet without -v" \
+	"$(rep_run -c "$top/chain.conf"; echo "$REP_OUT$REP_ERR")" ""
+
+# --- 6. a hung server holds up nobody -------------------------------------
+sshd_start "$top/h"
+H_PORT=$SSHD_PORT H_PID=$SSHD_PID H_KH=$SSHD_KNOWN_HOSTS H_KEY=$SSHD_KEY
+kill -STOP "$H_PID"	# accepts connections (kernel), never answers
+mkdir -p "$top"/in-f1 "$top"/in-f2 "$top"/in-hung
+rep_conf "$top/hung.conf" <<EOF
+ssh_private_key = $C_KEY
+ssh_known_hosts = $C_KH
+retries = 0
+[target f1]
+url = sftp://$U@127.0.0.1:$P$top/in-f1/
+ssh_private_key = $A_KEY
+ssh_known_hosts = $A_KH
+[target hung]
+url = sftp://$U@127.0.0.1:$H_PORT$top/in-hung/
+ssh_private_key = $H_KEY
+ssh_known_hosts = $H_KH
+connect_timeout = 4s
+[target f2]
+url = sftp://$U@127.0.0.1:$P$top/in-f2/
+ssh_private_key = $A_KEY
+ssh_known_hosts = $A_KH
+EOF
+t0=$(date +%s.%N)
+rep_run -c "$top/hung.conf"
+t1=$(date +%s.%N)
+check_eq "hung: exit status 1" "$REP_RC" 1
+check "hung: f1 and f2 delivered" test -f "$top/in-f1/corp.3.full.snap" \
+	-a -f "$top/in-f2/corp.3.full.snap"
+check "hung: f1 done in under 2s" \
+	awk -v s="$(rep_json f1 seconds)" 'BEGIN { exit !(s < 2) }'
+check "hung: f2 done in under 2s" \
+	awk -v s="$(rep_json f2 seconds)" 'BEGIN { exit !(s < 2) }'
+check "hung: the hung one gave up at its connect timeout" \
+	awk -v s="$(rep_json hung seconds)" 'BEGIN { exit !(s >= 3.5 && s < 10) }'
+check_match "hung: reported as a timeout" "$REP_ERR" \
+	'target hung: .*([Tt]ime|timed out)'
+check "hung: whole run bounded" \
+	awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a < 10) }'
+kill -CONT "$H_PID"
+stop_pid "$H_PID"
+
+exit 0
