@@ -279,15 +279,14 @@ postfix_stop() {
 	return 0
 }
 
-# sink_count ADDRESS: messages the sink received for ADDRESS (exact,
-# case-insensitive, as smtp-sink recorded the RCPT TO).
+# sink_count ADDRESS: messages the sink received for ADDRESS (the whole
+# address, case-insensitive, as smtp-sink recorded the RCPT TO).
 sink_count() {
 	local f n=0
 	for f in "$SINK_DIR"/*; do
 		[ -f "$f" ] || continue
-		if grep -qixF "X-Rcpt-Args: <$1>" "$f" ||
-		   grep -qiF "X-Rcpt-To: <$1>" "$f" ||
-		   grep -qiF "RCPT TO:<$1>" "$f"; then
+		# smtp-sink writes "X-Rcpt-Args: <address> ORCPT=..."
+		if grep -qiF "X-Rcpt-Args: <$1>" "$f"; then
 			n=$((n + 1))
 		fi
 	done
