@@ -37,7 +37,7 @@ static void main_usage(FILE *f)
 		"  -c FILE  configuration (default %s)\n"
 		"  -f       stay in the foreground, log to stderr\n"
 		"  -t       check the configuration and exit\n"
-		"  -v       more log messages (twice: every lookup)\n"
+		"  -v       debug messages, every lookup included\n"
 		"  -R       allow running as root without 'user' (with -f, "
 		"for tests)\n", CONF_DEFAULT_PATH);
 }
@@ -328,7 +328,7 @@ int main(int argc, char **argv)
 	}
 	log_init("catalogd", d.foreground || check ? LOG_DEST_STDERR
 						   : LOG_DEST_BOTH);
-	log_set_verbose(verbose ? verbose : 0);
+	log_set_verbose(1 + verbose);	/* installs and refusals at least */
 	d.conf = conf_load(file, err, sizeof(err));
 	if (!d.conf) {
 		log_error("%s", err);
