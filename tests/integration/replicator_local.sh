@@ -1,0 +1,219 @@
+#!/bin/bash
+# replicator_local.sh - dircat-replicator without a network: configuration
+# checks, file:// delivery, the run lock, dry runs, the spool (reuse and
+# cleanup), state and report files, broken status files, resending after
+# install_grace, and the whole loop with a real catalogd installing what
+# the replicator delivers.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/replicator-lib.sh"
+. "$(dirname "$0")/catalogd-lib.sh"
+need flock
+
+top=$(tmpdir)
+rep_setup "$top/rep" || { fail "setup"; exit 1; }
+mkdir -p "$top"/in1 "$top"/in2
+
+# --- usage and configuration ----------------------------------------------
+rep_run -h
+check_eq "-h: exit status 0" "$REP_RC" 0
+check_match "-h documents the exit statuses" "$REP_OUT" \
+	'4  another run holds the lock'
+rep_run -x
+check_eq "unknown option: exit status 2" "$REP_RC" 2
+
+rep_conf "$top/typo.conf" <<EOF
+concurency = 4
+[target one]
+url = file://$top/in1/
+EOF
+rep_run -c "$top/typo.conf" -C
+check_eq "misspelt key: exit status 2" "$REP_RC" 2
+check_match "misspelt key: names file and line" "$REP_ERR" \
+	"typo.conf:7: unknown setting 'concurency'"
+
+rep_conf "$top/notarget.conf" </dev/null
+rep_run -c "$top/notarget.conf" -C
+check_match "no target: refused" "$REP_ERR" 'no \[target NAME\] section'
+
+rep_conf "$top/sshnokh.conf" <<EOF
+[target s]
+url = sftp://u@127.0.0.1:2222/in/
+ssh_private_key = $REP_KEY
+EOF
+rep_run -c "$top/sshnokh.conf" -C
+check_match "sftp without known_hosts: refused" "$REP_ERR" \
+	'needs ssh_private_key and ssh_known_hosts'
+rep_conf "$top/nouser.conf" <<EOF
+[target s]
+url = sftp://127.0.0.1:2222/in/
+EOF
+rep_run -c "$top/nouser.conf" -C
+check_match "sftp without a login: refused" "$REP_ERR" 'name the login'
+rep_conf "$top/noslash.conf" <<EOF
+[target s]
+url = file://$top/in1
+EOF
+rep_run -c "$top/noslash.conf" -C
+check_match "URL not ending in /: refused" "$REP_ERR" "end in '/'"
+
+rep_conf "$top/file.conf" <<EOF
+upload_mode = 0644
+retries = 0
+[target one]
+url = file://$top/in1/
+[target two]
+url = file://$top/in2/
+EOF
+rep_run -c "$top/file.conf" -C
+check_eq "-C: a good configuration" "$REP_RC" 0
+check_match "-C: says so with the key id" "$REP_OUT" \
+	'configuration ok, 2 targets, signing key [0-9a-f]{16}'
+chmod 644 "$REP_KEY"
+rep_run -c "$top/file.conf"
+check_eq "signing key readable by others: exit status 3" "$REP_RC" 3
+check_match "signing key readable by others: names the file" "$REP_ERR" \
+	"signing.key"
+chmod 600 "$REP_KEY"
+rep_run -c "$top/file.conf" -t nosuch
+check_eq "-t with an unknown target: exit status 2" "$REP_RC" 2
+
+# --- catalog problems -----------------------------------------------------
+rep_run -c "$top/file.conf"
+check_eq "no catalog yet: exit status 3" "$REP_RC" 3
+rep_records 1 50 | rep_catalog >/dev/null		# serial 1
+sed 's/^catalog_id.*//' "$top/file.conf" >"$top/otherid.conf"
+echo "catalog_id = other" | cat - "$top/otherid.conf" >"$top/otherid2.conf"
+rep_run -c "$top/otherid2.conf"
+check_eq "catalog_id differs from the catalog's: exit status 2" "$REP_RC" 2
+check_match "catalog_id differs: message" "$REP_ERR" \
+	"catalog_id other in .*, but the catalog .* is 'corp'"
+
+# --- dry run --------------------------------------------------------------
+rep_run -c "$top/file.conf" -n -v
+check_eq "dry run: exit status 1 (something to send)" "$REP_RC" 1
+check_match "dry run: says what it would send" "$REP_OUT" \
+	'^one +send +full 1'
+check_eq "dry run: nothing delivered" "$(ls -A "$top/in1" "$top/in2")" \
+	"$(printf '%s:\n\n%s:' "$top/in1" "$top/in2")"
+check "dry run: no snapshot written" test ! -e "$REP_DIR/spool/corp.1.full.snap"
+check "dry run: no report written" test ! -e "$REP_REPORT"
+
+# --- file:// delivery, state, report --------------------------------------
+rep_run -c "$top/file.conf"
+check_eq "file: exit status 0" "$REP_RC" 0
+check_eq "file: quiet on success" "$REP_OUT$REP_ERR" ""
+check "file: delivered" cmp -s "$top/in1/corp.1.full.snap" \
+	"$REP_DIR/spool/corp.1.full.snap"
+check_eq "file: no temporary file left" "$(ls -A "$top/in1")" corp.1.full.snap
+check_eq "file: upload_mode honoured" \
+	"$(stat -c %a "$top/in1/corp.1.full.snap")" 644
+check_match "state file: sent serial 1" "$(cat "$REP_DIR/state/one.state")" \
+	'sent_serial=1'
+check_match "state file: result sent" "$(cat "$REP_DIR/state/one.state")" \
+	'result=sent'
+check_match "report: JSON header" "$(head -c 200 "$REP_REPORT")" \
+	'^\{"catalog_id":"corp","serial":1,"key_id":"[0-9a-f]{16}","started":"[0-9T:-]+Z"'
+check_eq "report: target one" \
+	"$(rep_json one ok) $(rep_json one action) $(rep_json one node_serial) $(rep_json one error)" \
+	"true full 0 null"
+
+# --- the lock -------------------------------------------------------------
+(flock -x 9; sleep 3) 9>"$REP_DIR/state/replicator.lock" &
+locker=$!
+track_pid "$locker"
+sleep 0.5
+rep_run -c "$top/file.conf"
+check_eq "lock held: exit status 4" "$REP_RC" 4
+check_match "lock held: message" "$REP_ERR" 'another run holds the lock'
+stop_pid "$locker"
+wait "$locker" 2>/dev/null
+
+# --- spool: reuse and cleanup ---------------------------------------------
+rm -rf "$REP_DIR/state" "$top"/in1/* "$top"/in2/*
+m0=$(stat -c %Y.%X "$REP_DIR/spool/corp.1.full.snap")
+ino0=$(stat -c %i "$REP_DIR/spool/corp.1.full.snap")
+rep_run -c "$top/file.conf" -vv
+check_match "spool: an earlier file is reused" "$REP_ERR" \
+	'reusing .*/spool/corp.1.full.snap'
+check_eq "spool: reused, not rewritten" \
+	"$(stat -c %i "$REP_DIR/spool/corp.1.full.snap")" "$ino0"
+printf 'junk' >>"$REP_DIR/spool/corp.1.full.snap"
+rm -rf "$REP_DIR/state" "$top"/in1/* "$top"/in2/*
+rep_run -c "$top/file.conf" -vv
+check_match "spool: a damaged file is not reused" "$REP_ERR" \
+	'corp.1.full.snap: not reused'
+check_match "spool: the rewritten file verifies" \
+	"$(rep_verify "$top/in1/corp.1.full.snap")" '^valid'
+touch "$REP_DIR/spool/corp.1.full.snap.tmp.99999" "$REP_DIR/spool/keep.me"
+rep_status "$top/in1" 1
+rep_status "$top/in2" 1
+rep_records 1 60 | rep_catalog >/dev/null		# serial 2
+rep_run -c "$top/file.conf"
+check_eq "serial 2: deltas delivered" \
+	"$(rep_json one action) $(rep_json two action)" "delta delta"
+check "spool: the old serial's file is removed" \
+	test ! -e "$REP_DIR/spool/corp.1.full.snap"
+check "spool: leftover temporary file removed" \
+	test ! -e "$REP_DIR/spool/corp.1.full.snap.tmp.99999"
+check "spool: other files left alone" test -e "$REP_DIR/spool/keep.me"
+check_eq "spool: one delta file for both targets" \
+	"$(ls "$REP_DIR/spool" | grep -c snap)" 1
+
+# --- delivered, not installed: wait, then resend in full -------------------
+rm -f "$top"/in1/*.snap
+rep_run -c "$top/file.conf" -t one
+check_eq "not installed yet: waiting" "$(rep_json one action)" waiting
+check_eq "not installed yet: exit status 0" "$REP_RC" 0
+sed 's/^upload_mode/install_grace = 0s\nupload_mode/' "$top/file.conf" \
+	>"$top/grace.conf"
+rep_run -c "$top/grace.conf" -t one
+check_eq "still not installed after install_grace: sent again, in full" \
+	"$(rep_json one action)" full
+check "still not installed: full file delivered" \
+	test -f "$top/in1/corp.2.full.snap"
+
+# --- a broken status file ---------------------------------------------------
+printf 'serial=banana\n' >"$top/in2/status"
+rep_run -c "$top/file.conf" -t two
+check_eq "broken status: exit status 1" "$REP_RC" 1
+check_match "broken status: says why" "$REP_ERR" \
+	"target two: status file: serial: not a number: 'banana'"
+head -c 10000 /dev/zero | tr '\0' 'x' >"$top/in2/status"
+rep_run -c "$top/file.conf" -t two
+check_match "oversized status: refused" "$REP_ERR" \
+	'status file is larger than 4096 bytes'
+rep_status "$top/in2" 2
+
+# --- with a real catalogd ---------------------------------------------------
+if [ "$(id -u)" -ne 0 ]; then
+	pass "catalogd loop skipped (needs root to run catalogd as nobody)"
+	exit 0
+fi
+catd_init "$top/catd"
+cp "$REP_PUB" "$CATD_DIR/signer.pub"
+catd_conf "rescan_interval = 1s"
+catd_start || exit 0
+rep_conf "$top/catd.conf" <<EOF
+upload_mode = 0644
+retries = 0
+[target node]
+url = file://$CATD_DIR/inbox/
+EOF
+rep_run -c "$top/catd.conf"
+check_eq "catalogd: first push: full" "$(rep_json node action)" full
+check "catalogd: installs serial 2" catd_wait_serial 2
+check_eq "catalogd: answers for a pushed address" \
+	"$(catd_sm recipients user55@example.org)" "OK person"
+rep_run -c "$top/catd.conf"
+check_eq "catalogd: next run sends nothing" "$(rep_json node action)" nothing
+rep_records 3 70 | rep_catalog >/dev/null		# serial 3
+rep_run -c "$top/catd.conf"
+check_eq "catalogd: change: a delta" "$(rep_json node action)" delta
+check "catalogd: installs the delta (serial 3)" catd_wait_serial 3
+check_eq "catalogd: removed address gone, added one there" \
+	"$(catd_sm recipients user1@example.org user70@example.org)" \
+	"$(printf 'NOTFOUND \nOK person')"
+check_eq "catalogd: nothing left in the inbox" \
+	"$(ls "$CATD_DIR/inbox" | grep -c snap)" 0
+catd_stop
+exit 0
