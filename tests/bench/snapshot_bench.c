@@ -153,6 +153,51 @@ static void bench_die(const char *what, const char *err)
 	exit(3);
 }
 
+/* Change churn records in one commit: 40% removed, 40% added (numbered
+ * from first, so each round adds new ones), 20% another owner. */
+static void bench_churn(struct catalog *src, const struct bench_feed *feed,
+			uint64_t churn, uint64_t first)
+{
+	struct catalog_txn *t;
+	char err[1024];
+	uint64_t i;
+
+	t = catalog_write_begin(src, err, sizeof(err));
+	if (!t)
+		bench_die("churn", err);
+	for (i = 0; i < churn; i++) {
+		char k[BENCH_KEY];
+		uint64_t j = bench_rand() % feed->n;
+		struct catalog_rec rec;
+		int rc;
+
+		memset(&rec, 0, sizeof(rec));
+		rec.kind = CATALOG_PERSON;
+		if (i % 5 < 2) {
+			const char *old = feed->keys + j * BENCH_KEY;
+
+			rc = catalog_txn_del(t, old, strlen(old), err,
+					     sizeof(err));
+		} else if (i % 5 < 4) {
+			rec.key = k;
+			rec.keylen = bench_addr(first + i, k);
+			rec.owners = "newhire";
+			rec.ownerslen = 7;
+			rc = catalog_txn_put(t, &rec, err, sizeof(err));
+		} else {
+			rec.key = feed->keys + j * BENCH_KEY;
+			rec.keylen = strlen(rec.key);
+			rec.owners = "renamed";
+			rec.ownerslen = 7;
+			rc = catalog_txn_put(t, &rec, err, sizeof(err));
+		}
+		if (rc < 0)
+			bench_die("churn", err);
+	}
+	if (!catalog_txn_commit(t, err, sizeof(err)))
+		bench_die("churn", err);
+}
+
 /* Run a shell command; its wall time, or -1 when it failed. */
 static double bench_run(const char *cmd)
 {
@@ -191,7 +236,7 @@ int main(int argc, char **argv)
 	char err[1024], cmd[2048];
 	uint64_t n = 1000000, i, serial1, churn, keybytes = 0;
 	double churn_pct = 1.0, t0, t_write, t_open, t_apply, t_dwrite, t_dopen,
-	       t_dapply, t_build;
+	       t_dapply, t_build, t_reapply;
 	int opt, keep = 0, code;
 	FILE *txt;
 
@@ -315,42 +360,8 @@ int main(int argc, char **argv)
 	t_apply = util_now() - t0;
 	snapshot_close(s);
 
-	/* Churn: 40% removed, 40% added, 20% another owner. */
 	churn = (uint64_t)((double)n * churn_pct / 100.0);
-	t = catalog_write_begin(src, err, sizeof(err));
-	if (!t)
-		bench_die("churn", err);
-	for (i = 0; i < churn; i++) {
-		char k[BENCH_KEY];
-		uint64_t j = bench_rand() % n;
-		struct catalog_rec rec;
-		int rc;
-
-		memset(&rec, 0, sizeof(rec));
-		rec.kind = CATALOG_PERSON;
-		if (i % 5 < 2) {
-			const char *old = feed.keys + j * BENCH_KEY;
-
-			rc = catalog_txn_del(t, old, strlen(old), err,
-					     sizeof(err));
-		} else if (i % 5 < 4) {
-			rec.key = k;
-			rec.keylen = bench_addr(n + i + 1, k);
-			rec.owners = "newhire";
-			rec.ownerslen = 7;
-			rc = catalog_txn_put(t, &rec, err, sizeof(err));
-		} else {
-			rec.key = feed.keys + j * BENCH_KEY;
-			rec.keylen = strlen(rec.key);
-			rec.owners = "renamed";
-			rec.ownerslen = 7;
-			rc = catalog_txn_put(t, &rec, err, sizeof(err));
-		}
-		if (rc < 0)
-			bench_die("churn", err);
-	}
-	if (!catalog_txn_commit(t, err, sizeof(err)))
-		bench_die("churn", err);
+	bench_churn(src, &feed, churn, n + 1);
 
 	r = catalog_read_begin(src, err, sizeof(err));
 	if (!r)
@@ -376,6 +387,26 @@ int main(int argc, char **argv)
 	t_dapply = util_now() - t0;
 	snapshot_close(s);
 
+	/* A second round of churn, then a full snapshot installed over the
+	 * populated node: only what differs is written. */
+	bench_churn(src, &feed, churn, 2 * n + 1);
+	r = catalog_read_begin(src, err, sizeof(err));
+	if (!r || snapshot_write_full(r, NULL, (int64_t)time(NULL), 7 * 86400,
+				      key, bench_path("full2.snap"), NULL, err,
+				      sizeof(err)) < 0)
+		bench_die("write full", err);
+	catalog_read_end(r);
+	s = snapshot_open(bench_path("full2.snap"), ring, &code, err,
+			  sizeof(err));
+	if (!s)
+		bench_die("open full", err);
+	t0 = util_now();
+	if (snapshot_apply(s, node, "bench", (int64_t)time(NULL), NULL, &code,
+			   err, sizeof(err)) < 0)
+		bench_die("install full over node", err);
+	t_reapply = util_now() - t0;
+	snapshot_close(s);
+
 	printf("snapshot benchmark: %llu records, average address %.1f bytes,"
 	       " kind person, one owner\n", (unsigned long long)n,
 	       (double)keybytes / (double)n);
@@ -399,6 +430,8 @@ int main(int argc, char **argv)
 	printf("%-34s %12s %9.3f\n", "delta: open + verify + walk", "", t_dopen);
 	printf("%-34s %12s %9.3f\n", "delta: install on the node", "",
 	       t_dapply);
+	printf("%-34s %12s %9.3f  (%.0f%% changed since)\n",
+	       "full: install over that node", "", t_reapply, churn_pct);
 	printf("%-34s %11.2f%% %9s  < %.0f%%: %s\n", "delta size / full size",
 	       100.0 * (double)delta_st.file_size / (double)full_st.file_size,
 	       "", 100 * BENCH_TARGET_DELTA_SHARE,
@@ -410,7 +443,7 @@ int main(int argc, char **argv)
 	printf("%-34s %12lld\n", "text list, one address a line",
 	       bench_size("addrs.txt"));
 	printf("%-34s %12lld\n", "full snapshot", (long long)full_st.file_size);
-	printf("%-34s %12lld\n", "node catalog (LMDB, after delta)",
+	printf("%-34s %12lld\n", "node catalog (LMDB file)",
 	       bench_size("node.lmdb"));
 	if (bench_have("postmap")) {
 		double tp;
