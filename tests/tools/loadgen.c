@@ -21,8 +21,9 @@
  *   -d SECONDS   run time after the warm-up (default 10)
  *   -n COUNT     stop after sending COUNT requests (warm-up included)
  *   -w SECONDS   warm-up, not counted (default 0)
- *   -r PID       sample that process's VmRSS: at start, after warm-up,
- *                each interval, at the end
+ *   -r PID       sample that process's memory (VmRSS, and RssAnon: heap
+ *                and stacks without file mappings) at start, after the
+ *                warm-up, each interval and at the end
  *   -i SECONDS   print throughput and worst latency per interval
  * Output: a readable summary, then one line "RESULT name=value ..." for
  * scripts.  Exit 0 when every request got a valid and expected answer,
@@ -171,24 +172,41 @@ static double loadgen_quantile(const uint64_t *hist, uint64_t total, double q)
 	return 0;
 }
 
-/* VmRSS of pid in kB, or -1. */
-static long loadgen_rss(long pid)
+/* Memory of a process: all resident pages, and the anonymous ones only
+ * (heap and stacks, without the catalog's file mapping), in kB; -1 when
+ * unknown. */
+struct loadgen_mem {
+	long rss, anon;
+};
+
+static struct loadgen_mem loadgen_sample(long pid)
 {
+	struct loadgen_mem m = { -1, -1 };
 	char path[64], line[256];
-	long kb = -1;
 	FILE *f;
 
+	if (!pid)
+		return m;
 	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
 	f = fopen(path, "r");
 	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, "VmRSS:", 6) == 0) {
-			kb = strtol(line + 6, NULL, 10);
-			break;
-		}
+		return m;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "VmRSS:", 6) == 0)
+			m.rss = strtol(line + 6, NULL, 10);
+		else if (strncmp(line, "RssAnon:", 8) == 0)
+			m.anon = strtol(line + 8, NULL, 10);
+	}
 	fclose(f);
-	return kb;
+	return m;
+}
+
+static void loadgen_mem_max(struct loadgen_mem *max, struct loadgen_mem m)
+{
+	if (m.rss > max->rss)
+		max->rss = m.rss;
+	if (m.anon > max->anon)
+		max->anon = m.anon;
 }
 
 /* Read KEYFILE into request netstrings; exits on a bad file. */
@@ -564,8 +582,9 @@ int main(int argc, char **argv)
 	const char *keyfile = NULL, *map = "recipients";
 	double seconds = 10, warmup = 0, interval = 0;
 	int64_t clients = 1, depth = 1, threads = 0, count = 0, v;
-	long pid = 0, rss_start = -1, rss_warm = -1, rss_end = -1,
-	     rss_max = -1, r;
+	long pid = 0;
+	struct loadgen_mem m_start = { -1, -1 }, m_warm = { -1, -1 },
+			   m_end = { -1, -1 }, m_max = { -1, -1 }, m;
 	struct loadgen_thread *th;
 	struct loadgen_stats tot;
 	uint64_t t_start, t_measure, t_stop, t_end, next_iv, last_done = 0,
@@ -678,7 +697,7 @@ int main(int argc, char **argv)
 		close(fd);
 	}
 	if (pid)
-		rss_start = rss_max = loadgen_rss(pid);
+		m_start = m_max = loadgen_sample(pid);
 	atomic_store(&loadgen_phase,
 		     warmup > 0 ? LOADGEN_WARMUP : LOADGEN_MEASURE);
 	t_start = t_measure = loadgen_now();
@@ -693,9 +712,8 @@ int main(int argc, char **argv)
 		atomic_store(&loadgen_phase, LOADGEN_MEASURE);
 		t_measure = loadgen_now();
 		if (pid) {
-			rss_warm = loadgen_rss(pid);
-			if (rss_warm > rss_max)
-				rss_max = rss_warm;
+			m_warm = loadgen_sample(pid);
+			loadgen_mem_max(&m_max, m_warm);
 		}
 	}
 	for (i = 0; i < (size_t)threads; i++)
@@ -721,13 +739,13 @@ int main(int argc, char **argv)
 				if (w > worst)
 					worst = w;
 			}
-			r = pid ? loadgen_rss(pid) : -1;
-			if (r > rss_max)
-				rss_max = r;
+			m = loadgen_sample(pid);
+			loadgen_mem_max(&m_max, m);
 			printf("interval t=%.1fs rate=%.0f/s max_us=%.0f "
-			       "rss_kb=%ld\n", (double)(now - t_measure) / 1e9,
+			       "rss_kb=%ld anon_kb=%ld\n",
+			       (double)(now - t_measure) / 1e9,
 			       (double)(done - last_done) / interval,
-			       (double)worst / 1e3, r);
+			       (double)worst / 1e3, m.rss, m.anon);
 			fflush(stdout);
 			last_done = done;
 			next_iv += (uint64_t)(interval * 1e9);
@@ -763,9 +781,8 @@ int main(int argc, char **argv)
 		if (th[i].last_reply_ns > t_end)
 			t_end = th[i].last_reply_ns;
 	if (pid) {
-		rss_end = loadgen_rss(pid);
-		if (rss_end > rss_max)
-			rss_max = rss_end;
+		m_end = loadgen_sample(pid);
+		loadgen_mem_max(&m_max, m_end);
 	}
 
 	memset(&tot, 0, sizeof(tot));
@@ -808,15 +825,18 @@ int main(int argc, char **argv)
 		       loadgen_quantile(tot.hist, tot.done, 0.999) / 1e3,
 		       (double)tot.max_ns / 1e3);
 		if (pid)
-			printf("rss of %ld: start %ld kB, after warm-up %ld kB,"
-			       " end %ld kB, max %ld kB\n", pid, rss_start,
-			       rss_warm, rss_end, rss_max);
+			printf("memory of %ld (VmRSS / RssAnon, kB): start "
+			       "%ld / %ld, after warm-up %ld / %ld, end %ld / "
+			       "%ld, max %ld / %ld\n", pid, m_start.rss,
+			       m_start.anon, m_warm.rss, m_warm.anon, m_end.rss,
+			       m_end.anon, m_max.rss, m_max.anon);
 	}
 	printf("RESULT clients=%lld depth=%u threads=%lld seconds=%.3f "
 	       "requests=%llu found=%llu notfound=%llu errors=%llu wrong=%llu "
 	       "disconnects=%llu rate=%.0f p50_us=%.1f p99_us=%.1f "
 	       "p999_us=%.1f max_us=%.1f rss_start_kb=%ld rss_warm_kb=%ld "
-	       "rss_end_kb=%ld rss_max_kb=%ld\n",
+	       "rss_end_kb=%ld rss_max_kb=%ld anon_start_kb=%ld "
+	       "anon_warm_kb=%ld anon_end_kb=%ld anon_max_kb=%ld\n",
 	       (long long)clients, loadgen_depth, (long long)threads, elapsed,
 	       (unsigned long long)tot.done, (unsigned long long)tot.found,
 	       (unsigned long long)tot.notfound,
@@ -825,8 +845,8 @@ int main(int argc, char **argv)
 	       loadgen_quantile(tot.hist, tot.done, 0.50) / 1e3,
 	       loadgen_quantile(tot.hist, tot.done, 0.99) / 1e3,
 	       loadgen_quantile(tot.hist, tot.done, 0.999) / 1e3,
-	       (double)tot.max_ns / 1e3, rss_start, rss_warm, rss_end,
-	       rss_max);
+	       (double)tot.max_ns / 1e3, m_start.rss, m_warm.rss, m_end.rss,
+	       m_max.rss, m_start.anon, m_warm.anon, m_end.anon, m_max.anon);
 	fflush(stdout);
 	return tot.errors || tot.wrong || !tot.done ? 1 : 0;
 }
