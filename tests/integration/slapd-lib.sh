@@ -12,6 +12,7 @@
 #                                 SLAPD_BINDPW (a file, mode 0600)
 #   With SLAPD_TLS_CERT and SLAPD_TLS_KEY set: StartTLS on SLAPD_URI and
 #   an ldaps listener, SLAPD_LDAPS_URI (certificates need IP:127.0.0.1).
+#   With SLAPD_EXTRA_INDEX set (e.g. "mail eq"): one more index line.
 #   slapd_load FILE.ldif          add entries as the root DN
 #   slapd_ldapmodify FILE.ldif    modify as the root DN
 #   slapd_stop                    stop it by pid
@@ -55,6 +56,7 @@ rootpw rootsecret
 directory $dir/db
 maxsize 8589934592
 index objectClass eq
+${SLAPD_EXTRA_INDEX:+index $SLAPD_EXTRA_INDEX}
 access to attrs=userPassword
 	by self write
 	by anonymous auth
