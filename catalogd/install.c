@@ -547,11 +547,11 @@ static void install_finish(struct daemon *d)
 		log_info("%s disappeared before it was installed",
 			 in->current);
 	} else {
-		char why[INSTALL_REASON_MAX + 64];
-
-		snprintf(why, sizeof(why), "%s: %s",
-			 snapshot_strerror(r.code), r.reason);
-		install_reject(d, in->current, why);
+		/* The message names the check ("rollback: ..."). */
+		if (!r.reason[0])
+			util_strlcpy(r.reason, snapshot_strerror(r.code),
+				     sizeof(r.reason));
+		install_reject(d, in->current, r.reason);
 		install_write_status(d);
 	}
 	in->current[0] = '\0';
