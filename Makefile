@@ -141,7 +141,7 @@ install: all
 	install -m 644 schema/* $(DESTDIR)$(PREFIX)/share/dircat
 
 lint:
-	tests/lint.sh
+	bash tests/integration/lint.sh
 
 clean:
 	rm -rf build bin

@@ -1,0 +1,21 @@
+#!/bin/bash
+# lint.sh - source rules checked on every test run: the banned functions
+# (unbounded copies and formatting), and no program header included from
+# lib/.  Programs' own sources and lib/ only; tests may do as they like.
+source "$(dirname "$0")/lib.sh"
+cd "$DIRCAT_TOP" || exit 1
+src=$(ls lib/*.[ch] aggregator/*.[ch] replicator/*.[ch] catalogd/*.[ch] admin/*.[ch] 2>/dev/null)
+
+for fn in sprintf vsprintf strcat strncat strcpy gets; do
+	hits=$(grep -nE "(^|[^_a-z0-9])$fn[[:space:]]*\\(" $src | grep -v '^\S*:[0-9]*:\s*\*' || true)
+	if [ -z "$hits" ]; then
+		pass "no $fn() in the sources"
+	else
+		fail "$fn() used (bounded alternatives: snprintf, buf_append, util_strlcpy)"
+		echo "$hits" | head -n 5
+	fi
+done
+hits=$(grep -nE '#include "\.\./(aggregator|replicator|catalogd|admin)/' lib/*.[ch] || true)
+check_eq "lib/ includes no program header" "$hits" ""
+hits=$(grep -LE '^ \* ' lib/*.h | tr '\n' ' ')
+check_eq "every lib/ header opens with its contract comment" "$hits" ""
