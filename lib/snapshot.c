@@ -171,6 +171,9 @@ int snapshot_parse_header(const void *data, size_t len,
 
 	memset(h, 0, sizeof(*h));
 	*code = SNAPSHOT_OK;
+	if (len == 0)
+		return snapshot_fail(code, err, errlen, SNAPSHOT_E_TRUNCATED,
+				     "empty");
 	if (memcmp(p, SNAPSHOT_MAGIC,
 		   len < SNAPSHOT_MAGIC_LEN ? len : SNAPSHOT_MAGIC_LEN))
 		return snapshot_fail(code, err, errlen, SNAPSHOT_E_BAD_MAGIC,
@@ -727,7 +730,8 @@ static int snapshot_writer_start(struct snapshot_writer *w, const char *path,
 		util_err(err, errlen, "%s: path too long", path);
 		return -1;
 	}
-	w->fd = open(w->tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	w->fd = open(w->tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC |
+		     O_NOFOLLOW, 0640);
 	if (w->fd < 0) {
 		util_err(err, errlen, "%s: %s", w->tmp, strerror(errno));
 		return -1;

@@ -712,6 +712,16 @@ static void test_tampering(void)
 	c = code_of(g, len + 1, ring_a);
 	CHECK(c == SNAPSHOT_E_TRAILING_DATA && strstr(last_err, "1 byte after"),
 	      "one byte appended: trailing data: %s", last_err);
+	{
+		struct snapshot *s;
+		char err[256];
+
+		s = snapshot_open_mem(NULL, 0, NULL, ring_a, &c, err,
+				      sizeof(err));
+		CHECK(s == NULL && c == SNAPSHOT_E_TRUNCATED &&
+		      !strncmp(err, "snapshot: truncated", 19),
+		      "no bytes at all: truncated: %s", err);
+	}
 	c = code_of((const unsigned char *)"DIRX", 4, ring_a);
 	CHECK(c == SNAPSHOT_E_BAD_MAGIC, "4 bytes of something else: bad magic");
 	c = code_of((const unsigned char *)"hello, world, this is text", 26,
