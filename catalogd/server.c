@@ -186,13 +186,15 @@ static void server_list_remove(struct daemon *d, struct conn *c)
 	c->older = c->newer = NULL;
 }
 
-/* Mark c active now: move it to the newest end. */
+/* Mark c active now: move it to the newest end (c is in the list,
+ * except when it was just accepted). */
 static void server_touch(struct daemon *d, struct conn *c, double mono)
 {
 	c->last = mono;
 	if (d->newest == c)
 		return;
-	server_list_remove(d, c);
+	if (c->older || c->newer || d->oldest == c)
+		server_list_remove(d, c);
 	c->older = d->newest;
 	if (d->newest)
 		d->newest->newer = c;

@@ -10,6 +10,9 @@
  *        exit 0 when the server closed within the time, 1 otherwise
  *   catdclient [-t SECONDS] drip SOCKET TEXT    send TEXT one byte every
  *        10 ms, then print the reply (slow clients)
+ *   catdclient [-t SECONDS] flood SOCKET COUNT  send COUNT socketmap
+ *        requests and never read a reply; exit 0 when the server hangs
+ *        up within the time, 1 otherwise
  * Default timeout 5 seconds.  Exit 3 on a connection error.
  */
 #include <errno.h>
@@ -222,6 +225,50 @@ static int client_drip(const char *path, const char *text)
 	return 0;
 }
 
+/* A client that asks and never reads. */
+static int client_flood(const char *path, long count)
+{
+	static const char req[] = "29:recipients jsmith@example.com,";
+	double end = client_now() + client_timeout_ms / 1000.0;
+	int fd = client_connect(path);
+	long sent = 0;
+	size_t off = 0;
+
+	while (client_now() < end) {
+		struct pollfd p = { .fd = fd, .events = POLLRDHUP };
+
+		if (sent < count)
+			p.events |= POLLOUT;
+		if (poll(&p, 1, 100) < 0)
+			continue;
+		if (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) {
+			fprintf(stderr, "catdclient: closed by the server after "
+				"%ld requests\n", sent);
+			close(fd);
+			return 0;
+		}
+		if (p.revents & POLLOUT) {
+			ssize_t n = send(fd, req + off, sizeof(req) - 1 - off,
+					 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+			if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				close(fd);
+				return 0;	/* reset: closed */
+			}
+			if (n > 0) {
+				off += (size_t)n;
+				if (off == sizeof(req) - 1) {
+					off = 0;
+					sent++;
+				}
+			}
+		}
+	}
+	fprintf(stderr, "catdclient: still open after %ld requests\n", sent);
+	close(fd);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	int opt, half = 0;
@@ -246,10 +293,13 @@ int main(int argc, char **argv)
 		return client_raw(argv[1], half);
 	if (argc == 2 && !strcmp(argv[0], "hold"))
 		return client_hold(argv[1]);
+	if (argc == 3 && !strcmp(argv[0], "flood"))
+		return client_flood(argv[1], atol(argv[2]));
 	if (argc == 3 && !strcmp(argv[0], "drip"))
 		return client_drip(argv[1], argv[2]);
 usage:
 	fprintf(stderr, "usage: catdclient [-t SECONDS] [-s] sm SOCKET NAME "
-		"KEY... | raw SOCKET | hold SOCKET | drip SOCKET TEXT\n");
+		"KEY... | raw SOCKET | hold SOCKET | drip SOCKET TEXT | flood SOCKET "
+		"COUNT\n");
 	return 2;
 }

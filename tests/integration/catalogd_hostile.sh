@@ -1,0 +1,107 @@
+#!/bin/bash
+# catalogd_hostile.sh - clients that misbehave: one that connects and says
+# nothing (does not stall the others, is dropped after idle_timeout), one
+# that dribbles a byte at a time, oversized requests (limit and limit + 1),
+# junk bytes, malformed netstrings, a client that asks and never reads,
+# more connections than allowed.  After each, the daemon still answers.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/catalogd-lib.sh"
+
+d=$(tmpdir)
+catd_init "$d"
+catd_conf "idle_timeout = 2s" "max_connections = 12" "max_output = 8192"
+sed -i '/^protocol = socketmap/a max_request = 512' "$CATD_CONF"
+catd_source >/dev/null <<'EOF2'
+example.com domain
+jsmith@example.com person jsmith
+EOF2
+catd_start || exit 1
+catd_full corp.1.full.snap
+catd_wait_serial 1 || { fail "snapshot not installed"; exit 1; }
+C=$CATD_TOOLS/catdclient
+map=$d/run/map.sock
+alive() { [ "$(catd_sm recipients jsmith@example.com)" = "OK person" ]; }
+
+# Silent clients: the others are not delayed; they go after idle_timeout.
+"$C" -t 10 hold "$map" & h1=$!
+"$C" -t 10 hold "$d/run/policy.sock" & h2=$!
+sleep 0.3
+t0=$(date +%s%N)
+check "answers while silent clients hold connections" alive
+t1=$(date +%s%N)
+check "and at once (under 0.5 s)" test $(( (t1 - t0) / 1000000 )) -lt 500
+wait "$h1"; r1=$?
+wait "$h2"; r2=$?
+check_eq "silent clients dropped after idle_timeout" "$r1$r2" "00"
+
+# A slow client gets its answer.
+got=$("$C" -t 5 drip "$d/run/exim.sock" $'jsmith@example.com\n')
+check_eq "byte-by-byte client answered" "$got" "OK person"
+
+# Request size: the limit is 512 bytes of netstring data.
+key=$(printf 'a%.0s' $(seq 489))@example.com	# "recipients " + 501 = 512
+check_eq "request of exactly max_request answered" "$(catd_sm recipients "$key")" "NOTFOUND "
+key=$(printf 'a%.0s' $(seq 490))@example.com	# 513
+got=$("$C" -t 3 sm "$map" recipients "$key")
+check_eq "request of max_request + 1: PERM" "$got" "PERM bad request"
+printf '513:%0513d,' 0 | "$C" -t 3 raw "$map" >"$d/out"
+check_eq "oversize netstring: PERM, then closed" "$?:$(cat "$d/out")" "0:16:PERM bad request,"
+printf '99999999999999:' | "$C" -t 3 raw "$map" >"$d/out"
+check_eq "absurd length: PERM, then closed" "$?:$(cat "$d/out")" "0:16:PERM bad request,"
+check "alive after oversize requests" alive
+
+# Junk.
+head -c 1000 /dev/urandom | tr '0-9' 'x' | "$C" -t 3 raw "$map" >"$d/out"
+rc=$?
+check "1000 junk bytes: closed" test "$rc" -eq 0
+check_match "1000 junk bytes: PERM or nothing" "$(cat "$d/out")" '^(16:PERM bad request,)?$'
+for junk in '05:hello,' '5:hello;' ':x,' '5x:hello,' '-1:,' '\x01\x02\x03'; do
+	printf -- "$junk" | "$C" -t 3 raw "$map" >"$d/out"
+	check_eq "malformed $(printf '%q' "$junk"): PERM and close" "$?:$(cat "$d/out")" \
+		"0:16:PERM bad request,"
+done
+printf '4:abcd,' | "$C" -t 1 raw "$map" >"$d/out"
+check_eq "netstring without a space: PERM, connection kept" "$?:$(cat "$d/out")" \
+	"1:35:PERM bad request: expected NAME KEY,"
+printf '\0\0\0:x,' | "$C" -t 3 raw "$map" >"$d/out"
+check_eq "NUL bytes: PERM and close" "$?:$(cat "$d/out")" "0:16:PERM bad request,"
+check "alive after junk" alive
+
+# Pipelined burst of 2000 requests in one write.
+keys=$(for i in $(seq 2000); do echo jsmith@example.com; done)
+got=$("$C" -t 10 sm "$map" recipients $keys | sort | uniq -c | awk '{print $1, $2, $3}')
+check_eq "2000 pipelined requests all answered" "$got" "2000 OK person"
+
+# Readsocket and policy limits.
+got=$(head -c 3000 /dev/zero | tr '\0' 'a' | "$C" -t 3 raw "$d/run/exim.sock")
+check_eq "readsocket: over-long line refused" "$?:$got" "0:PERM request too long"
+head -c 20000 /dev/zero | tr '\0' 'a' | "$C" -t 3 raw "$d/run/policy.sock" >"$d/out"
+check_eq "policy: oversize request closed without reply" "$?:$(cat "$d/out")" "0:"
+head -c 1000 /dev/urandom | "$C" -t 3 raw "$d/run/policy.sock" >"$d/out"
+check "policy: junk closed" test $? -eq 0
+printf 'status\n%s\n' "$(head -c 2000 /dev/zero | tr '\0' 'x')" |
+	"$C" -t 3 raw "$d/run/ctl.sock" >"$d/out"
+check "control: over-long line closed" test $? -eq 0
+check "alive after the protocol limits" alive
+
+# A client that never reads is dropped.
+"$C" -t 8 flood "$map" 1000000 2>"$d/flood"
+check_eq "client that never reads is disconnected" "$?" 0
+check "alive after the flood" alive
+
+# More connections than max_connections (12): the extra are closed at
+# once, the first ones are served, and service resumes afterwards.
+pids=()
+for i in $(seq 12); do "$C" -t 10 hold "$map" & pids+=($!); done
+sleep 0.5
+got=$("$C" -t 2 sm "$map" recipients jsmith@example.com 2>&1)
+check_match "over the limit: closed without an answer" "$got" \
+	'^(\(no reply\)|catdclient: send: (Broken pipe|Connection reset by peer))$'
+
+for p in "${pids[@]}"; do wait "$p"; done
+check "service resumes once connections go" wait_for 5 alive
+st=$("$DIRCAT_BIN/dircat" status -c "$CATD_CONF")
+check_match "status counts refusals and timeouts" "$st" \
+	"[1-9][0-9]* refused \(limit 12\), [1-9][0-9]* timed out"
+check "daemon process still there" kill -0 "$CATD_PID"
+check_eq "no crash in the log" "$(grep -ci 'panic\|fatal' "$CATD_LOG")" 0
