@@ -364,21 +364,7 @@ const char *config_get_at(const struct config_section *sec, const char *key,
 const char *config_get(const struct config_section *sec, const char *key,
 		       int *linep)
 {
-	const struct config *cfg = sec->cfg;
-	const char *v = NULL;
-	size_t i;
-
-	for (i = 0; i < cfg->nentries; i++) {
-		struct config_entry *e = &cfg->entries[i];
-
-		if (e->section != sec || strcmp(e->key, key))
-			continue;
-		e->used = 1;
-		v = e->value;
-		if (linep)
-			*linep = e->line;
-	}
-	return v;
+	return config_get_at(sec, key, linep, NULL);
 }
 
 const char *config_where(const struct config_section *sec, const char *key,
