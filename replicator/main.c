@@ -31,12 +31,13 @@
 #define REPLICATOR_CONFIG_DEFAULT "/etc/dircat/replicator.conf"
 #define REPLICATOR_ONLY_MAX 64		/* -t options */
 
-/* Exit statuses: also in usage() and the man page. */
+/* Exit statuses: also in usage() and the man page; 2, 4 and 5 mean what
+ * they mean for dircat-aggregator. */
 #define REPLICATOR_EXIT_OK      0	/* every target current */
 #define REPLICATOR_EXIT_TARGETS 1	/* some target not current */
 #define REPLICATOR_EXIT_USAGE   2	/* usage or configuration */
-#define REPLICATOR_EXIT_LOCAL   3	/* catalog, key, spool, state, report */
-#define REPLICATOR_EXIT_LOCKED  4	/* another run holds the lock */
+#define REPLICATOR_EXIT_LOCAL   4	/* catalog, key, spool, state, report */
+#define REPLICATOR_EXIT_LOCKED  5	/* another run holds the lock */
 
 static void replicator_usage(FILE *f)
 {
@@ -60,9 +61,9 @@ static void replicator_usage(FILE *f)
 "  0  every target has the catalog's current serial (or was just sent it)\n"
 "  1  at least one target has not (each one named on stderr)\n"
 "  2  usage or configuration error\n"
-"  3  local failure: catalog, signing key, spool or state directory,\n"
+"  4  local failure: catalog, signing key, spool or state directory,\n"
 "     report file\n"
-"  4  another run holds the lock\n");
+"  5  another run holds the lock\n");
 }
 
 /* Make a directory of ours when missing. */

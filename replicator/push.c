@@ -275,6 +275,11 @@ static void push_finished(struct push_loop *l, struct push_target *pt,
 	pt->busy = 0;
 	l->active--;
 	xfer_result(pt->x, code, &xr);
+	log_debug("target %s: %s request: %.3fs (connected %.3fs, "
+		  "handshake %.3fs), %llu bytes sent", pt->t->name,
+		  pt->phase == PT_STATUS ? "status" :
+		  pt->phase == PT_UPLOAD ? "upload" : "rename", xr.seconds,
+		  xr.connect, xr.handshake, (unsigned long long)xr.bytes_up);
 
 	switch (pt->phase) {
 	case PT_STATUS:

@@ -16,7 +16,7 @@
 
 /* Defaults, documented in docs/replicator.md and the man page. */
 #define REPCONF_LIFETIME_DEFAULT      (7 * 86400)
-#define REPCONF_CONCURRENCY_DEFAULT   8
+#define REPCONF_CONCURRENCY_DEFAULT   32
 #define REPCONF_CONNECT_TIMEOUT_DEFAULT 15
 #define REPCONF_TIMEOUT_DEFAULT       600
 #define REPCONF_LOW_SPEED_LIMIT_DEFAULT 1024

@@ -501,14 +501,18 @@ static void xfer_message(struct xfer *x, CURLcode code,
 void xfer_result(struct xfer *x, CURLcode code, struct xfer_result *res)
 {
 	long http = 0;
-	curl_off_t up = 0, total = 0;
+	curl_off_t up = 0, total = 0, conn = 0, hs = 0;
 	char path[8192];
 
 	memset(res, 0, sizeof(res[0]));
 	curl_easy_getinfo(x->easy, CURLINFO_SIZE_UPLOAD_T, &up);
 	curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME_T, &total);
 	res->bytes_up = up > 0 ? (uint64_t)up : 0;
+	curl_easy_getinfo(x->easy, CURLINFO_CONNECT_TIME_T, &conn);
+	curl_easy_getinfo(x->easy, CURLINFO_APPCONNECT_TIME_T, &hs);
 	res->seconds = (double)total / 1e6;
+	res->connect = (double)conn / 1e6;
+	res->handshake = (double)hs / 1e6;
 	if (x->up) {
 		fclose(x->up);
 		x->up = NULL;

@@ -41,6 +41,8 @@ struct xfer_result {
 	char msg[XFER_MSG_MAX];	/* why not, for people */
 	uint64_t bytes_up;	/* bytes uploaded */
 	double seconds;		/* the request's own time */
+	double connect, handshake;	/* when TCP, then ssh/TLS, were up
+					   (0 when a connection was reused) */
 };
 
 /* libcurl's global setup; once, before threads (we have none).  0/-1. */

@@ -17,7 +17,7 @@ mkdir -p "$top"/in1 "$top"/in2
 rep_run -h
 check_eq "-h: exit status 0" "$REP_RC" 0
 check_match "-h documents the exit statuses" "$REP_OUT" \
-	'4  another run holds the lock'
+	'5  another run holds the lock'
 rep_run -x
 check_eq "unknown option: exit status 2" "$REP_RC" 2
 
@@ -70,7 +70,7 @@ check_match "-C: says so with the key id" "$REP_OUT" \
 	'configuration ok, 2 targets, signing key [0-9a-f]{16}'
 chmod 644 "$REP_KEY"
 rep_run -c "$top/file.conf"
-check_eq "signing key readable by others: exit status 3" "$REP_RC" 3
+check_eq "signing key readable by others: exit status 4" "$REP_RC" 4
 check_match "signing key readable by others: names the file" "$REP_ERR" \
 	"signing.key"
 chmod 600 "$REP_KEY"
@@ -79,7 +79,7 @@ check_eq "-t with an unknown target: exit status 2" "$REP_RC" 2
 
 # --- catalog problems -----------------------------------------------------
 rep_run -c "$top/file.conf"
-check_eq "no catalog yet: exit status 3" "$REP_RC" 3
+check_eq "no catalog yet: exit status 4" "$REP_RC" 4
 rep_records 1 50 | rep_catalog >/dev/null		# serial 1
 sed 's/^catalog_id.*//' "$top/file.conf" >"$top/otherid.conf"
 echo "catalog_id = other" | cat - "$top/otherid.conf" >"$top/otherid2.conf"
@@ -123,7 +123,7 @@ locker=$!
 track_pid "$locker"
 sleep 0.5
 rep_run -c "$top/file.conf"
-check_eq "lock held: exit status 4" "$REP_RC" 4
+check_eq "lock held: exit status 5" "$REP_RC" 5
 check_match "lock held: message" "$REP_ERR" 'another run holds the lock'
 stop_pid "$locker"
 wait "$locker" 2>/dev/null

@@ -19,25 +19,30 @@
 #
 # Settings read when set: SSHD_KEYTYPE (ed25519, ecdsa or rsa; default
 # ed25519), SSHD_MAX_STARTUPS (default 200: benchmarks open many
-# connections at once).  The server allows only key authentication, for
+# connections at once), SSHD_ADDRESSES (loopback addresses to listen on,
+# default "127.0.0.1"; Linux routes all of 127.0.0.0/8 to lo, so several
+# addresses look like several hosts; known_hosts lists each; sshd takes
+# at most 16).  The server allows only key authentication, for
 # SSHD_USER only; sftp is served in-process (internal-sftp) and scp uses
 # the system's scp.  It runs in the foreground (-D) as a child of the
 # test, so stopping the pid stops it.
 
 : "${SSHD_KEYTYPE:=ed25519}"
 : "${SSHD_MAX_STARTUPS:=200}"
+: "${SSHD_ADDRESSES:=127.0.0.1}"
 
-# An SSH banner on the port?
+# An SSH banner on the port (of the first address)?
 _sshd_ready() {
-	local line
-	exec 5<>"/dev/tcp/127.0.0.1/$1" || return 1
+	local line addr
+	addr=$(echo $SSHD_ADDRESSES | cut -d' ' -f1)
+	exec 5<>"/dev/tcp/$addr/$1" || return 1
 	read -r -t 2 line <&5
 	exec 5<&- 5>&-
 	[[ $line == SSH-2.0-* ]]
 }
 
 sshd_start() {
-	local dir=$1/sshd sshd try kt_opts=()
+	local dir=$1/sshd sshd try a kt_opts=()
 	sshd=$(command -v sshd || echo /usr/sbin/sshd)
 	[ -x "$sshd" ] || { echo "sshd_start: no sshd" >&2; return 1; }
 	mkdir -p "$dir" || return 1
@@ -63,8 +68,10 @@ sshd_start() {
 	fi
 	for try in 1 2 3; do
 		SSHD_PORT=$(free_port) || return 1
-		cat >"$dir/sshd_config" <<-EOF
-		ListenAddress 127.0.0.1
+		for a in $SSHD_ADDRESSES; do
+			echo "ListenAddress $a"
+		done >"$dir/sshd_config"
+		cat >>"$dir/sshd_config" <<-EOF
 		Port $SSHD_PORT
 		HostKey $dir/host_key
 		PidFile $dir/sshd.pid
@@ -83,7 +90,7 @@ sshd_start() {
 		Subsystem sftp internal-sftp
 		EOF
 		: >"$SSHD_LOG"
-		"$sshd" -D -e -f "$dir/sshd_config" >>"$SSHD_LOG" 2>&1 &
+		"$sshd" -D -e ${SSHD_FLAGS:-} -f "$dir/sshd_config" >>"$SSHD_LOG" 2>&1 &
 		SSHD_PID=$!
 		track_pid "$SSHD_PID"
 		if wait_for 10 _sshd_ready "$SSHD_PORT"; then
@@ -99,10 +106,14 @@ sshd_start() {
 	fi
 	SSHD_KNOWN_HOSTS=$dir/known_hosts
 	SSHD_WRONG_KNOWN_HOSTS=$dir/wrong_known_hosts
-	echo "[127.0.0.1]:$SSHD_PORT $(cut -d' ' -f1-2 "$dir/host_key.pub")" \
-		>"$SSHD_KNOWN_HOSTS"
-	echo "[127.0.0.1]:$SSHD_PORT $(cut -d' ' -f1-2 "$dir/other_host_key.pub")" \
-		>"$SSHD_WRONG_KNOWN_HOSTS"
+	: >"$SSHD_KNOWN_HOSTS"
+	: >"$SSHD_WRONG_KNOWN_HOSTS"
+	for a in $SSHD_ADDRESSES; do
+		echo "[$a]:$SSHD_PORT $(cut -d' ' -f1-2 "$dir/host_key.pub")" \
+			>>"$SSHD_KNOWN_HOSTS"
+		echo "[$a]:$SSHD_PORT $(cut -d' ' -f1-2 "$dir/other_host_key.pub")" \
+			>>"$SSHD_WRONG_KNOWN_HOSTS"
+	done
 	export SSHD_PORT SSHD_PID SSHD_USER SSHD_KEY SSHD_PUBKEY \
 		SSHD_KNOWN_HOSTS SSHD_WRONG_KNOWN_HOSTS SSHD_LOG
 	return 0
@@ -111,7 +122,7 @@ sshd_start() {
 sshd_restart() {
 	local dir=$(dirname "$SSHD_LOG") sshd
 	sshd=$(command -v sshd || echo /usr/sbin/sshd)
-	"$sshd" -D -e -f "$dir/sshd_config" >>"$SSHD_LOG" 2>&1 &
+	"$sshd" -D -e ${SSHD_FLAGS:-} -f "$dir/sshd_config" >>"$SSHD_LOG" 2>&1 &
 	SSHD_PID=$!
 	track_pid "$SSHD_PID"
 	export SSHD_PID
