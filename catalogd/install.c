@@ -208,7 +208,7 @@ static void install_prune_rejected(struct daemon *d, const char *dir)
 {
 	struct entry {
 		char name[INSTALL_NAME_MAX + 1];
-		time_t mtime;
+		struct timespec mtime;
 	} *e = NULL;
 	size_t n = 0, cap = 0, i, keep = (size_t)d->conf->rejected_keep;
 	struct dirent *de;
@@ -230,7 +230,7 @@ static void install_prune_rejected(struct daemon *d, const char *dir)
 			e = xrealloc(e, cap * sizeof(*e));
 		}
 		util_strlcpy(e[n].name, de->d_name, sizeof(e[n].name));
-		e[n].mtime = st.st_mtime;
+		e[n].mtime = st.st_mtim;
 		n++;
 	}
 	closedir(dp);
@@ -238,11 +238,14 @@ static void install_prune_rejected(struct daemon *d, const char *dir)
 		size_t oldest = 0;
 		char path[PATH_MAX];
 
-		for (i = 1; i < n; i++)
-			if (e[i].mtime < e[oldest].mtime ||
-			    (e[i].mtime == e[oldest].mtime &&
-			     strcmp(e[i].name, e[oldest].name) < 0))
+		for (i = 1; i < n; i++) {
+			const struct timespec *a = &e[i].mtime;
+			const struct timespec *b = &e[oldest].mtime;
+
+			if (a->tv_sec < b->tv_sec ||
+			    (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec))
 				oldest = i;
+		}
 		if (install_path(path, sizeof(path), dir, e[oldest].name) == 0)
 			unlink(path);
 		/* The refused file itself: the name without ".reason". */

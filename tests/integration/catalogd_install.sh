@@ -51,6 +51,7 @@ NOTFOUND
 OK person"
 
 # refuse NAME REASON-REGEX DESCRIPTION: NAME is already in the inbox.
+# Every case uses a name of its own, so each leaves its own .reason file.
 refuse() {
 	local name=$1 re=$2 what=$3
 	wait_for 15 test -e "$inbox/rejected/$name.reason"
@@ -80,14 +81,14 @@ alice@example.com person alice
 carol@example.com person carol
 mallory@example.com person mallory
 EOF2
-catd_full corp.3.full.snap -i other
-refuse corp.3.full.snap "wrong catalog id" "another catalog's id"
+catd_full corp.4.full.snap -i other
+refuse corp.4.full.snap "wrong catalog id" "another catalog's id"
 catd_full other.3.full.snap -i other
 refuse other.3.full.snap "not for catalog corp" "another catalog's file name"
 
 # Expired on arrival.
-catd_full corp.3.full.snap -C $(( $(date +%s) - 1000 )) -l 100
-refuse corp.3.full.snap "expired" "expired"
+catd_full corp.5.full.snap -C $(( $(date +%s) - 1000 )) -l 100
+refuse corp.5.full.snap "expired" "expired"
 
 # A delta on the wrong base: the node has 2, the delta starts at 1.
 catd_delta 1 corp.1-3.delta.snap
@@ -102,31 +103,31 @@ cmp -s "$d/bad.snap" "$d/good3.snap" || true
 if [ "$(tail -c 1 "$d/good3.snap" | od -An -tx1 | tr -d ' ')" = 00 ]; then
 	printf '\x01' | dd of="$d/bad.snap" bs=1 seek=$((size - 1)) conv=notrunc 2>/dev/null
 fi
-put "$d/bad.snap" corp.3.full.snap
-refuse corp.3.full.snap "bad signature" "damaged signature"
+put "$d/bad.snap" corp.6.full.snap
+refuse corp.6.full.snap "bad signature" "damaged signature"
 cp "$d/good3.snap" "$d/bad.snap"
 printf 'X' | dd of="$d/bad.snap" bs=1 seek=$((256 + 10)) conv=notrunc 2>/dev/null
-put "$d/bad.snap" corp.3.full.snap
-refuse corp.3.full.snap "bad payload hash|bad signature" "altered payload"
+put "$d/bad.snap" corp.7.full.snap
+refuse corp.7.full.snap "bad payload hash|bad signature" "altered payload"
 
 # Signed with a key this node does not trust.
 "$CATD_TOOLS/mksnap" "$d/src/src.mdb" "$d/other.key" "$d/other3.snap" >/dev/null
-put "$d/other3.snap" corp.3.full.snap
-refuse corp.3.full.snap "unknown signing key" "untrusted key"
+put "$d/other3.snap" corp.8.full.snap
+refuse corp.8.full.snap "unknown signing key" "untrusted key"
 
 # Truncated (an upload cut short, written under its final name).
 head -c $((size / 2)) "$d/good3.snap" >"$d/half.snap"
-put "$d/half.snap" corp.3.full.snap
-refuse corp.3.full.snap "truncated" "truncated"
+put "$d/half.snap" corp.10.full.snap
+refuse corp.10.full.snap "truncated" "truncated"
 
 # Junk.
 head -c 5000 /dev/urandom >"$d/junk.snap"
-put "$d/junk.snap" corp.3.full.snap
-refuse corp.3.full.snap "bad magic|not a dircat snapshot" "junk"
+put "$d/junk.snap" corp.11.full.snap
+refuse corp.11.full.snap "bad magic|not a dircat snapshot" "junk"
 
 # A file catalogd cannot read (the uploader's mode is too tight).
-cp "$d/good3.snap" "$inbox/.up" && chmod 600 "$inbox/.up" && mv "$inbox/.up" "$inbox/corp.3.full.snap"
-refuse corp.3.full.snap "cannot read: Permission denied" "unreadable file"
+cp "$d/good3.snap" "$inbox/.up" && chmod 600 "$inbox/.up" && mv "$inbox/.up" "$inbox/corp.9.full.snap"
+refuse corp.9.full.snap "cannot read: Permission denied" "unreadable file"
 
 # A name that is not a snapshot name.
 put "$d/good3.snap" corp.latest.snap
