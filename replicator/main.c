@@ -66,6 +66,59 @@ static void replicator_usage(FILE *f)
 "  5  another run holds the lock\n");
 }
 
+/*
+ * Nodes hold snapshots that expire `lifetime` after they were made, and
+ * refuse a serial they already have.  When the catalog has not changed
+ * for refresh_after, give it a new serial with the same records (an empty
+ * change in its history), so that every node receives a small delta with
+ * a fresh expiry instead of going stale while nothing changes.  0 done or
+ * not needed, -1 with err.
+ */
+static int replicator_refresh(const struct repconf *conf, char *err,
+			      size_t errlen)
+{
+	struct catalog *cat;
+	struct catalog_txn *txn;
+	struct catalog_info info;
+	int64_t now = (int64_t)time(NULL);
+	uint64_t serial;
+
+	/* A missing catalog is reported by the run itself. */
+	cat = catalog_open(conf->catalog, CATALOG_RDONLY, err, errlen);
+	if (!cat)
+		return 0;
+	if (catalog_info(cat, &info, err, errlen) < 0) {
+		catalog_close(cat);
+		return -1;
+	}
+	catalog_close(cat);
+	if (info.serial == 0 || now - info.created < conf->refresh_after)
+		return 0;
+	cat = catalog_open(conf->catalog, 0, err, errlen);
+	if (!cat)
+		return -1;
+	txn = catalog_write_begin(cat, err, errlen);
+	if (!txn) {
+		catalog_close(cat);
+		return -1;
+	}
+	/* Another writer may have moved on since we looked. */
+	if (catalog_txn_serial_before(txn) != info.serial) {
+		catalog_txn_abort(txn);
+		catalog_close(cat);
+		return 0;
+	}
+	catalog_txn_set_serial(txn, info.serial + 1, now);
+	serial = catalog_txn_commit(txn, err, errlen);
+	catalog_close(cat);
+	if (!serial)
+		return -1;
+	log_info("catalog unchanged for %llds: serial %llu made with the same "
+		 "records, so that nodes get a fresh expiry",
+		 (long long)(now - info.created), (unsigned long long)serial);
+	return 0;
+}
+
 /* Make a directory of ours when missing. */
 static int replicator_mkdir(const char *what, const char *dir)
 {
@@ -88,7 +141,7 @@ int main(int argc, char **argv)
 	const char *only[REPLICATOR_ONLY_MAX + 1];
 	size_t nonly = 0, i, j;
 	int verbose = 0, dry_run = 0, check_only = 0, c, lock_fd = -1;
-	int ret = REPLICATOR_EXIT_LOCAL, failed;
+	int ret = REPLICATOR_EXIT_LOCAL, failed, refresh_failed = 0;
 	char err[2048];
 	struct repconf *conf;
 	struct sign_key *key = NULL;
@@ -186,6 +239,13 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	if (!dry_run && conf->refresh_after > 0 &&
+	    replicator_refresh(conf, err, sizeof(err)) < 0) {
+		/* Not fatal: this serial still goes out; nodes expire only
+		 * if this keeps failing. */
+		log_error("refreshing the catalog's serial: %s", err);
+		refresh_failed = 1;
+	}
 	cat = catalog_open(conf->catalog, CATALOG_RDONLY, err, sizeof(err));
 	if (!cat) {
 		log_error("%s", err);
@@ -256,7 +316,8 @@ int main(int argc, char **argv)
 	run.key_id = sign_key_id(key);
 	run.seconds = util_now() - t0;
 	run.dry_run = dry_run;
-	ret = failed ? REPLICATOR_EXIT_TARGETS : REPLICATOR_EXIT_OK;
+	ret = failed ? REPLICATOR_EXIT_TARGETS :
+	      refresh_failed ? REPLICATOR_EXIT_LOCAL : REPLICATOR_EXIT_OK;
 	if (verbose && report_text(stdout, &run, results,
 				   conf->ntargets) < 0) {
 		log_error("writing the report: %s", strerror(errno));

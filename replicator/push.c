@@ -209,6 +209,8 @@ static void push_decide(struct push_loop *l, struct push_target *pt,
 
 	res->node_known = 1;
 	res->node_serial = have;
+	res->node_expires = st ? st->expires : 0;
+	res->node_stale = st ? st->stale : 0;
 	if (st && st->catalog_id[0] && strcmp(st->catalog_id, p->catalog_id)) {
 		snprintf(err, sizeof(err), "the node holds catalog '%s', not "
 			 "'%s': check the target's url and catalogd's "
@@ -217,6 +219,12 @@ static void push_decide(struct push_loop *l, struct push_target *pt,
 		return;
 	}
 	if (have == p->serial) {
+		if (st && st->expires > 0 &&
+		    st->expires - (int64_t)time(NULL) < p->conf->lifetime / 4)
+			log_warn("target %s: its catalog expires in %llds and "
+				 "only a new serial can renew it (see "
+				 "refresh_after)", pt->t->name,
+				 (long long)(st->expires - (int64_t)time(NULL)));
 		push_done(l, pt, 1, PUSH_NOTHING, NULL);
 		return;
 	}

@@ -36,6 +36,8 @@ struct push_result {
 	int action;		/* enum push_action */
 	int node_known;		/* the node's serial was read */
 	uint64_t node_serial;	/* what the node had (0: none) */
+	int64_t node_expires;	/* when its catalog expires (0: unknown) */
+	int node_stale;		/* it says its catalog has expired */
 	uint64_t serial;	/* the catalog's serial */
 	uint64_t base;		/* a delta's base */
 	char file[SPOOL_NAME_MAX];	/* what was sent */

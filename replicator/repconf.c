@@ -380,6 +380,18 @@ static int repconf_top(struct repconf *rc, const struct config_section *top,
 			 config_where(top, "lifetime", where, sizeof(where)));
 		return -1;
 	}
+	/* Half the lifetime by default: a node that missed one refresh
+	 * still has a quarter of the lifetime left for the next. */
+	if (config_get_duration(top, "refresh_after", rc->lifetime / 2,
+				&rc->refresh_after, err, errlen) < 0)
+		return -1;
+	if (rc->refresh_after >= rc->lifetime) {
+		util_err(err, errlen, "%srefresh_after: must be shorter than "
+			 "lifetime, or nodes expire before they are refreshed",
+			 config_where(top, "refresh_after", where,
+				      sizeof(where)));
+		return -1;
+	}
 	v = config_require(top, "spool_dir", err, errlen);
 	if (!v)
 		return -1;

@@ -58,6 +58,7 @@ struct repconf {
 	char catalog_id[CATALOG_ID_MAX + 1];	/* "" = the catalog's own */
 	char *signing_key;
 	int64_t lifetime;		/* seconds */
+	int64_t refresh_after;		/* seconds; 0: never */
 	char *spool_dir, *state_dir, *lock_file;
 	char *report_json;		/* NULL: none */
 	int64_t concurrency;

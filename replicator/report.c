@@ -143,6 +143,13 @@ int report_json(const char *path, const struct report_run *run,
 			rc |= buf_printf(&b, "%" PRIu64, r->node_serial);
 		else
 			rc |= buf_printf(&b, "null");
+		rc |= buf_printf(&b, ",\"node_expires\":");
+		if (r->node_known && r->node_expires > 0)
+			rc |= buf_printf(&b, "%lld", (long long)r->node_expires);
+		else
+			rc |= buf_printf(&b, "null");
+		rc |= buf_printf(&b, ",\"node_stale\":%s",
+				 r->node_stale ? "true" : "false");
 		rc |= buf_printf(&b, ",\"serial\":%" PRIu64 ",\"base\":%"
 				 PRIu64 ",\"file\":", r->serial, r->base);
 		rc |= report_jstr(&b, r->file[0] ? r->file : NULL);

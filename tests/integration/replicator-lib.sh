@@ -11,6 +11,7 @@
 #   rep_conf FILE            the common top of a configuration, then stdin
 #   rep_run ARGS...          run the replicator; sets REP_RC, REP_OUT, REP_ERR
 #   rep_json TARGET FIELD    a field of TARGET in the last JSON report
+#   rep_serial               the catalog serial of the last JSON report
 #   rep_verify FILE          `dircat verify FILE --key REP_PUB` output
 
 rep_setup() {
@@ -78,6 +79,10 @@ rep_run() {
 rep_json() {
 	grep -F "{\"name\":\"$1\"" "$REP_REPORT" |
 		sed -n "s/.*\"$2\":\(\"[^\"]*\"\|[^,}]*\).*/\1/p" | tr -d '"'
+}
+
+rep_serial() {
+	head -n 1 "$REP_REPORT" | sed -n 's/^{"catalog_id":"[^"]*","serial":\([0-9]*\),.*/\1/p'
 }
 
 rep_verify() {

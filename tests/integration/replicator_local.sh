@@ -184,6 +184,42 @@ check_match "oversized status: refused" "$REP_ERR" \
 	'status file is larger than 4096 bytes'
 rep_status "$top/in2" 2
 
+# --- an unchanged catalog is refreshed before nodes' copies expire ----------
+{
+	sed '/^\[target/,$d' "$top/file.conf"
+	echo "lifetime = 1h"
+	echo "refresh_after = 2s"
+	sed -n '/^\[target/,$p' "$top/file.conf"
+} >"$top/refresh.conf"
+rep_records 1 61 | rep_catalog >/dev/null		# serial 3, just made
+rep_status "$top/in1" 3
+rep_status "$top/in2" 3
+rm -rf "$REP_DIR/state"
+rep_run -c "$top/refresh.conf"
+check_eq "refresh: a fresh serial is left alone" \
+	"$(rep_json one action) $(rep_json two action) $(rep_serial)" \
+	"nothing nothing 3"
+sleep 2.2
+rep_run -c "$top/refresh.conf" -vv
+check_eq "refresh: exit status 0" "$REP_RC" 0
+check_match "refresh: says why" "$REP_ERR" \
+	'catalog unchanged for [0-9]+s: serial 4 made with the same records'
+check_eq "refresh: both nodes get a delta 3-4" \
+	"$(rep_json one action) $(rep_json two action) $(rep_json one base)" \
+	"delta delta 3"
+v=$(rep_verify "$top/in1/corp.3-4.delta.snap")
+check_match "refresh: the delta is valid" "$v" '^valid'
+check_match "refresh: and holds no records" "$v" 'records +0'
+check_eq "refresh: the catalog's records are unchanged" \
+	"$("$DIRCAT_BIN/dircat" dump "$REP_CAT" | wc -l)" 61
+rep_status "$top/in1" 4
+rep_status "$top/in2" 4
+rep_run -c "$top/refresh.conf"
+check_eq "refresh: right after, nothing to send" \
+	"$(rep_json one action) $(rep_json two action)" "nothing nothing"
+check_eq "refresh: node expiry in the report" "$(rep_json one node_expires)" \
+	"$(sed -n 's/^expires=//p' "$top/in1/status")"
+
 # --- with a real catalogd ---------------------------------------------------
 if [ "$(id -u)" -ne 0 ]; then
 	pass "catalogd loop skipped (needs root to run catalogd as nobody)"
@@ -201,19 +237,33 @@ url = file://$CATD_DIR/inbox/
 EOF
 rep_run -c "$top/catd.conf"
 check_eq "catalogd: first push: full" "$(rep_json node action)" full
-check "catalogd: installs serial 2" catd_wait_serial 2
+check "catalogd: installs the current serial" catd_wait_serial "$(rep_serial)"
 check_eq "catalogd: answers for a pushed address" \
 	"$(catd_sm recipients user55@example.org)" "OK person"
 rep_run -c "$top/catd.conf"
 check_eq "catalogd: next run sends nothing" "$(rep_json node action)" nothing
-rep_records 3 70 | rep_catalog >/dev/null		# serial 3
+rep_records 3 70 | rep_catalog >/dev/null		# a new serial
 rep_run -c "$top/catd.conf"
 check_eq "catalogd: change: a delta" "$(rep_json node action)" delta
-check "catalogd: installs the delta (serial 3)" catd_wait_serial 3
+check "catalogd: installs the delta" catd_wait_serial "$(rep_serial)"
 check_eq "catalogd: removed address gone, added one there" \
 	"$(catd_sm recipients user1@example.org user70@example.org)" \
 	"$(printf 'NOTFOUND \nOK person')"
 check_eq "catalogd: nothing left in the inbox" \
 	"$(ls "$CATD_DIR/inbox" | grep -c snap)" 0
+exp0=$(sed -n 's/^expires=//p' "$CATD_DIR/inbox/status")
+sleep 2.2
+{
+	sed '/^\[target/,$d' "$top/catd.conf"
+	echo "refresh_after = 2s"
+	sed -n '/^\[target/,$p' "$top/catd.conf"
+} >"$top/catd-refresh.conf"
+rep_run -c "$top/catd-refresh.conf"
+check_eq "catalogd: refresh sends an empty delta" "$(rep_json node action)" delta
+check "catalogd: installs the refresh" catd_wait_serial "$(rep_serial)"
+check "catalogd: expiry renewed" test \
+	"$(sed -n 's/^expires=//p' "$CATD_DIR/inbox/status")" -gt "$exp0"
+check_eq "catalogd: still answers after the refresh" \
+	"$(catd_sm recipients user70@example.org)" "OK person"
 catd_stop
 exit 0
