@@ -27,6 +27,7 @@
 #include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -42,6 +43,7 @@
 #define INSTALL_REASON_MAX 600	/* a refusal reason */
 #define INSTALL_NAME_MAX   255	/* a file name in the inbox */
 #define INSTALL_SCAN_MAX   100000	/* directory entries looked at per scan */
+#define INSTALL_NICE       10	/* the install process's CPU priority */
 #define INSTALL_STATUS_FILE "status"
 #define INSTALL_REJECTED_DIR "rejected"
 
@@ -320,6 +322,9 @@ static void install_child(struct daemon *d, const char *path, int out)
 
 	/* Die with the daemon: an orphan install would race the next. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* Answering lookups comes first; the install may take a bit longer. */
+	if (setpriority(PRIO_PROCESS, 0, INSTALL_NICE) < 0)
+		(void)0;
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	signal(SIGTERM, SIG_DFL);
