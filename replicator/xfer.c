@@ -304,17 +304,23 @@ static int xfer_quote(struct xfer *x, const char *cmd, const char *name,
 		      const char *name2, char *err, size_t errlen)
 {
 	char line[3 * 4096];
+	const char *dir = x->t->path;
 	struct curl_slist *l;
 	int n;
 
+	/* In a URL, /~/ means the login's home; libcurl resolves it there
+	 * but not in a quoted command, where a relative path does the same
+	 * (an sftp server starts in the home directory). */
+	if (!strncmp(dir, "/~/", 3))
+		dir += 3;
 	/* repconf refused quotes and backslashes in the path; names are
 	 * catalog ids and numbers. */
 	if (name2)
 		n = snprintf(line, sizeof(line), "%s \"%s%s\" \"%s%s\"", cmd,
-			     x->t->path, name, x->t->path, name2);
+			     dir, name, dir, name2);
 	else
-		n = snprintf(line, sizeof(line), "%s \"%s%s\"", cmd,
-			     x->t->path, name);
+		n = snprintf(line, sizeof(line), "%s \"%s%s\"", cmd, dir,
+			     name);
 	if (n < 0 || (size_t)n >= sizeof(line)) {
 		util_err(err, errlen, "path too long for an sftp command");
 		return -1;

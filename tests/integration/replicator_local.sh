@@ -64,6 +64,20 @@ url = file://$top/in1/
 [target two]
 url = file://$top/in2/
 EOF
+# The shipped example, with its paths pointed at files that exist here.
+mkdir -p "$top/ex"
+for f in push_ed25519 known_hosts dmz-ca.pem push-client.pem \
+	push-client.key edge.password; do
+	echo x >"$top/ex/$f"
+	chmod 600 "$top/ex/$f"
+done
+sed -e "s#^catalog = .*#catalog = $REP_CAT#" \
+	-e "s#^signing_key = .*#signing_key = $REP_KEY#" \
+	-e "s#/etc/dircat/keys/#$top/ex/#; s#/etc/dircat/#$top/ex/#" \
+	"$DIRCAT_TOP/docs/replicator.conf.example" >"$top/example.conf"
+rep_run -c "$top/example.conf" -C
+check_eq "docs/replicator.conf.example passes -C" "$REP_RC $REP_ERR" "0 "
+
 rep_run -c "$top/file.conf" -C
 check_eq "-C: a good configuration" "$REP_RC" 0
 check_match "-C: says so with the key id" "$REP_OUT" \

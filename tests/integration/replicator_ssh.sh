@@ -59,6 +59,23 @@ check_eq "sftp: resend over a stale file: exit status" "$REP_RC" 0
 check "sftp: stale file replaced" \
 	cmp -s "$top/in-sftp/corp.1.full.snap" "$REP_DIR/spool/corp.1.full.snap"
 
+# A path under the login's home: /~/ (a uniquely named directory there,
+# removed at exit).
+home=$(getent passwd "$U" | cut -d: -f6)
+hdir=dircat-test-inbox.$$.$RANDOM
+mkdir "$home/$hdir" && _test_dirs+=("$home/$hdir")
+rep_conf "$top/home.conf" <<EOF
+ssh_private_key = $A_KEY
+ssh_known_hosts = $A_KH
+retries = 0
+[target home]
+url = sftp://$U@127.0.0.1:$P/~/$hdir/
+EOF
+rep_run -c "$top/home.conf"
+check_eq "sftp: /~/ path: exit status" "$REP_RC" 0
+check_eq "sftp: /~/ path: renamed in the home directory" \
+	"$(ls -A "$home/$hdir")" corp.1.full.snap
+
 # --- 2. host keys ---------------------------------------------------------
 : >"$top/empty_known_hosts"
 rep_conf "$top/hk.conf" <<EOF
