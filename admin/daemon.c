@@ -227,7 +227,10 @@ static int daemon_status_offline(const struct daemon_paths *p,
 	char err[1024], t1[32], t2[32];
 	time_t now = time(NULL);
 
-	printf("daemon: NOT RUNNING (%s); from the files:\n", why);
+	if (!strcmp(why, "no control socket configured"))
+		printf("daemon: unknown (%s); from the files:\n", why);
+	else
+		printf("daemon: NOT RUNNING (%s); from the files:\n", why);
 	if (!p->catalog[0]) {
 		printf("catalog: not configured\n");
 		return 1;
