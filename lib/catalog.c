@@ -549,7 +549,10 @@ int catalog_changes_since(struct catalog_read *r, uint64_t base,
 			p += 3 + len;
 		}
 	}
-	qsort(t, n, sizeof(*t), catalog_touched_cmp);
+	/* An empty change (a serial refreshed without edits) has no keys:
+	 * qsort must not see the NULL array. */
+	if (n > 1)
+		qsort(t, n, sizeof(*t), catalog_touched_cmp);
 	for (i = 0; i < n; i++) {
 		struct catalog_rec rec;
 		int found;
