@@ -366,15 +366,6 @@ int xfer_prepare_upload(struct xfer *x, const struct spool_file *f,
 			return -1;
 		XFER_SET(CURLOPT_POSTQUOTE, x->quote);
 	}
-	if (t->scheme == REPCONF_HTTPS) {
-		/* A node answers our PUT quickly or not at all. */
-		struct curl_slist *l = curl_slist_append(NULL, "Expect:");
-
-		if (!l)
-			log_fatal(75, "out of memory");
-		x->headers = l;
-		XFER_SET(CURLOPT_HTTPHEADER, x->headers);
-	}
 	x->req = XFER_REQ_UPLOAD;
 	return 0;
 }
