@@ -22,9 +22,10 @@
 # connections at once), SSHD_ADDRESSES (loopback addresses to listen on,
 # default "127.0.0.1"; Linux routes all of 127.0.0.0/8 to lo, so several
 # addresses look like several hosts; known_hosts lists each; sshd takes
-# at most 16).  The server allows only key authentication, for
-# SSHD_USER only; sftp is served in-process (internal-sftp) and scp uses
-# the system's scp.  It runs in the foreground (-D) as a child of the
+# at most 16), SSHD_FLAGS (extra sshd options, e.g. -r for benchmarks:
+# no re-exec per connection).  The server allows only key authentication,
+# for SSHD_USER only; sftp is served in-process (internal-sftp) and scp
+# uses the system's scp.  It runs in the foreground (-D) as a child of the
 # test, so stopping the pid stops it.
 
 : "${SSHD_KEYTYPE:=ed25519}"
