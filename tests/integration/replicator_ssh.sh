@@ -268,6 +268,20 @@ check_match "hung: reported as a timeout" "$REP_ERR" \
 	'target hung: .*([Tt]ime|timed out)'
 check "hung: whole run bounded" \
 	awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a < 10) }'
+# The whole run has a limit too.
+sed -e 's/^connect_timeout = 4s/connect_timeout = 60s/' \
+	-e 's/^retries = 0/retries = 0\nrun_timeout = 2s/' \
+	"$top/hung.conf" >"$top/runlimit.conf"
+rm -rf "$REP_DIR/state" "$top"/in-f1/* "$top"/in-f2/*
+t0=$(date +%s.%N)
+rep_run -c "$top/runlimit.conf"
+t1=$(date +%s.%N)
+check_match "run_timeout: the hung target fails at the run's limit" \
+	"$REP_ERR" 'target hung: run_timeout reached'
+check "run_timeout: the run ends at its limit" \
+	awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a >= 1.9 && b - a < 5) }'
+check "run_timeout: the others were served" \
+	test -f "$top/in-f1/corp.3.full.snap" -a -f "$top/in-f2/corp.3.full.snap"
 kill -CONT "$H_PID"
 stop_pid "$H_PID"
 
