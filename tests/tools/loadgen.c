@@ -24,7 +24,8 @@
  *   -r PID       sample that process's memory (VmRSS, and RssAnon: heap
  *                and stacks without file mappings) at start, after the
  *                warm-up, each interval and at the end
- *   -i SECONDS   print throughput and worst latency per interval
+ *   -i SECONDS   print throughput and worst latency per interval, with
+ *                the wall-clock time (at=, Unix seconds) the interval ended
  * Output: a readable summary, then one line "RESULT name=value ..." for
  * scripts.  Exit 0 when every request got a valid and expected answer,
  * 1 otherwise, 2 on bad usage or setup.  Limits: LOADGEN_* below.
@@ -741,9 +742,13 @@ int main(int argc, char **argv)
 			}
 			m = loadgen_sample(pid);
 			loadgen_mem_max(&m_max, m);
-			printf("interval t=%.1fs rate=%.0f/s max_us=%.0f "
-			       "rss_kb=%ld anon_kb=%ld\n",
+			struct timespec wall;
+
+			clock_gettime(CLOCK_REALTIME, &wall);
+			printf("interval t=%.1fs at=%lld.%03ld rate=%.0f/s "
+			       "max_us=%.0f rss_kb=%ld anon_kb=%ld\n",
 			       (double)(now - t_measure) / 1e9,
+			       (long long)wall.tv_sec, wall.tv_nsec / 1000000,
 			       (double)(done - last_done) / interval,
 			       (double)worst / 1e3, m.rss, m.anon);
 			fflush(stdout);
