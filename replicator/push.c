@@ -111,7 +111,7 @@ static void push_done(struct push_loop *l, struct push_target *pt, int ok,
 	if (ok && (action == PUSH_FULL || action == PUSH_DELTA)) {
 		pt->st.sent_serial = res->serial;
 		pt->st.sent_base = res->base;
-		pt->st.sent_bytes = res->bytes;
+		pt->st.sent_bytes = pt->file->size;
 		pt->st.sent_at = (int64_t)time(NULL);
 	}
 	util_strlcpy(pt->st.result,
@@ -143,7 +143,7 @@ static void push_retry(struct push_loop *l, struct push_target *pt,
 	if (d > pt->t->retry_delay_max)
 		d = pt->t->retry_delay_max;
 	delay = (double)d;
-	log_warn("target %s: %s; trying again in %llds", pt->t->name, msg,
+	log_info("target %s: %s; trying again in %llds", pt->t->name, msg,
 		 (long long)d);
 	pt->phase = PT_QUEUED;
 	pt->next_try = util_now() + delay;

@@ -41,7 +41,7 @@ struct push_result {
 	uint64_t serial;	/* the catalog's serial */
 	uint64_t base;		/* a delta's base */
 	char file[SPOOL_NAME_MAX];	/* what was sent */
-	uint64_t bytes;		/* bytes uploaded */
+	uint64_t bytes;		/* bytes uploaded, all attempts together */
 	double seconds;		/* wall time for this target */
 	int attempts;
 	char error[XFER_MSG_MAX + 64];
