@@ -48,6 +48,7 @@ struct daemon {
 	int epfd;
 	int sig_ev;		/* EV_SIGNAL */
 	int sigfd;
+	int spare_fd;		/* kept for running out of descriptors */
 	struct listener *listener[CONF_SOCKETS_MAX];
 	size_t nlisteners;
 	struct conn *oldest, *newest;	/* by last activity */

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -29,6 +30,7 @@
 #include "util.h"
 
 #define MAIN_EVENTS_MAX 256	/* epoll events per wakeup */
+#define MAIN_FD_RESERVE 64	/* descriptors beyond max_connections */
 
 static void main_usage(FILE *f)
 {
@@ -354,6 +356,26 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+
+	/* Room for every connection: raise the soft descriptor limit
+	 * (as root, the hard one too). */
+	{
+		struct rlimit rl;
+		rlim_t want = (rlim_t)d.conf->max_connections + MAIN_FD_RESERVE;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want) {
+			if (rl.rlim_max < want && geteuid() == 0)
+				rl.rlim_max = want;
+			rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+			if (setrlimit(RLIMIT_NOFILE, &rl) < 0 ||
+			    rl.rlim_cur < want)
+				log_warn("file descriptor limit %llu is below "
+					 "max_connections + %d",
+					 (unsigned long long)rl.rlim_cur,
+					 MAIN_FD_RESERVE);
+		}
+	}
+	d.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 	/* Privileged: the sockets (paths under /run, chown). */
 	if (main_listen_all(NULL, d.conf, d.listener, &d.nlisteners, err,

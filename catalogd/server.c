@@ -228,6 +228,26 @@ static void server_accept(struct daemon *d, struct listener *l)
 		int fd = accept4(l->fd, NULL, NULL,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE) &&
+		    d->spare_fd >= 0) {
+			/* Out of descriptors: a level-triggered listener
+			 * would wake us forever.  Use the spare one to take
+			 * the client and hang up on it. */
+			close(d->spare_fd);
+			fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
+			if (fd >= 0)
+				close(fd);
+			d->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			d->stats.refused++;
+			if (d->now - d->last_full_warn >= SERVER_FULL_WARN) {
+				log_warn("out of file descriptors at %zu "
+					 "connections: refusing new ones "
+					 "(lower max_connections or raise "
+					 "the limit)", d->nconns);
+				d->last_full_warn = d->now;
+			}
+			continue;
+		}
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR && errno != ECONNABORTED)

@@ -105,3 +105,27 @@ check_match "status counts refusals and timeouts" "$st" \
 	"[1-9][0-9]* refused \(limit 12\), [1-9][0-9]* timed out"
 check "daemon process still there" kill -0 "$CATD_PID"
 check_eq "no crash in the log" "$(grep -ci 'panic\|fatal' "$CATD_LOG")" 0
+
+# Out of file descriptors (hard limit 40, max_connections 1000): the
+# daemon warns at start, hangs up on the clients it has no room for, does
+# not spin, and serves again once connections go.
+catd_stop
+sed -i 's/^max_connections = 12/max_connections = 1000/' "$CATD_CONF"
+prlimit --nofile=40:40 setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	"$DIRCAT_BIN/catalogd" -c "$CATD_CONF" -f >>"$CATD_LOG" 2>&1 &
+CATD_PID=$!
+track_pid "$CATD_PID"
+wait_for 10 _catd_ready
+check_match "warns about a low descriptor limit" "$(cat "$CATD_LOG")" \
+	"file descriptor limit 40 is below max_connections"
+pids=()
+for i in $(seq 45); do "$C" -t 6 hold "$map" & pids+=($!); done
+sleep 1
+cpu1=$(awk '{print $14 + $15}' /proc/$CATD_PID/stat)
+sleep 1
+cpu2=$(awk '{print $14 + $15}' /proc/$CATD_PID/stat)
+check "no busy loop while out of descriptors ($((cpu2 - cpu1)) ticks in 1 s)" \
+	test $((cpu2 - cpu1)) -lt 20
+check_match "says it ran out" "$(cat "$CATD_LOG")" "out of file descriptors"
+for p in "${pids[@]}"; do wait "$p"; done
+check "serves again afterwards" wait_for 5 alive
