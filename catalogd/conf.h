@@ -57,7 +57,7 @@ struct conf {
 	char user[CONF_NAME_MAX + 1];	/* "" when not set */
 	uid_t uid;
 	gid_t gid;
-	struct conf_socket socket[CONF_SOCKETS_MAX + 1];	/* + control */
+	struct conf_socket socket[CONF_SOCKETS_MAX];
 	size_t nsockets;
 	struct lookup_opts lookup;
 	struct lookup_policy policy;
