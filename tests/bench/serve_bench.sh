@@ -262,6 +262,7 @@ done
 # lgf NAME N: the median of the Nth figure (1 rate, 2 p50, 3 p99,
 # 4 errors, 5 wrong); lgsum: their sum over the runs.
 lgf() { awk -v n="$1" -v f="$(($2 + 2))" '$1 == n { print $f }' lg.results | median; }
+lgrange() { awk -v n="$1" '$1 == n { print $3 }' lg.results | minmax; }
 lgsum() { awk -v n="$1" -v f="$(($2 + 2))" '$1 == n { s += $f } END { print s + 0 }' lg.results; }
 
 # --- 3. the second install, under load ----------------------------------------
@@ -303,14 +304,14 @@ MD
 
 ### 2. loadgen (tests/tools/loadgen.c) over the Unix socket, ${SECS} s per run after 1 s of warm-up
 
-| clients × in flight | placement | echoserv req/s | catalogd req/s | catalogd / echo | catalogd p50 µs | catalogd p99 µs | echo p50 µs | echo p99 µs | catalogd errors / wrong (all runs) |
+| clients × in flight | placement | echoserv req/s (min-max) | catalogd req/s (min-max) | catalogd / echo | catalogd p50 µs | catalogd p99 µs | echo p50 µs | echo p99 µs | catalogd errors / wrong (all runs) |
 | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 MD
 	for c in $CONFIGS; do
 		IFS=: read -r pl cl dp <<<"$c"
 		k=$pl-${cl}x$dp
 		e=$(lgf "echo-$k" 1) x=$(lgf "catalogd-$k" 1)
-		echo "| $cl × $dp $([ "$dp" = 1 ] && echo "(synchronous)" || echo "(pipelined)") | $pl core | $(fmt "$e") | **$(fmt "$x")** | **$(pair_ratio lg.results 3 "catalogd-$k" "echo-$k")** | $(lgf "catalogd-$k" 2) | $(lgf "catalogd-$k" 3) | $(lgf "echo-$k" 2) | $(lgf "echo-$k" 3) | $(lgsum "catalogd-$k" 4) / $(lgsum "catalogd-$k" 5) |"
+		echo "| $cl × $dp $([ "$dp" = 1 ] && echo "(synchronous)" || echo "(pipelined)") | $pl core | $(fmt "$e") ($(lgrange "echo-$k")) | **$(fmt "$x")** ($(lgrange "catalogd-$k")) | **$(pair_ratio lg.results 3 "catalogd-$k" "echo-$k")** | $(lgf "catalogd-$k" 2) | $(lgf "catalogd-$k" 3) | $(lgf "echo-$k" 2) | $(lgf "echo-$k" 3) | $(lgsum "catalogd-$k" 4) / $(lgsum "catalogd-$k" 5) |"
 	done
 	cat <<MD
 
@@ -341,6 +342,16 @@ MD
 	while read -r name ctime wall worst n errs wmax; do
 		target "install ($name) under 5 s, file in inbox → status" "$wall" 5 below
 	done <installs
+	echo
+	echo "### Every run"
+	echo
+	echo "postmap (map-placement run lookups/s found):"
+	echo
+	sed 's/^/    /' pm.results
+	echo
+	echo "loadgen (server-placement-clients×depth run req/s p50 µs p99 µs errors wrong):"
+	echo
+	sed 's/^/    /' lg.results
 }
 # target TEXT VALUE LIMIT [below]
 target() {

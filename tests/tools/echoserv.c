@@ -39,6 +39,7 @@
 #define ECHO_BACKLOG      1024
 
 struct echo_conn {
+	struct echo_conn *prev, *next;	/* every open connection */
 	int fd;
 	char *in;		/* unparsed request bytes */
 	size_t inlen, incap;
@@ -53,6 +54,7 @@ static size_t echo_reply_len;
 static unsigned long long echo_served;
 static int echo_epfd;
 static size_t echo_nconn, echo_maxconn = ECHO_CONN_DEFAULT;
+static struct echo_conn *echo_conns;
 
 static void echo_on_signal(int sig)
 {
@@ -62,6 +64,12 @@ static void echo_on_signal(int sig)
 
 static void echo_close(struct echo_conn *c)
 {
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		echo_conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
 	close(c->fd);
 	free(c->in);
 	free(c->out);
@@ -176,6 +184,10 @@ static void echo_accept(int lfd)
 		}
 		c = xcalloc(1, sizeof(*c));
 		c->fd = fd;
+		c->next = echo_conns;
+		if (echo_conns)
+			echo_conns->prev = c;
+		echo_conns = c;
 		ev.events = EPOLLIN;
 		ev.data.ptr = c;
 		echo_nconn++;
@@ -291,6 +303,10 @@ int main(int argc, char **argv)
 		}
 	}
 	unlink(argv[optind]);
+	while (echo_conns)
+		echo_close(echo_conns);
+	close(lfd);
+	close(echo_epfd);
 	fprintf(stderr, "echoserv: %llu requests answered\n", echo_served);
 	return 0;
 }

@@ -541,6 +541,29 @@ static void *loadgen_run(void *arg)
 	return NULL;
 }
 
+/* Release what main() built (the threads have been joined). */
+static void loadgen_free(struct loadgen_thread *th, size_t threads)
+{
+	size_t i, k;
+
+	for (i = 0; i < threads; i++) {
+		for (k = 0; k < th[i].nconn; k++) {
+			struct loadgen_conn *c = &th[i].conns[k];
+
+			free(c->sent_ns);
+			free(c->sent_key);
+			free(c->in);
+			free(c->out);
+		}
+		free(th[i].conns);
+		close(th[i].epfd);
+	}
+	free(th);
+	free(loadgen_req);
+	free(loadgen_reqoff);
+	free(loadgen_expect);
+}
+
 static void loadgen_usage(void)
 {
 	fprintf(stderr,
@@ -853,5 +876,6 @@ int main(int argc, char **argv)
 	       (double)tot.max_ns / 1e3, m_start.rss, m_warm.rss, m_end.rss,
 	       m_max.rss, m_start.anon, m_warm.anon, m_end.anon, m_max.anon);
 	fflush(stdout);
+	loadgen_free(th, (size_t)threads);
 	return tot.errors || tot.wrong || !tot.done ? 1 : 0;
 }
