@@ -253,7 +253,16 @@ static void push_decide(struct push_loop *l, struct push_target *pt,
 		return;
 	}
 	/* Sent before and still not installed after install_grace: the
-	 * node may have refused the delta, so send it all this time. */
+	 * node may have refused the delta, so send it all this time, and
+	 * say so: a node that never installs needs a look. */
+	if (pt->st.sent_serial == p->serial && pt->st.sent_at > 0)
+		log_warn("target %s: serial %" PRIu64 " was delivered %llds "
+			 "ago and the node still has %" PRIu64 ": sending it "
+			 "again in full (is catalogd running there? see its "
+			 "inbox's rejected/ directory)", pt->t->name,
+			 p->serial,
+			 (long long)((int64_t)time(NULL) - pt->st.sent_at),
+			 have);
 	rc = 1;
 	if (have > 0 && pt->st.sent_serial != p->serial) {
 		rc = spool_get(p->spool, have, &f, err, sizeof(err));

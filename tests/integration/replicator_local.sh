@@ -185,6 +185,9 @@ check_eq "still not installed after install_grace: sent again, in full" \
 	"$(rep_json one action)" full
 check "still not installed: full file delivered" \
 	test -f "$top/in1/corp.2.full.snap"
+check_match "still not installed: a warning says so" "$REP_ERR" \
+	'target one: serial 2 was delivered [0-9]+s ago and the node still has 1: sending it again in full'
+check_eq "still not installed: exit status 0 (delivered)" "$REP_RC" 0
 
 # --- a broken status file ---------------------------------------------------
 printf 'serial=banana\n' >"$top/in2/status"
