@@ -121,6 +121,22 @@ ECHO=$!
 track_pid "$ECHO"
 wait_for 10 test -S run/echo.sock || { echo "echoserv did not start" >&2; exit 1; }
 
+# alive WHEN: stop the benchmark, saying why, when catalogd or echoserv
+# is gone (figures taken without them would be meaningless).
+alive() {
+	local p name
+	for p in "$CATD:catalogd" "$ECHO:echoserv"; do
+		name=${p#*:}
+		if ! kill -0 "${p%%:*}" 2>/dev/null; then
+			wait "${p%%:*}"
+			echo "serve_bench: $name exited (status $?) $1; its log:" >&2
+			[ "$name" = catalogd ] && tail -n 20 catalogd.log >&2
+			[ "$name" = echoserv ] && tail -n 20 echoserv.log >&2
+			exit 1
+		fi
+	done
+}
+
 status_serial() { sed -n 's/^serial=//p' inbox/status 2>/dev/null; }
 
 # install_under_load NAME SNAPSHOT SERIAL: drop SNAPSHOT into the inbox
@@ -161,6 +177,7 @@ install_under_load() {
 : >installs
 say "serve_bench: first install: full snapshot of $N records onto 1000"
 install_under_load first bench.2.full.snap 2
+alive "during the first install"
 [ "$(status_serial)" = 2 ] || { echo "the first install did not happen:" >&2; tail -n 5 catalogd.log >&2; exit 1; }
 
 # --- slapd with the same addresses --------------------------------------------
@@ -225,6 +242,7 @@ for r in $(seq "$RUNS"); do
 		pm ldap "$pl" "ldap:$d/ldap.cf"
 	done
 done
+alive "during the postmap runs"
 pmrate() { awk -v n="$1" '$1 == n { print $3 }' pm.results | median; }
 pmrange() { awk -v n="$1" '$1 == n { print $3 }' pm.results | minmax; }
 pmfound() { awk -v n="$1" '$1 == n { print $4 }' pm.results | sort -u | paste -sd/; }
@@ -261,6 +279,7 @@ for r in $(seq "$RUNS"); do
 done
 # lgf NAME N: the median of the Nth figure (1 rate, 2 p50, 3 p99,
 # 4 errors, 5 wrong); lgsum: their sum over the runs.
+alive "during the loadgen runs"
 lgf() { awk -v n="$1" -v f="$(($2 + 2))" '$1 == n { print $f }' lg.results | median; }
 lgrange() { awk -v n="$1" '$1 == n { print $3 }' lg.results | minmax; }
 lgsum() { awk -v n="$1" -v f="$(($2 + 2))" '$1 == n { s += $f } END { print s + 0 }' lg.results; }
@@ -270,6 +289,7 @@ lgsum() { awk -v n="$1" -v f="$(($2 + 2))" '$1 == n { s += $f } END { print s + 
 pin_servers "0-$((ncpu - 1))"
 say "serve_bench: full snapshot with 1% changed onto $N records"
 install_under_load changed bench.3.full.snap 3
+alive "during the second install"
 slapd_stop
 
 # --- report -------------------------------------------------------------------
