@@ -4,7 +4,10 @@
  * and are installed one at a time, lowest serial first.
  *
  * The inbox is watched with inotify (a completed write or a rename into
- * it) and rescanned every rescan_interval.  A file that no event announced
+ * it) and rescanned every rescan_interval.  OpenSSH's sftp server carries
+ * out an SFTP rename as link() then unlink(), which inotify reports as a
+ * creation, not a rename: so the inodes of completed temporary (dot)
+ * files are remembered, and a new name for one of them is complete too.  A file that no event announced
  * must have been left alone for INSTALL_SETTLE seconds first, so a
  * rescan does not pick up a file still being written.  Each install runs
  * in a child process (snapshot_open() verifies, snapshot_apply() writes
@@ -40,6 +43,7 @@
 
 #define INSTALL_SETTLE     5	/* seconds a file without event must rest */
 #define INSTALL_CLOSED_MAX 64	/* names announced by inotify, remembered */
+#define INSTALL_TEMPS_MAX  64	/* completed temporary files, remembered */
 #define INSTALL_REASON_MAX 600	/* a refusal reason */
 #define INSTALL_NAME_MAX   255	/* a file name in the inbox */
 #define INSTALL_SCAN_MAX   100000	/* directory entries looked at per scan */
@@ -69,6 +73,11 @@ struct install {
 	time_t next_scan;	/* when a rescan is due */
 	char closed[INSTALL_CLOSED_MAX][INSTALL_NAME_MAX + 1];
 	size_t nclosed;
+	struct {
+		dev_t dev;
+		ino_t ino;
+	} temps[INSTALL_TEMPS_MAX];	/* ring of completed dot files */
+	size_t ntemps;
 	int last_stale;
 	/* For dircat status. */
 	time_t last_time;
@@ -163,6 +172,52 @@ static int install_parse_name(const char *name, const char *id,
 	return 1;
 }
 
+static void install_mark_closed(struct install *in, const char *name);
+
+/*
+ * A temporary file's writer closed it: remember its inode, so that the
+ * name it is linked to counts as complete.  When it is already gone (the
+ * link and unlink came before this event was read), fall back on the
+ * replicator's naming: ".NAME.part" becomes NAME.
+ */
+static void install_temp_done(struct daemon *d, const char *name)
+{
+	struct install *in = d->install;
+	char path[PATH_MAX], final[INSTALL_NAME_MAX + 1];
+	size_t len = strlen(name);
+	struct stat st;
+
+	if (install_path(path, sizeof(path), d->conf->inbox, name) < 0)
+		return;
+	if (lstat(path, &st) == 0) {
+		if (!S_ISREG(st.st_mode))
+			return;
+		in->temps[in->ntemps % INSTALL_TEMPS_MAX].dev = st.st_dev;
+		in->temps[in->ntemps % INSTALL_TEMPS_MAX].ino = st.st_ino;
+		in->ntemps++;
+		return;
+	}
+	if (len > 6 && len - 6 <= INSTALL_NAME_MAX &&
+	    !strcmp(name + len - 5, ".part")) {
+		memcpy(final, name + 1, len - 6);
+		final[len - 6] = '\0';
+		install_mark_closed(in, final);
+	}
+}
+
+/* Is st a completed temporary file under its final name? */
+static int install_temp_known(const struct install *in, const struct stat *st)
+{
+	size_t i, n = in->ntemps < INSTALL_TEMPS_MAX ? in->ntemps
+						     : INSTALL_TEMPS_MAX;
+
+	for (i = 0; i < n; i++)
+		if (in->temps[i].dev == st->st_dev &&
+		    in->temps[i].ino == st->st_ino)
+			return 1;
+	return 0;
+}
+
 /* Was name announced by an inotify event?  Remove it when asked. */
 static int install_closed(struct install *in, const char *name, int take)
 {
@@ -179,6 +234,19 @@ static int install_closed(struct install *in, const char *name, int take)
 			return 1;
 		}
 	return 0;
+}
+
+/* Remember that name was announced complete (oldest forgotten first). */
+static void install_mark_closed(struct install *in, const char *name)
+{
+	if (install_closed(in, name, 0) || strlen(name) > INSTALL_NAME_MAX)
+		return;
+	if (in->nclosed == INSTALL_CLOSED_MAX) {
+		memmove(in->closed[0], in->closed[1],
+			(INSTALL_CLOSED_MAX - 1) * sizeof(in->closed[0]));
+		in->nclosed--;
+	}
+	util_strlcpy(in->closed[in->nclosed++], name, sizeof(in->closed[0]));
 }
 
 void install_write_status(struct daemon *d)
@@ -441,7 +509,7 @@ void install_scan(struct daemon *d)
 		if (install_path(path, sizeof(path), d->conf->inbox, name) < 0 ||
 		    lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
 			continue;
-		if (!install_closed(in, name, 0) &&
+		if (!install_closed(in, name, 0) && !install_temp_known(in, &st) &&
 		    st.st_mtime > d->now - INSTALL_SETTLE &&
 		    st.st_mtime <= d->now + 60) {
 			young = 1;	/* maybe still being written */
@@ -588,22 +656,27 @@ static void install_inotify(struct daemon *d)
 				any = 1;
 				continue;
 			}
-			if (!e->len || e->name[0] == '.')
+			if (!e->len)
 				continue;
+			if (e->name[0] == '.') {
+				if (e->mask & IN_CLOSE_WRITE) {
+					install_temp_done(d, e->name);
+					any = 1;
+				}
+				continue;
+			}
 			len = strlen(e->name);
 			if (len < 5 || strcmp(e->name + len - 5, ".snap") ||
 			    len > INSTALL_NAME_MAX)
 				continue;
-			if (!install_closed(in, e->name, 0)) {
-				if (in->nclosed == INSTALL_CLOSED_MAX) {
-					memmove(in->closed[0], in->closed[1],
-						(INSTALL_CLOSED_MAX - 1) *
-							sizeof(in->closed[0]));
-					in->nclosed--;
-				}
-				util_strlcpy(in->closed[in->nclosed++],
-					     e->name, sizeof(in->closed[0]));
+			if (e->mask & IN_CREATE) {
+				/* Complete only when it is a completed
+				 * temporary file under a new name: the scan
+				 * checks the inode. */
+				any = 1;
+				continue;
 			}
+			install_mark_closed(in, e->name);
 			any = 1;
 		}
 	}
@@ -665,7 +738,7 @@ struct install *install_new(struct daemon *d, char *err, size_t errlen)
 	in->inofd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (in->inofd < 0 ||
 	    inotify_add_watch(in->inofd, d->conf->inbox,
-			      IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
+			      IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) < 0) {
 		util_err(err, errlen, "watch inbox %s: %s", d->conf->inbox,
 			 strerror(errno));
 		if (in->inofd >= 0)
