@@ -198,6 +198,13 @@ struct catalog *catalog_open(const char *path, unsigned flags,
 		catalog_close(cat);
 		return NULL;
 	}
+	/* A reader killed mid-transaction (kill -9) leaves its slot taken,
+	 * which pins old pages and makes the file grow: clear such slots. */
+	{
+		int dead = 0;
+
+		(void)mdb_reader_check(cat->env, &dead);
+	}
 	if (catalog_open_dbs(cat, err, errlen) < 0) {
 		catalog_close(cat);
 		return NULL;
