@@ -9,7 +9,8 @@
 # Each figure: median of RUNS runs (min-max), peak RSS from /usr/bin/time.
 #
 #   tests/bench/agg_bench.sh [N] [RUNS]     (defaults 100000 3)
-# Output: a Markdown table on stdout (and tests/bench/results/ via run.sh).
+# Output: a Markdown table on stdout; with BENCH_CSV set, also lines
+# "agg,N,what,median_s,min_s,max_s,rss_mb" appended to that file.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 export DIRCAT_TOP=${DIRCAT_TOP:-$(cd "$here/../.." && pwd)}
@@ -118,6 +119,12 @@ read -r ag_med ag_min ag_max ag_rss <<<"$(stats aggregator)"
 read -r a2_med a2_min a2_max a2_rss <<<"$(stats aggregator_nochange)"
 read -r cw_med cw_min cw_max cw_rss <<<"$(stats catalog_write)"
 read -r pm_med pm_min pm_max pm_rss <<<"$(stats postmap_lmdb)"
+if [ -n "${BENCH_CSV:-}" ]; then
+	for w in ldapsearch pipeline aggregator aggregator_nochange catalog_write postmap_lmdb; do
+		echo "agg,$N,$w,$(stats "$w" | tr ' ' ',')" >>"$BENCH_CSV"
+	done
+	echo "agg,$N,addresses,$naddr,,," >>"$BENCH_CSV"
+fi
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
 cat <<MD
