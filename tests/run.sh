@@ -51,6 +51,7 @@ for t in "$DIRCAT_TESTBIN"/test_*; do
 done
 for t in "$here"/integration/*.sh; do
 	[ -f "$t" ] || continue
+	case $t in *lib.sh) continue ;; esac	# helpers, sourced by tests
 	run_one "$(basename "$t" .sh)" bash "$t"
 done
 
