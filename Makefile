@@ -7,6 +7,7 @@
 #                        (same as: make check SANITIZE=1)
 #   make fuzz            build the libFuzzer targets (clang)
 #   make bench           benchmarks side by side with postmap/ldapsearch
+#                        (BENCH_ARGS=--full adds 1,000,000 entries)
 #   make demo            the whole pipeline on this machine
 #   make install         PREFIX=/usr/local DESTDIR=
 
@@ -122,9 +123,9 @@ build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(LIBS_BASE)
 
-bench: all $(BENCH_BIN)
+bench: tests $(BENCH_BIN)
 	DIRCAT_BIN=$(CURDIR)/bin DIRCAT_BENCHBIN=$(CURDIR)/$(B)/bench \
-	tests/bench/run.sh $(BENCH_ARGS)
+	DIRCAT_TESTBIN=$(CURDIR)/$(B)/tests tests/bench/run.sh $(BENCH_ARGS)
 
 demo: all
 	scripts/demo.sh
