@@ -76,6 +76,8 @@ struct install {
 	struct {
 		dev_t dev;
 		ino_t ino;
+		off_t size;
+		struct timespec mtime;
 	} temps[INSTALL_TEMPS_MAX];	/* ring of completed dot files */
 	size_t ntemps;
 	int last_stale;
@@ -184,7 +186,7 @@ static void install_temp_done(struct daemon *d, const char *name)
 {
 	struct install *in = d->install;
 	char path[PATH_MAX], final[INSTALL_NAME_MAX + 1];
-	size_t len = strlen(name);
+	size_t len = strlen(name), i;
 	struct stat st;
 
 	if (install_path(path, sizeof(path), d->conf->inbox, name) < 0)
@@ -192,9 +194,11 @@ static void install_temp_done(struct daemon *d, const char *name)
 	if (lstat(path, &st) == 0) {
 		if (!S_ISREG(st.st_mode))
 			return;
-		in->temps[in->ntemps % INSTALL_TEMPS_MAX].dev = st.st_dev;
-		in->temps[in->ntemps % INSTALL_TEMPS_MAX].ino = st.st_ino;
-		in->ntemps++;
+		i = in->ntemps++ % INSTALL_TEMPS_MAX;
+		in->temps[i].dev = st.st_dev;
+		in->temps[i].ino = st.st_ino;
+		in->temps[i].size = st.st_size;
+		in->temps[i].mtime = st.st_mtim;
 		return;
 	}
 	if (len > 6 && len - 6 <= INSTALL_NAME_MAX &&
@@ -205,16 +209,29 @@ static void install_temp_done(struct daemon *d, const char *name)
 	}
 }
 
-/* Is st a completed temporary file under its final name? */
-static int install_temp_known(const struct install *in, const struct stat *st)
+/*
+ * Is name (st) a completed temporary file under its final name?  The same
+ * inode, size and modification time; the entry is used up, and the name
+ * remembered instead, so that a later file reusing the inode number is
+ * not mistaken for it.
+ */
+static int install_temp_known(struct install *in, const char *name,
+			      const struct stat *st)
 {
 	size_t i, n = in->ntemps < INSTALL_TEMPS_MAX ? in->ntemps
 						     : INSTALL_TEMPS_MAX;
 
 	for (i = 0; i < n; i++)
 		if (in->temps[i].dev == st->st_dev &&
-		    in->temps[i].ino == st->st_ino)
+		    in->temps[i].ino == st->st_ino &&
+		    in->temps[i].size == st->st_size &&
+		    in->temps[i].mtime.tv_sec == st->st_mtim.tv_sec &&
+		    in->temps[i].mtime.tv_nsec == st->st_mtim.tv_nsec) {
+			in->temps[i].ino = 0;
+			in->temps[i].dev = 0;
+			install_mark_closed(in, name);
 			return 1;
+		}
 	return 0;
 }
 
@@ -509,7 +526,8 @@ void install_scan(struct daemon *d)
 		if (install_path(path, sizeof(path), d->conf->inbox, name) < 0 ||
 		    lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
 			continue;
-		if (!install_closed(in, name, 0) && !install_temp_known(in, &st) &&
+		if (!install_closed(in, name, 0) &&
+		    !install_temp_known(in, name, &st) &&
 		    st.st_mtime > d->now - INSTALL_SETTLE &&
 		    st.st_mtime <= d->now + 60) {
 			young = 1;	/* maybe still being written */

@@ -2,7 +2,9 @@
 #
 #   pass NAME / fail NAME / check NAME CMD... / check_eq NAME GOT WANT
 #   tmpdir            a fresh directory, removed at exit
-#   free_port         a TCP port nobody listens on, 20000-59999
+#   free_port         a TCP port nobody listens on, 20000-32767 (below
+#                     the kernel's ephemeral range, so no outgoing
+#                     connection can be holding it)
 #   track_pid PID     stop this process (by pid) at exit
 #   wait_for N CMD... retry CMD for at most N seconds
 #   need PROG...      skip (one PASS-less note) when a program is missing
@@ -85,7 +87,7 @@ trap _test_cleanup EXIT
 free_port() {
 	local p i
 	for i in $(seq 200); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 12768))
 		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
 			echo "$p"
 			return 0
