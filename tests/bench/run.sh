@@ -105,7 +105,8 @@ for n in $sizes; do
 			col=${f%% *}; label=${f#* }
 			read -r m lo hi <<<"$(awk -v c="$col" '$1 == "1" {print $c}' "$work/snap" | med)"
 			echo "| $label | $m | $lo-$hi |"
-			echo "ship,$n,${label// /_},$m,$lo,$hi," >>"$BENCH_CSV"
+			key=$(echo "$label" | tr -cs 'a-z0-9' '_' | sed 's/_$//')
+			echo "ship,$n,$key,$m,$lo,$hi," >>"$BENCH_CSV"
 		done
 		for c in 0.1 1 10; do
 			read -r m lo hi <<<"$(awk -v c="$c" '$1 == c {print $6}' "$work/snap" | med)"
@@ -158,8 +159,8 @@ if command -v gnuplot >/dev/null && [ "$(echo "$sizes" | wc -w)" -gt 1 ]; then
 	for w in ldapsearch pipeline aggregator catalog_write postmap_lmdb; do
 		awk -F, -v w="$w" '$1 == "agg" && $3 == w { print $2, $4 }' "$BENCH_CSV" >"$work/t_$w.dat"
 	done
-	awk -F, '$1 == "ship" && $3 == "full_snapshot:_write_+_sign,_s" { print $2, $4 }' "$BENCH_CSV" >"$work/t_snapw.dat"
-	awk -F, '$1 == "ship" && $3 == "full_snapshot:_open_+_verify,_s" { print $2, $4 }' "$BENCH_CSV" >"$work/t_snapv.dat"
+	awk -F, '$1 == "ship" && $3 == "full_snapshot_write_sign_s" { print $2, $4 }' "$BENCH_CSV" >"$work/t_snapw.dat"
+	awk -F, '$1 == "ship" && $3 == "full_snapshot_open_verify_s" { print $2, $4 }' "$BENCH_CSV" >"$work/t_snapv.dat"
 	for k in catalogd echo lmdb ldap; do
 		awk -F, -v k="$k" '$1 == "serve" && $3 == k { print $2, $4 }' "$BENCH_CSV" >"$work/s_$k.dat"
 	done
