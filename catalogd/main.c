@@ -70,6 +70,8 @@ void daemon_refresh_info(struct daemon *d)
 	}
 	d->st.serial = d->info.serial;
 	d->st.stale = d->info.expires && d->now > d->info.expires;
+	/* Reads notice a new version themselves; empty the cache at once. */
+	lookup_cache_clear(d->st.cache);
 }
 
 /* Drop root for good: groups, gid, uid, in that order; then check. */
@@ -411,6 +413,7 @@ int main(int argc, char **argv)
 	d.cat = catalog_open(d.conf->catalog, 0, err, sizeof(err));
 	if (!d.cat)
 		log_fatal(1, "%s", err);
+	d.st.cache = lookup_cache_new();
 	daemon_refresh_info(&d);
 	d.install = install_new(&d, err, sizeof(err));
 	if (!d.install)
@@ -473,6 +476,7 @@ int main(int argc, char **argv)
 		server_unlisten(d.listener[i]);
 	install_free(d.install);
 	catalog_close(d.cat);
+	lookup_cache_free(d.st.cache);
 	conf_free(d.conf);
 	close(d.epfd);
 	close(d.sigfd);

@@ -271,6 +271,11 @@ struct catalog_read *catalog_read_begin(struct catalog *cat, char *err,
 	return r;
 }
 
+uint64_t catalog_read_version(const struct catalog_read *r)
+{
+	return (uint64_t)mdb_txn_id(r->txn);
+}
+
 void catalog_read_end(struct catalog_read *r)
 {
 	if (!r)

@@ -91,6 +91,10 @@ struct catalog_read *catalog_read_begin(struct catalog *, char *err,
 					size_t errlen);
 /* End it; what it returned becomes invalid. */
 void catalog_read_end(struct catalog_read *);
+/* Which committed version of the file the read sees: it differs between
+ * two reads exactly when a write was committed in between (any process).
+ * For caches of what a version holds; meaningless across two catalogs. */
+uint64_t catalog_read_version(const struct catalog_read *);
 /* 1 found (rec filled, valid until read_end), 0 not found, -1 error. */
 int catalog_get(struct catalog_read *, const char *key, size_t keylen,
 		struct catalog_rec *rec);

@@ -2,11 +2,32 @@
  * lookup.c - catalog lookups as catalogd answers them; see lookup.h.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "lookup.h"
 #include "util.h"
+
+#define LOOKUP_CACHE_SLOTS 128	/* domains remembered (a power of two) */
+
+/* What one catalog version says about one domain; -1: not asked yet. */
+struct lookup_cache_slot {
+	uint64_t gen;		/* in use when equal to the cache's */
+	signed char local;	/* lookup_domain_local() */
+	signed char catchall;	/* "@domain" holds an address record */
+	unsigned char len;
+	char domain[ADDR_DOMAIN_MAX];
+};
+
+/* Direct-mapped by a hash of the domain: a new domain takes the place of
+ * the one before it, so hostile domains cost searches, never memory. */
+struct lookup_cache {
+	uint64_t version;	/* catalog_read_version() the slots describe */
+	int synced;		/* version is set */
+	uint64_t gen;		/* slots of another generation are empty */
+	struct lookup_cache_slot slot[LOOKUP_CACHE_SLOTS];
+};
 
 static const char *const lookup_maps[] = {
 	"", "recipients", "domains", "senders"
@@ -48,6 +69,66 @@ const char *lookup_stale_name(int policy)
 	return policy >= 0 && policy < 3 ? lookup_stales[policy] : "?";
 }
 
+struct lookup_cache *lookup_cache_new(void)
+{
+	struct lookup_cache *c = xcalloc(1, sizeof(*c));
+
+	c->gen = 1;
+	return c;
+}
+
+void lookup_cache_clear(struct lookup_cache *c)
+{
+	if (!c)
+		return;
+	c->gen++;
+	c->synced = 0;
+}
+
+void lookup_cache_free(struct lookup_cache *c)
+{
+	free(c);
+}
+
+/* Empty the cache when r sees another version of the catalog than the
+ * one it describes: any commit may add or remove domains and catch-alls. */
+static void lookup_cache_sync(struct lookup_cache *c, struct catalog_read *r)
+{
+	uint64_t v = catalog_read_version(r);
+
+	if (!c->synced || c->version != v) {
+		c->gen++;
+		c->version = v;
+		c->synced = 1;
+	}
+}
+
+/* The slot of domain[0..len), taken over (empty) when another domain
+ * held it; NULL when there is no cache or the domain cannot be kept. */
+static struct lookup_cache_slot *lookup_cache_slot(struct lookup_cache *c,
+						   const char *domain,
+						   size_t len)
+{
+	struct lookup_cache_slot *s;
+	uint32_t h = 2166136261u;	/* FNV-1a */
+	size_t i;
+
+	if (!c || len == 0 || len > ADDR_DOMAIN_MAX)
+		return NULL;
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)domain[i]) * 16777619u;
+	s = &c->slot[h & (LOOKUP_CACHE_SLOTS - 1)];
+	if (s->gen != c->gen || s->len != len ||
+	    memcmp(s->domain, domain, len) != 0) {
+		s->gen = c->gen;
+		s->len = (unsigned char)len;
+		memcpy(s->domain, domain, len);
+		s->local = -1;
+		s->catchall = -1;
+	}
+	return s;
+}
+
 /* Get key; found only when the record is an address (not a domain). */
 static int lookup_get_addr(struct catalog_read *r, const char *key,
 			   struct catalog_rec *rec)
@@ -87,9 +168,35 @@ int lookup_domain_local(struct catalog_read *r, const char *domain)
 	return 0;
 }
 
+int lookup_domain_local_cached(struct catalog_read *r,
+			       struct lookup_cache *c, const char *domain)
+{
+	struct lookup_cache_slot *s;
+	int rc;
+
+	if (!c)
+		return lookup_domain_local(r, domain);
+	lookup_cache_sync(c, r);
+	s = lookup_cache_slot(c, domain, strlen(domain));
+	if (s && s->local >= 0)
+		return s->local;
+	rc = lookup_domain_local(r, domain);
+	if (s && rc >= 0)
+		s->local = (signed char)rc;
+	return rc;
+}
+
 int lookup_address(struct catalog_read *r, const struct lookup_opts *o,
 		   const char *in, size_t len, struct lookup_addr *out)
 {
+	return lookup_address_cached(r, NULL, o, in, len, out);
+}
+
+int lookup_address_cached(struct catalog_read *r, struct lookup_cache *c,
+			  const struct lookup_opts *o, const char *in,
+			  size_t len, struct lookup_addr *out)
+{
+	struct lookup_cache_slot *s;
 	const char *domain;
 	int rc;
 
@@ -101,6 +208,8 @@ int lookup_address(struct catalog_read *r, const struct lookup_opts *o,
 		out->norm[0] = '\0';
 		return LOOKUP_INVALID;
 	}
+	if (c)
+		lookup_cache_sync(c, r);
 	util_strlcpy(out->key, out->norm, sizeof(out->key));
 	rc = lookup_get_addr(r, out->key, &out->rec);
 	if (rc) {
@@ -117,18 +226,28 @@ int lookup_address(struct catalog_read *r, const struct lookup_opts *o,
 		}
 	}
 	domain = addr_domain(out->norm);
-	if (out->norm[0] != '@') {
+	s = lookup_cache_slot(c, domain, strlen(domain));
+	/* The catch-all, unless this version is known to have none. */
+	if (out->norm[0] != '@' && (!s || s->catchall != 0)) {
 		/* key = "@" domain: both fit, the domain is part of norm. */
 		out->key[0] = '@';
 		util_strlcpy(out->key + 1, domain, sizeof(out->key) - 1);
 		rc = lookup_get_addr(r, out->key, &out->rec);
+		if (s && rc >= 0)
+			s->catchall = (signed char)rc;
 		if (rc) {
 			out->how = LOOKUP_CATCHALL;
 			return rc < 0 ? LOOKUP_ERROR : LOOKUP_FOUND;
 		}
 	}
 	util_strlcpy(out->key, out->norm, sizeof(out->key));
-	rc = lookup_domain_local(r, domain);
+	if (s && s->local >= 0) {
+		rc = s->local;
+	} else {
+		rc = lookup_domain_local(r, domain);
+		if (s && rc >= 0)
+			s->local = (signed char)rc;
+	}
 	if (rc < 0)
 		return LOOKUP_ERROR;
 	return rc ? LOOKUP_UNKNOWN : LOOKUP_NOTLOCAL;
@@ -199,7 +318,7 @@ static void lookup_answer_domain(struct catalog_read *r,
 		lookup_set(ans, LOOKUP_NOTFOUND, "");
 		return;
 	}
-	rc = lookup_domain_local(r, norm);
+	rc = lookup_domain_local_cached(r, st->cache, norm);
 	if (rc < 0) {
 		ans->found = LOOKUP_ERROR;
 		lookup_set(ans, LOOKUP_TEMP, "catalog read error");
@@ -234,7 +353,7 @@ void lookup_answer(struct catalog_read *r, const struct lookup_opts *o,
 		lookup_answer_domain(r, st, o, key, keylen, ans);
 		return;
 	}
-	rc = lookup_address(r, o, key, keylen, &a);
+	rc = lookup_address_cached(r, st->cache, o, key, keylen, &a);
 	ans->found = rc;
 	if (rc == LOOKUP_ERROR) {
 		lookup_set(ans, LOOKUP_TEMP, "catalog read error");
@@ -303,7 +422,8 @@ int lookup_policy_decide(struct catalog_read *r, const struct lookup_opts *o,
 	}
 	/* The sender first: a forged sender needs no recipient check. */
 	if (sender[0] && sasl_username[0]) {
-		rc = lookup_address(r, o, sender, strlen(sender), &a);
+		rc = lookup_address_cached(r, st->cache, o, sender,
+					   strlen(sender), &a);
 		if (rc == LOOKUP_ERROR)
 			return -1;
 		if (rc == LOOKUP_UNKNOWN && st->stale &&
@@ -326,7 +446,8 @@ int lookup_policy_decide(struct catalog_read *r, const struct lookup_opts *o,
 		if (addr_normalise(sender, strlen(sender), norm, sizeof(norm),
 				   o->addr_flags | ADDR_BRACKETS, why,
 				   sizeof(why)) == 0) {
-			rc = lookup_domain_local(r, addr_domain(norm));
+			rc = lookup_domain_local_cached(r, st->cache,
+							addr_domain(norm));
 			if (rc < 0)
 				return -1;
 			if (rc) {
@@ -340,7 +461,8 @@ int lookup_policy_decide(struct catalog_read *r, const struct lookup_opts *o,
 	}
 	if (!recipient[0])
 		return 0;
-	rc = lookup_address(r, o, recipient, strlen(recipient), &a);
+	rc = lookup_address_cached(r, st->cache, o, recipient,
+				   strlen(recipient), &a);
 	if (rc == LOOKUP_ERROR)
 		return -1;
 	if (rc == LOOKUP_UNKNOWN) {

@@ -10,6 +10,12 @@
  * a parent domain).  The stale policy (catalog past its expiry) decides
  * whether unknown addresses are deferred.  No allocation; results borrow
  * from the read transaction and are valid until catalog_read_end().
+ *
+ * A lookup cache (optional, one per catalog) remembers, for the last
+ * LOOKUP_CACHE_SLOTS domains seen, whether the domain is local and whether
+ * it has a catch-all, so an unknown address costs one search instead of
+ * three.  It is emptied whenever the read sees another committed version
+ * of the catalog, and by lookup_cache_clear().
  */
 #ifndef DIRCAT_LOOKUP_H
 #define DIRCAT_LOOKUP_H
@@ -49,11 +55,20 @@ struct lookup_opts {
 	int stale_policy;	/* enum lookup_stale */
 };
 
+struct lookup_cache;
+
 /* The catalog as it stands: serial 0 means nothing installed yet. */
 struct lookup_state {
 	uint64_t serial;
 	int stale;		/* past its expiry */
+	struct lookup_cache *cache;	/* NULL: none */
 };
+
+/* A cache for lookups in one catalog.  Exits when out of memory. */
+struct lookup_cache *lookup_cache_new(void);
+/* Forget everything (a new catalog was installed). */
+void lookup_cache_clear(struct lookup_cache *);
+void lookup_cache_free(struct lookup_cache *);
 
 /* Outcome of lookup_address(). */
 enum lookup_found {
@@ -76,9 +91,15 @@ struct lookup_addr {
 /* Look up the address in[0..len).  Returns enum lookup_found. */
 int lookup_address(struct catalog_read *r, const struct lookup_opts *o,
 		   const char *in, size_t len, struct lookup_addr *out);
+/* The same with a cache (NULL: none); the same answers. */
+int lookup_address_cached(struct catalog_read *r, struct lookup_cache *c,
+			  const struct lookup_opts *o, const char *in,
+			  size_t len, struct lookup_addr *out);
 
 /* 1 when the normalised domain is local, 0 when not, -1 on error. */
 int lookup_domain_local(struct catalog_read *r, const char *domain);
+int lookup_domain_local_cached(struct catalog_read *r,
+			       struct lookup_cache *c, const char *domain);
 
 /* 1 when login is one of the comma-separated owners (ASCII case
  * ignored), else 0. */

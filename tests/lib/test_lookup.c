@@ -94,11 +94,156 @@ static const char *decide(struct catalog_read *r, const struct lookup_opts *o,
 	return action;
 }
 
+/* Every key of keys[] answers the same with and without the cache,
+ * asked twice (the second time from the cache). */
+static void same_answers(struct catalog_read *r, struct lookup_cache *c,
+			 const struct lookup_opts *o, const char *const *keys,
+			 size_t n, const char *when)
+{
+	struct lookup_addr a, b;
+	size_t i;
+	int pass, ra, rb;
+
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < n; i++) {
+			ra = lookup_address(r, o, keys[i], strlen(keys[i]), &a);
+			rb = lookup_address_cached(r, c, o, keys[i],
+						   strlen(keys[i]), &b);
+			CHECK(ra == rb && a.how == b.how &&
+			      !strcmp(a.key, b.key),
+			      "%s: %s: %d/%d %s/%s (pass %d)", when, keys[i],
+			      ra, rb, a.key, b.key, pass);
+		}
+}
+
+/* Put (kind > 0) or delete (kind 0) keys in one commit. */
+static void change(struct catalog *cat, const char *const *keys,
+		   const int *kinds, size_t n)
+{
+	struct catalog_txn *t;
+	struct catalog_rec rec;
+	char err[512] = "";
+	size_t i;
+	int ok;
+
+	t = catalog_write_begin(cat, err, sizeof(err));
+	ok = t != NULL;
+	for (i = 0; ok && i < n; i++) {
+		memset(&rec, 0, sizeof(rec));
+		rec.key = keys[i];
+		rec.keylen = strlen(keys[i]);
+		rec.kind = kinds[i];
+		ok = kinds[i] ? catalog_txn_put(t, &rec, err, sizeof(err)) >= 0
+			      : catalog_txn_del(t, keys[i], rec.keylen, err,
+						sizeof(err)) >= 0;
+	}
+	if (t && !ok)
+		catalog_txn_abort(t);
+	CHECK(ok && catalog_txn_commit(t, err, sizeof(err)) > 0,
+	      "change catalog (%s)", err);
+}
+
+/* The cache across commits: domains and catch-alls added and removed
+ * between reads must be seen at once, with no one clearing the cache.
+ * Returns the read in use at the end. */
+static struct catalog_read *test_cache(struct catalog *cat,
+				       struct catalog_read *r,
+				       const struct lookup_opts *o)
+{
+	static const char *const keys[] = {
+		"jsmith@example.com", "nobody@example.com",
+		"jsmith+x@example.com", "someone@catchall.example",
+		"info@catchall.example", "x@elsewhere.net", "y@new.example",
+		"y@deep.sub.example.org", "y@sub.example.org",
+		"@example.com", "@catchall.example", "z@x.sub.example.org",
+		"anna@xn--bcher-kva.example", "bob@xn--bcher-kva.example",
+	};
+	static const char *const add[] = {
+		"@example.com", "new.example", "@xn--bcher-kva.example"
+	};
+	static const char *const del[] = {
+		"catchall.example", "@catchall.example", ".sub.example.org",
+		"xn--bcher-kva.example"
+	};
+	static const int add_kinds[] = {
+		CATALOG_MAILIN, CATALOG_DOMAIN, CATALOG_DOMAIN
+	};
+	static const int del_kinds[] = { 0, 0, 0, 0 };
+	size_t nkeys = sizeof(keys) / sizeof(keys[0]);
+	struct lookup_cache *c = lookup_cache_new();
+	struct lookup_state st = { 1, 0, c };
+	struct lookup_opts oo = *o;
+	struct lookup_addr a;
+	char err[512], key[64];
+	uint64_t v;
+	int i, rc;
+
+	oo.delims[0] = '+';
+	oo.delims[1] = '\0';
+	same_answers(r, c, &oo, keys, nkeys, "cache, first version");
+	CHECK(lookup_address_cached(r, c, &oo, "nobody@example.com", 18,
+				    &a) == LOOKUP_UNKNOWN, "cache: unknown");
+	CHECK(lookup_domain_local_cached(r, c, "catchall.example") == 1,
+	      "cache: local domain");
+	v = catalog_read_version(r);
+	CHECK(v == catalog_read_version(r), "version stable in one read");
+
+	/* Add a catch-all and a domain, and an "@domain" that is a domain
+	 * record (not a catch-all); remove a domain and its catch-all. */
+	catalog_read_end(r);
+	change(cat, add, add_kinds, 3);
+	change(cat, del, del_kinds, 4);
+	r = catalog_read_begin(cat, err, sizeof(err));
+	CHECK(r != NULL, "read again");
+	if (!r)
+		return NULL;
+	CHECK(catalog_read_version(r) != v, "version changes with a commit");
+	same_answers(r, c, &oo, keys, nkeys, "cache, second version");
+	rc = lookup_address_cached(r, c, &oo, "nobody@example.com", 18, &a);
+	CHECK(rc == LOOKUP_FOUND && a.how == LOOKUP_CATCHALL,
+	      "cache: new catch-all seen (%d)", rc);
+	CHECK(lookup_address_cached(r, c, &oo, "someone@catchall.example",
+				    24, &a) == LOOKUP_NOTLOCAL,
+	      "cache: removed domain seen");
+	CHECK(lookup_address_cached(r, c, &oo, "y@new.example", 13, &a) ==
+	      LOOKUP_UNKNOWN, "cache: new domain seen");
+	CHECK(lookup_domain_local_cached(r, c, "catchall.example") == 0 &&
+	      lookup_domain_local_cached(r, c, "new.example") == 1,
+	      "cache: domain map follows");
+	CHECK_STR(ask(r, &oo, &st, LOOKUP_DOMAINS, "a.sub.example.org"),
+		  "NOTFOUND ", "cache: removed parent entry seen");
+	CHECK_STR(ask(r, &oo, &st, LOOKUP_RECIPIENTS, "who@example.com"),
+		  "OK mailin", "cache: catch-all answers");
+
+	/* Back: remove what was added; cleared or not, the same answers. */
+	catalog_read_end(r);
+	change(cat, add, del_kinds, 3);
+	r = catalog_read_begin(cat, err, sizeof(err));
+	CHECK(r != NULL, "read a third time");
+	if (!r)
+		return NULL;
+	same_answers(r, c, &oo, keys, nkeys, "cache, third version");
+	lookup_cache_clear(c);
+	same_answers(r, c, &oo, keys, nkeys, "cache, cleared");
+
+	/* More domains than slots: each evicts another, answers stay. */
+	for (i = 0; i < 1000; i++) {
+		snprintf(key, sizeof(key), "u%d@d%d.example.com", i, i % 300);
+		rc = lookup_address_cached(r, c, &oo, key, strlen(key), &a);
+		CHECK(rc == LOOKUP_NOTLOCAL, "cache: many domains: %s", key);
+		rc = lookup_address_cached(r, c, &oo, "nobody@example.com",
+					   18, &a);
+		CHECK(rc == LOOKUP_UNKNOWN, "cache: many domains, %d", i);
+	}
+	lookup_cache_free(c);
+	return r;
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/dircat-test-lookup.XXXXXX", path[256], err[512];
 	struct lookup_opts o = { "+", 0, LOOKUP_STALE_DEFER_UNKNOWN };
-	struct lookup_state st = { 1, 0 };
+	struct lookup_state st = { 1, 0, NULL };
 	struct lookup_policy pol = {
 		"550 5.1.1 User unknown", "450 4.1.1 Try later",
 		"553 5.7.1 Not yours", "550 5.7.1 Log in first", 0
@@ -234,7 +379,7 @@ int main(void)
 
 	/* Nothing installed. */
 	{
-		struct lookup_state none = { 0, 0 };
+		struct lookup_state none = { 0, 0, NULL };
 
 		CHECK_STR(ask(r, &o, &none, LOOKUP_RECIPIENTS,
 			      "jsmith@example.com"),
@@ -246,7 +391,7 @@ int main(void)
 
 	/* Stale: the three policies. */
 	{
-		struct lookup_state stale = { 1, 1 };
+		struct lookup_state stale = { 1, 1, NULL };
 
 		o.stale_policy = LOOKUP_STALE_DEFER_UNKNOWN;
 		CHECK_STR(ask(r, &o, &stale, LOOKUP_RECIPIENTS,
@@ -337,6 +482,7 @@ int main(void)
 	CHECK(lookup_policy_text_ok("550 a\nb", err, sizeof(err)) < 0,
 	      "newline refused");
 
+	r = test_cache(cat, r, &o);
 	catalog_read_end(r);
 	catalog_close(cat);
 	snprintf(path, sizeof(path), "%s/cat.mdb", dir);
