@@ -357,9 +357,9 @@ static void server_socketmap_one(struct daemon *d, struct conn *c,
 {
 	struct lookup_answer ans;
 	const char *key, *word;
-	size_t keylen;
+	size_t keylen, n;
 	char head[16];
-	int map, n;
+	int map;
 
 	if (server_split(req, len, &map, &key, &keylen) < 0) {
 		d->stats.bad_requests++;
@@ -368,9 +368,12 @@ static void server_socketmap_one(struct daemon *d, struct conn *c,
 		return;
 	}
 	server_answer(d, map, key, keylen, &ans);
+	/* "STATUS " then the data; no formatted print on this path. */
 	word = lookup_status_word(ans.status);
-	n = snprintf(head, sizeof(head), "%s ", word);
-	if (netstring_append(&c->out, head, (size_t)n, ans.data, ans.len) < 0) {
+	n = strlen(word);
+	memcpy(head, word, n);
+	head[n++] = ' ';
+	if (netstring_append(&c->out, head, n, ans.data, ans.len) < 0) {
 		d->stats.overflows++;
 		c->flags |= CONN_CLOSING;
 	}

@@ -1,10 +1,29 @@
 /*
  * netstring.c - netstring framing; see netstring.h.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "netstring.h"
+
+#define NETSTRING_HEAD_MAX 21	/* a size_t's digits and the ':' */
+#define NETSTRING_SMALL    512	/* appended with one copy up to this */
+
+/* Write "len:" at out (NETSTRING_HEAD_MAX bytes); returns its length.
+ * Every reply is framed so: cheaper than a formatted print. */
+static size_t netstring_head(char *out, size_t len)
+{
+	char digits[NETSTRING_HEAD_MAX];
+	size_t n = 0, i;
+
+	do {
+		digits[n++] = (char)('0' + len % 10);
+		len /= 10;
+	} while (len);
+	for (i = 0; i < n; i++)
+		out[i] = digits[n - 1 - i];
+	out[n] = ':';
+	return n + 1;
+}
 
 int netstring_parse(const char *buf, size_t len, size_t max,
 		    const char **data, size_t *dlen, size_t *used,
@@ -72,14 +91,15 @@ size_t netstring_size(size_t len)
 size_t netstring_format2(char *out, size_t outsize, const void *p1,
 			 size_t n1, const void *p2, size_t n2)
 {
-	size_t len = n1 + n2, need = netstring_size(len);
-	int h;
+	size_t len = n1 + n2, need = netstring_size(len), h;
+	char head[NETSTRING_HEAD_MAX];
 
 	if (need > outsize)
 		return 0;
-	h = snprintf(out, outsize, "%zu:", len);
-	if (h < 0 || (size_t)h + len + 1 != need)
+	h = netstring_head(head, len);
+	if (h + len + 1 != need)
 		return 0;
+	memcpy(out, head, h);
 	if (n1)
 		memcpy(out + h, p1, n1);
 	if (n2)
@@ -97,13 +117,22 @@ size_t netstring_format(char *out, size_t outsize, const void *data,
 int netstring_append(struct buf *b, const void *p1, size_t n1,
 		     const void *p2, size_t n2)
 {
-	char head[NETSTRING_DIGITS_MAX + 24];
-	size_t len = n1 + n2, before = b->len;
-	int h = snprintf(head, sizeof(head), "%zu:", len);
+	char small[NETSTRING_SMALL];
+	size_t len = n1 + n2, before = b->len, h;
 
-	if (h < 0 || (size_t)h >= sizeof(head))
-		return -1;
-	if (buf_append(b, head, (size_t)h) < 0 ||
+	/* A short one (every socketmap reply but owners lists) in one copy:
+	 * buf_append() is all or nothing, so b stays unchanged on failure. */
+	if (len <= sizeof(small) - NETSTRING_HEAD_MAX - 1) {
+		h = netstring_head(small, len);
+		if (n1)
+			memcpy(small + h, p1, n1);
+		if (n2)
+			memcpy(small + h + n1, p2, n2);
+		small[h + len] = ',';
+		return buf_append(b, small, h + len + 1);
+	}
+	h = netstring_head(small, len);
+	if (buf_append(b, small, h) < 0 ||
 	    (n1 && buf_append(b, p1, n1) < 0) ||
 	    (n2 && buf_append(b, p2, n2) < 0) ||
 	    buf_append(b, ",", 1) < 0) {

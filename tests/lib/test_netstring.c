@@ -170,5 +170,59 @@ int main(void)
 		}
 		CHECK(ok, "round trip of lengths 0..299");
 	}
+
+	/* append, both ways (one copy when short, in parts when long), for
+	 * lengths around each digit count and the one-copy limit; the
+	 * result checked against a formatted print. */
+	{
+		static char src[3000];
+		static const size_t lens[] = {
+			0, 1, 9, 10, 11, 99, 100, 101, 480, 489, 490, 491,
+			492, 500, 511, 512, 999, 1000, 1001, 2999
+		};
+		char want[3100];
+		size_t k, split;
+		int ok = 1, w;
+
+		for (i = 0; i < sizeof(src); i++)
+			src[i] = (char)('a' + i % 26);
+		for (k = 0; k < sizeof(lens) / sizeof(lens[0]); k++)
+			for (split = 0; split <= lens[k]; split += lens[k] / 3 + 1) {
+				size_t len = lens[k];
+
+				w = snprintf(want, sizeof(want), "%zu:%.*s,", len,
+					     (int)len, src);
+				buf_init(&b, 4000);
+				if (netstring_append(&b, src, split,
+						     split < len ? src + split
+								 : NULL,
+						     len - split) != 0 ||
+				    b.len != (size_t)w ||
+				    memcmp(b.data, want, (size_t)w) != 0 ||
+				    netstring_format2(want, sizeof(want), src,
+						      split, src + split,
+						      len - split) !=
+					    (size_t)w ||
+				    memcmp(b.data, want, (size_t)w) != 0) {
+					CHECK(0, "append of %zu bytes (split %zu)",
+					      len, split);
+					ok = 0;
+				}
+				buf_free(&b);
+				/* One byte short of room: refused, unchanged. */
+				buf_init(&b, (size_t)w);
+				buf_append(&b, "x", 1);
+				if (netstring_append(&b, src, split,
+						     src + split,
+						     len - split) == 0 ||
+				    b.len != 1) {
+					CHECK(0, "append of %zu bytes over the "
+					      "maximum", len);
+					ok = 0;
+				}
+				buf_free(&b);
+			}
+		CHECK(ok, "append and format2 agree with a formatted print");
+	}
 	return check_done();
 }
