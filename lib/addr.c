@@ -52,8 +52,120 @@ static size_t addr_utf8_len(const unsigned char *p, size_t n)
 	return need;
 }
 
-int addr_domain_normalise(const char *in, size_t len, char *out,
-			  size_t outsize, char *err, size_t errlen)
+/*
+ * The fast path.  Nearly every address looked up is plain ASCII: letters,
+ * digits and a few symbols, no quotes, no white space, no UTF-8.  For
+ * those, one pass over a table of byte classes checks and copies
+ * (lower-cased); anything else, valid or not, is left to the general
+ * code below, which also writes every error message.  The checks here are those of the general
+ * code, so both give the same result (tests/lib/test_addr.c compares
+ * them on random and mutated addresses).
+ */
+
+/* What the fast path accepts, by byte (0x80 and above: nothing). */
+#define ADDR_FC_LOCAL  0x01	/* ASCII atext or '.' (dot-atom) */
+#define ADDR_FC_LABEL  0x02	/* letter, digit or '_' (a label's body) */
+#define ADDR_FC_HYPHEN 0x04	/* '-' */
+#define ADDR_FC_DOT    0x08	/* '.' */
+#define ADDR_FC_UPPER  0x20	/* A-Z: OR-ing this bit lower-cases */
+
+static const unsigned char addr_fc[256] = {
+	/* 0x00-0x1f: control characters */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* ' ' ! " # $ % & ' ( ) * + , - . / */
+	0x00, 0x01, 0x00, 0x01, 0x01, 0x01, 0x01, 0x01,
+	0x00, 0x00, 0x01, 0x01, 0x00, 0x05, 0x09, 0x01,
+	/* 0-9 : ; < = > ? */
+	0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03,
+	0x03, 0x03, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01,
+	/* @ A-O */
+	0x00, 0x23, 0x23, 0x23, 0x23, 0x23, 0x23, 0x23,
+	0x23, 0x23, 0x23, 0x23, 0x23, 0x23, 0x23, 0x23,
+	/* P-Z [ \ ] ^ _ */
+	0x23, 0x23, 0x23, 0x23, 0x23, 0x23, 0x23, 0x23,
+	0x23, 0x23, 0x23, 0x00, 0x00, 0x00, 0x01, 0x03,
+	/* ` a-o */
+	0x01, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03,
+	0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03,
+	/* p-z { | } ~ DEL */
+	0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03,
+	0x03, 0x03, 0x03, 0x01, 0x01, 0x01, 0x01, 0x00,
+};
+
+/*
+ * Check the domain p[0..len) as the general code would take it as it is,
+ * apart from case: labels of 1 to 63 letters, digits, '-' or '_', not
+ * starting or ending with '-', at most ADDR_DOMAIN_MAX bytes.  When it
+ * is, write it lower-cased to out (no NUL) and return 1; else 0, with
+ * out[0..len) scribbled on.
+ */
+static int addr_fast_domain(const unsigned char *p, size_t len, char *out)
+{
+	size_t i, label = 0;
+
+	if (len == 0 || len > ADDR_DOMAIN_MAX)
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned c = p[i], k = addr_fc[c];
+
+		if (k & ADDR_FC_LABEL) {
+			if (++label > 63)
+				return 0;
+		} else if (k & ADDR_FC_DOT) {
+			if (label == 0 || p[i - 1] == '-')
+				return 0;
+			label = 0;
+		} else if ((k & ADDR_FC_HYPHEN) && label > 0) {
+			if (++label > 63)
+				return 0;
+		} else {
+			return 0;
+		}
+		out[i] = (char)(c | (k & ADDR_FC_UPPER));
+	}
+	return label > 0 && p[len - 1] != '-';
+}
+
+/* The whole address, trimmed: 1 with out written when plain ASCII (a
+ * dot-atom local part of atext, a domain as above); else 0, out
+ * untouched, as the general code leaves it on an error. */
+static int addr_fast_address(const unsigned char *p, size_t len, char *out,
+			     size_t outsize, unsigned flags)
+{
+	char tmp[ADDR_BUF];
+	unsigned char lower = (flags & ADDR_CASE_SENSITIVE) ? 0 : ADDR_FC_UPPER;
+	size_t i, llen, dlen;
+
+	if ((flags & ADDR_GENERAL) || len > ADDR_MAX || len + 1 > outsize ||
+	    p[0] == '.')
+		return 0;
+	/* The local part up to the first '@' (atext has none). */
+	for (i = 0; i < len; i++) {
+		unsigned c = p[i], k = addr_fc[c];
+
+		if (!(k & ADDR_FC_LOCAL))
+			break;
+		if ((k & ADDR_FC_DOT) && p[i - 1] == '.')
+			return 0;	/* ".." (p[0] is not '.') */
+		tmp[i] = (char)(c | (k & lower));
+	}
+	llen = i;
+	if (llen == 0 || llen == len || p[llen] != '@' ||
+	    llen > ADDR_LOCAL_MAX || p[llen - 1] == '.')
+		return 0;
+	dlen = len - llen - 1;
+	if (!addr_fast_domain(p + llen + 1, dlen, tmp + llen + 1))
+		return 0;
+	tmp[llen] = '@';
+	memcpy(out, tmp, len);
+	out[len] = '\0';
+	return 1;
+}
+
+/* addr_domain_normalise() without the fast path. */
+static int addr_domain_general(const char *in, size_t len, char *out,
+			       size_t outsize, char *err, size_t errlen)
 {
 	const unsigned char *p = (const unsigned char *)in;
 	size_t i, label = 0;
@@ -163,6 +275,20 @@ int addr_domain_normalise(const char *in, size_t len, char *out,
 	return 0;
 }
 
+int addr_domain_normalise(const char *in, size_t len, char *out,
+			  size_t outsize, char *err, size_t errlen)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	char tmp[ADDR_DOMAIN_MAX];
+
+	if (len < outsize && addr_fast_domain(p, len, tmp)) {
+		memcpy(out, tmp, len);
+		out[len] = '\0';
+		return 0;
+	}
+	return addr_domain_general(in, len, out, outsize, err, errlen);
+}
+
 /* Validate and copy a dot-atom local part (possibly UTF-8). */
 static int addr_local_dotatom(const unsigned char *p, size_t len, char *out,
 			      unsigned flags, char *err, size_t errlen)
@@ -235,6 +361,8 @@ int addr_normalise(const char *in, size_t len, char *out, size_t outsize,
 		util_err(err, errlen, "empty address");
 		return -1;
 	}
+	if (addr_fast_address(p, len, out, outsize, flags))
+		return 0;
 	/* The domain follows the last '@' (a quoted local part may hold one). */
 	for (i = len; i > 0; i--)
 		if (p[i - 1] == '@') {
@@ -247,8 +375,10 @@ int addr_normalise(const char *in, size_t len, char *out, size_t outsize,
 	}
 	llen = (size_t)(at - p);
 	dlen = len - llen - 1;
-	if (addr_domain_normalise((const char *)at + 1, dlen, domain,
-				  sizeof(domain), err, errlen) < 0)
+	if (((flags & ADDR_GENERAL) ? addr_domain_general
+				    : addr_domain_normalise)(
+		    (const char *)at + 1, dlen, domain, sizeof(domain), err,
+		    errlen) < 0)
 		return -1;
 	if (llen == 0) {
 		if (!(flags & ADDR_CATCHALL)) {
@@ -351,9 +481,18 @@ int addr_strip_extension(const char *addr, const char *delims, char *out,
 
 	if (!at || !delims || !*delims || addr[0] == '"')
 		return 0;
-	for (i = 1; addr + i < at; i++)
-		if (strchr(delims, addr[i]))
-			break;
+	if (!delims[1]) {
+		/* One delimiter, the usual case: no per-byte search. */
+		const char *d = at > addr ? memchr(addr + 1, delims[0],
+						   (size_t)(at - addr - 1))
+					  : NULL;
+
+		i = d ? (size_t)(d - addr) : (size_t)(at - addr);
+	} else {
+		for (i = 1; addr + i < at; i++)
+			if (strchr(delims, addr[i]))
+				break;
+	}
 	if (addr + i >= at)
 		return 0;
 	cut = i;

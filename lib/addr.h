@@ -24,6 +24,8 @@
 #define ADDR_CASE_SENSITIVE 0x01	/* keep the local part's case */
 #define ADDR_CATCHALL       0x02	/* accept "@domain" (empty local part) */
 #define ADDR_BRACKETS       0x04	/* accept and strip one <...> pair */
+#define ADDR_GENERAL        0x08	/* skip the fast path for plain ASCII
+					   (tests compare the two) */
 
 /*
  * Normalise the address in[0..len) into out (size >= ADDR_BUF).

@@ -32,13 +32,14 @@ struct lookup_cache {
 static const char *const lookup_maps[] = {
 	"", "recipients", "domains", "senders"
 };
+static const size_t lookup_maps_len[] = { 0, 10, 7, 7 };
 
 int lookup_map_parse(const char *name, size_t len)
 {
 	int m;
 
 	for (m = LOOKUP_RECIPIENTS; m <= LOOKUP_SENDERS; m++)
-		if (strlen(lookup_maps[m]) == len &&
+		if (lookup_maps_len[m] == len &&
 		    !memcmp(lookup_maps[m], name, len))
 			return m;
 	return LOOKUP_MAP_NONE;
@@ -129,11 +130,12 @@ static struct lookup_cache_slot *lookup_cache_slot(struct lookup_cache *c,
 	return s;
 }
 
-/* Get key; found only when the record is an address (not a domain). */
+/* Get key[0..keylen); found only when the record is an address (not a
+ * domain). */
 static int lookup_get_addr(struct catalog_read *r, const char *key,
-			   struct catalog_rec *rec)
+			   size_t keylen, struct catalog_rec *rec)
 {
-	int rc = catalog_get(r, key, strlen(key), rec);
+	int rc = catalog_get(r, key, keylen, rec);
 
 	if (rc == 1 && rec->kind == CATALOG_DOMAIN)
 		return 0;
@@ -197,7 +199,8 @@ int lookup_address_cached(struct catalog_read *r, struct lookup_cache *c,
 			  size_t len, struct lookup_addr *out)
 {
 	struct lookup_cache_slot *s;
-	const char *domain;
+	const char *domain, *at;
+	size_t nlen, dlen;
 	int rc;
 
 	out->how = 0;
@@ -210,8 +213,10 @@ int lookup_address_cached(struct catalog_read *r, struct lookup_cache *c,
 	}
 	if (c)
 		lookup_cache_sync(c, r);
-	util_strlcpy(out->key, out->norm, sizeof(out->key));
-	rc = lookup_get_addr(r, out->key, &out->rec);
+	/* Lengths known from here on: norm and key hold at most ADDR_MAX. */
+	nlen = strlen(out->norm);
+	memcpy(out->key, out->norm, nlen + 1);
+	rc = lookup_get_addr(r, out->key, nlen, &out->rec);
 	if (rc) {
 		out->how = LOOKUP_EXACT;
 		return rc < 0 ? LOOKUP_ERROR : LOOKUP_FOUND;
@@ -219,20 +224,22 @@ int lookup_address_cached(struct catalog_read *r, struct lookup_cache *c,
 	if (o->delims[0] &&
 	    addr_strip_extension(out->norm, o->delims, out->key,
 				 sizeof(out->key))) {
-		rc = lookup_get_addr(r, out->key, &out->rec);
+		rc = lookup_get_addr(r, out->key, strlen(out->key), &out->rec);
 		if (rc) {
 			out->how = LOOKUP_STRIPPED;
 			return rc < 0 ? LOOKUP_ERROR : LOOKUP_FOUND;
 		}
 	}
-	domain = addr_domain(out->norm);
-	s = lookup_cache_slot(c, domain, strlen(domain));
+	at = memrchr(out->norm, '@', nlen);	/* as addr_domain() */
+	domain = at ? at + 1 : out->norm + nlen;
+	dlen = nlen - (size_t)(domain - out->norm);
+	s = lookup_cache_slot(c, domain, dlen);
 	/* The catch-all, unless this version is known to have none. */
 	if (out->norm[0] != '@' && (!s || s->catchall != 0)) {
 		/* key = "@" domain: both fit, the domain is part of norm. */
 		out->key[0] = '@';
-		util_strlcpy(out->key + 1, domain, sizeof(out->key) - 1);
-		rc = lookup_get_addr(r, out->key, &out->rec);
+		memcpy(out->key + 1, domain, dlen + 1);
+		rc = lookup_get_addr(r, out->key, dlen + 1, &out->rec);
 		if (s && rc >= 0)
 			s->catchall = (signed char)rc;
 		if (rc) {
@@ -240,7 +247,7 @@ int lookup_address_cached(struct catalog_read *r, struct lookup_cache *c,
 			return rc < 0 ? LOOKUP_ERROR : LOOKUP_FOUND;
 		}
 	}
-	util_strlcpy(out->key, out->norm, sizeof(out->key));
+	memcpy(out->key, out->norm, nlen + 1);
 	if (s && s->local >= 0) {
 		rc = s->local;
 	} else {

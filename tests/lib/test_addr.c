@@ -207,11 +207,249 @@ static void test_domains(void)
 	addr_domains_free(d);
 }
 
+/* The differential test: the fast path for plain ASCII against the
+ * general code (ADDR_GENERAL), on random and mutated addresses. */
+#define DIFF_CASES 100000
+
+static unsigned long long diff_state = 0x9e3779b97f4a7c15ULL;
+
+/* xorshift64*: the same cases on every run. */
+static unsigned diff_rand(unsigned n)
+{
+	diff_state ^= diff_state >> 12;
+	diff_state ^= diff_state << 25;
+	diff_state ^= diff_state >> 27;
+	return (unsigned)((diff_state * 2685821657736338717ULL) >> 33) % n;
+}
+
+/* A byte as addresses have them, and now and then as they should not. */
+static char diff_byte(void)
+{
+	static const char common[] =
+		"abcxyzABCXYZ0189..--__++@";
+	static const char odd[] =
+		"!#$%&'*/=?^`{|}~\"<>()[],;: \t\r\n\x01\x7f\x80\xc3\xbc\xff\0";
+	unsigned r = diff_rand(100);
+
+	if (r < 85)
+		return common[diff_rand(sizeof(common) - 1)];
+	return odd[diff_rand(sizeof(odd) - 1)];
+}
+
+/* A valid-looking address: local part and labels of random lengths
+ * around the limits; returns its length. */
+static size_t diff_valid(char *out, size_t size)
+{
+	static const char lc[] = "abcdefghijklmnopqrstuvwxyzABCDEFZ0123456789"
+				 "._-+!#$%&'*/=?^`{|}~";
+	static const char dc[] = "abcdefghijklmnopqrstuvwxyzABCDEFZ0123456789-_";
+	size_t n = 0, i, llen, labels, l, len;
+
+	llen = diff_rand(4) ? 1 + diff_rand(20) : 60 + diff_rand(8);
+	for (i = 0; i < llen && n + 1 < size; i++)
+		out[n++] = lc[diff_rand(sizeof(lc) - 1)];
+	out[n++] = '@';
+	labels = 1 + diff_rand(diff_rand(8) ? 3 : 6);
+	for (l = 0; l < labels; l++) {
+		if (l)
+			out[n++] = '.';
+		len = diff_rand(6) ? 1 + diff_rand(12) : 58 + diff_rand(8);
+		for (i = 0; i < len && n + 2 < size; i++)
+			out[n++] = dc[diff_rand(sizeof(dc) - 1)];
+	}
+	return n;
+}
+
+/* Change a few bytes: replace, insert, delete, or add a dot or space. */
+static size_t diff_mutate(char *s, size_t n, size_t size)
+{
+	unsigned k, m = diff_rand(4);
+	size_t at;
+
+	for (k = 0; k < m; k++) {
+		at = n ? diff_rand((unsigned)n + 1) : 0;
+		switch (diff_rand(5)) {
+		case 0:
+			if (at < n)
+				s[at] = diff_byte();
+			break;
+		case 1:
+			if (n + 1 < size) {
+				memmove(s + at + 1, s + at, n - at);
+				s[at] = diff_byte();
+				n++;
+			}
+			break;
+		case 2:
+			if (at < n) {
+				memmove(s + at, s + at + 1, n - at - 1);
+				n--;
+			}
+			break;
+		case 3:
+			if (n + 1 < size)
+				s[n++] = diff_rand(2) ? '.' : ' ';
+			break;
+		default:
+			if (at < n && s[at] >= 'a' && s[at] <= 'z')
+				s[at] = (char)(s[at] - 'a' + 'A');
+			break;
+		}
+	}
+	return n;
+}
+
+static void test_fast_path(void)
+{
+	static const unsigned flagsets[] = {
+		0, ADDR_CASE_SENSITIVE, ADDR_CATCHALL | ADDR_BRACKETS,
+		ADDR_CASE_SENSITIVE | ADDR_CATCHALL | ADDR_BRACKETS
+	};
+	char in[600], fast[ADDR_BUF + 8], slow[ADDR_BUF + 8];
+	char efast[128], eslow[128];
+	unsigned long ok = 0, bad = 0, dok = 0, wrong = 0;
+	size_t n, outsize, i;
+	unsigned flags;
+	int rf, rs, c;
+
+	for (c = 0; c < DIFF_CASES; c++) {
+		switch (diff_rand(3)) {
+		case 0:
+			n = diff_rand(70);
+			for (i = 0; i < n; i++)
+				in[i] = diff_byte();
+			break;
+		case 1:
+			n = diff_valid(in, sizeof(in));
+			break;
+		default:
+			n = diff_mutate(in, diff_valid(in, sizeof(in)),
+					sizeof(in));
+			break;
+		}
+		flags = flagsets[diff_rand(4)];
+		outsize = diff_rand(8) ? ADDR_BUF : 1 + diff_rand(ADDR_BUF);
+		memset(fast, 0x5a, sizeof(fast));
+		memset(slow, 0x5a, sizeof(slow));
+		strcpy(efast, "-");
+		strcpy(eslow, "-");
+		rf = addr_normalise(in, n, fast, outsize, flags, efast,
+				    sizeof(efast));
+		rs = addr_normalise(in, n, slow, outsize, flags | ADDR_GENERAL,
+				    eslow, sizeof(eslow));
+		if (rf != rs || strcmp(efast, eslow) != 0 ||
+		    memcmp(fast, slow, sizeof(fast)) != 0) {
+			if (wrong++ < 10)
+				CHECK(0, "fast path differs on \"%.*s\" "
+				      "flags %u size %zu: %d %s / %d %s",
+				      (int)n, in, flags, outsize, rf, efast,
+				      rs, eslow);
+		}
+		if (rf == 0)
+			ok++;
+		else
+			bad++;
+		/* One delimiter has its own search; "++" takes the other. */
+		if (rf == 0) {
+			char x1[ADDR_BUF] = "", x2[ADDR_BUF] = "";
+			int s1 = addr_strip_extension(fast, "+", x1,
+						      sizeof(x1));
+			int s2 = addr_strip_extension(fast, "++", x2,
+						      sizeof(x2));
+
+			if (s1 != s2 || (s1 && strcmp(x1, x2) != 0)) {
+				if (wrong++ < 10)
+					CHECK(0, "extension of %s: %d %s / "
+					      "%d %s", fast, s1, x1, s2, x2);
+			}
+		}
+
+		/* The domain alone: with a leading space, which the
+		 * general code trims, the fast path never applies. */
+		{
+			const char *d = memchr(in, '@', n);
+			char spaced[601];
+			size_t dl;
+
+			d = d ? d + 1 : in;
+			dl = n - (size_t)(d - in);
+			spaced[0] = ' ';
+			memcpy(spaced + 1, d, dl);
+			memset(fast, 0x5a, sizeof(fast));
+			memset(slow, 0x5a, sizeof(slow));
+			strcpy(efast, "-");
+			strcpy(eslow, "-");
+			rf = addr_domain_normalise(d, dl, fast, outsize, efast,
+						   sizeof(efast));
+			rs = addr_domain_normalise(spaced, dl + 1, slow,
+						   outsize, eslow,
+						   sizeof(eslow));
+			if (rf != rs || strcmp(efast, eslow) != 0 ||
+			    memcmp(fast, slow, sizeof(fast)) != 0) {
+				if (wrong++ < 10)
+					CHECK(0, "fast domain path differs on "
+					      "\"%.*s\": %d %s / %d %s",
+					      (int)dl, d, rf, efast, rs, eslow);
+			}
+			if (rf == 0)
+				dok++;
+		}
+	}
+	/* Every byte value in each place of a short address. */
+	{
+		static const char *const shapes[] = {
+			"a?b@x.y", "?a@x.y", "a?@x.y", "a@x?y.z", "a@?x.y",
+			"a@x.y?", "a.?@x.y", "a@x.?y"
+		};
+		size_t k;
+
+		for (k = 0; k < sizeof(shapes) / sizeof(shapes[0]); k++)
+			for (c = 0; c < 256; c++) {
+				char *q;
+
+				n = strlen(shapes[k]);
+				memcpy(in, shapes[k], n);
+				q = memchr(in, '?', n);
+				*q = (char)c;
+				for (i = 0; i < 2; i++) {
+					flags = i ? ADDR_CASE_SENSITIVE : 0;
+					strcpy(efast, "-");
+					strcpy(eslow, "-");
+					memset(fast, 0x5a, sizeof(fast));
+					memset(slow, 0x5a, sizeof(slow));
+					rf = addr_normalise(in, n, fast,
+							    ADDR_BUF, flags,
+							    efast,
+							    sizeof(efast));
+					rs = addr_normalise(in, n, slow,
+							    ADDR_BUF,
+							    flags | ADDR_GENERAL,
+							    eslow,
+							    sizeof(eslow));
+					if ((rf != rs || strcmp(efast, eslow) ||
+					     memcmp(fast, slow,
+						    sizeof(fast))) &&
+					    wrong++ < 10)
+						CHECK(0, "fast path differs on "
+						      "byte 0x%02x in %s", c,
+						      shapes[k]);
+				}
+			}
+	}
+	CHECK(wrong == 0, "fast path and general code agree on %d cases "
+	      "(%lu differ)", DIFF_CASES, wrong);
+	CHECK(ok > DIFF_CASES / 5 && bad > DIFF_CASES / 5 &&
+	      dok > DIFF_CASES / 5,
+	      "both outcomes covered: %lu accepted, %lu refused, %lu domains",
+	      ok, bad, dok);
+}
+
 int main(void)
 {
 	test_normalise();
 	test_limits();
 	test_extension();
 	test_domains();
+	test_fast_path();
 	return check_done();
 }
