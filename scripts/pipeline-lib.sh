@@ -72,7 +72,8 @@ CONF
 	${PL_CATD_WRAP:-} "$DIRCAT_BIN/catalogd" -c "$PL_CATD_CONF" -f >"$PL_NODE/catalogd.log" 2>&1 &
 	PL_CATD_PID=$!
 	track_pid "$PL_CATD_PID"
-	wait_for 10 test -S "$PL_MAPSOCK"
+	# Ready when it has written INBOX/status: by then it watches the inbox.
+	wait_for 10 test -S "$PL_MAPSOCK" && wait_for 10 test -s "$PL_NODE/inbox/status"
 }
 
 pipeline_replicator() {

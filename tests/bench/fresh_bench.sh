@@ -28,7 +28,11 @@ pl_aggregate >>"$d/setup.log" 2>&1
 pipeline_node "$d" >>"$d/setup.log" 2>&1 || { echo "fresh_bench: node failed" >&2; exit 1; }
 pipeline_replicator
 pl_replicate >>"$d/setup.log" 2>&1
-wait_for 15 test "$(pl_node_serial)" = 1 || { echo "fresh_bench: first install failed" >&2; exit 1; }
+if ! wait_for 30 test "$(pl_node_serial)" = 1; then
+	echo "fresh_bench: the node did not install serial 1 within 30 s" >&2
+	tail -n 20 "$d/setup.log" "$PL_NODE/catalogd.log" >&2
+	exit 1
+fi
 pipeline_postfix "$d" >>"$d/setup.log" 2>&1 || { echo "fresh_bench: Postfix failed" >&2; exit 1; }
 
 : >"$d/times"
