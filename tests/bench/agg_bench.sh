@@ -30,7 +30,7 @@ say "agg_bench: generating $N entries"
 say "agg_bench: loading slapd (slapadd)"
 t0=$(date +%s.%N)
 slapd_start "$d/slapd" unlimited "$d/dir.ldif" || { echo "slapd failed" >&2; exit 1; }
-load=$(echo "$(date +%s.%N) - $t0" | bc)
+load=$(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.1f", a - b }')
 say "agg_bench: loaded in ${load}s"
 
 FILTER='(|(objectClass=inetOrgPerson)(objectClass=groupOfNames))'
