@@ -652,13 +652,12 @@ static int agg_entry(void *arg, const struct ldapsrc_entry *e, char *err,
 }
 
 /* Show what a write would change: counts and a sample. */
-static void agg_show_changes(struct agg *a, struct catalog_txn *t)
+static void agg_show_changes(struct catalog_txn *t)
 {
 	size_t i, n = catalog_txn_nchanges(t);
 	int shown[3] = { 0, 0, 0 };
 	const char *label[3] = { "add", "remove", "change" };
 
-	(void)a;
 	for (i = 0; i < n; i++) {
 		const char *key;
 		size_t kl;
@@ -761,9 +760,8 @@ int main(int argc, char **argv)
 	for (si = 0; si < a->nsrc; si++)
 		a->rep.src[si].name = a->src[si].lc.name;
 	a->col = collect_new();
-	a->progress = isatty(STDERR_FILENO) && !verbose ? 1 : 0;
-	if (isatty(STDERR_FILENO))
-		a->progress = 1;
+	/* Long runs show progress on a terminal, never under cron. */
+	a->progress = isatty(STDERR_FILENO);
 	for (si = 0; si < a->nsrc; si++) {
 		struct ldapsrc_stats st;
 
@@ -874,7 +872,7 @@ int main(int argc, char **argv)
 			       (unsigned long long)d.added,
 			       (unsigned long long)d.removed,
 			       (unsigned long long)d.changed);
-		agg_show_changes(a, t);
+		agg_show_changes(t);
 		catalog_txn_abort(t);
 		t = NULL;
 		status = EXIT_OK;
