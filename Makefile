@@ -93,7 +93,7 @@ $(B)/tests/%: tests/lib/%.c tests/lib/check.h $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS_TEST)
 
-$(B)/tests/tools/%: tests/tools/%.c $(LIBA)
+$(B)/tests/tools/%: tests/tools/%.c $(wildcard tests/tools/*.h) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS_TEST) -lpthread
 

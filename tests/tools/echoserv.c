@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "toolflush.h"
 #include "netstring.h"
 #include "util.h"
 
@@ -80,32 +81,8 @@ static void echo_close(struct echo_conn *c)
 /* Write what is pending; 0, or -1 when the connection is gone. */
 static int echo_flush(struct echo_conn *c)
 {
-	struct epoll_event ev;
-
-	while (c->outoff < c->outlen) {
-		ssize_t n = write(c->fd, c->out + c->outoff,
-				  c->outlen - c->outoff);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				break;
-			return -1;
-		}
-		c->outoff += (size_t)n;
-	}
-	if (c->outoff == c->outlen)
-		c->outoff = c->outlen = 0;
-	/* Wait for room only while something is left to send. */
-	if ((c->outlen != 0) != c->want_out) {
-		c->want_out = c->outlen != 0;
-		ev.events = EPOLLIN | (c->want_out ? EPOLLOUT : 0);
-		ev.data.ptr = c;
-		if (epoll_ctl(echo_epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
-			return -1;
-	}
-	return 0;
+	return tool_flush(echo_epfd, c->fd, c, c->out, &c->outoff, &c->outlen,
+			  &c->want_out);
 }
 
 /* Answer every complete request in c->in; -1 on a malformed one. */

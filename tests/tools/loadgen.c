@@ -46,6 +46,7 @@
 #include <fcntl.h>
 
 #include "log.h"
+#include "toolflush.h"
 #include "netstring.h"
 #include "util.h"
 
@@ -330,31 +331,8 @@ static void loadgen_drop(struct loadgen_thread *t, struct loadgen_conn *c,
 /* Write what is pending; -1 when the connection broke. */
 static int loadgen_flush(struct loadgen_thread *t, struct loadgen_conn *c)
 {
-	struct epoll_event ev;
-
-	while (c->outoff < c->outlen) {
-		ssize_t n = write(c->fd, c->out + c->outoff,
-				  c->outlen - c->outoff);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				break;
-			return -1;
-		}
-		c->outoff += (size_t)n;
-	}
-	if (c->outoff == c->outlen)
-		c->outoff = c->outlen = 0;
-	if ((c->outlen != 0) != c->want_out) {
-		c->want_out = c->outlen != 0;
-		ev.events = EPOLLIN | (c->want_out ? EPOLLOUT : 0);
-		ev.data.ptr = c;
-		if (epoll_ctl(t->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
-			return -1;
-	}
-	return 0;
+	return tool_flush(t->epfd, c->fd, c, c->out, &c->outoff, &c->outlen,
+			  &c->want_out);
 }
 
 /* Top c up to DEPTH requests in flight, unless the run is ending. */
