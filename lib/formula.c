@@ -1334,6 +1334,40 @@ static bool formula_equal(struct formula_item *a, struct formula_item *b)
 }
 
 /*
+ * The start (minus one) of the maximal suffix of n[0..l), ASCII case
+ * folded, under the byte order (reverse 0) or its opposite (reverse 1);
+ * its period in *period.  Part of the Two-Way search below.
+ */
+static size_t formula_max_suffix(const unsigned char *n, size_t l,
+				 int reverse, size_t *period)
+{
+	size_t ip = (size_t)-1, jp = 0, k = 1, p = 1;
+
+	while (jp + k < l) {
+		unsigned char a = formula_fold(n[ip + k]);
+		unsigned char b = formula_fold(n[jp + k]);
+
+		if (a == b) {
+			if (k == p) {
+				jp += p;
+				k = 1;
+			} else {
+				k++;
+			}
+		} else if (reverse ? a < b : a > b) {
+			jp += k;
+			k = 1;
+			p = jp - ip;
+		} else {
+			ip = jp++;
+			k = p = 1;
+		}
+	}
+	*period = p;
+	return ip;
+}
+
+/*
  * Whether needle n[0..l) occurs in h[0..hl), ASCII case folded: the
  * Two-Way algorithm of Crochemore and Perrin, as in musl's memmem but
  * without its shift table.  Linear in hl + l with constant space, so a
@@ -1343,7 +1377,7 @@ static bool formula_equal(struct formula_item *a, struct formula_item *b)
 static bool formula_search(const unsigned char *h, size_t hl,
 			   const unsigned char *n, size_t l)
 {
-	size_t ip, jp, k, p, ms, p0, mem, mem0, pos;
+	size_t ip, k, p, ms, p0, mem, mem0, pos;
 
 	if (l == 0)
 		return true;
@@ -1356,57 +1390,10 @@ static bool formula_search(const unsigned char *h, size_t hl,
 		return false;
 	}
 
-	/* Maximal suffix for one order of the alphabet ... */
-	ip = (size_t)-1;
-	jp = 0;
-	k = p = 1;
-	while (jp + k < l) {
-		unsigned char a = formula_fold(n[ip + k]);
-		unsigned char b = formula_fold(n[jp + k]);
-
-		if (a == b) {
-			if (k == p) {
-				jp += p;
-				k = 1;
-			} else {
-				k++;
-			}
-		} else if (a > b) {
-			jp += k;
-			k = 1;
-			p = jp - ip;
-		} else {
-			ip = jp++;
-			k = p = 1;
-		}
-	}
-	ms = ip;
-	p0 = p;
-
-	/* ... and for the opposite order; the later one is the critical point. */
-	ip = (size_t)-1;
-	jp = 0;
-	k = p = 1;
-	while (jp + k < l) {
-		unsigned char a = formula_fold(n[ip + k]);
-		unsigned char b = formula_fold(n[jp + k]);
-
-		if (a == b) {
-			if (k == p) {
-				jp += p;
-				k = 1;
-			} else {
-				k++;
-			}
-		} else if (a < b) {
-			jp += k;
-			k = 1;
-			p = jp - ip;
-		} else {
-			ip = jp++;
-			k = p = 1;
-		}
-	}
+	/* The critical factorisation: the later of the two maximal suffixes
+	 * (one per order of the alphabet), with its period. */
+	ms = formula_max_suffix(n, l, 0, &p0);
+	ip = formula_max_suffix(n, l, 1, &p);
 	if (ip + 1 > ms + 1)
 		ms = ip;
 	else
