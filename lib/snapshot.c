@@ -924,6 +924,25 @@ static int snapshot_prepare(struct snapshot_header *h,
 	return 0;
 }
 
+/*
+ * End a write: when ok, sign and rename it into place and report its
+ * figures in *st; otherwise (or if that fails) remove it.  0 or -1.
+ */
+static int snapshot_writer_close(struct snapshot_writer *w, int ok,
+				 const struct sign_key *key, double t0,
+				 struct snapshot_stats *st)
+{
+	if (!ok || snapshot_writer_finish(w, key) < 0) {
+		snapshot_writer_abort(w);
+		return -1;
+	}
+	w->st.seconds = util_now() - t0;
+	if (st)
+		*st = w->st;
+	snapshot_writer_abort(w);	/* frees what is left */
+	return 0;
+}
+
 int snapshot_write_full(struct catalog_read *r, const char *catalog_id,
 			int64_t created, int64_t lifetime,
 			const struct sign_key *key, const char *path,
@@ -959,15 +978,7 @@ int snapshot_write_full(struct catalog_read *r, const char *catalog_id,
 	catalog_iter_free(it);
 	if (rc < 0)
 		util_err(err, errlen, "cannot read the catalog's records");
-	if (rc != 0 || snapshot_writer_finish(&w, key) < 0) {
-		snapshot_writer_abort(&w);
-		return -1;
-	}
-	w.st.seconds = util_now() - t0;
-	if (st)
-		*st = w.st;
-	snapshot_writer_abort(&w);	/* frees what is left */
-	return 0;
+	return snapshot_writer_close(&w, rc == 0, key, t0, st);
 }
 
 /* catalog_changes_since() callback: one put or delete. */
@@ -1025,15 +1036,7 @@ int snapshot_write_delta(struct catalog_read *r, uint64_t base,
 	if (rc < 0 && !w.failed)
 		util_err(err, errlen, "cannot read the catalog's change "
 			 "history");
-	if (rc != 0 || snapshot_writer_finish(&w, key) < 0) {
-		snapshot_writer_abort(&w);
-		return -1;
-	}
-	w.st.seconds = util_now() - t0;
-	if (st)
-		*st = w.st;
-	snapshot_writer_abort(&w);
-	return 0;
+	return snapshot_writer_close(&w, rc == 0, key, t0, st);
 }
 
 /* ----------------------------------------------------------------- apply */
