@@ -6,6 +6,7 @@
 
 #include "admin.h"
 #include "log.h"
+#include "version.h"
 
 struct admin_cmd {
 	const char *name;
@@ -34,7 +35,8 @@ static int admin_usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: dircat COMMAND [ARGS]\n\ncommands:\n");
+	fprintf(f, "usage: dircat COMMAND [ARGS]\n       dircat -V\n\n"
+		"commands:\n");
 	for (i = 0; i < sizeof(admin_cmds) / sizeof(admin_cmds[0]); i++)
 		fprintf(f, "  dircat %s\n", admin_cmds[i].usage);
 	fprintf(f, "\nexit status: 0 success, 1 a negative answer (not found,"
@@ -52,6 +54,11 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
 	    !strcmp(argv[1], "help"))
 		return admin_usage(stdout);
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version") ||
+	    !strcmp(argv[1], "version")) {
+		version_print(stdout, "dircat");
+		return 0;
+	}
 	for (i = 0; i < sizeof(admin_cmds) / sizeof(admin_cmds[0]); i++)
 		if (!strcmp(argv[1], admin_cmds[i].name))
 			return admin_cmds[i].fn(argc - 1, argv + 1);

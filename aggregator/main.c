@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +27,7 @@
 #include "log.h"
 #include "report.h"
 #include "util.h"
+#include "version.h"
 
 #define AGG_SOURCES_MAX     16	/* [source] sections */
 #define AGG_ADDR_ATTRS_MAX  16	/* address attributes per source */
@@ -34,12 +36,13 @@
 
 /* Exit codes, documented in the usage text and README. */
 enum {
-	EXIT_OK = 0,
-	EXIT_GATE = 1,		/* a safety gate refused to publish */
-	EXIT_USAGE = 2,		/* bad command line or configuration */
-	EXIT_LDAP = 3,		/* a source failed: nothing written */
-	EXIT_LOCAL = 4,		/* catalog or report could not be written */
-	EXIT_LOCKED = 5		/* another run holds the lock */
+	EXIT_OK = EX_OK,
+	EXIT_USAGE = EX_USAGE,		/* 64: bad command line */
+	EXIT_GATE = EX_DATAERR,		/* 65: a safety gate refused to publish */
+	EXIT_LDAP = EX_UNAVAILABLE,	/* 69: a source failed: nothing written */
+	EXIT_LOCAL = EX_CANTCREAT,	/* 73: catalog or report not written */
+	EXIT_LOCKED = EX_TEMPFAIL,	/* 75: another run holds the lock */
+	EXIT_CONFIG = EX_CONFIG		/* 78: configuration error */
 };
 
 struct agg_extra {
@@ -83,28 +86,52 @@ struct agg {
 	int progress;
 };
 
+/* -V: our version and the libraries as loaded, libldap's included. */
+static void agg_version(void)
+{
+	LDAPAPIInfo info;
+
+	version_print(stdout, "dircat-aggregator");
+	memset(&info, 0, sizeof(info));
+	info.ldapai_info_version = LDAP_API_INFO_VERSION;
+	if (ldap_get_option(NULL, LDAP_OPT_API_INFO, &info) ==
+	    LDAP_OPT_SUCCESS) {
+		printf("libldap: %s %d.%d.%d\n",
+		       info.ldapai_vendor_name ? info.ldapai_vendor_name : "?",
+		       info.ldapai_vendor_version / 10000,
+		       info.ldapai_vendor_version / 100 % 100,
+		       info.ldapai_vendor_version % 100);
+		ldap_memfree(info.ldapai_vendor_name);
+		ldap_memvfree((void **)info.ldapai_extensions);
+	}
+}
+
 static const char agg_usage[] =
 "usage: dircat-aggregator -c FILE [-v] [-n|--dry-run] [--force] [-t]\n"
 "\n"
 "Reads the LDAP sources of FILE, selects and classifies entries with the\n"
 "configured formulas, and writes the catalog in one transaction.\n"
 "\n"
-"  -c FILE     configuration file (see dircat-aggregator(1), README)\n"
+"  -c FILE     configuration file (see dircat-aggregator(8), dircat.conf(5))\n"
 "  -v          print the run report on stdout (-vv: also debug logging)\n"
 "  -n, --dry-run\n"
 "              read everything, show what would change, write nothing\n"
 "  --force     publish even when a safety gate (min_records, max_shrink)\n"
 "              would refuse\n"
 "  -t          check the configuration and formulas, then exit\n"
+"  -V          print the version and exit\n"
 "\n"
-"Quiet on success.  Exit status:\n"
-"  0  catalog written, or already up to date (no new serial)\n"
-"  1  refused by a safety gate; nothing written (use --force to override)\n"
-"  2  usage or configuration error\n"
-"  3  an LDAP source failed (connection, bind, search, size or time\n"
-"     limit, partial result); nothing written\n"
-"  4  the catalog or the report could not be written\n"
-"  5  another run holds the lock\n";
+"Quiet on success; on failure a summary on stderr.  Exit status:\n"
+"  0   catalog written, or already up to date (no new serial)\n"
+"  64  usage error (command line)\n"
+"  65  refused by a safety gate or by duplicates = fail; nothing written\n"
+"      (--force overrides the gates)\n"
+"  69  an LDAP source failed (connection, TLS, bind, search, size or\n"
+"      time limit, partial result); nothing written\n"
+"  73  the catalog or the report could not be written\n"
+"  75  another run holds the lock; try again later\n"
+"  78  configuration error (unknown setting, bad formula, password file\n"
+"      readable by others, catalog of another catalog_id)\n";
 
 /* Case-insensitive "proxyAddresses". */
 static int agg_is_proxy(const char *name)
@@ -250,6 +277,19 @@ static int agg_load_source(struct agg *a, const struct config_section *sec,
 		util_err(err, errlen, "%sbind_dn needs bind_password_file",
 			 config_where(sec, "bind_dn", where, sizeof(where)));
 		return -1;
+	}
+	/* A password file others may read is a configuration error, found
+	 * before any connection (read again at bind time, checked again). */
+	if (s->lc.password_file) {
+		char perr[512];
+
+		if (util_check_secret_mode(s->lc.password_file, perr,
+					   sizeof(perr)) < 0) {
+			util_err(err, errlen, "%sbind_password_file %s",
+				 config_where(sec, "bind_password_file", where,
+					      sizeof(where)), perr);
+			return -1;
+		}
 	}
 	if (config_get_duration(sec, "network_timeout", 10, &n, err, errlen) < 0)
 		return -1;
@@ -724,6 +764,11 @@ int main(int argc, char **argv)
 			force = 1;
 		else if (!strcmp(argv[i], "-t"))
 			check = 1;
+		else if (!strcmp(argv[i], "-V") ||
+			 !strcmp(argv[i], "--version")) {
+			agg_version();
+			return EXIT_OK;
+		}
 		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			fputs(agg_usage, stdout);
 			return EXIT_OK;
@@ -739,7 +784,7 @@ int main(int argc, char **argv)
 	log_set_verbose(verbose > 1 ? 2 : 0);
 	if (agg_load(a, cfgpath, err, sizeof(err)) < 0) {
 		log_error("%s", err);
-		return EXIT_USAGE;
+		return EXIT_CONFIG;
 	}
 	if (check) {
 		printf("%s: configuration OK: %zu source(s), %zu local domain(s)\n",
@@ -802,7 +847,7 @@ int main(int argc, char **argv)
 		log_error("%s holds catalog '%s', not '%s' (catalog_id); "
 			  "nothing written", a->catalog_path, before.id,
 			  a->catalog_id);
-		status = EXIT_USAGE;
+		status = EXIT_CONFIG;
 		goto out;
 	}
 	t = catalog_write_begin(cat, err, sizeof(err));

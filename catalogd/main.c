@@ -23,11 +23,13 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "catalogd.h"
 #include "log.h"
 #include "util.h"
+#include "version.h"
 
 #define MAIN_EVENTS_MAX 256	/* epoll events per wakeup */
 #define MAIN_FD_RESERVE 64	/* descriptors beyond max_connections */
@@ -41,7 +43,11 @@ static void main_usage(FILE *f)
 		"  -t       check the configuration and exit\n"
 		"  -v       debug messages, every lookup included\n"
 		"  -R       allow running as root without 'user' (with -f, "
-		"for tests)\n", CONF_DEFAULT_PATH);
+		"for tests)\n"
+		"  -V       print the version and exit\n"
+		"exit status: 0 stopped by a signal or -t passed, 64 usage, "
+		"78 configuration,\n1 any other start-up failure\n",
+		CONF_DEFAULT_PATH);
 }
 
 struct catalog_read *daemon_reader(struct daemon *d)
@@ -301,7 +307,7 @@ int main(int argc, char **argv)
 	size_t i;
 
 	memset(&d, 0, sizeof(d));
-	while ((opt = getopt(argc, argv, "c:ftvRh")) != -1) {
+	while ((opt = getopt(argc, argv, "c:ftvRhV")) != -1) {
 		switch (opt) {
 		case 'c':
 			file = optarg;
@@ -321,14 +327,17 @@ int main(int argc, char **argv)
 		case 'h':
 			main_usage(stdout);
 			return 0;
+		case 'V':
+			version_print(stdout, "catalogd");
+			return 0;
 		default:
 			main_usage(stderr);
-			return 2;
+			return EX_USAGE;
 		}
 	}
 	if (optind != argc) {
 		main_usage(stderr);
-		return 2;
+		return EX_USAGE;
 	}
 	log_init("catalogd", d.foreground || check ? LOG_DEST_STDERR
 						   : LOG_DEST_BOTH);
@@ -336,7 +345,7 @@ int main(int argc, char **argv)
 	d.conf = conf_load(file, err, sizeof(err));
 	if (!d.conf) {
 		log_error("%s", err);
-		return 1;
+		return EX_CONFIG;
 	}
 	if (check) {
 		main_checkconf(d.conf);
@@ -344,10 +353,10 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (geteuid() == 0 && !d.conf->user[0] && !(root_ok && d.foreground))
-		log_fatal(1, "%s: refusing to run as root: set 'user' to an "
+		log_fatal(EX_CONFIG, "%s: refusing to run as root: set 'user' to an "
 			  "unprivileged account", file);
 	if (geteuid() != 0 && d.conf->user[0] && geteuid() != d.conf->uid)
-		log_fatal(1, "%s: user %s is configured; start catalogd as "
+		log_fatal(EX_CONFIG, "%s: user %s is configured; start catalogd as "
 			  "root or as that user", file, d.conf->user);
 
 	/* Signals arrive through a descriptor in the loop. */

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sysexits.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -23,7 +24,7 @@ void *xmalloc(size_t n)
 	void *p = malloc(n ? n : 1);
 
 	if (!p)
-		log_fatal(75, "out of memory (%zu bytes)", n);
+		log_fatal(EX_OSERR, "out of memory (%zu bytes)", n);
 	return p;
 }
 
@@ -32,7 +33,7 @@ void *xcalloc(size_t n, size_t size)
 	void *p = calloc(n ? n : 1, size ? size : 1);
 
 	if (!p)
-		log_fatal(75, "out of memory (%zu x %zu bytes)", n, size);
+		log_fatal(EX_OSERR, "out of memory (%zu x %zu bytes)", n, size);
 	return p;
 }
 
@@ -41,7 +42,7 @@ void *xrealloc(void *p, size_t n)
 	void *q = realloc(p, n ? n : 1);
 
 	if (!q)
-		log_fatal(75, "out of memory (%zu bytes)", n);
+		log_fatal(EX_OSERR, "out of memory (%zu bytes)", n);
 	return q;
 }
 

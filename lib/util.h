@@ -16,7 +16,7 @@
 
 #define UTIL_SECRET_MAX 4096	/* a password or key file, bytes */
 
-/* Out of memory is a broken environment: these log and exit(75). */
+/* Out of memory is a broken environment: these log and exit(71, EX_OSERR). */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);

@@ -8,6 +8,7 @@
  * the report, and the spool cleanup.  Quiet on success unless -v; every
  * target that fails says so in one line on stderr (and syslog under cron).
  */
+#include <curl/curl.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,18 +28,22 @@
 #include "sign.h"
 #include "spool.h"
 #include "util.h"
+#include "version.h"
 #include "xfer.h"
 
 #define REPLICATOR_CONFIG_DEFAULT "/etc/dircat/replicator.conf"
 #define REPLICATOR_ONLY_MAX 64		/* -t options */
 
-/* Exit statuses: also in usage() and the man page; 2, 4 and 5 mean what
- * they mean for dircat-aggregator. */
-#define REPLICATOR_EXIT_OK      0	/* every target current */
-#define REPLICATOR_EXIT_TARGETS 1	/* some target not current */
-#define REPLICATOR_EXIT_USAGE   2	/* usage or configuration */
-#define REPLICATOR_EXIT_LOCAL   4	/* catalog, key, spool, state, report */
-#define REPLICATOR_EXIT_LOCKED  5	/* another run holds the lock */
+/* Exit statuses (sysexits.h): also in usage() and the man page; 64, 73,
+ * 75 and 78 mean what they mean for dircat-aggregator, and 69 means a
+ * remote party failed for both: a source there, a node here. */
+#define REPLICATOR_EXIT_OK      EX_OK
+#define REPLICATOR_EXIT_USAGE   EX_USAGE	/* 64: command line */
+#define REPLICATOR_EXIT_NOINPUT EX_NOINPUT	/* 66: no catalog to send */
+#define REPLICATOR_EXIT_TARGETS EX_UNAVAILABLE	/* 69: a target not current */
+#define REPLICATOR_EXIT_LOCAL   EX_CANTCREAT	/* 73: spool, state, report */
+#define REPLICATOR_EXIT_LOCKED  EX_TEMPFAIL	/* 75: lock held elsewhere */
+#define REPLICATOR_EXIT_CONFIG  EX_CONFIG	/* 78: configuration, key */
 
 static void replicator_usage(FILE *f)
 {
@@ -55,15 +61,20 @@ static void replicator_usage(FILE *f)
 "             send and write nothing\n"
 "  -C         check the configuration and the signing key, then exit\n"
 "  -t TARGET  serve only this target (repeatable)\n"
+"  -V         print the version and exit\n"
 "  -h         this help\n"
 "\n"
-"exit status:\n"
-"  0  every target has the catalog's current serial (or was just sent it)\n"
-"  1  at least one target has not (each one named on stderr)\n"
-"  2  usage or configuration error\n"
-"  4  local failure: catalog, signing key, spool or state directory,\n"
-"     report file\n"
-"  5  another run holds the lock\n");
+"Quiet on success; on failure a summary on stderr.  Exit status:\n"
+"  0   every target has the catalog's current serial (or was just sent it)\n"
+"  64  usage error (command line)\n"
+"  66  no catalog to send: missing, unreadable or empty (run the\n"
+"      aggregator first)\n"
+"  69  partial push: at least one target is not current (each named on\n"
+"      stderr); the others are, and the next run retries\n"
+"  73  local failure: spool or state directory, report file\n"
+"  75  another run holds the lock; try again later\n"
+"  78  configuration error, or the signing key unreadable or readable\n"
+"      by others\n");
 }
 
 /*
@@ -157,7 +168,7 @@ int main(int argc, char **argv)
 
 	log_init(argv[0], isatty(STDERR_FILENO) ? LOG_DEST_STDERR
 						: LOG_DEST_BOTH);
-	while ((c = getopt(argc, argv, "c:vnCt:h")) != -1) {
+	while ((c = getopt(argc, argv, "c:vnCt:hV")) != -1) {
 		switch (c) {
 		case 'c':
 			conf_path = optarg;
@@ -182,6 +193,10 @@ int main(int argc, char **argv)
 		case 'h':
 			replicator_usage(stdout);
 			return REPLICATOR_EXIT_OK;
+		case 'V':
+			version_print(stdout, "dircat-replicator");
+			printf("libcurl: %s\n", curl_version());
+			return REPLICATOR_EXIT_OK;
 		default:
 			replicator_usage(stderr);
 			return REPLICATOR_EXIT_USAGE;
@@ -203,7 +218,7 @@ int main(int argc, char **argv)
 	conf = repconf_load(conf_path, err, sizeof(err));
 	if (!conf) {
 		log_error("%s", err);
-		return REPLICATOR_EXIT_USAGE;
+		return REPLICATOR_EXIT_CONFIG;
 	}
 	for (i = 0; i < nonly; i++) {
 		for (j = 0; j < conf->ntargets; j++)
@@ -219,7 +234,7 @@ int main(int argc, char **argv)
 	key = sign_key_load(conf->signing_key, err, sizeof(err));
 	if (!key) {
 		log_error("signing_key: %s", err);
-		ret = check_only ? REPLICATOR_EXIT_USAGE : REPLICATOR_EXIT_LOCAL;
+		ret = REPLICATOR_EXIT_CONFIG;
 		goto out;
 	}
 	if (check_only) {
@@ -246,6 +261,7 @@ int main(int argc, char **argv)
 		log_error("refreshing the catalog's serial: %s", err);
 		refresh_failed = 1;
 	}
+	ret = REPLICATOR_EXIT_NOINPUT;
 	cat = catalog_open(conf->catalog, CATALOG_RDONLY, err, sizeof(err));
 	if (!cat) {
 		log_error("%s", err);
@@ -270,7 +286,7 @@ int main(int argc, char **argv)
 	    strcmp(conf->catalog_id, info.id)) {
 		log_error("catalog_id %s in %s, but the catalog %s is '%s'",
 			  conf->catalog_id, conf_path, conf->catalog, info.id);
-		ret = REPLICATOR_EXIT_USAGE;
+		ret = REPLICATOR_EXIT_CONFIG;
 		goto out;
 	}
 	util_strlcpy(catalog_id, conf->catalog_id[0] ? conf->catalog_id
@@ -279,9 +295,10 @@ int main(int argc, char **argv)
 	if (!catalog_id[0]) {
 		log_error("the catalog %s has no id: set catalog_id in %s",
 			  conf->catalog, conf_path);
-		ret = REPLICATOR_EXIT_USAGE;
+		ret = REPLICATOR_EXIT_CONFIG;
 		goto out;
 	}
+	ret = REPLICATOR_EXIT_LOCAL;
 	if (!dry_run) {
 		spool = spool_new(conf->spool_dir, r, catalog_id,
 				  conf->lifetime, key, err, sizeof(err));

@@ -15,7 +15,8 @@ build="make gcc pkg-config libldap-dev liblmdb-dev libcurl4-openssl-dev
 libssl-dev libidn2-dev"
 test="$build slapd ldap-utils lmdb-utils openssh-server openssh-client nginx
 postfix postfix-lmdb postfix-ldap swaks sasl2-bin libsasl2-modules clang
-libclang-rt-14-dev procps time openssl curl binutils"
+libclang-rt-14-dev procps time openssl curl binutils mandoc systemd
+netcat-openbsd"
 bench="$test gnuplot-nox hyperfine"
 
 case $what in

@@ -83,7 +83,7 @@ unchanged() { check_eq "$1: previous catalog still there" "$("$dircat" dump "$d/
 port=$(free_port)
 mkconf "$d/down.conf" -e "s|^uri = .*|uri = ldap://127.0.0.1:$port/|" -e "s|network_timeout|x|"
 err=$("$agg" -c "$d/down.conf" 2>&1)
-check_eq "server down: exit 3" "$?" 3
+check_eq "server down: exit 69" "$?" 69
 check_match "server down: one line saying what failed" "$err" "source corp \\(ldap://127.0.0.1:$port/\\): bind: Can't contact LDAP server"
 check_eq "server down: one line" "$(wc -l <<<"$err")" 1
 unchanged "server down"
@@ -91,38 +91,38 @@ unchanged "server down"
 (umask 077; printf wrong >"$d/wrong.pw")
 mkconf "$d/wrongpw.conf" -e "s|^bind_password_file = .*|bind_password_file = $d/wrong.pw|"
 err=$("$agg" -c "$d/wrongpw.conf" 2>&1)
-check_eq "wrong password: exit 3" "$?" 3
+check_eq "wrong password: exit 69" "$?" 69
 check_match "wrong password: says so" "$err" 'bind: Invalid credentials'
 unchanged "wrong password"
 
 cp "$SLAPD_BINDPW" "$d/open.pw"; chmod 644 "$d/open.pw"
 mkconf "$d/openpw.conf" -e "s|^bind_password_file = .*|bind_password_file = $d/open.pw|"
 err=$("$agg" -c "$d/openpw.conf" 2>&1)
-check_eq "password file readable by others: exit 3" "$?" 3
+check_eq "password file readable by others: exit 78" "$?" 78
 check_match "password file readable by others: refused with its mode" "$err" "open.pw: mode 0644 lets others read or change it"
 unchanged "readable password file"
 
 mkconf "$d/pwinconf.conf" -e "s|^bind_password_file = .*|bind_password = secret|"
 err=$("$agg" -c "$d/pwinconf.conf" 2>&1)
-check_eq "password in the configuration: exit 2" "$?" 2
+check_eq "password in the configuration: exit 78" "$?" 78
 check_match "password in the configuration: refused" "$err" 'bind_password: a password does not belong in the configuration'
 
 mkconf "$d/badfilter.conf" -e "s|^filter = .*|filter = (objectClass=inetOrgPerson|"
 err=$("$agg" -c "$d/badfilter.conf" 2>&1)
-check_eq "bad filter: exit 3" "$?" 3
+check_eq "bad filter: exit 69" "$?" 69
 check_match "bad filter: says so" "$err" 'search: Bad search filter'
 unchanged "bad filter"
 
 mkconf "$d/badformula.conf" -e 's|^group = .*|group = SELECT @IsMember("groupOfNames"; objectClass) \& @Frobnicate(mail)|'
 line=$(grep -n '^group = ' "$d/badformula.conf" | cut -d: -f1)
 err=$("$agg" -c "$d/badformula.conf" 2>&1)
-check_eq "bad formula: exit 2" "$?" 2
+check_eq "bad formula: exit 78" "$?" 78
 check_match "bad formula: file:line:column named" "$err" "badformula.conf:$line:57: group formula: unknown function '@Frobnicate'"
 unchanged "bad formula"
 
 mkconf "$d/typo.conf" -e 's|^page_size = |pagesize = |'
 err=$("$agg" -c "$d/typo.conf" 2>&1)
-check_eq "misspelt setting: exit 2" "$?" 2
+check_eq "misspelt setting: exit 78" "$?" 78
 check_match "misspelt setting: named with file:line" "$err" "typo.conf:[0-9]+: unknown setting 'pagesize' in \\[source corp\\]"
 
 out=$("$agg" -c "$d/agg.conf" -t)
@@ -135,7 +135,7 @@ lockpid=$!
 track_pid "$lockpid"
 wait_for 3 bash -c "! flock -n -x '$d/catalog.mdb.lock' true"
 err=$("$agg" -c "$d/agg.conf" 2>&1)
-check_eq "concurrent run blocked by the lock: exit 5" "$?" 5
+check_eq "concurrent run blocked by the lock: exit 75" "$?" 75
 check_match "concurrent run: says so" "$err" 'another run holds the lock'
 stop_pid "$lockpid"
 unchanged "concurrent run"
@@ -149,7 +149,7 @@ employeeType: disabled
 LDIF
 slapd_ldapmodify "$d/shrink.ldif"
 err=$("$agg" -c "$d/agg.conf" 2>&1)
-check_eq "shrink beyond max_shrink: exit 1" "$?" 1
+check_eq "shrink beyond max_shrink: exit 65" "$?" 65
 check_match "shrink: refused with the figures" "$err" 'refused to publish: the catalog would shrink from 15 to 12 addresses \(20\.0%\), more than max_shrink = 10%'
 unchanged "shrink refused"
 out=$("$agg" -c "$d/agg.conf" --dry-run)
@@ -165,13 +165,13 @@ check_eq "--force: mary's addresses are gone" \
 # min_records.
 mkconf "$d/min.conf" -e 's|^min_records = .*|min_records = 1000|'
 err=$("$agg" -c "$d/min.conf" 2>&1)
-check_eq "fewer than min_records: exit 1" "$?" 1
+check_eq "fewer than min_records: exit 65" "$?" 65
 check_match "min_records: says so" "$err" 'fewer than min_records = 1000'
 
 # A catalog of another id is not overwritten.
 mkconf "$d/otherid.conf" -e 's|^catalog_id = .*|catalog_id = other|'
 err=$("$agg" -c "$d/otherid.conf" 2>&1)
-check_eq "another catalog id: exit 2" "$?" 2
+check_eq "another catalog id: exit 78" "$?" 78
 check_match "another catalog id: says so" "$err" "holds catalog 'example', not 'other'"
 
 # SASL EXTERNAL over ldapi (peer credentials).
@@ -220,7 +220,7 @@ dn: uid=u1,ou=people,dc=example,dc=com
 changetype: delete
 LDIF
 err=$("$agg" -c "$d/paged.conf" 2>&1)
-check_eq "size limit without paging: exit 3" "$?" 3
+check_eq "size limit without paging: exit 69" "$?" 69
 check_match "size limit without paging: says so" "$err" 'Size limit exceeded'
 check_eq "size limit without paging: previous catalog kept" "$("$dircat" dump "$d/paged.mdb")" "$before"
 sed -i 's/^page_size = 0/page_size = 50/' "$d/paged.conf"

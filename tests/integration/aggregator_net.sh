@@ -58,13 +58,13 @@ check_eq "ldaps with the right CA: exit 0" "$?" 0
 
 conf badca "$SLAPD_LDAPS_URI" "ca_file = $d/other.pem"
 err=$("$agg" -c "$d/badca.conf" 2>&1)
-check_eq "ldaps with an untrusted certificate: exit 3" "$?" 3
+check_eq "ldaps with an untrusted certificate: exit 69" "$?" 69
 check_match "ldaps with an untrusted certificate: says so" "$err" "Can't contact LDAP server"
 check "ldaps with an untrusted certificate: no catalog written" test ! -s "$d/badca.mdb"
 
 conf badstarttls "$starttls_uri" "starttls = yes" "ca_file = $d/other.pem"
 err=$("$agg" -c "$d/badstarttls.conf" 2>&1)
-check_eq "StartTLS with an untrusted certificate: exit 3" "$?" 3
+check_eq "StartTLS with an untrusted certificate: exit 69" "$?" 69
 check_match "StartTLS with an untrusted certificate: says StartTLS failed" "$err" 'StartTLS: Connect error'
 
 # A server that stops answering: the time limit ends the run.
@@ -76,7 +76,7 @@ err=$("$agg" -c "$d/stall.conf" 2>&1)
 rc=$?
 t1=$(date +%s)
 kill -CONT "$SLAPD_PID"
-check_eq "server stops answering: exit 3" "$rc" 3
+check_eq "server stops answering: exit 69" "$rc" 69
 check_match "server stops answering: says which limit" "$err" 'source s \(ldap://127\.0\.0\.1:[0-9]+/\): (bind: (Timed out|Can.t contact LDAP server)|no answer within timeout = 2s)'
 check "server stops answering: gives up within 10 s ($((t1 - t0)) s)" test $((t1 - t0)) -le 10
 check_eq "server stops answering: previous catalog kept" \
@@ -96,7 +96,7 @@ kill -KILL "$SLAPD_PID"
 wait "$aggpid"
 rc=$?
 err=$(cat "$d/lost.out")
-check_eq "connection lost mid-search: exit 3" "$rc" 3
+check_eq "connection lost mid-search: exit 69" "$rc" 69
 check_match "connection lost mid-search: says so" "$err" "Can't contact LDAP server"
 check_eq "connection lost mid-search: previous catalog kept" \
 	"$("$dircat" dump "$d/lost.mdb" | grep -c @)" 3000

@@ -40,7 +40,7 @@ EOF
 
 # --- PUT + MOVE -----------------------------------------------------------
 rep_run -c "$top/https.conf" -v
-check_eq "https: exit status 1 (two targets refused)" "$REP_RC" 1
+check_eq "https: exit status 69 (two targets refused)" "$REP_RC" 69
 check "https: file arrived under its final name" \
 	test -f "$top/www/in1/corp.1.full.snap"
 check "https: byte-identical to the spool copy" \
@@ -90,7 +90,7 @@ check "https: MOVE replaces a stale file" cmp -s \
 chmod 644 "$top/password"
 rep_run -c "$top/https.conf" -C
 check_eq "password file readable by others: configuration refused" \
-	"$REP_RC" 2
+	"$REP_RC" 78
 check_match "password file readable by others: message names it" \
 	"$REP_ERR" "password_file: .*$top/password"
 chmod 600 "$top/password"
@@ -99,7 +99,7 @@ rep_conf "$top/pwurl.conf" <<EOF
 url = https://push:secret@127.0.0.1:1/in/
 EOF
 rep_run -c "$top/pwurl.conf" -C
-check_eq "password in the URL: refused" "$REP_RC" 2
+check_eq "password in the URL: refused" "$REP_RC" 78
 check_match "password in the URL: message" "$REP_ERR" \
 	'a password does not belong in the URL'
 rep_conf "$top/http.conf" <<EOF
@@ -107,7 +107,7 @@ rep_conf "$top/http.conf" <<EOF
 url = http://127.0.0.1:1/in/
 EOF
 rep_run -c "$top/http.conf" -C
-check_eq "plain http: refused" "$REP_RC" 2
+check_eq "plain http: refused" "$REP_RC" 78
 
 # --- client certificates --------------------------------------------------
 NGINX_REQUIRE_CLIENT_CERT=1 nginx_start "$top/n2" "$top/www2" ||
@@ -131,5 +131,5 @@ check_eq "no client certificate: nothing uploaded" \
 	"$(ls -A "$top/www2/in-nocert")" ""
 chmod 644 "$NGINX_CLIENT_KEY"
 rep_run -c "$top/cert.conf" -C
-check_eq "client key readable by others: refused" "$REP_RC" 2
+check_eq "client key readable by others: refused" "$REP_RC" 78
 exit 0

@@ -19,7 +19,7 @@ check_eq "-h: exit status 0" "$REP_RC" 0
 check_match "-h documents the exit statuses" "$REP_OUT" \
 	'5  another run holds the lock'
 rep_run -x
-check_eq "unknown option: exit status 2" "$REP_RC" 2
+check_eq "unknown option: exit status 64" "$REP_RC" 64
 
 rep_conf "$top/typo.conf" <<EOF
 concurency = 4
@@ -27,7 +27,7 @@ concurency = 4
 url = file://$top/in1/
 EOF
 rep_run -c "$top/typo.conf" -C
-check_eq "misspelt key: exit status 2" "$REP_RC" 2
+check_eq "misspelt key: exit status 78" "$REP_RC" 78
 check_match "misspelt key: names file and line" "$REP_ERR" \
 	"typo.conf:7: unknown setting 'concurency'"
 
@@ -84,27 +84,27 @@ check_match "-C: says so with the key id" "$REP_OUT" \
 	'configuration ok, 2 targets, signing key [0-9a-f]{16}'
 chmod 644 "$REP_KEY"
 rep_run -c "$top/file.conf"
-check_eq "signing key readable by others: exit status 4" "$REP_RC" 4
+check_eq "signing key readable by others: exit status 78" "$REP_RC" 78
 check_match "signing key readable by others: names the file" "$REP_ERR" \
 	"signing.key"
 chmod 600 "$REP_KEY"
 rep_run -c "$top/file.conf" -t nosuch
-check_eq "-t with an unknown target: exit status 2" "$REP_RC" 2
+check_eq "-t with an unknown target: exit status 64" "$REP_RC" 64
 
 # --- catalog problems -----------------------------------------------------
 rep_run -c "$top/file.conf"
-check_eq "no catalog yet: exit status 4" "$REP_RC" 4
+check_eq "no catalog yet: exit status 66" "$REP_RC" 66
 rep_records 1 50 | rep_catalog >/dev/null		# serial 1
 sed 's/^catalog_id.*//' "$top/file.conf" >"$top/otherid.conf"
 echo "catalog_id = other" | cat - "$top/otherid.conf" >"$top/otherid2.conf"
 rep_run -c "$top/otherid2.conf"
-check_eq "catalog_id differs from the catalog's: exit status 2" "$REP_RC" 2
+check_eq "catalog_id differs from the catalog's: exit status 78" "$REP_RC" 78
 check_match "catalog_id differs: message" "$REP_ERR" \
 	"catalog_id other in .*, but the catalog .* is 'corp'"
 
 # --- dry run --------------------------------------------------------------
 rep_run -c "$top/file.conf" -n -v
-check_eq "dry run: exit status 1 (something to send)" "$REP_RC" 1
+check_eq "dry run: exit status 69 (something to send)" "$REP_RC" 69
 check_match "dry run: says what it would send" "$REP_OUT" \
 	'^one +send +full 1'
 check_eq "dry run: nothing delivered" "$(ls -A "$top/in1" "$top/in2")" \
@@ -137,7 +137,7 @@ locker=$!
 track_pid "$locker"
 sleep 0.5
 rep_run -c "$top/file.conf"
-check_eq "lock held: exit status 5" "$REP_RC" 5
+check_eq "lock held: exit status 75" "$REP_RC" 75
 check_match "lock held: message" "$REP_ERR" 'another run holds the lock'
 stop_pid "$locker"
 wait "$locker" 2>/dev/null
@@ -192,7 +192,7 @@ check_eq "still not installed: exit status 0 (delivered)" "$REP_RC" 0
 # --- a broken status file ---------------------------------------------------
 printf 'serial=banana\n' >"$top/in2/status"
 rep_run -c "$top/file.conf" -t two
-check_eq "broken status: exit status 1" "$REP_RC" 1
+check_eq "broken status: exit status 69" "$REP_RC" 69
 check_match "broken status: says why" "$REP_ERR" \
 	"target two: status file: serial: not a number: 'banana'"
 head -c 10000 /dev/zero | tr '\0' 'x' >"$top/in2/status"

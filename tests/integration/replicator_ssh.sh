@@ -94,7 +94,7 @@ ssh_known_hosts = $A_KH
 ssh_host_sha256 = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
 EOF
 rep_run -c "$top/hk.conf"
-check_eq "wrong host key: exit status 1" "$REP_RC" 1
+check_eq "wrong host key: exit status 69" "$REP_RC" 69
 check_match "wrong host key: clear message" "$REP_ERR" \
 	'target wrong: host key of 127.0.0.1:[0-9]+ does not match the one in .*wrong_known_hosts: refusing'
 check_match "unknown host: clear message" "$REP_ERR" \
@@ -130,7 +130,7 @@ ssh_private_key = $C_KEY
 ssh_known_hosts = $C_KH
 EOF
 rep_run -c "$top/three.conf"
-check_eq "one down: exit status 1" "$REP_RC" 1
+check_eq "one down: exit status 69" "$REP_RC" 69
 check "one down: a got the snapshot" test -f "$top/in-a/corp.2.full.snap"
 check "one down: b got the snapshot" test -f "$top/in-b/corp.2.full.snap"
 check_eq "one down: c got nothing" "$(ls -A "$top/in-c")" ""
@@ -255,7 +255,7 @@ EOF
 t0=$(date +%s.%N)
 rep_run -c "$top/hung.conf"
 t1=$(date +%s.%N)
-check_eq "hung: exit status 1" "$REP_RC" 1
+check_eq "hung: exit status 69" "$REP_RC" 69
 check "hung: f1 and f2 delivered" test -f "$top/in-f1/corp.3.full.snap" \
 	-a -f "$top/in-f2/corp.3.full.snap"
 check "hung: f1 done in under 2s" \
