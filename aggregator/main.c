@@ -82,6 +82,7 @@ struct agg {
 	struct report rep;
 	/* per-source run state */
 	struct agg_source *cur;
+	size_t failed_src;		/* index of the source that failed */
 	double last_progress;
 	int progress;
 };
@@ -734,6 +735,65 @@ static int agg_add_domains(struct agg *a, char *err, size_t errlen)
 	return 0;
 }
 
+/* What an exit status means, for the failure summary. */
+static const char *agg_exit_meaning(int status)
+{
+	switch (status) {
+	case EXIT_GATE:
+		return "refused: the result does not look safe to publish";
+	case EXIT_LDAP:
+		return "an LDAP source is unavailable or failed";
+	case EXIT_LOCAL:
+		return "the catalog or the report could not be written";
+	case EXIT_CONFIG:
+		return "configuration error";
+	default:
+		return "failed";
+	}
+}
+
+/*
+ * A failed run under cron: stderr is the mail the administrator gets, so
+ * after the one-line error say how far the run got and what the DMZ
+ * still receives - the catalog as it was, read back from the file.
+ */
+static void agg_failure_summary(const struct agg *a, int status, double t0)
+{
+	const struct report *r = &a->rep;
+	struct catalog_info ci;
+	struct catalog *cat;
+	char err[512], when[32];
+	size_t si;
+
+	fprintf(stderr, "dircat-aggregator: run failed after %.2fs, exit %d "
+		"(%s)\n", util_now() - t0, status, agg_exit_meaning(status));
+	if (status == EXIT_GATE) {
+		report_text(r, stderr);
+	} else if (status == EXIT_LDAP) {
+		for (si = 0; si < a->nsrc && si < r->nsrc; si++)
+			fprintf(stderr, "  source %s: %s\n", r->src[si].name,
+				si < a->failed_src ? "read" :
+				si == a->failed_src ? "FAILED" : "not read");
+	}
+	cat = catalog_open(a->catalog_path, CATALOG_RDONLY, err, sizeof(err));
+	if (!cat || catalog_info(cat, &ci, err, sizeof(err)) < 0 ||
+	    ci.serial == 0) {
+		fprintf(stderr, "  no catalog published yet (%s)\n",
+			a->catalog_path);
+	} else {
+		time_t now = time(NULL);
+
+		fprintf(stderr, "  still published: catalog %s serial %llu, "
+			"%llu addresses, made %s (%llds ago)\n", ci.id,
+			(unsigned long long)ci.serial,
+			(unsigned long long)(ci.records -
+					     ci.count[CATALOG_DOMAIN]),
+			util_time_iso((time_t)ci.created, when, sizeof(when)),
+			(long long)(now - ci.created));
+	}
+	catalog_close(cat);
+}
+
 int main(int argc, char **argv)
 {
 	static struct agg agg;
@@ -811,6 +871,7 @@ int main(int argc, char **argv)
 		struct ldapsrc_stats st;
 
 		a->cur = &a->src[si];
+		a->failed_src = si;
 		if (ldapsrc_search(&a->src[si].lc, a->src[si].attrs, agg_entry, a,
 				   &st, err, sizeof(err)) < 0) {
 			if (a->progress)
@@ -959,6 +1020,8 @@ out:
 	if (t)
 		catalog_txn_abort(t);
 	catalog_close(cat);
+	if (!verbose && status != EXIT_OK && status != EXIT_CONFIG)
+		agg_failure_summary(a, status, t0);	/* catalog closed */
 	collect_free(a->col);
 	report_free(&a->rep);
 	for (si = 0; si < a->nsrc; si++) {

@@ -346,10 +346,16 @@ int main(int argc, char **argv)
 		log_error("report_json: %s", err);
 		ret = REPLICATOR_EXIT_LOCAL;
 	}
-	if (failed && !dry_run)
+	if (failed && !dry_run) {
 		log_error("%d target%s not at serial %" PRIu64 " of catalog %s",
 			  failed, failed == 1 ? "" : "s", info.serial,
 			  catalog_id);
+		/* Under cron stderr is the administrator's mail: the whole
+		 * table, so the targets that are fine show up too. */
+		if (!verbose)
+			(void)report_text(stderr, &run, results,
+					  conf->ntargets);
+	}
 	if (spool)
 		spool_clean(spool);
 out:

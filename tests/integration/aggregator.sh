@@ -27,6 +27,7 @@ serial() { sed -n 's/.*"serial_after": \([0-9]*\).*/\1/p' "$d/report.json"; }
 "$agg" -c "$d/agg.conf" >"$d/out" 2>"$d/err"
 check_eq "first run exits 0" "$?" 0
 check_eq "quiet on success (no stdout without -v)" "$(cat "$d/out")" ""
+check_eq "silent on success for cron (nothing on stderr either)" "$(cat "$d/err")" ""
 check_eq "dump equals the expected list exactly" \
 	"$("$dircat" dump "$d/catalog.mdb")" "$(cat "$data/sample.expected")"
 check_eq "first run makes serial 1" "$(serial)" 1
@@ -85,7 +86,11 @@ mkconf "$d/down.conf" -e "s|^uri = .*|uri = ldap://127.0.0.1:$port/|" -e "s|netw
 err=$("$agg" -c "$d/down.conf" 2>&1)
 check_eq "server down: exit 69" "$?" 69
 check_match "server down: one line saying what failed" "$err" "source corp \\(ldap://127.0.0.1:$port/\\): bind: Can't contact LDAP server"
-check_eq "server down: one line" "$(wc -l <<<"$err")" 1
+check_match "server down: the first line says what failed" "$(head -n 1 <<<"$err")" "bind: Can't contact LDAP server"
+check_match "server down: summary with the exit status" "$err" "run failed after [0-9.]+s, exit 69 \\(an LDAP source is unavailable or failed\\)"
+check_match "server down: summary names the failed source" "$err" "  source corp: FAILED"
+check_match "server down: summary says what is still published" "$err" "still published: catalog example serial [0-9]+, [0-9]+ addresses, made 20[0-9-]+T"
+check "server down: at most five lines for cron's mail" test "$(wc -l <<<"$err")" -le 5
 unchanged "server down"
 
 (umask 077; printf wrong >"$d/wrong.pw")
@@ -151,6 +156,8 @@ slapd_ldapmodify "$d/shrink.ldif"
 err=$("$agg" -c "$d/agg.conf" 2>&1)
 check_eq "shrink beyond max_shrink: exit 65" "$?" 65
 check_match "shrink: refused with the figures" "$err" 'refused to publish: the catalog would shrink from 15 to 12 addresses \(20\.0%\), more than max_shrink = 10%'
+check_match "shrink: the summary has the run's figures" "$err" 'changes: \+0 -3 ~0'
+check_match "shrink: the summary says what is still published" "$err" 'still published: catalog example serial 2, 15 addresses'
 unchanged "shrink refused"
 out=$("$agg" -c "$d/agg.conf" --dry-run)
 check_match "dry run shows the removals" "$out" 'would remove mary\.jones@example\.com'

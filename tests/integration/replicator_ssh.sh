@@ -136,6 +136,10 @@ check "one down: b got the snapshot" test -f "$top/in-b/corp.2.full.snap"
 check_eq "one down: c got nothing" "$(ls -A "$top/in-c")" ""
 check_match "one down: the failure is reported on stderr" "$REP_ERR" \
 	'target c: .*(connect|Connect).*\(after 2 attempts\)'
+check_match "one down: stderr has the summary table, c failed" "$REP_ERR" $'\nc +FAILED'
+check_match "one down: stderr has the summary table, a ok" "$REP_ERR" $'\na +ok +full 2'
+check_match "one down: stderr summary head" "$REP_ERR" 'catalog corp serial 2: 2 targets current, 1 failed'
+check_eq "one down: nothing on stdout without -v" "$REP_OUT" ""
 check_eq "one down: report says c failed" "$(rep_json c ok)" false
 check_eq "one down: report says a ok" "$(rep_json a ok)" true
 check_match "one down: JSON counts" "$(head -c 300 "$REP_REPORT")" \
