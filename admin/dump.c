@@ -1,6 +1,6 @@
 /*
- * dump.c - dircat dump, diff and normalise: read a catalog file or an
- * address the way the programs do.
+ * dump.c - dircat dump and normalise: read a catalog file or an address
+ * the way the programs do.
  */
 #include <stdio.h>
 #include <string.h>
@@ -63,100 +63,6 @@ int admin_dump(int argc, char **argv)
 		return 3;
 	}
 	return 0;
-}
-
-/* 1 when two records carry the same data. */
-static int diff_same(const struct catalog_rec *a, const struct catalog_rec *b)
-{
-	return a->kind == b->kind && a->ownerslen == b->ownerslen &&
-	       a->extralen == b->extralen &&
-	       !memcmp(a->owners, b->owners, a->ownerslen) &&
-	       !memcmp(a->extra, b->extra, a->extralen);
-}
-
-/* Walk two catalogs side by side, like comm(1); 0 same, 1 differ. */
-static int admin_diff_walk(struct catalog_read *ra, struct catalog_read *rb)
-{
-	struct catalog_iter *ia = catalog_iter_new(ra), *ib = catalog_iter_new(rb);
-	struct catalog_rec a, b;
-	int ga, gb, differ = 0;
-
-	if (!ia || !ib) {
-		catalog_iter_free(ia);
-		catalog_iter_free(ib);
-		return 3;
-	}
-	ga = catalog_iter_next(ia, &a);
-	gb = catalog_iter_next(ib, &b);
-	while (ga > 0 || gb > 0) {
-		int c;
-
-		if (ga > 0 && gb > 0) {
-			size_t n = a.keylen < b.keylen ? a.keylen : b.keylen;
-
-			c = memcmp(a.key, b.key, n);
-			if (!c)
-				c = a.keylen < b.keylen ? -1 : a.keylen > b.keylen;
-		} else {
-			c = ga > 0 ? -1 : 1;
-		}
-		if (c < 0) {
-			printf("-%.*s\t%s\n", (int)a.keylen, a.key,
-			       catalog_kind_name(a.kind));
-			differ = 1;
-			ga = catalog_iter_next(ia, &a);
-		} else if (c > 0) {
-			printf("+%.*s\t%s\n", (int)b.keylen, b.key,
-			       catalog_kind_name(b.kind));
-			differ = 1;
-			gb = catalog_iter_next(ib, &b);
-		} else {
-			if (!diff_same(&a, &b)) {
-				printf("~%.*s\t%s\n", (int)b.keylen, b.key,
-				       catalog_kind_name(b.kind));
-				differ = 1;
-			}
-			ga = catalog_iter_next(ia, &a);
-			gb = catalog_iter_next(ib, &b);
-		}
-	}
-	catalog_iter_free(ia);
-	catalog_iter_free(ib);
-	if (ga < 0 || gb < 0)
-		return 3;
-	return differ;
-}
-
-/* Walk two catalogs side by side, like comm(1). */
-int admin_diff(int argc, char **argv)
-{
-	struct catalog *a = NULL, *b = NULL;
-	struct catalog_read *ra = NULL, *rb = NULL;
-	char err[512];
-	int status = 3;
-
-	if (argc != 3) {
-		fprintf(stderr, "usage: dircat diff OLD NEW\n");
-		return 2;
-	}
-	a = catalog_open(argv[1], CATALOG_RDONLY, err, sizeof(err));
-	if (a)
-		b = catalog_open(argv[2], CATALOG_RDONLY, err, sizeof(err));
-	if (b)
-		ra = catalog_read_begin(a, err, sizeof(err));
-	if (ra)
-		rb = catalog_read_begin(b, err, sizeof(err));
-	if (!rb) {
-		fprintf(stderr, "dircat: %s\n", err);
-		goto out;
-	}
-	status = admin_diff_walk(ra, rb);
-out:
-	catalog_read_end(rb);
-	catalog_read_end(ra);
-	catalog_close(b);
-	catalog_close(a);
-	return status;
 }
 
 int admin_normalise(int argc, char **argv)

@@ -18,7 +18,9 @@ static const struct admin_cmd admin_cmds[] = {
 	{ "dump", admin_dump,
 	  "dump [--full] CATALOG       print every record: address<TAB>kind, sorted" },
 	{ "diff", admin_diff,
-	  "diff OLD NEW                records added (+), removed (-), changed (~)" },
+	  "diff [-s] [--key PUB]... OLD NEW\n"
+	  "         catalogs or snapshots: added (+), removed (-), changed (~),"
+	  " counts" },
 	{ "normalise", admin_normalise,
 	  "normalise ADDRESS...        show an address as the catalog stores it" },
 	{ "keygen", admin_keygen,
