@@ -9,7 +9,13 @@
 #   make bench           benchmarks side by side with postmap/ldapsearch
 #                        (BENCH_ARGS=--full adds 1,000,000 entries)
 #   make demo            the whole pipeline on this machine
-#   make install         PREFIX=/usr/local DESTDIR=
+#   make install         programs, manual pages, schema, systemd units and
+#                        example configurations (never over an existing one)
+#                        PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc/dircat
+#                        STATEDIR=/var/lib/dircat RUNDIR=/run/dircat
+#                        SYSTEMDUNITDIR=$(PREFIX)/lib/systemd/system
+#   make uninstall       remove what install put there, except edited
+#                        configurations (same variables)
 
 CC      ?= cc
 PREFIX  ?= /usr/local
@@ -60,7 +66,8 @@ TOOL_BIN  = $(TOOL_SRC:tests/tools/%.c=$(B)/tests/tools/%)
 BENCH_SRC = $(sort $(wildcard tests/bench/*.c))
 BENCH_BIN = $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
 
-.PHONY: all check check-long asan fuzz bench demo install clean tests lint
+.PHONY: all check check-long asan fuzz bench demo install uninstall clean \
+        tests lint
 
 all: $(PROGS)
 
@@ -130,16 +137,91 @@ bench: tests $(BENCH_BIN)
 demo: all
 	scripts/demo.sh
 
+# Installation.  Programs that run as services go to sbin (manual
+# section 8), the admin tool to bin; manual pages by their section.  The
+# units and example configurations get the paths below filled in; an
+# existing configuration file is never overwritten (the new example goes
+# next to it as FILE.dist), and uninstall keeps one that differs from the
+# example.  Nothing here creates accounts or touches STATEDIR: README,
+# "Running it as a service".
+BINDIR         ?= $(PREFIX)/bin
+SBINDIR        ?= $(PREFIX)/sbin
+MANDIR         ?= $(PREFIX)/share/man
+DATADIR        ?= $(PREFIX)/share/dircat
+SYSCONFDIR     ?= /etc/dircat
+STATEDIR       ?= /var/lib/dircat
+RUNDIR         ?= /run/dircat
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+
+INST_BIN   = dircat
+INST_SBIN  = dircat-aggregator dircat-replicator catalogd
+INST_MAN   = $(sort $(wildcard man/*.1 man/*.5 man/*.7 man/*.8))
+INST_DATA  = $(sort $(wildcard schema/*))
+INST_UNITS = $(notdir $(sort $(wildcard systemd/*.service systemd/*.timer)))
+INST_CONF  = $(notdir $(sort $(wildcard etc/*.conf)))
+INST_GEN   = build/install
+# Units: @NAME@ placeholders.  Configurations: the default paths.
+INST_SUBST_UNIT = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
+    -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@STATEDIR@|$(STATEDIR)|g' \
+    -e 's|@RUNDIR@|$(RUNDIR)|g' \
+    -e 's|^RuntimeDirectory=dircat$$|RuntimeDirectory=$(patsubst /run/%,%,$(RUNDIR))|'
+INST_SUBST_CONF = sed -e 's|/etc/dircat|$(SYSCONFDIR)|g' \
+    -e 's|/var/lib/dircat|$(STATEDIR)|g' -e 's|/run/dircat|$(RUNDIR)|g'
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
-	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8 \
-	    $(DESTDIR)$(PREFIX)/share/dircat
-	install -m 755 bin/dircat bin/dircat-aggregator bin/dircat-replicator \
-	    $(DESTDIR)$(PREFIX)/bin
-	install -m 755 bin/catalogd $(DESTDIR)$(PREFIX)/sbin
-	-install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1
-	-install -m 644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 644 schema/* $(DESTDIR)$(PREFIX)/share/dircat
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR) \
+	    $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSCONFDIR) $(INST_GEN)
+	install -m 755 $(INST_BIN:%=$(BIN)/%) $(DESTDIR)$(BINDIR)
+	install -m 755 $(INST_SBIN:%=$(BIN)/%) $(DESTDIR)$(SBINDIR)
+	@set -e; for p in $(INST_MAN); do \
+	    d=$(DESTDIR)$(MANDIR)/man$${p##*.}; \
+	    echo "install -m 644 $$p $$d"; \
+	    install -d $$d; install -m 644 $$p $$d; \
+	done
+	install -m 644 $(INST_DATA) $(DESTDIR)$(DATADIR)
+	@set -e; for u in $(INST_UNITS); do \
+	    $(INST_SUBST_UNIT) systemd/$$u >$(INST_GEN)/$$u; \
+	    echo "install -m 644 systemd/$$u $(DESTDIR)$(SYSTEMDUNITDIR)/$$u"; \
+	    install -m 644 $(INST_GEN)/$$u $(DESTDIR)$(SYSTEMDUNITDIR)/$$u; \
+	done
+	@set -e; for c in $(INST_CONF); do \
+	    $(INST_SUBST_CONF) etc/$$c >$(INST_GEN)/$$c; \
+	    d=$(DESTDIR)$(SYSCONFDIR)/$$c; \
+	    if [ ! -e $$d ]; then \
+	        install -m 644 $(INST_GEN)/$$c $$d; \
+	        echo "install -m 644 etc/$$c $$d"; \
+	    elif cmp -s $(INST_GEN)/$$c $$d; then \
+	        echo "$$d: already the example, left as it is"; \
+	    else \
+	        install -m 644 $(INST_GEN)/$$c $$d.dist; \
+	        echo "$$d: NOT replaced (it differs from the example); the new example is $$d.dist"; \
+	    fi; \
+	done
+
+uninstall:
+	rm -f $(INST_BIN:%=$(DESTDIR)$(BINDIR)/%) \
+	    $(INST_SBIN:%=$(DESTDIR)$(SBINDIR)/%) \
+	    $(INST_UNITS:%=$(DESTDIR)$(SYSTEMDUNITDIR)/%) \
+	    $(addprefix $(DESTDIR)$(DATADIR)/,$(notdir $(INST_DATA)))
+	@set -e; for p in $(INST_MAN); do \
+	    f=$(DESTDIR)$(MANDIR)/man$${p##*.}/$${p#man/}; \
+	    echo "rm -f $$f"; rm -f $$f; \
+	done
+	-rmdir $(DESTDIR)$(DATADIR)
+	@mkdir -p $(INST_GEN)
+	@set -e; for c in $(INST_CONF); do \
+	    $(INST_SUBST_CONF) etc/$$c >$(INST_GEN)/$$c; \
+	    for d in $(DESTDIR)$(SYSCONFDIR)/$$c $(DESTDIR)$(SYSCONFDIR)/$$c.dist; do \
+	        [ -e $$d ] || continue; \
+	        if cmp -s $(INST_GEN)/$$c $$d; then \
+	            echo "rm -f $$d"; rm -f $$d; \
+	        else \
+	            echo "$$d: kept (it differs from the example)"; \
+	        fi; \
+	    done; \
+	done
+	@rmdir $(DESTDIR)$(SYSCONFDIR) 2>/dev/null || \
+	    echo "$(DESTDIR)$(SYSCONFDIR): kept (not empty)"
 
 lint:
 	bash tests/integration/lint.sh

@@ -9,6 +9,9 @@
  * run in a child process (install.c) so a long write transaction never
  * delays an answer.  SIGHUP re-reads the configuration (a bad file is
  * refused and the running one kept), SIGTERM and SIGINT stop cleanly.
+ * Under a service manager ($NOTIFY_SOCKET, notify.c) it reports READY=1
+ * once it serves, RELOADING=1 and READY=1 around a reload, STOPPING=1,
+ * and a STATUS= line with the serial after each install.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +31,7 @@
 
 #include "catalogd.h"
 #include "log.h"
+#include "notify.h"
 #include "util.h"
 #include "version.h"
 
@@ -48,6 +52,24 @@ static void main_usage(FILE *f)
 		"exit status: 0 stopped by a signal or -t passed, 64 usage, "
 		"78 configuration,\n1 any other start-up failure\n",
 		CONF_DEFAULT_PATH);
+}
+
+/* Tell the service manager what is served: one STATUS= line, after
+ * "READY=1\n" when ready is set. */
+static void main_notify_status(const struct daemon *d, int ready)
+{
+	if (!notify_enabled())
+		return;
+	if (d->info.serial)
+		notify_send("%sSTATUS=serving catalog %s serial %llu "
+			    "(%llu records)%s", ready ? "READY=1\n" : "",
+			    d->info.id, (unsigned long long)d->info.serial,
+			    (unsigned long long)d->info.records,
+			    d->st.stale ? ", EXPIRED" : "");
+	else
+		notify_send("%sSTATUS=no catalog installed yet: waiting for "
+			    "a snapshot in %s", ready ? "READY=1\n" : "",
+			    d->conf->inbox);
 }
 
 struct catalog_read *daemon_reader(struct daemon *d)
@@ -78,6 +100,7 @@ void daemon_refresh_info(struct daemon *d)
 	d->st.stale = d->info.expires && d->now > d->info.expires;
 	/* Reads notice a new version themselves; empty the cache at once. */
 	lookup_cache_clear(d->st.cache);
+	main_notify_status(d, 0);
 }
 
 /* Drop root for good: groups, gid, uid, in that order; then check. */
@@ -358,6 +381,7 @@ int main(int argc, char **argv)
 	if (geteuid() != 0 && d.conf->user[0] && geteuid() != d.conf->uid)
 		log_fatal(EX_CONFIG, "%s: user %s is configured; start catalogd as "
 			  "root or as that user", file, d.conf->user);
+	notify_init();
 
 	/* Signals arrive through a descriptor in the loop. */
 	sigemptyset(&sigs);
@@ -444,6 +468,7 @@ int main(int argc, char **argv)
 				 strerror(errno));
 		close(ready);
 	}
+	main_notify_status(&d, 1);
 	log_info("ready: %zu sockets", d.nlisteners);
 
 	while (!d.stopping) {
@@ -475,10 +500,13 @@ int main(int argc, char **argv)
 		}
 		if (d.reload) {
 			d.reload = 0;
+			notify_reloading();
 			main_reload(&d);
+			main_notify_status(&d, 1);
 		}
 	}
 
+	notify_send("STOPPING=1\nSTATUS=stopping");
 	install_stop(&d);
 	server_close_all(&d);
 	for (i = 0; i < d.nlisteners; i++)
@@ -490,5 +518,6 @@ int main(int argc, char **argv)
 	close(d.epfd);
 	close(d.sigfd);
 	log_info("stopped");
+	notify_close();
 	return 0;
 }
