@@ -13,5 +13,6 @@ int admin_keygen(int argc, char **argv);
 int admin_verify(int argc, char **argv);
 int admin_status(int argc, char **argv);
 int admin_lookup(int argc, char **argv);
+int admin_metrics(int argc, char **argv);
 
 #endif

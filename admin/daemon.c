@@ -7,11 +7,18 @@
  * socket, the catalog file and the inbox.  When the daemon does not
  * answer, status falls back to the catalog file, INBOX/status and the
  * newest INBOX/rejected/NAME.reason, and says the daemon is down.
- * Exit status: 0 fine / found, 1 not found, stale or daemon down, 2 usage,
- * 3 error.
+ *
+ * status is also a Nagios/Icinga plugin: exit 0 OK, 1 WARNING (catalog
+ * older than -w), 2 CRITICAL (daemon down, nothing installed, catalog
+ * expired or older than -C), 3 UNKNOWN (usage, configuration, no control
+ * socket to ask); --nagios prints the one plugin line with performance
+ * data instead of the details.
+ * lookup: exit 0 found, 1 not found, 2 usage, 3 error.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
@@ -26,24 +33,14 @@
 #include "admin.h"
 #include "catalog.h"
 #include "config.h"
+#include "daemon.h"
 #include "lookup.h"
 #include "netstring.h"
 #include "util.h"
 
-#define DAEMON_CONF_DEFAULT "/etc/dircat/catalogd.conf"
 #define DAEMON_TIMEOUT_MS   10000	/* for one answer */
-#define DAEMON_REPLY_MAX    (256 * 1024)
-#define DAEMON_STATUS_MAX   4096	/* INBOX/status, a .reason file */
 
-/* What dircat needs from catalogd's configuration. */
-struct daemon_paths {
-	char control[PATH_MAX];
-	char socketmap[PATH_MAX];
-	char catalog[PATH_MAX];
-	char inbox[PATH_MAX];
-};
-
-static int daemon_read_conf(const char *file, struct daemon_paths *p)
+int daemon_read_conf(const char *file, struct daemon_paths *p)
 {
 	const struct config_section *top, *sec = NULL;
 	struct config *cfg;
@@ -146,6 +143,35 @@ static int daemon_control_done(struct buf *b)
 	       b->data[b->len - 2] == '\n';
 }
 
+int daemon_control(const char *sock, const char *cmd, struct buf *b,
+		   char *why, size_t whylen)
+{
+	char line[64];
+	int fd, n;
+
+	buf_init(b, DAEMON_REPLY_MAX + 1);
+	n = snprintf(line, sizeof(line), "%s\n", cmd);
+	if (n < 0 || (size_t)n >= sizeof(line)) {
+		util_err(why, whylen, "control command too long");
+		return -1;
+	}
+	fd = daemon_connect(sock, why, whylen);
+	if (fd < 0)
+		return -1;
+	if (daemon_send(fd, line, (size_t)n) < 0 ||
+	    daemon_recv(fd, b, daemon_control_done) < 0 || b->len == 0 ||
+	    b->len > DAEMON_REPLY_MAX || buf_append(b, "", 1) < 0) {
+		close(fd);
+		buf_free(b);
+		util_err(why, whylen, "no answer on the control socket %s",
+			 sock);
+		return -1;
+	}
+	close(fd);
+	b->len--;	/* the NUL stays after the data */
+	return 0;
+}
+
 /* One complete netstring. */
 static int daemon_netstring_done(struct buf *b)
 {
@@ -218,30 +244,60 @@ static void daemon_last_refusal(const char *inbox)
 	daemon_print_kv(best, "last_refusal_");
 }
 
-/* Status from the files, the daemon being down.  Exit status. */
-static int daemon_status_offline(const struct daemon_paths *p,
-				 const char *why)
+/* ------------------------------------------------------------- status */
+
+/* Nagios plugin states, which are also the exit statuses. */
+enum { STATE_OK = 0, STATE_WARNING = 1, STATE_CRITICAL = 2,
+       STATE_UNKNOWN = 3 };
+
+/* What status found out, from the daemon or from the files. */
+struct status_view {
+	int daemon;		/* 1 answered, 0 down, -1 not asked */
+	char why[512];		/* why down or not asked */
+	int known;		/* the catalog's state is known */
+	char err[512];		/* why not */
+	char id[CATALOG_ID_MAX + 1];
+	uint64_t serial, records;
+	int64_t age;		/* when serial > 0 */
+	int stale;
+};
+
+/* Status from the files, the daemon being down; printed unless quiet. */
+static void daemon_status_offline(const struct daemon_paths *p,
+				  struct status_view *v, int quiet)
 {
 	struct catalog_info info;
 	struct catalog *cat;
 	char err[1024], t1[32], t2[32];
 	time_t now = time(NULL);
 
-	if (!strcmp(why, "no control socket configured"))
-		printf("daemon: unknown (%s); from the files:\n", why);
-	else
-		printf("daemon: NOT RUNNING (%s); from the files:\n", why);
+	if (!quiet && v->daemon < 0)
+		printf("daemon: unknown (%s); from the files:\n", v->why);
+	else if (!quiet)
+		printf("daemon: NOT RUNNING (%s); from the files:\n", v->why);
 	if (!p->catalog[0]) {
-		printf("catalog: not configured\n");
-		return 1;
+		util_strlcpy(v->err, "no catalog configured", sizeof(v->err));
+		if (!quiet)
+			printf("catalog: not configured\n");
+		return;
 	}
 	cat = catalog_open(p->catalog, CATALOG_RDONLY, err, sizeof(err));
 	if (!cat || catalog_info(cat, &info, err, sizeof(err)) < 0) {
-		printf("catalog: %s\n", err);
+		util_strlcpy(v->err, err, sizeof(v->err));
+		if (!quiet)
+			printf("catalog: %s\n", err);
 		catalog_close(cat);
-		return 3;
+		return;
 	}
 	catalog_close(cat);
+	v->known = 1;
+	util_strlcpy(v->id, info.id, sizeof(v->id));
+	v->serial = info.serial;
+	v->records = info.records;
+	v->age = now - info.created;
+	v->stale = info.expires && now > info.expires;
+	if (quiet)
+		return;
 	printf("catalog: %s\n", p->catalog);
 	printf("catalog_id: %s\n", info.id[0] ? info.id : "(none)");
 	if (info.serial == 0) {
@@ -255,10 +311,9 @@ static int daemon_status_offline(const struct daemon_paths *p,
 		       info.expires ? util_time_iso((time_t)info.expires, t2,
 						    sizeof(t2))
 				    : "never",
-		       info.expires && now > info.expires ? " STALE" : "");
+		       v->stale ? " STALE" : "");
 	}
-	printf("stale: %s\n",
-	       info.expires && now > info.expires ? "yes" : "no");
+	printf("stale: %s\n", v->stale ? "yes" : "no");
 	printf("records: %llu (person %llu, group %llu, mailin %llu, domain "
 	       "%llu)\n", (unsigned long long)info.records,
 	       (unsigned long long)info.count[CATALOG_PERSON],
@@ -272,51 +327,270 @@ static int daemon_status_offline(const struct daemon_paths *p,
 			      : "never");
 	if (p->inbox[0])
 		daemon_last_refusal(p->inbox);
-	return 1;
 }
+
+/* The value after "key: " on a line of the status text, or NULL. */
+static const char *status_field(const char *text, const char *key)
+{
+	size_t n = strlen(key);
+	const char *p = text;
+
+	while (p && *p) {
+		if (!strncmp(p, key, n) && p[n] == ':' && p[n + 1] == ' ')
+			return p + n + 2;
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return NULL;
+}
+
+/* A decimal number at s (no sign); 0 or -1. */
+static int status_number(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Fill v from the daemon's status text (NUL-terminated). */
+static void status_parse(const char *text, struct status_view *v)
+{
+	const char *s;
+	uint64_t n;
+
+	if ((s = status_field(text, "catalog_id"))) {
+		size_t len = strcspn(s, " \n");
+
+		if (len < sizeof(v->id)) {
+			memcpy(v->id, s, len);
+			v->id[len] = '\0';
+		}
+	}
+	if (status_number(status_field(text, "serial"), &v->serial) < 0) {
+		util_strlcpy(v->err, "catalogd's status has no serial",
+			     sizeof(v->err));
+		return;
+	}
+	v->known = 1;
+	if (status_number(status_field(text, "records"), &n) == 0)
+		v->records = n;
+	s = status_field(text, "stale");
+	v->stale = s && !strncmp(s, "yes", 3);
+	s = status_field(text, "created");
+	if (s) {
+		const char *eol = strchr(s, '\n');
+		const char *age = strstr(s, "(age ");
+
+		if (age && (!eol || age < eol)) {
+			int neg = age[5] == '-';
+
+			if (status_number(age + 5 + neg, &n) == 0)
+				v->age = neg ? -(int64_t)n : (int64_t)n;
+		}
+	}
+}
+
+/* Append "; "-separated text to msg. */
+static void status_say(char *msg, size_t size, const char *text)
+{
+	size_t n = strlen(msg);
+
+	if (n && n + 2 < size) {
+		util_strlcpy(msg + n, "; ", size - n);
+		n += 2;
+	}
+	if (n < size)
+		util_strlcpy(msg + n, text, size - n);
+}
+
+/* Judge v: the state and, into msg, what is wrong ("" when nothing). */
+static int status_judge(const struct status_view *v, int64_t warn,
+			int64_t crit, char *msg, size_t size)
+{
+	char t[700];
+	int state = STATE_OK;
+
+	msg[0] = '\0';
+	if (v->daemon == 0) {
+		snprintf(t, sizeof(t), "catalogd not running (%s)", v->why);
+		status_say(msg, size, t);
+		state = STATE_CRITICAL;
+	} else if (v->daemon < 0) {
+		snprintf(t, sizeof(t), "catalogd not asked (%s)", v->why);
+		status_say(msg, size, t);
+		state = STATE_UNKNOWN;
+	}
+	if (!v->known) {
+		snprintf(t, sizeof(t), "catalog unknown (%s)", v->err);
+		status_say(msg, size, t);
+		return STATE_CRITICAL;
+	}
+	if (v->serial == 0) {
+		status_say(msg, size, "no catalog installed yet");
+		return STATE_CRITICAL;
+	}
+	if (v->stale) {
+		status_say(msg, size, "catalog expired (stale)");
+		return STATE_CRITICAL;
+	}
+	if (crit >= 0 && v->age >= crit) {
+		snprintf(t, sizeof(t), "catalog age %llds over %llds",
+			 (long long)v->age, (long long)crit);
+		status_say(msg, size, t);
+		return STATE_CRITICAL;
+	}
+	if (state == STATE_CRITICAL)
+		return state;
+	if (warn >= 0 && v->age >= warn) {
+		snprintf(t, sizeof(t), "catalog age %llds over %llds",
+			 (long long)v->age, (long long)warn);
+		status_say(msg, size, t);
+		return STATE_WARNING;
+	}
+	return state;
+}
+
+/* The plugin line: "DIRCAT STATE - text | perfdata". */
+static void status_nagios(const struct status_view *v, int state,
+			  const char *msg, int64_t warn, int64_t crit)
+{
+	static const char *const names[] = { "OK", "WARNING", "CRITICAL",
+					     "UNKNOWN" };
+	char text[1400], w[24] = "", c[24] = "";
+	size_t i;
+
+	text[0] = '\0';
+	if (msg[0])
+		snprintf(text, sizeof(text), "%s; ", msg);
+	if (v->known && v->serial > 0) {
+		size_t n = strlen(text);
+
+		snprintf(text + n, sizeof(text) - n,
+			 "catalog %s serial %" PRIu64 ", age %llds, %" PRIu64
+			 " records", v->id[0] ? v->id : "?", v->serial,
+			 (long long)v->age, v->records);
+	} else if (msg[0]) {
+		text[strlen(text) - 2] = '\0';	/* no "; " at the end */
+	}
+	/* One line, and no '|' but the one before the performance data. */
+	for (i = 0; text[i]; i++)
+		if (text[i] == '|' || text[i] == '\n' || text[i] == '\r')
+			text[i] = text[i] == '|' ? '/' : ' ';
+	if (warn >= 0)
+		snprintf(w, sizeof(w), "%lld", (long long)warn);
+	if (crit >= 0)
+		snprintf(c, sizeof(c), "%lld", (long long)crit);
+	printf("DIRCAT %s - %s |", names[state], text);
+	if (v->known && v->serial > 0)
+		printf(" age=%llds;%s;%s", (long long)v->age, w, c);
+	printf(" records=%" PRIu64 "\n", v->known ? v->records : 0);
+}
+
+static const char status_usage[] =
+	"usage: dircat status [-c FILE] [-w AGE] [-C AGE] [--nagios]\n"
+	"  -c FILE   catalogd's configuration (default "
+	DAEMON_CONF_DEFAULT ")\n"
+	"  -w AGE    WARNING when the catalog is older (30m, 2h, 1d)\n"
+	"  -C AGE    CRITICAL when the catalog is older\n"
+	"  --nagios  one line with performance data, for Nagios/Icinga\n"
+	"exit status: 0 OK, 1 WARNING, 2 CRITICAL (daemon down, no catalog,\n"
+	"expired, older than -C), 3 UNKNOWN (usage, configuration)\n";
 
 int admin_status(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "nagios", no_argument, NULL, 'n' },
+		{ "warning", required_argument, NULL, 'w' },
+		{ "critical", required_argument, NULL, 'C' },
+		{ "config", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 }
+	};
 	const char *file = DAEMON_CONF_DEFAULT;
+	struct status_view v;
 	struct daemon_paths p;
 	struct buf b;
-	char err[1024];
-	int opt, fd, rc;
+	int64_t warn = -1, crit = -1;
+	char msg[1200];
+	int opt, nagios = 0, i, state;
 
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--nagios"))
+			nagios = 1;
 	optind = 1;
-	while ((opt = getopt(argc, argv, "c:")) != -1) {
-		if (opt != 'c') {
-			fprintf(stderr, "usage: dircat status [-c FILE]\n");
-			return 2;
+	while ((opt = getopt_long(argc, argv, "c:w:C:", longopts, NULL)) !=
+	       -1) {
+		switch (opt) {
+		case 'c':
+			file = optarg;
+			break;
+		case 'n':
+			nagios = 1;
+			break;
+		case 'w':
+		case 'C':
+			if (util_parse_duration(optarg) < 0) {
+				fprintf(stderr, "dircat: status: -%c %s: "
+					"expected a duration (90m, 2h, "
+					"3600)\n", opt, optarg);
+				goto usage;
+			}
+			*(opt == 'w' ? &warn : &crit) =
+				util_parse_duration(optarg);
+			break;
+		default:
+			goto usage;
 		}
-		file = optarg;
 	}
-	if (optind != argc) {
-		fprintf(stderr, "usage: dircat status [-c FILE]\n");
-		return 2;
+	if (optind != argc)
+		goto usage;
+	if (warn >= 0 && crit >= 0 && warn > crit) {
+		fprintf(stderr, "dircat: status: -w is longer than -C\n");
+		goto usage;
 	}
-	if (daemon_read_conf(file, &p) < 0)
-		return 3;
-	if (!p.control[0])
-		return daemon_status_offline(&p, "no control socket configured");
-	fd = daemon_connect(p.control, err, sizeof(err));
-	if (fd < 0)
-		return daemon_status_offline(&p, err);
-	buf_init(&b, DAEMON_REPLY_MAX);
-	if (daemon_send(fd, "status\n", 7) < 0 ||
-	    daemon_recv(fd, &b, daemon_control_done) < 0 || b.len == 0) {
-		close(fd);
+	if (daemon_read_conf(file, &p) < 0) {
+		if (nagios)
+			printf("DIRCAT UNKNOWN - cannot read %s\n", file);
+		return STATE_UNKNOWN;
+	}
+	memset(&v, 0, sizeof(v));
+	if (!p.control[0]) {
+		v.daemon = -1;
+		util_strlcpy(v.why, "no control socket configured",
+			     sizeof(v.why));
+		daemon_status_offline(&p, &v, nagios);
+	} else if (daemon_control(p.control, "status", &b, v.why,
+				  sizeof(v.why)) < 0) {
+		v.daemon = 0;
+		daemon_status_offline(&p, &v, nagios);
+	} else {
+		v.daemon = 1;
+		status_parse((const char *)b.data, &v);
+		/* The reply's last line is empty: print without it. */
+		if (!nagios)
+			fwrite(b.data, 1, b.len - 1, stdout);
 		buf_free(&b);
-		return daemon_status_offline(&p, "no answer on the control "
-					     "socket");
 	}
-	close(fd);
-	/* The reply's last line is empty: print without it. */
-	fwrite(b.data, 1, b.len - 1, stdout);
-	rc = strstr((char *)b.data, "\nstale: yes") ||
-	     strstr((char *)b.data, "\nserial: 0 ") ? 1 : 0;
-	buf_free(&b);
-	return rc;
+	state = status_judge(&v, warn, crit, msg, sizeof(msg));
+	if (nagios)
+		status_nagios(&v, state, msg, warn, crit);
+	else if (state != STATE_OK)
+		printf("check: %s\n", msg);
+	return state;
+usage:
+	if (nagios)
+		printf("DIRCAT UNKNOWN - usage: dircat status [-c FILE] "
+		       "[-w AGE] [-C AGE] [--nagios]\n");
+	fputs(status_usage, stderr);
+	return STATE_UNKNOWN;
 }
 
 int admin_lookup(int argc, char **argv)

@@ -28,7 +28,11 @@ static const struct admin_cmd admin_cmds[] = {
 	{ "verify", admin_verify,
 	  "verify SNAPSHOT --key PUB...   check a snapshot, print its header" },
 	{ "status", admin_status,
-	  "status [-c FILE]            what catalogd serves (as SHOW XDIR)" },
+	  "status [-c FILE] [-w AGE] [-C AGE] [--nagios]\n"
+	  "         what catalogd serves (as SHOW XDIR); a Nagios check:"
+	  " exit 0 OK,\n         1 WARNING, 2 CRITICAL, 3 UNKNOWN" },
+	{ "metrics", admin_metrics,
+	  "metrics [-c FILE] [-o FILE]  the node in Prometheus text format" },
 	{ "lookup", admin_lookup,
 	  "lookup [-c FILE] [-m MAP] ADDRESS   ask the running catalogd" },
 };

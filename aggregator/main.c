@@ -70,6 +70,7 @@ struct agg {
 	char catalog_id[CATALOG_ID_MAX + 1];
 	const char *lock_path;
 	const char *report_path;
+	const char *metrics_path;	/* metrics_file */
 	struct addr_domains *domains;
 	unsigned addr_flags;
 	int64_t min_records;
@@ -423,6 +424,7 @@ static int agg_load(struct agg *a, const char *path, char *err, size_t errlen)
 	util_strlcpy(a->catalog_id, v, sizeof(a->catalog_id));
 	a->lock_path = config_get(top, "lock", NULL);
 	a->report_path = config_get(top, "report_json", NULL);
+	a->metrics_path = config_get(top, "metrics_file", NULL);
 	a->domains = addr_domains_new();
 	if (!(v = config_require(top, "local_domains", err, errlen)))
 		return -1;
@@ -1020,6 +1022,16 @@ out:
 	if (t)
 		catalog_txn_abort(t);
 	catalog_close(cat);
+	/* After every run that held the lock, success or failure. */
+	if (a->metrics_path && !dry &&
+	    report_metrics_write(&a->rep, a->metrics_path, a->catalog_path,
+				 status, status == EXIT_LDAP ? a->failed_src
+							     : a->nsrc,
+				 util_now() - t0, err, sizeof(err)) < 0) {
+		log_error("metrics_file: %s", err);
+		if (status == EXIT_OK)
+			status = EXIT_LOCAL;
+	}
 	if (!verbose && status != EXIT_OK && status != EXIT_CONFIG)
 		agg_failure_summary(a, status, t0);	/* catalog closed */
 	collect_free(a->col);

@@ -4,9 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <time.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "report.h"
 #include "util.h"
 
@@ -287,4 +289,139 @@ void report_free(struct report *r)
 	free(r->src);
 	free(r->error);
 	r->src = NULL;
+}
+
+/* ------------------------------------------------------------ metrics */
+
+#define REPORT_METRICS_MAX (1024 * 1024)	/* the metrics file, bytes */
+
+/* The last success time in the file's previous version, or 0. */
+static int64_t report_last_success(const char *path)
+{
+	char err[256], series[METRICS_SERIES_MAX], *text;
+	size_t len;
+	int64_t v = 0;
+
+	text = util_read_file(path, REPORT_METRICS_MAX, &len, err,
+			      sizeof(err));
+	if (!text)
+		return 0;
+	if (!metrics_series("dircat_aggregator_last_success_timestamp_seconds",
+			    NULL, NULL, NULL, NULL, series, sizeof(series)) ||
+	    metrics_find(text, len, series, &v) < 0 || v < 0)
+		v = 0;
+	free(text);
+	return v;
+}
+
+int report_metrics_write(const struct report *r, const char *path,
+			 const char *catalog_path, int exit_status,
+			 size_t nread, double seconds, char *err,
+			 size_t errlen)
+{
+	static const int kinds[] = { CATALOG_PERSON, CATALOG_GROUP,
+				     CATALOG_MAILIN, CATALOG_DOMAIN };
+	int64_t now = (int64_t)time(NULL);
+	int64_t last_ok = exit_status == EX_OK ? now
+					       : report_last_success(path);
+	struct catalog_info ci;
+	struct catalog *cat;
+	struct metrics m;
+	struct buf b;
+	char cerr[512];
+	size_t i;
+	int rc, have_cat = 0;
+
+	cat = catalog_open(catalog_path, CATALOG_RDONLY, cerr, sizeof(cerr));
+	if (cat && catalog_info(cat, &ci, cerr, sizeof(cerr)) == 0)
+		have_cat = 1;
+	catalog_close(cat);
+
+	buf_init(&b, REPORT_METRICS_MAX);
+	metrics_init(&m, &b);
+	metrics_gauge(&m, "dircat_aggregator_last_run_timestamp_seconds",
+		      "When the last run ended (Unix time).", now);
+	metrics_gauge(&m, "dircat_aggregator_last_run_exit_status",
+		      "Exit status of the last run: 0 ok, 65 refused by a "
+		      "safety gate, 69 a source failed, 73 local write "
+		      "failure, 78 configuration.", exit_status);
+	metrics_family(&m, "dircat_aggregator_last_run_duration_seconds",
+		       "gauge", "How long the last run took.");
+	metrics_f64(&m, NULL, NULL, NULL, NULL, seconds);
+	if (last_ok > 0)
+		metrics_gauge(&m,
+			      "dircat_aggregator_last_success_timestamp_seconds",
+			      "When a run last ended with exit status 0 (Unix "
+			      "time).", last_ok);
+	metrics_gauge(&m, "dircat_aggregator_safety_gate_refused",
+		      "1 when the last run was refused by a safety gate "
+		      "(min_records, max_shrink) or by duplicates = fail.",
+		      exit_status == EX_DATAERR ? 1 : 0);
+	if (have_cat) {
+		metrics_gauge(&m, "dircat_aggregator_catalog_serial",
+			      "Serial of the catalog after the last run; 0 when "
+			      "nothing was ever written.", (int64_t)ci.serial);
+		if (ci.serial > 0)
+			metrics_gauge(&m, "dircat_aggregator_catalog_created_"
+				      "timestamp_seconds", "When the catalog's "
+				      "serial was made (Unix time).",
+				      ci.created);
+		metrics_family(&m, "dircat_aggregator_catalog_records",
+			       "gauge", "Records in the catalog after the last "
+			       "run, by kind (domain: the local domains).");
+		for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+			metrics_u64(&m, "kind", catalog_kind_name(kinds[i]),
+				    NULL, NULL, ci.count[kinds[i]]);
+	}
+	metrics_family(&m, "dircat_aggregator_last_run_changes", "gauge",
+		       "Addresses the last run found added, removed or "
+		       "changed (written unless the run was refused; 0 when "
+		       "it did not get that far).");
+	metrics_u64(&m, "change", "added", NULL, NULL,
+		    r->have_diff ? r->diff.added : 0);
+	metrics_u64(&m, "change", "removed", NULL, NULL,
+		    r->have_diff ? r->diff.removed : 0);
+	metrics_u64(&m, "change", "changed", NULL, NULL,
+		    r->have_diff ? r->diff.changed : 0);
+	metrics_family(&m, "dircat_aggregator_last_run_left_out", "gauge",
+		       "Entries (not_selected, no_kind, no_address) and "
+		       "addresses (invalid_address, foreign_domain) the last "
+		       "run left out.");
+	metrics_u64(&m, "reason", "not_selected", NULL, NULL,
+		    r->left_not_selected);
+	metrics_u64(&m, "reason", "no_kind", NULL, NULL, r->left_no_kind);
+	metrics_u64(&m, "reason", "no_address", NULL, NULL,
+		    r->left_no_address);
+	for (i = 0; i < REPORT_REASONS; i++)
+		metrics_u64(&m, "reason", report_reason_names[i], NULL, NULL,
+			    r->left[i]);
+	metrics_family(&m, "dircat_aggregator_last_run_conflicts", "gauge",
+		       "Addresses claimed by two entries in the last run.");
+	metrics_u64(&m, NULL, NULL, NULL, NULL, r->conflicts);
+	metrics_family(&m, "dircat_aggregator_source_ok", "gauge",
+		       "1 when the source was read completely in the last run "
+		       "(0: it failed, or an earlier one did).");
+	for (i = 0; i < r->nsrc; i++)
+		metrics_u64(&m, "source", r->src[i].name, NULL, NULL,
+			    i < nread ? 1 : 0);
+	metrics_family(&m, "dircat_aggregator_source_entries", "gauge",
+		       "Entries the source returned in the last run.");
+	for (i = 0; i < r->nsrc; i++)
+		metrics_u64(&m, "source", r->src[i].name, NULL, NULL,
+			    r->src[i].entries);
+	metrics_family(&m, "dircat_aggregator_source_duration_seconds",
+		       "gauge", "How long reading the source took in the last "
+		       "run (0 when it was not read completely).");
+	for (i = 0; i < r->nsrc; i++)
+		metrics_f64(&m, "source", r->src[i].name, NULL, NULL,
+			    i < nread ? r->src[i].seconds : 0);
+	if (m.failed) {
+		util_err(err, errlen, "%s: metrics larger than %d bytes", path,
+			 REPORT_METRICS_MAX);
+		buf_free(&b);
+		return -1;
+	}
+	rc = util_write_file_atomic(path, b.data, b.len, 0644, err, errlen);
+	buf_free(&b);
+	return rc;
 }

@@ -62,6 +62,19 @@ void report_conflicts(struct report *, const struct collect *);
 void report_text(const struct report *, FILE *);
 int report_json_write(const struct report *, const char *path, char *err,
 		      size_t errlen);
+/*
+ * The metrics_file (Prometheus text format, replaced atomically): the
+ * run (time, exit status, duration, last success), the catalog as it
+ * stands after it (read from catalog_path, which must not be open in this
+ * process), changes, sources (the first nread were read completely),
+ * whether a safety gate refused.  The last success time is carried over
+ * from the file's previous version when this run failed.  0, or -1 with
+ * err.
+ */
+int report_metrics_write(const struct report *, const char *path,
+			 const char *catalog_path, int exit_status,
+			 size_t nread, double seconds, char *err,
+			 size_t errlen);
 void report_free(struct report *);
 
 #endif

@@ -88,6 +88,9 @@ void server_close_all(struct daemon *d);
 /* The status text (key: value lines) into out. */
 struct buf;
 void server_status(struct daemon *d, struct buf *out);
+/* The metrics (Prometheus text format) into out; -1 when they do not fit
+ * its maximum. */
+int server_metrics(struct daemon *d, struct buf *out);
 
 /* install.c */
 struct install *install_new(struct daemon *d, char *err, size_t errlen);
@@ -101,6 +104,9 @@ int install_tick(struct daemon *d);
 void install_write_status(struct daemon *d);
 /* Status lines about installs, for server_status. */
 void install_status(struct daemon *d, struct buf *out);
+/* The dircat_catalogd_install* and refusal families, for server_metrics. */
+struct metrics;
+void install_metrics(struct daemon *d, struct metrics *m);
 /* Stop a running install (daemon stopping). */
 void install_stop(struct daemon *d);
 

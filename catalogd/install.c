@@ -38,6 +38,7 @@
 
 #include "catalogd.h"
 #include "log.h"
+#include "metrics.h"
 #include "snapshot.h"
 #include "util.h"
 
@@ -50,6 +51,42 @@
 #define INSTALL_NICE       10	/* the install process's CPU priority */
 #define INSTALL_STATUS_FILE "status"
 #define INSTALL_REJECTED_DIR "rejected"
+
+/*
+ * Why a file was refused, for the refusal counters: the snapshot codes
+ * (verification and install checks), then reasons of the inbox's own.
+ * SNAPSHOT_OK and SNAPSHOT_E_CATALOG are no refusals (the latter is our
+ * own trouble: the file stays and is tried again).
+ */
+enum {
+	INSTALL_R_BAD_NAME = SNAPSHOT_E_COUNT,	/* not ID.SERIAL.full.snap */
+	INSTALL_R_OTHER_NAME,	/* a file name of another catalog id */
+	INSTALL_R_FAILED,	/* the install process died */
+	INSTALL_REASONS
+};
+
+/* Label values of dircat_catalogd_refusals_total{reason=...}. */
+static const char *const install_reason_names[INSTALL_REASONS] = {
+	[SNAPSHOT_E_IO] = "cannot_read",
+	[SNAPSHOT_E_TRUNCATED] = "truncated",
+	[SNAPSHOT_E_TOO_LARGE] = "too_large",
+	[SNAPSHOT_E_BAD_MAGIC] = "not_a_snapshot",
+	[SNAPSHOT_E_BAD_VERSION] = "bad_version",
+	[SNAPSHOT_E_UNKNOWN_FLAGS] = "unknown_flags",
+	[SNAPSHOT_E_BAD_FIELD] = "bad_header",
+	[SNAPSHOT_E_TRAILING_DATA] = "trailing_data",
+	[SNAPSHOT_E_UNKNOWN_KEY] = "unknown_key",
+	[SNAPSHOT_E_BAD_HASH] = "bad_hash",
+	[SNAPSHOT_E_BAD_SIGNATURE] = "bad_signature",
+	[SNAPSHOT_E_BAD_RECORD] = "bad_record",
+	[SNAPSHOT_E_WRONG_CATALOG] = "wrong_catalog",
+	[SNAPSHOT_E_ROLLBACK] = "rollback",
+	[SNAPSHOT_E_WRONG_BASE] = "wrong_base",
+	[SNAPSHOT_E_EXPIRED] = "expired",
+	[INSTALL_R_BAD_NAME] = "bad_name",
+	[INSTALL_R_OTHER_NAME] = "other_catalog_name",
+	[INSTALL_R_FAILED] = "install_failed",
+};
 
 /* What the child sends back: one write, smaller than PIPE_BUF. */
 struct install_result {
@@ -92,6 +129,10 @@ struct install {
 	char refused_reason[INSTALL_REASON_MAX];
 	uint64_t installs, refusals;
 	size_t waiting;		/* files seen at the last scan */
+	/* For dircat metrics. */
+	uint64_t installs_by_type[3];	/* [SNAPSHOT_FULL], [SNAPSHOT_DELTA] */
+	uint64_t refused_by[INSTALL_REASONS];
+	uint64_t install_errors;	/* catalog writes that failed */
 };
 
 static double install_mono(void)
@@ -344,8 +385,9 @@ static void install_prune_rejected(struct daemon *d, const char *dir)
 	free(e);
 }
 
-/* Move a refused file to INBOX/rejected/ and record why. */
-static void install_reject(struct daemon *d, const char *name,
+/* Move a refused file to INBOX/rejected/ and record why (why: what it
+ * counts as, a snapshot code or INSTALL_R_*). */
+static void install_reject(struct daemon *d, const char *name, int why,
 			   const char *reason)
 {
 	struct install *in = d->install;
@@ -356,6 +398,10 @@ static void install_reject(struct daemon *d, const char *name,
 	log_warn("refused %s: %s", log_quote(name, strlen(name), q, sizeof(q)),
 		 reason);
 	in->refusals++;
+	if (why <= SNAPSHOT_OK || why >= INSTALL_REASONS ||
+	    !install_reason_names[why])
+		why = INSTALL_R_FAILED;
+	in->refused_by[why]++;
 	in->refused_time = d->now;
 	util_strlcpy(in->refused_file, name, sizeof(in->refused_file));
 	util_strlcpy(in->refused_reason, reason, sizeof(in->refused_reason));
@@ -548,7 +594,8 @@ void install_scan(struct daemon *d)
 					 "or ID.BASE-SERIAL.delta.snap");
 			log_debug("%s: %s",
 				  log_quote(name, len, q, sizeof(q)), why);
-			install_reject(d, name, why);
+			install_reject(d, name, other ? INSTALL_R_OTHER_NAME
+						      : INSTALL_R_BAD_NAME, why);
 			continue;
 		}
 		waiting++;
@@ -603,9 +650,11 @@ static void install_finish(struct daemon *d)
 			snprintf(why, sizeof(why),
 				 "install process failed (status %d)",
 				 WEXITSTATUS(status));
-		install_reject(d, in->current, why);
+		install_reject(d, in->current, INSTALL_R_FAILED, why);
 	} else if (r.code == SNAPSHOT_OK) {
 		in->installs++;
+		if (r.type == SNAPSHOT_FULL || r.type == SNAPSHOT_DELTA)
+			in->installs_by_type[r.type]++;
 		in->last_time = d->now;
 		in->last_serial = r.serial;
 		in->last_base = r.base;
@@ -630,6 +679,7 @@ static void install_finish(struct daemon *d)
 			 (unsigned long long)r.diff.changed, r.seconds);
 	} else if (r.code == SNAPSHOT_E_CATALOG) {
 		/* Our trouble, not the file's: keep it, try again later. */
+		in->install_errors++;
 		log_error("install of %s failed, will retry: %s", in->current,
 			  r.reason);
 		in->next_scan = d->now + d->conf->rescan_interval;
@@ -645,7 +695,7 @@ static void install_finish(struct daemon *d)
 		if (!r.reason[0])
 			util_strlcpy(r.reason, snapshot_strerror(r.code),
 				     sizeof(r.reason));
-		install_reject(d, in->current, r.reason);
+		install_reject(d, in->current, r.code, r.reason);
 		install_write_status(d);
 	}
 	in->current[0] = '\0';
@@ -838,4 +888,42 @@ void install_status(struct daemon *d, struct buf *out)
 			   install_mono() - in->t0);
 	buf_printf(out, "inbox: %s, %zu snapshot%s waiting\n", d->conf->inbox,
 		   in->waiting, in->waiting == 1 ? "" : "s");
+}
+
+void install_metrics(struct daemon *d, struct metrics *m)
+{
+	struct install *in = d->install;
+	size_t i;
+
+	metrics_family(m, "dircat_catalogd_installs_total", "counter",
+		       "Snapshots installed since catalogd started, by type.");
+	metrics_u64(m, "type", "full", NULL, NULL,
+		    in->installs_by_type[SNAPSHOT_FULL]);
+	metrics_u64(m, "type", "delta", NULL, NULL,
+		    in->installs_by_type[SNAPSHOT_DELTA]);
+	metrics_family(m, "dircat_catalogd_refusals_total", "counter",
+		       "Snapshots refused since catalogd started (moved to "
+		       "INBOX/rejected/), by reason.");
+	for (i = 0; i < INSTALL_REASONS; i++)
+		if (install_reason_names[i])
+			metrics_u64(m, "reason", install_reason_names[i], NULL,
+				    NULL, in->refused_by[i]);
+	metrics_family(m, "dircat_catalogd_install_errors_total", "counter",
+		       "Installs that failed writing the catalog (the snapshot "
+		       "stays in the inbox and is tried again).");
+	metrics_u64(m, NULL, NULL, NULL, NULL, in->install_errors);
+	if (in->last_time) {
+		metrics_gauge(m, "dircat_catalogd_last_install_timestamp_seconds",
+			      "When the last snapshot was installed (Unix time).",
+			      (int64_t)in->last_time);
+		metrics_family(m, "dircat_catalogd_last_install_duration_seconds",
+			       "gauge", "How long the last install took.");
+		metrics_f64(m, NULL, NULL, NULL, NULL, in->last_seconds);
+	}
+	if (in->refused_time)
+		metrics_gauge(m, "dircat_catalogd_last_refusal_timestamp_seconds",
+			      "When a snapshot was last refused (Unix time).",
+			      (int64_t)in->refused_time);
+	metrics_gauge(m, "dircat_catalogd_installing",
+		      "1 while a snapshot is being installed.", in->pid ? 1 : 0);
 }

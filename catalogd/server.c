@@ -25,6 +25,7 @@
 
 #include "catalogd.h"
 #include "log.h"
+#include "metrics.h"
 #include "netstring.h"
 #include "policy.h"
 #include "util.h"
@@ -34,6 +35,7 @@
 #define SERVER_READ_ROUNDS 4	/* reads per wakeup per connection */
 #define SERVER_OUT_INITIAL 4096	/* output buffer kept between requests */
 #define SERVER_FULL_WARN   60	/* seconds between "too many" warnings */
+#define SERVER_METRICS_MAX (64 * 1024)	/* the metrics reply, bytes */
 
 #define CONN_EOF        0x01	/* the client half-closed */
 #define CONN_CLOSING    0x02	/* close once the output is written */
@@ -560,11 +562,27 @@ static void server_control_one(struct daemon *d, struct conn *c, char *line,
 		buf_printf(&c->out, "%s%s%.*s\n\n",
 			   lookup_status_word(ans.status), ans.len ? " " : "",
 			   (int)ans.len, ans.data);
+	} else if (len == 7 && !memcmp(line, "metrics", 7)) {
+		static const char toobig[] = "error metrics too large\n\n";
+		struct buf m;
+
+		buf_init(&m, SERVER_METRICS_MAX);
+		/* A control reply is bounded by its own maximum, not by
+		 * max_output, which may be set lower for lookup clients. */
+		if (c->out.max < c->out.len + SERVER_METRICS_MAX + 2)
+			c->out.max = c->out.len + SERVER_METRICS_MAX + 2;
+		if (server_metrics(d, &m) < 0)
+			server_out(d, c, toobig, sizeof(toobig) - 1);
+		else if (server_out(d, c, m.data, m.len) == 0)
+			server_out(d, c, "\n", 1);
+		buf_free(&m);
 	} else if (len == 4 && !memcmp(line, "quit", 4)) {
 		c->flags |= CONN_CLOSING;
 	} else {
-		server_out(d, c, "error unknown command (status, lookup, "
-			   "quit)\n\n", 46);
+		static const char unknown[] = "error unknown command (status, "
+					      "metrics, lookup, quit)\n\n";
+
+		server_out(d, c, unknown, sizeof(unknown) - 1);
 	}
 }
 
@@ -835,4 +853,70 @@ void server_status(struct daemon *d, struct buf *out)
 		   (unsigned long long)d->stats.timeouts,
 		   (unsigned long long)d->stats.bad_requests,
 		   (unsigned long long)d->stats.overflows);
+}
+
+int server_metrics(struct daemon *d, struct buf *out)
+{
+	static const char *const results[4] = {
+		[LOOKUP_OK] = "ok", [LOOKUP_NOTFOUND] = "notfound",
+		[LOOKUP_TEMP] = "temp", [LOOKUP_PERM] = "perm"
+	};
+	struct catalog_info info = d->info;
+	struct metrics m;
+	int map, r;
+
+	if (!info.id[0])
+		util_strlcpy(info.id, d->conf->catalog_id, sizeof(info.id));
+	metrics_init(&m, out);
+	metrics_gauge(&m, "dircat_catalogd_up",
+		      "1 when catalogd answered on its control socket.", 1);
+	metrics_gauge(&m, "dircat_catalogd_start_timestamp_seconds",
+		      "When catalogd started (Unix time).",
+		      (int64_t)d->started);
+	metrics_catalog(&m, &info, (int64_t)d->now, d->st.stale);
+	metrics_family(&m, "dircat_catalogd_lookups_total", "counter",
+		       "Socketmap, readsocket and control lookups answered "
+		       "since start, by map and result (map \"unknown\": a "
+		       "map name catalogd does not serve).");
+	for (map = LOOKUP_RECIPIENTS; map <= LOOKUP_SENDERS; map++)
+		for (r = 0; r < 4; r++)
+			metrics_u64(&m, "map", lookup_map_name(map), "result",
+				    results[r], d->stats.answers[map][r]);
+	metrics_u64(&m, "map", "unknown", "result", "perm",
+		    d->stats.answers[LOOKUP_MAP_NONE][LOOKUP_PERM]);
+	metrics_family(&m, "dircat_catalogd_policy_total", "counter",
+		       "Policy delegation requests answered since start, by "
+		       "result (noreply: closed without an answer on a "
+		       "catalog read error).");
+	metrics_u64(&m, "result", "pass", NULL, NULL, d->stats.policy_pass);
+	metrics_u64(&m, "result", "reject", NULL, NULL,
+		    d->stats.policy_reject);
+	metrics_u64(&m, "result", "defer", NULL, NULL, d->stats.policy_defer);
+	metrics_u64(&m, "result", "noreply", NULL, NULL,
+		    d->stats.policy_fail);
+	metrics_gauge(&m, "dircat_catalogd_connections",
+		      "Client connections open now, on every socket.",
+		      (int64_t)d->nconns);
+	metrics_gauge(&m, "dircat_catalogd_connections_limit",
+		      "max_connections: beyond it new connections are closed.",
+		      d->conf->max_connections);
+	metrics_family(&m, "dircat_catalogd_connections_accepted_total",
+		       "counter", "Connections accepted since start.");
+	metrics_u64(&m, NULL, NULL, NULL, NULL, d->stats.accepted);
+	metrics_family(&m, "dircat_catalogd_connections_refused_total",
+		       "counter", "Connections closed at once since start: "
+		       "max_connections reached or out of descriptors.");
+	metrics_u64(&m, NULL, NULL, NULL, NULL, d->stats.refused);
+	metrics_family(&m, "dircat_catalogd_connection_timeouts_total",
+		       "counter", "Connections closed after idle_timeout.");
+	metrics_u64(&m, NULL, NULL, NULL, NULL, d->stats.timeouts);
+	metrics_family(&m, "dircat_catalogd_bad_requests_total", "counter",
+		       "Malformed or oversized requests since start.");
+	metrics_u64(&m, NULL, NULL, NULL, NULL, d->stats.bad_requests);
+	metrics_family(&m, "dircat_catalogd_output_overflows_total",
+		       "counter", "Clients dropped because their unread "
+		       "replies reached max_output.");
+	metrics_u64(&m, NULL, NULL, NULL, NULL, d->stats.overflows);
+	install_metrics(d, &m);
+	return m.failed ? -1 : 0;
 }

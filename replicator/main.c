@@ -164,7 +164,7 @@ int main(int argc, char **argv)
 	struct push_result *results = NULL;
 	struct report_run run;
 	char catalog_id[CATALOG_ID_MAX + 1];
-	double t0;
+	double t0, t_run = util_now();
 
 	log_init(argv[0], isatty(STDERR_FILENO) ? LOG_DEST_STDERR
 						: LOG_DEST_BOTH);
@@ -359,6 +359,15 @@ int main(int argc, char **argv)
 	if (spool)
 		spool_clean(spool);
 out:
+	/* After every run, but not when another one holds the lock (it
+	 * writes them), nor for -n, -C or -t runs. */
+	if (conf && conf->metrics_file && ret != REPLICATOR_EXIT_LOCKED &&
+	    !dry_run && !check_only && !nonly &&
+	    report_metrics(conf->metrics_file, conf, results, ret,
+			   util_now() - t_run, err, sizeof(err)) < 0) {
+		log_error("metrics_file: %s", err);
+		ret = REPLICATOR_EXIT_LOCAL;
+	}
 	free(results);
 	spool_free(spool);
 	if (r)

@@ -416,6 +416,7 @@ static int repconf_top(struct repconf *rc, const struct config_section *top,
 		rc->lock_file = (char *)b.data;
 	}
 	rc->report_json = repconf_dup(config_get(top, "report_json", NULL));
+	rc->metrics_file = repconf_dup(config_get(top, "metrics_file", NULL));
 	/* A default every target overrides is still a known setting. */
 	for (i = 0; repconf_inherited[i]; i++)
 		(void)config_get(top, repconf_inherited[i], NULL);
@@ -524,5 +525,6 @@ void repconf_free(struct repconf *rc)
 	free(rc->state_dir);
 	free(rc->lock_file);
 	free(rc->report_json);
+	free(rc->metrics_file);
 	free(rc);
 }

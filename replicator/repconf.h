@@ -61,6 +61,7 @@ struct repconf {
 	int64_t refresh_after;		/* seconds; 0: never */
 	char *spool_dir, *state_dir, *lock_file;
 	char *report_json;		/* NULL: none */
+	char *metrics_file;		/* NULL: none */
 	int64_t concurrency;
 	int64_t install_grace;		/* seconds */
 	int64_t run_timeout;		/* seconds */

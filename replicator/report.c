@@ -3,8 +3,11 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 
+#include "metrics.h"
 #include "report.h"
 #include "util.h"
 
@@ -167,6 +170,309 @@ int report_json(const char *path, const struct report_run *run,
 		return -1;
 	}
 	rc = util_write_file_atomic(path, b.data, b.len, 0640, err, errlen);
+	buf_free(&b);
+	return rc;
+}
+
+/* ------------------------------------------------------------ metrics */
+
+#define REPORT_METRICS_MAX (8 * 1024 * 1024)	/* the metrics file, bytes */
+#define REPORT_LAST_OK "dircat_replicator_target_last_success_timestamp_seconds"
+#define REPORT_FAILURES "dircat_replicator_target_consecutive_failures"
+
+/* The samples of the previous file's carried-over families. */
+struct report_prev {
+	char *text;
+	size_t len;
+	struct report_prev_line {
+		const char *series;	/* into text, not NUL-terminated */
+		size_t len;
+		int64_t v;
+	} *lines;
+	size_t n;
+};
+
+/* Index the previous file's REPORT_LAST_OK and REPORT_FAILURES samples
+ * and the run's last success (into *run_ok); a missing or unreadable
+ * file is an empty one. */
+static void report_prev_load(const char *path, struct report_prev *p,
+			     int64_t *run_ok)
+{
+	char err[256], series[METRICS_SERIES_MAX];
+	size_t pos = 0, cap = 0;
+
+	memset(p, 0, sizeof(*p));
+	*run_ok = 0;
+	p->text = util_read_file(path, REPORT_METRICS_MAX, &p->len, err,
+				 sizeof(err));
+	if (!p->text)
+		return;
+	if (metrics_series("dircat_replicator_last_success_timestamp_seconds",
+			   NULL, NULL, NULL, NULL, series, sizeof(series)) &&
+	    (metrics_find(p->text, p->len, series, run_ok) < 0 || *run_ok < 0))
+		*run_ok = 0;
+	while (pos < p->len) {
+		const char *line = p->text + pos;
+		const char *nl = memchr(line, '\n', p->len - pos);
+		size_t l = nl ? (size_t)(nl - line) : p->len - pos;
+		const char *sp;
+		char num[32];
+		int64_t v;
+
+		pos += l + 1;
+		if ((strncmp(line, REPORT_LAST_OK "{",
+			     sizeof(REPORT_LAST_OK)) &&
+		     strncmp(line, REPORT_FAILURES "{",
+			     sizeof(REPORT_FAILURES))) ||
+		    !(sp = memchr(line, ' ', l)) ||
+		    (size_t)(line + l - sp - 1) >= sizeof(num))
+			continue;
+		memcpy(num, sp + 1, (size_t)(line + l - sp - 1));
+		num[line + l - sp - 1] = '\0';
+		if (util_parse_int(num, 0, INT64_MAX, &v) < 0)
+			continue;
+		if (p->n == cap) {
+			cap = cap ? cap * 2 : 64;
+			p->lines = xrealloc(p->lines, cap * sizeof(*p->lines));
+		}
+		p->lines[p->n].series = line;
+		p->lines[p->n].len = (size_t)(sp - line);
+		p->lines[p->n].v = v;
+		p->n++;
+	}
+}
+
+/* The previous value of family{target="name"}, or 0. */
+static int64_t report_prev_get(const struct report_prev *p,
+			       const char *family, const char *name)
+{
+	char series[METRICS_SERIES_MAX];
+	size_t i, n;
+
+	if (!metrics_series(family, "target", name, NULL, NULL, series,
+			    sizeof(series)))
+		return 0;
+	n = strlen(series);
+	for (i = 0; i < p->n; i++)
+		if (p->lines[i].len == n &&
+		    !memcmp(p->lines[i].series, series, n))
+			return p->lines[i].v;
+	return 0;
+}
+
+static void report_prev_free(struct report_prev *p)
+{
+	free(p->lines);
+	free(p->text);
+}
+
+/* What a finished target's run came to: "current", "sent", "waiting",
+ * "failed" (state file words). */
+static const char *report_result(const struct push_result *r)
+{
+	if (!r->ok)
+		return "failed";
+	if (r->action == PUSH_NOTHING)
+		return "current";
+	if (r->action == PUSH_WAITING)
+		return "waiting";
+	return "sent";
+}
+
+/* "full", "delta" or "none": what was delivered this run. */
+static const char *report_mode(const struct push_result *r)
+{
+	if (r->ok && r->action == PUSH_FULL)
+		return "full";
+	if (r->ok && r->action == PUSH_DELTA)
+		return "delta";
+	return "none";
+}
+
+int report_metrics(const char *path, const struct repconf *conf,
+		   const struct push_result *res, int exit_status,
+		   double seconds, char *err, size_t errlen)
+{
+	static const char *const results[] = { "current", "sent", "waiting",
+					       "failed" };
+	static const char *const modes[] = { "none", "delta", "full" };
+	int64_t now = (int64_t)time(NULL), run_ok;
+	int64_t *last_ok, *failures;
+	const struct push_result *any = NULL;
+	struct report_prev prev;
+	struct metrics m;
+	struct buf b;
+	size_t i, k, n = conf->ntargets;
+	uint64_t counts[4] = { 0, 0, 0, 0 }, bytes = 0;
+	int rc;
+
+	report_prev_load(path, &prev, &run_ok);
+	if (exit_status == EX_OK)
+		run_ok = now;
+	last_ok = xcalloc(n, sizeof(*last_ok));
+	failures = xcalloc(n, sizeof(*failures));
+	for (i = 0; i < n; i++) {
+		const struct push_result *r = res ? &res[i] : NULL;
+		const char *name = conf->targets[i].name;
+
+		last_ok[i] = report_prev_get(&prev, REPORT_LAST_OK, name);
+		failures[i] = report_prev_get(&prev, REPORT_FAILURES, name);
+		if (!r || !r->target)
+			continue;	/* not served by this run */
+		any = r;
+		bytes += r->bytes;
+		for (k = 0; k < 4; k++)
+			if (!strcmp(report_result(r), results[k]))
+				counts[k]++;
+		if (r->ok) {
+			last_ok[i] = now;
+			failures[i] = 0;
+		} else {
+			failures[i]++;
+		}
+	}
+	report_prev_free(&prev);
+
+	buf_init(&b, REPORT_METRICS_MAX);
+	metrics_init(&m, &b);
+	metrics_gauge(&m, "dircat_replicator_last_run_timestamp_seconds",
+		      "When the last run ended (Unix time).", now);
+	metrics_gauge(&m, "dircat_replicator_last_run_exit_status",
+		      "Exit status of the last run: 0 ok, 66 no catalog, 69 "
+		      "a target not current, 73 local failure, 78 "
+		      "configuration.", exit_status);
+	metrics_family(&m, "dircat_replicator_last_run_duration_seconds",
+		       "gauge", "How long the last run took.");
+	metrics_f64(&m, NULL, NULL, NULL, NULL, seconds);
+	if (run_ok > 0)
+		metrics_gauge(&m,
+			      "dircat_replicator_last_success_timestamp_seconds",
+			      "When a run last ended with exit status 0 (Unix "
+			      "time).", run_ok);
+	metrics_gauge(&m, "dircat_replicator_targets_configured",
+		      "Targets in the configuration.", (int64_t)n);
+	if (any) {
+		metrics_gauge(&m, "dircat_replicator_catalog_serial",
+			      "The catalog serial the last run brought the "
+			      "targets to.", (int64_t)any->serial);
+		metrics_family(&m, "dircat_replicator_targets", "gauge",
+			       "Targets by result of the last run: current "
+			       "(had the serial), sent, waiting (delivered "
+			       "earlier, not installed yet), failed.");
+		for (k = 0; k < 4; k++)
+			metrics_u64(&m, "result", results[k], NULL, NULL,
+				    counts[k]);
+		metrics_family(&m, "dircat_replicator_sent_bytes", "gauge",
+			       "Bytes uploaded to all targets in the last run.");
+		metrics_u64(&m, NULL, NULL, NULL, NULL, bytes);
+	}
+	for (i = 0, k = 0; i < n; i++)
+		if (last_ok[i] > 0 && k++ == 0)
+			metrics_family(&m, REPORT_LAST_OK, "gauge",
+				       "When the target last had, or was sent, "
+				       "the catalog's serial (Unix time).");
+	for (i = 0; i < n; i++)
+		if (last_ok[i] > 0)
+			metrics_i64(&m, "target", conf->targets[i].name, NULL,
+				    NULL, last_ok[i]);
+	metrics_family(&m, REPORT_FAILURES, "gauge",
+		       "Runs in a row in which the target failed (0 after a "
+		       "success).");
+	for (i = 0; i < n; i++)
+		metrics_i64(&m, "target", conf->targets[i].name, NULL, NULL,
+			    failures[i]);
+	free(last_ok);
+	free(failures);
+	if (any) {
+		metrics_family(&m, "dircat_replicator_target_ok", "gauge",
+			       "1 when the last run left the target with the "
+			       "catalog's serial: it had it, was sent it, or "
+			       "is installing it.");
+		for (i = 0; i < n; i++)
+			if (res[i].target)
+				metrics_u64(&m, "target", res[i].target->name,
+					    NULL, NULL, res[i].ok ? 1 : 0);
+		metrics_family(&m, "dircat_replicator_target_current", "gauge",
+			       "1 when the node reported the catalog's serial "
+			       "as installed at the last run.");
+		for (i = 0; i < n; i++)
+			if (res[i].target)
+				metrics_u64(&m, "target", res[i].target->name,
+					    NULL, NULL,
+					    res[i].node_known &&
+						    res[i].node_serial ==
+							    res[i].serial);
+		for (i = 0, k = 0; i < n; i++)
+			if (res[i].target && res[i].node_known && k++ == 0)
+				metrics_family(&m, "dircat_replicator_target_"
+					       "node_serial", "gauge",
+					       "The serial the node reported "
+					       "(0: nothing installed); absent "
+					       "when it could not be read.");
+		for (i = 0; i < n; i++)
+			if (res[i].target && res[i].node_known)
+				metrics_u64(&m, "target", res[i].target->name,
+					    NULL, NULL, res[i].node_serial);
+		for (i = 0, k = 0; i < n; i++)
+			if (res[i].target && res[i].node_known &&
+			    res[i].node_expires > 0 && k++ == 0)
+				metrics_family(&m, "dircat_replicator_target_"
+					       "node_expires_timestamp_seconds",
+					       "gauge", "When the node's catalog "
+					       "expires, as it reported (Unix "
+					       "time).");
+		for (i = 0; i < n; i++)
+			if (res[i].target && res[i].node_known &&
+			    res[i].node_expires > 0)
+				metrics_i64(&m, "target", res[i].target->name,
+					    NULL, NULL, res[i].node_expires);
+		metrics_family(&m, "dircat_replicator_target_result", "gauge",
+			       "The last run's result for the target (1 for "
+			       "the one that applies).");
+		for (i = 0; i < n; i++)
+			for (k = 0; res[i].target && k < 4; k++)
+				metrics_u64(&m, "target", res[i].target->name,
+					    "result", results[k],
+					    !strcmp(report_result(&res[i]),
+						    results[k]));
+		metrics_family(&m, "dircat_replicator_target_sent", "gauge",
+			       "What the last run delivered to the target (1 "
+			       "for the one that applies).");
+		for (i = 0; i < n; i++)
+			for (k = 0; res[i].target && k < 3; k++)
+				metrics_u64(&m, "target", res[i].target->name,
+					    "mode", modes[k],
+					    !strcmp(report_mode(&res[i]),
+						    modes[k]));
+		metrics_family(&m, "dircat_replicator_target_sent_bytes",
+			       "gauge", "Bytes uploaded to the target in the "
+			       "last run, all attempts together.");
+		for (i = 0; i < n; i++)
+			if (res[i].target)
+				metrics_u64(&m, "target", res[i].target->name,
+					    NULL, NULL, res[i].bytes);
+		metrics_family(&m, "dircat_replicator_target_duration_seconds",
+			       "gauge", "How long the target took in the last "
+			       "run.");
+		for (i = 0; i < n; i++)
+			if (res[i].target)
+				metrics_f64(&m, "target", res[i].target->name,
+					    NULL, NULL, res[i].seconds);
+		metrics_family(&m, "dircat_replicator_target_attempts",
+			       "gauge", "Attempts the target took in the last "
+			       "run.");
+		for (i = 0; i < n; i++)
+			if (res[i].target)
+				metrics_i64(&m, "target", res[i].target->name,
+					    NULL, NULL, res[i].attempts);
+	}
+	if (m.failed) {
+		util_err(err, errlen, "%s: metrics larger than %d bytes", path,
+			 REPORT_METRICS_MAX);
+		buf_free(&b);
+		return -1;
+	}
+	rc = util_write_file_atomic(path, b.data, b.len, 0644, err, errlen);
 	buf_free(&b);
 	return rc;
 }

@@ -36,5 +36,18 @@ int report_text(FILE *out, const struct report_run *run,
 int report_json(const char *path, const struct report_run *run,
 		const struct push_result *res, size_t n, char *err,
 		size_t errlen);
+/*
+ * The metrics_file (Prometheus text format, replaced atomically): the
+ * run (time, exit status, duration, last success) and, per target (label
+ * target="NAME"), what the node had, what was sent, how it went.  res is
+ * NULL when the run stopped before pushing (only the run's metrics and
+ * the targets' carried-over values are written then); else it has
+ * conf->ntargets entries as push_run() left them.  Last success times
+ * and consecutive failures are carried over from the file's previous
+ * version.  0, or -1 with err.
+ */
+int report_metrics(const char *path, const struct repconf *conf,
+		   const struct push_result *res, int exit_status,
+		   double seconds, char *err, size_t errlen);
 
 #endif

@@ -191,7 +191,7 @@ check_match "stop logged" "$(tail -n 3 "$CATD_LOG")" "stopped"
 
 # Daemon down: status falls back to the files; lookup fails with 3.
 st=$("$DIRCAT_BIN/dircat" status -c "$d/catalogd.conf")
-check_eq "status exit 1 when down" "$?" 1
+check_eq "status exit 2 (CRITICAL) when down" "$?" 2
 check_match "status says the daemon is down" "$st" "NOT RUNNING"
 check_match "status from the catalog file" "$st" "^serial: 1$"
 "$DIRCAT_BIN/dircat" lookup -c "$d/catalogd.conf" jsmith@example.com >/dev/null 2>&1

@@ -36,8 +36,15 @@ check_eq "defer-unknown: policy defers unknown with 450" \
 	"action=450 4.1.1 User unknown here for now: directory catalog out of date, try again later"
 check_eq "defer-unknown: policy passes known" "$(preq jsmith@example.com)" "action=DUNNO"
 st=$("$DIRCAT_BIN/dircat" status -c "$CATD_CONF")
-check_eq "dircat status exits 1 when stale" "$?" 1
+check_eq "dircat status exits 2 (CRITICAL) when stale" "$?" 2
 check_match "dircat status says STALE" "$st" "^expires: .* STALE$"
+check_match "dircat status says why it is CRITICAL" "$st" "^check: catalog expired"
+st=$("$DIRCAT_BIN/dircat" status -c "$CATD_CONF" --nagios)
+check_eq "dircat status --nagios: CRITICAL when stale" "$?" 2
+check_match "dircat status --nagios: one line saying so" "$st" \
+	"^DIRCAT CRITICAL - catalog expired \(stale\); catalog corp serial 1, age [0-9]+s, 2 records \| age=[0-9]+s;; records=2$"
+check_match "dircat metrics: dircat_catalog_stale 1" \
+	"$("$DIRCAT_BIN/dircat" metrics -c "$CATD_CONF")" "^dircat_catalog_stale 1$"
 
 sed -i 's/^stale_policy = .*/stale_policy = tempfail/' "$CATD_CONF"
 kill -HUP "$CATD_PID"

@@ -1,0 +1,257 @@
+/*
+ * metrics.c - Prometheus text exposition; see metrics.h.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "metrics.h"
+
+void metrics_init(struct metrics *m, struct buf *b)
+{
+	m->b = b;
+	m->family = NULL;
+	m->failed = 0;
+}
+
+void metrics_family(struct metrics *m, const char *name, const char *type,
+		    const char *help)
+{
+	m->family = name;
+	if (buf_printf(m->b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
+		       type) < 0)
+		m->failed = 1;
+}
+
+/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if none. */
+static size_t metrics_utf8_len(const unsigned char *p, size_t n)
+{
+	size_t len, i;
+	uint32_t cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if ((p[0] & 0xe0) == 0xc0) {
+		len = 2;
+		cp = p[0] & 0x1f;
+	} else if ((p[0] & 0xf0) == 0xe0) {
+		len = 3;
+		cp = p[0] & 0x0f;
+	} else if ((p[0] & 0xf8) == 0xf0) {
+		len = 4;
+		cp = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates, beyond Unicode. */
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+	    (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/* Append a label value, escaped, to out[*pos..size); -1 when full. */
+static int metrics_put_value(const char *v, char *out, size_t size,
+			     size_t *pos)
+{
+	const unsigned char *p = (const unsigned char *)v;
+	size_t n = strlen(v), i = 0;
+
+	while (i < n) {
+		char esc[2];
+		const unsigned char *src = p + i;
+		size_t len = metrics_utf8_len(p + i, n - i), k;
+
+		if (len == 0 || p[i] < 0x20 || p[i] == 0x7f) {
+			/* A newline is escaped; other control bytes and
+			 * broken UTF-8 are not worth keeping. */
+			if (p[i] == '\n') {
+				esc[0] = '\\';
+				esc[1] = 'n';
+				src = (const unsigned char *)esc;
+				len = 2;
+			} else {
+				esc[0] = '?';
+				src = (const unsigned char *)esc;
+				len = 1;
+			}
+			i++;
+		} else if (p[i] == '\\' || p[i] == '"') {
+			esc[0] = '\\';
+			esc[1] = (char)p[i];
+			src = (const unsigned char *)esc;
+			len = 2;
+			i++;
+		} else {
+			i += len;
+		}
+		if (*pos + len >= size)
+			return -1;
+		for (k = 0; k < len; k++)
+			out[(*pos)++] = (char)src[k];
+	}
+	return 0;
+}
+
+/* Append a literal; -1 when full. */
+static int metrics_put(const char *s, char *out, size_t size, size_t *pos)
+{
+	size_t n = strlen(s);
+
+	if (*pos + n >= size)
+		return -1;
+	memcpy(out + *pos, s, n);
+	*pos += n;
+	return 0;
+}
+
+char *metrics_series(const char *name, const char *l1, const char *v1,
+		     const char *l2, const char *v2, char *out, size_t size)
+{
+	size_t pos = 0;
+
+	if (size == 0 || metrics_put(name, out, size, &pos) < 0)
+		return NULL;
+	if (l1) {
+		if (metrics_put("{", out, size, &pos) < 0 ||
+		    metrics_put(l1, out, size, &pos) < 0 ||
+		    metrics_put("=\"", out, size, &pos) < 0 ||
+		    metrics_put_value(v1 ? v1 : "", out, size, &pos) < 0 ||
+		    metrics_put("\"", out, size, &pos) < 0)
+			return NULL;
+		if (l2 &&
+		    (metrics_put(",", out, size, &pos) < 0 ||
+		     metrics_put(l2, out, size, &pos) < 0 ||
+		     metrics_put("=\"", out, size, &pos) < 0 ||
+		     metrics_put_value(v2 ? v2 : "", out, size, &pos) < 0 ||
+		     metrics_put("\"", out, size, &pos) < 0))
+			return NULL;
+		if (metrics_put("}", out, size, &pos) < 0)
+			return NULL;
+	}
+	out[pos] = '\0';
+	return out;
+}
+
+/* The open family's series, or NULL (m->failed set). */
+static const char *metrics_open_series(struct metrics *m, const char *l1,
+				       const char *v1, const char *l2,
+				       const char *v2, char *out, size_t size)
+{
+	if (!m->family ||
+	    !metrics_series(m->family, l1, v1, l2, v2, out, size)) {
+		m->failed = 1;
+		return NULL;
+	}
+	return out;
+}
+
+void metrics_u64(struct metrics *m, const char *l1, const char *v1,
+		 const char *l2, const char *v2, uint64_t v)
+{
+	char s[METRICS_SERIES_MAX];
+
+	if (metrics_open_series(m, l1, v1, l2, v2, s, sizeof(s)) &&
+	    buf_printf(m->b, "%s %" PRIu64 "\n", s, v) < 0)
+		m->failed = 1;
+}
+
+void metrics_i64(struct metrics *m, const char *l1, const char *v1,
+		 const char *l2, const char *v2, int64_t v)
+{
+	char s[METRICS_SERIES_MAX];
+
+	if (metrics_open_series(m, l1, v1, l2, v2, s, sizeof(s)) &&
+	    buf_printf(m->b, "%s %" PRId64 "\n", s, v) < 0)
+		m->failed = 1;
+}
+
+void metrics_f64(struct metrics *m, const char *l1, const char *v1,
+		 const char *l2, const char *v2, double v)
+{
+	char s[METRICS_SERIES_MAX];
+
+	if (!(v == v))	/* NaN: never produced, but stay well-formed */
+		v = 0;
+	if (metrics_open_series(m, l1, v1, l2, v2, s, sizeof(s)) &&
+	    buf_printf(m->b, "%s %.3f\n", s, v) < 0)
+		m->failed = 1;
+}
+
+void metrics_gauge(struct metrics *m, const char *name, const char *help,
+		   int64_t v)
+{
+	metrics_family(m, name, "gauge", help);
+	metrics_i64(m, NULL, NULL, NULL, NULL, v);
+}
+
+void metrics_catalog(struct metrics *m, const struct catalog_info *i,
+		     int64_t now, int stale)
+{
+	static const int kinds[] = { CATALOG_PERSON, CATALOG_GROUP,
+				     CATALOG_MAILIN, CATALOG_DOMAIN };
+	size_t k;
+
+	metrics_family(m, "dircat_catalog_info", "gauge",
+		       "The installed catalog's id and signing key id (always 1).");
+	metrics_i64(m, "catalog_id", i->id, "key_id", i->key_id, 1);
+	metrics_gauge(m, "dircat_catalog_serial",
+		      "Serial of the installed catalog; 0 when nothing is "
+		      "installed yet.", (int64_t)i->serial);
+	if (i->serial > 0) {
+		metrics_gauge(m, "dircat_catalog_created_timestamp_seconds",
+			      "When the installed serial was made by the "
+			      "aggregator (Unix time).", i->created);
+		metrics_gauge(m, "dircat_catalog_age_seconds",
+			      "Seconds since the installed serial was made.",
+			      now - i->created);
+		if (i->expires > 0)
+			metrics_gauge(m,
+				      "dircat_catalog_expires_timestamp_seconds",
+				      "When the installed catalog expires "
+				      "(Unix time).", i->expires);
+	}
+	if (i->installed > 0)
+		metrics_gauge(m, "dircat_catalog_installed_timestamp_seconds",
+			      "When the catalog was last written on this node "
+			      "(Unix time).", i->installed);
+	metrics_gauge(m, "dircat_catalog_stale",
+		      "1 when the installed catalog is past its expiry.",
+		      stale ? 1 : 0);
+	metrics_family(m, "dircat_catalog_records", "gauge",
+		       "Records in the installed catalog, by kind.");
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+		metrics_u64(m, "kind", catalog_kind_name(kinds[k]), NULL, NULL,
+			    i->count[kinds[k]]);
+}
+
+int metrics_find(const char *text, size_t len, const char *series,
+		 int64_t *v)
+{
+	size_t n = strlen(series), pos = 0;
+
+	while (pos < len) {
+		const char *line = text + pos;
+		const char *nl = memchr(line, '\n', len - pos);
+		size_t l = nl ? (size_t)(nl - line) : len - pos;
+
+		pos += l + 1;
+		if (l > n + 1 && l - n - 1 < 32 && !memcmp(line, series, n) &&
+		    line[n] == ' ') {
+			char num[32];
+
+			memcpy(num, line + n + 1, l - n - 1);
+			num[l - n - 1] = '\0';
+			return util_parse_int(num, INT64_MIN, INT64_MAX, v);
+		}
+	}
+	return -1;
+}

@@ -1,0 +1,80 @@
+/*
+ * metrics.h - Prometheus text exposition format (version 0.0.4), written
+ * into a bounded struct buf, for `dircat metrics`, catalogd's `metrics`
+ * control command and the metrics_file of the aggregator and replicator.
+ *
+ * A family is opened with metrics_family() (its # HELP and # TYPE lines),
+ * then its samples follow; families must not be opened twice.  Metric and
+ * label names are the caller's literals ([a-zA-Z_][a-zA-Z0-9_]*); label
+ * values are escaped here (backslash, double quote, newline) and bytes
+ * that are not valid UTF-8 or are control characters become '?'.  No
+ * timestamps are written (node_exporter's textfile collector refuses
+ * them).  When the buffer's maximum is reached, m->failed is set and the
+ * text is unusable: the caller checks it once at the end.
+ *
+ * metrics_catalog() writes the dircat_catalog_* families that describe a
+ * catalog, the same whether catalogd or the files were asked.
+ * metrics_find() reads one sample back from a previous exposition (its
+ * series spelt exactly as metrics_series() spells it), bounded by len.
+ */
+#ifndef DIRCAT_METRICS_H
+#define DIRCAT_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "catalog.h"
+#include "util.h"
+
+#define METRICS_SERIES_MAX 1024	/* name{labels} of one sample, bytes */
+
+struct metrics {
+	struct buf *b;
+	const char *family;	/* the family open now */
+	int failed;		/* a line did not fit: the text is unusable */
+};
+
+void metrics_init(struct metrics *m, struct buf *b);
+
+/* "# HELP name help" and "# TYPE name type" (type: "gauge", "counter"). */
+void metrics_family(struct metrics *m, const char *name, const char *type,
+		    const char *help);
+
+/*
+ * The series of a sample of the open family into out: "name" or
+ * "name{l1="v1",l2="v2"}"; l1/l2 NULL for none.  Returns out, or NULL
+ * when it does not fit (METRICS_SERIES_MAX holds two values of 400 bytes
+ * as escaped; a sample whose series does not fit fails the exposition).
+ */
+char *metrics_series(const char *name, const char *l1, const char *v1,
+		     const char *l2, const char *v2, char *out, size_t size);
+
+/* One sample of the open family, with up to two labels. */
+void metrics_u64(struct metrics *m, const char *l1, const char *v1,
+		 const char *l2, const char *v2, uint64_t v);
+void metrics_i64(struct metrics *m, const char *l1, const char *v1,
+		 const char *l2, const char *v2, int64_t v);
+/* A fractional value (durations), with millisecond precision. */
+void metrics_f64(struct metrics *m, const char *l1, const char *v1,
+		 const char *l2, const char *v2, double v);
+
+/* A whole family of one unlabelled sample. */
+void metrics_gauge(struct metrics *m, const char *name, const char *help,
+		   int64_t v);
+
+/*
+ * The dircat_catalog_* families for a catalog: info (id, key id), serial,
+ * created, age and expiry (when something is installed), installed,
+ * stale, records by kind.  now is the time age is measured at.
+ */
+void metrics_catalog(struct metrics *m, const struct catalog_info *i,
+		     int64_t now, int stale);
+
+/*
+ * The integer value of series (as metrics_series() spells it) in an
+ * exposition text[0..len): 0 with *v, -1 when absent or not an integer.
+ */
+int metrics_find(const char *text, size_t len, const char *series,
+		 int64_t *v);
+
+#endif
