@@ -282,6 +282,11 @@ check_eq "nagios: unknown option is UNKNOWN (3)" "$?:$out" \
 check_eq "nagios: bad duration is UNKNOWN (3)" "$?" 3
 "$dircat" status -c "$CATD_CONF" -w 2h -C 1h >/dev/null 2>&1
 check_eq "nagios: -w longer than -C is UNKNOWN (3)" "$?" 3
+grep -v '^\[socket control\]' "$CATD_CONF" | grep -v "ctl.sock\|protocol = control" >"$top/noctl.conf"
+out=$("$dircat" status -c "$top/noctl.conf" --nagios)
+check_eq "nagios: no control socket to ask is UNKNOWN (3)" "$?" 3
+check_match "nagios: says so, with the catalog file's state" "$out" \
+	'^DIRCAT UNKNOWN - catalogd not asked \(no control socket configured\); catalog corp serial 1, age [0-9]+s, 5 records \|'
 out=$("$dircat" status -c "$top/nosuch.conf" --nagios 2>/dev/null)
 check_eq "nagios: unreadable configuration is UNKNOWN (3)" "$?:${out%% -*}" "3:DIRCAT UNKNOWN"
 
