@@ -16,7 +16,7 @@ libssl-dev libidn2-dev"
 test="$build slapd ldap-utils lmdb-utils openssh-server openssh-client nginx
 postfix postfix-lmdb postfix-ldap swaks sasl2-bin libsasl2-modules clang
 libclang-rt-14-dev procps time openssl curl binutils mandoc systemd
-netcat-openbsd strace"
+netcat-openbsd strace nftables iptables"
 bench="$test gnuplot-nox hyperfine"
 
 case $what in
