@@ -100,6 +100,12 @@ $(B)/tests/%: tests/lib/%.c tests/lib/check.h $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS_TEST)
 
+# The aggregator's owner resolution: its modules and libldap too.
+OWNERS_OBJ = $(B)/aggregator/collect.o $(B)/aggregator/ldapsrc.o
+$(B)/tests/test_owners: tests/lib/test_owners.c tests/lib/check.h $(OWNERS_OBJ) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $< $(OWNERS_OBJ) $(LIBA) $(LIBS_AGG)
+
 $(B)/tests/tools/%: tests/tools/%.c $(wildcard tests/tools/*.h) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS_TEST) -lpthread

@@ -34,6 +34,80 @@ int ldapsrc_scope(const char *name, int *scope)
 	return 0;
 }
 
+/* Append one part of a DN's key: a type byte, a 16-bit length, the
+ * bytes in ASCII lower case, runs of spaces (values only) as one. */
+static int ldapsrc_key_part(unsigned char *key, size_t keysize, size_t *pos,
+			    int type, const struct berval *bv, int value)
+{
+	size_t i, n = 0, at = *pos;
+	const unsigned char *p = (const unsigned char *)bv->bv_val;
+
+	if (at + 3 + bv->bv_len > keysize)
+		return -1;
+	key[at] = (unsigned char)type;
+	for (i = 0; i < bv->bv_len; i++) {
+		unsigned char c = p[i];
+
+		if (value && c == ' ' && n > 0 && key[at + 3 + n - 1] == ' ')
+			continue;
+		key[at + 3 + n++] = c >= 'A' && c <= 'Z' ? c + 32 : c;
+	}
+	/* libldap keeps no unescaped leading or trailing space; an escaped
+	 * one is kept, as a single space. */
+	key[at + 1] = (unsigned char)(n >> 8);
+	key[at + 2] = (unsigned char)n;
+	*pos = at + 3 + n;
+	return 0;
+}
+
+size_t ldapsrc_dn_key(const char *dn, size_t len, unsigned char *key,
+		      size_t keysize, char *rdn, size_t rdnsize)
+{
+	char text[LDAPSRC_DNKEY_MAX];
+	LDAPDN parsed = NULL;
+	size_t pos = 0, r, a;
+	int ok = 1;
+
+	if (rdnsize)
+		rdn[0] = '\0';
+	if (len == 0 || len >= sizeof(text) || !memchr(dn, '=', len) ||
+	    memchr(dn, '\0', len))
+		return 0;
+	memcpy(text, dn, len);
+	text[len] = '\0';
+	if (ldap_str2dn(text, &parsed, LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS ||
+	    !parsed || !parsed[0]) {
+		ldap_dnfree(parsed);
+		return 0;
+	}
+	for (r = 0; ok && parsed[r]; r++)
+		for (a = 0; ok && parsed[r][a]; a++) {
+			const LDAPAVA *ava = parsed[r][a];
+
+			/* ',' starts an RDN, '+' continues a multi-valued one */
+			if (ldapsrc_key_part(key, keysize, &pos, a ? '+' : ',',
+					     &ava->la_attr, 0) < 0 ||
+			    ldapsrc_key_part(key, keysize, &pos,
+					     ava->la_flags & LDAP_AVA_BINARY ?
+					     '#' : '=', &ava->la_value, 1) < 0)
+				ok = 0;
+		}
+	if (ok && rdnsize) {
+		const LDAPAVA *first = parsed[0][0];
+
+		if (!(first->la_flags & LDAP_AVA_BINARY) &&
+		    first->la_value.bv_len < rdnsize &&
+		    !memchr(first->la_value.bv_val, '\0',
+			    first->la_value.bv_len)) {
+			memcpy(rdn, first->la_value.bv_val,
+			       first->la_value.bv_len);
+			rdn[first->la_value.bv_len] = '\0';
+		}
+	}
+	ldap_dnfree(parsed);
+	return ok ? pos : 0;
+}
+
 /* SASL interaction for EXTERNAL: nothing to ask, take the defaults. */
 static int ldapsrc_sasl_interact(LDAP *ld, unsigned flags, void *defaults,
 				 void *in)
@@ -159,7 +233,7 @@ static int ldapsrc_entry(LDAP *ld, LDAPMessage *msg,
 	BerElement *ber = NULL;
 	struct berval dnbv, attr, *vals;
 	struct ldapsrc_entry e;
-	char dn[1024];
+	char dnbuf[1024], *dn = dnbuf;
 	size_t i;
 	int rc;
 
@@ -175,7 +249,12 @@ static int ldapsrc_entry(LDAP *ld, LDAPMessage *msg,
 			ber_free(ber, 0);
 		return -1;
 	}
-	snprintf(dn, sizeof(dn), "%.*s", (int)dnbv.bv_len, dnbv.bv_val);
+	/* The whole DN: owner DNs are matched against it. */
+	if (dnbv.bv_len >= sizeof(dnbuf))
+		dn = xstrndup(dnbv.bv_val, dnbv.bv_len);
+	else
+		snprintf(dn, sizeof(dnbuf), "%.*s", (int)dnbv.bv_len,
+			 dnbv.bv_val);
 	for (rc = ldap_get_attribute_ber(ld, msg, ber, &attr, &vals);
 	     rc == LDAP_SUCCESS && attr.bv_val != NULL;
 	     rc = ldap_get_attribute_ber(ld, msg, ber, &attr, &vals)) {
@@ -217,6 +296,8 @@ static int ldapsrc_entry(LDAP *ld, LDAPMessage *msg,
 		if (s->bv[i])
 			ber_memfree(s->bv[i]);
 	ber_free(ber, 0);
+	if (dn != dnbuf)
+		free(dn);
 	return rc;
 }
 

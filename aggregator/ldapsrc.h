@@ -46,7 +46,7 @@ struct ldapsrc_conf {
 /* What an entry looks like to the callback: the DN and, for each name of
  * the attrs table, its values. */
 struct ldapsrc_entry {
-	const char *dn;
+	const char *dn;				/* whole, NUL-terminated */
 	const struct formula_vals *vals;	/* formula_attrs_count() */
 };
 
@@ -71,5 +71,21 @@ int ldapsrc_search(const struct ldapsrc_conf *conf,
 
 /* Parse "base", "one", "sub" into conf->scope; -1 when unknown. */
 int ldapsrc_scope(const char *name, int *scope);
+
+#define LDAPSRC_DNKEY_MAX 4096	/* bytes of a DN's key (ldapsrc_dn_key) */
+
+/*
+ * A DN (len bytes, RFC 4514 as libldap reads it) made comparable: key
+ * gets a canonical form of it - every attribute type and value unescaped,
+ * in ASCII lower case, runs of spaces in a value as one, each part
+ * length-prefixed - so that two spellings of one DN ("CN=Smith\, John,
+ * OU=Users" and "cn=Smith\2C John,ou=users") give the same key and two
+ * different DNs never do.  rdn (rdnsize bytes, NUL-terminated) gets the
+ * first RDN's first value, unescaped ("" when it is binary or too long).
+ * Returns the key's length, or 0 when the text is no DN (unparsable, or
+ * no RDN) or its key would be longer than keysize.
+ */
+size_t ldapsrc_dn_key(const char *dn, size_t len, unsigned char *key,
+		      size_t keysize, char *rdn, size_t rdnsize);
 
 #endif

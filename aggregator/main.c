@@ -86,6 +86,7 @@ struct agg {
 	size_t failed_src;		/* index of the source that failed */
 	double last_progress;
 	int progress;
+	int index_logins;		/* some source has owner_attribute */
 };
 
 /* -V: our version and the libraries as loaded, libldap's included. */
@@ -498,6 +499,8 @@ static int agg_load(struct agg *a, const char *path, char *err, size_t errlen)
 			a->nsrc++;
 			return -1;
 		}
+		if (a->src[a->nsrc].owner_idx >= 0)
+			a->index_logins = 1;
 		a->nsrc++;
 	}
 	if (a->nsrc == 0) {
@@ -507,49 +510,34 @@ static int agg_load(struct agg *a, const char *path, char *err, size_t errlen)
 	return config_check_unused(a->cfg, err, errlen);
 }
 
-/* The first RDN's value of a DN ("uid=jsmith,ou=people" -> "jsmith"),
- * or the value itself when it is no DN. */
-static void agg_login_of(const char *v, size_t len, const char **out,
-			 size_t *outlen)
+/*
+ * The owner DNs among the owner_attribute values of an entry that has
+ * addresses (entry), left with collect to be resolved once every source
+ * is read; values that are no DN (no '=') were taken as logins already.
+ */
+static int agg_owner_dns(struct agg *a, const struct formula_vals *ov,
+			 uint32_t entry, char *err, size_t errlen)
 {
-	const char *eq = memchr(v, '=', len);
-	const char *comma;
+	unsigned char key[LDAPSRC_DNKEY_MAX];
+	char rdn[260], dn[LDAPSRC_DNKEY_MAX];
+	size_t i, klen;
 
-	*out = v;
-	*outlen = len;
-	if (!eq)
-		return;
-	comma = memchr(eq, ',', len - (size_t)(eq - v));
-	if (!comma)
-		return;
-	*out = eq + 1;
-	*outlen = (size_t)(comma - eq - 1);
-}
+	for (i = 0; i < ov->n; i++) {
+		const char *v = ov->v[i].ptr;
+		size_t len = ov->v[i].len;
 
-/* Append one owner login, skipping repeats and unsafe characters. */
-static void agg_owner_add(struct buf *b, const char *v, size_t len)
-{
-	size_t i;
-	const char *p;
-
-	if (len == 0 || len > 256)
-		return;
-	for (i = 0; i < len; i++)
-		if ((unsigned char)v[i] <= ' ' || v[i] == ',' || v[i] == 0x7f)
-			return;
-	for (p = (const char *)b->data; p && *p;) {
-		const char *e = strchr(p, ',');
-		size_t l = e ? (size_t)(e - p) : strlen(p);
-
-		if (l == len && !strncasecmp(p, v, len))
-			return;
-		p = e ? e + 1 : p + l;
+		if (!memchr(v, '=', len))
+			continue;
+		klen = ldapsrc_dn_key(v, len, key, sizeof(key), rdn,
+				      sizeof(rdn));
+		if (!collect_login_usable(rdn, strlen(rdn)))
+			rdn[0] = '\0';
+		snprintf(dn, sizeof(dn), "%.*s", (int)len, v);
+		if (collect_owner_dn(a->col, entry, key, klen, rdn, dn, err,
+				     errlen) < 0)
+			return -1;
 	}
-	if (b->len + len + 1 > CATALOG_OWNERS_MAX)
-		return;
-	if (b->len)
-		buf_append(b, ",", 1);
-	buf_append(b, v, len);
+	return 0;
 }
 
 static void agg_progress(struct agg *a, int force)
@@ -582,14 +570,36 @@ static int agg_entry(void *arg, const struct ldapsrc_entry *e, char *err,
 	struct catalog_rec rec;
 	uint32_t entry = UINT32_MAX;
 	int kind = 0, naddr = 0, k;
+	size_t nownerdns = 0;
 	static const int order[3] = { CATALOG_PERSON, CATALOG_MAILIN,
 				      CATALOG_GROUP };
 
 	rs->entries++;
 	if ((rs->entries & 4095) == 0)
 		agg_progress(a, 0);
+	/* Every entry read with a login may be named as an owner by DN,
+	 * selected or not, from any source, before or after it is read
+	 * (when some source has an owner_attribute). */
+	buf_init(&owners, CATALOG_OWNERS_MAX);
+	if (s->login_idx >= 0)
+		for (i = 0; i < e->vals[s->login_idx].n; i++)
+			collect_owner_add(&owners, e->vals[s->login_idx].v[i].ptr,
+					  e->vals[s->login_idx].v[i].len);
+	if (owners.len && a->index_logins) {
+		unsigned char key[LDAPSRC_DNKEY_MAX];
+		size_t klen = ldapsrc_dn_key(e->dn, strlen(e->dn), key,
+					     sizeof(key), NULL, 0);
+
+		if (klen && collect_login(a->col, key, klen,
+					  (const char *)owners.data, owners.len,
+					  err, errlen) < 0) {
+			buf_free(&owners);
+			return -1;
+		}
+	}
 	if (s->select && !formula_eval(s->select, e->vals)) {
 		a->rep.left_not_selected++;
+		buf_free(&owners);
 		return 0;
 	}
 	for (k = 0; k < 3; k++)
@@ -599,22 +609,20 @@ static int agg_entry(void *arg, const struct ldapsrc_entry *e, char *err,
 		}
 	if (!kind) {
 		a->rep.left_no_kind++;
+		buf_free(&owners);
 		return 0;
 	}
-	buf_init(&owners, CATALOG_OWNERS_MAX);
 	buf_init(&extra, CATALOG_EXTRA_MAX);
-	if (s->login_idx >= 0)
-		for (i = 0; i < e->vals[s->login_idx].n; i++)
-			agg_owner_add(&owners, e->vals[s->login_idx].v[i].ptr,
-				      e->vals[s->login_idx].v[i].len);
+	/* Owners that are no DN are logins; DNs wait for the end of the
+	 * run (agg_owner_dns). */
 	if (s->owner_idx >= 0)
 		for (i = 0; i < e->vals[s->owner_idx].n; i++) {
-			const char *l;
-			size_t ll;
+			const struct formula_val *ov = &e->vals[s->owner_idx].v[i];
 
-			agg_login_of(e->vals[s->owner_idx].v[i].ptr,
-				     e->vals[s->owner_idx].v[i].len, &l, &ll);
-			agg_owner_add(&owners, l, ll);
+			if (memchr(ov->ptr, '=', ov->len))
+				nownerdns++;
+			else
+				collect_owner_add(&owners, ov->ptr, ov->len);
 		}
 	for (i = 0; i < s->nextras; i++) {
 		const struct formula_vals *xv = &e->vals[s->extras[i].idx];
@@ -689,9 +697,21 @@ static int agg_entry(void *arg, const struct ldapsrc_entry *e, char *err,
 		a->rep.left_no_address++;
 		return 0;
 	}
+	if (nownerdns && agg_owner_dns(a, &e->vals[s->owner_idx], entry, err,
+				       errlen) < 0)
+		return -1;
 	rs->selected[kind]++;
 	a->rep.selected[kind]++;
 	return 0;
+}
+
+/* An owner DN that gave no login: counted, with a sample, in the report. */
+static void agg_owner_unresolved(void *arg, const char *owner_dn,
+				 const char *entry_dn, const char *why)
+{
+	struct agg *a = arg;
+
+	report_owner_unresolved(&a->rep, owner_dn, entry_dn, why);
 }
 
 /* Show what a write would change: counts and a sample. */
@@ -888,6 +908,19 @@ int main(int argc, char **argv)
 		a->rep.src[si].pages = st.pages;
 		a->rep.src[si].references = st.references;
 		agg_progress(a, 1);
+	}
+	/* Every source is read: owner DNs can be resolved. */
+	if (collect_resolve_owners(a->col, agg_owner_unresolved, a, err,
+				   sizeof(err)) < 0) {
+		log_error("%s; nothing written", err);
+		goto out;
+	}
+	{
+		struct collect_owner_stats os;
+
+		collect_owner_stats(a->col, &os);
+		report_owner_dns(&a->rep, os.dns, os.resolved, os.first_rdn,
+				 os.unresolved);
 	}
 	if (agg_add_domains(a, err, sizeof(err)) < 0 ||
 	    collect_finish(a->col, a->rule, err, sizeof(err)) < 0) {

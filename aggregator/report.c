@@ -44,6 +44,32 @@ void report_left_out(struct report *r, enum report_reason why_code,
 	s->why = why ? xstrdup(why) : NULL;
 }
 
+void report_owner_dns(struct report *r, uint64_t dns, uint64_t resolved,
+		      uint64_t first_rdn, uint64_t unresolved)
+{
+	r->owner_dns = dns;
+	r->owner_dns_resolved = resolved;
+	r->owner_dns_first_rdn = first_rdn;
+	r->owner_dns_unresolved = unresolved;
+}
+
+void report_owner_unresolved(struct report *r, const char *owner_dn,
+			     const char *dn, const char *why)
+{
+	struct report_sample *s;
+	char q[LOG_QUOTE_SIZE];
+	size_t i;
+
+	for (i = 0; i < REPORT_SAMPLES && r->owner_samples[i].what; i++)
+		;
+	if (i == REPORT_SAMPLES)
+		return;
+	s = &r->owner_samples[i];
+	s->what = xstrdup(log_quote(owner_dn, strlen(owner_dn), q, sizeof(q)));
+	s->dn = xstrdup(dn);
+	s->why = why ? xstrdup(why) : NULL;
+}
+
 void report_diff(struct report *r, const struct catalog_diff *d,
 		 uint64_t addresses_before)
 {
@@ -92,6 +118,23 @@ void report_text(const struct report *r, FILE *f)
 				r->samples[k][i].dn,
 				r->samples[k][i].why ? ": " : "",
 				r->samples[k][i].why ? r->samples[k][i].why : "");
+	}
+	if (r->owner_dns)
+		fprintf(f, "owner DNs: %llu (%llu resolved to the logins of "
+			"entries read, %llu to their first RDN value, %llu not "
+			"resolved)\n", (unsigned long long)r->owner_dns,
+			(unsigned long long)r->owner_dns_resolved,
+			(unsigned long long)r->owner_dns_first_rdn,
+			(unsigned long long)r->owner_dns_unresolved);
+	if (r->owner_dns_unresolved) {
+		fprintf(f, "owner DNs not resolved: %llu\n",
+			(unsigned long long)r->owner_dns_unresolved);
+		for (i = 0; i < REPORT_SAMPLES && r->owner_samples[i].what; i++)
+			fprintf(f, "  %s (%s)%s%s\n", r->owner_samples[i].what,
+				r->owner_samples[i].dn,
+				r->owner_samples[i].why ? ": " : "",
+				r->owner_samples[i].why ?
+				r->owner_samples[i].why : "");
 	}
 	if (r->conflicts) {
 		fprintf(f, "addresses claimed twice: %llu\n",
@@ -236,6 +279,26 @@ int report_json_write(const struct report *r, const char *path, char *err,
 			buf_printf(&b, "}");
 		}
 	}
+	buf_printf(&b, "\n  ],\n  \"owner_dns\": {\"total\": %llu, "
+		   "\"resolved\": %llu, \"first_rdn\": %llu, "
+		   "\"not_resolved\": %llu},\n  \"owner_dns_not_resolved\": %llu,"
+		   "\n  \"owner_dn_samples\": [",
+		   (unsigned long long)r->owner_dns,
+		   (unsigned long long)r->owner_dns_resolved,
+		   (unsigned long long)r->owner_dns_first_rdn,
+		   (unsigned long long)r->owner_dns_unresolved,
+		   (unsigned long long)r->owner_dns_unresolved);
+	for (i = 0; i < REPORT_SAMPLES && r->owner_samples[i].what; i++) {
+		buf_printf(&b, "%s\n    {\"owner_dn\": ", i ? "," : "");
+		report_json_str(&b, r->owner_samples[i].what);
+		buf_printf(&b, ", \"dn\": ");
+		report_json_str(&b, r->owner_samples[i].dn);
+		if (r->owner_samples[i].why) {
+			buf_printf(&b, ", \"why\": ");
+			report_json_str(&b, r->owner_samples[i].why);
+		}
+		buf_printf(&b, "}");
+	}
 	buf_printf(&b, "\n  ],\n  \"conflicts\": %llu,\n  \"conflict_samples\": [",
 		   (unsigned long long)r->conflicts);
 	for (i = 0; r->col && i < collect_conflicts_kept(r->col); i++) {
@@ -286,6 +349,11 @@ void report_free(struct report *r)
 			free(r->samples[k][i].dn);
 			free(r->samples[k][i].why);
 		}
+	for (i = 0; i < REPORT_SAMPLES; i++) {
+		free(r->owner_samples[i].what);
+		free(r->owner_samples[i].dn);
+		free(r->owner_samples[i].why);
+	}
 	free(r->src);
 	free(r->error);
 	r->src = NULL;

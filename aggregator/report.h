@@ -41,6 +41,11 @@ struct report {
 	uint64_t addresses_seen;
 	uint64_t left[REPORT_REASONS];
 	struct report_sample samples[REPORT_REASONS][REPORT_SAMPLES];
+	/* owner DNs (owner_attribute) of entries with addresses: the logins
+	 * of entries read, first RDN values, none (sampled) */
+	uint64_t owner_dns, owner_dns_resolved, owner_dns_first_rdn;
+	uint64_t owner_dns_unresolved;
+	struct report_sample owner_samples[REPORT_SAMPLES];
 	uint64_t conflicts;
 	const struct collect *col;
 	int have_diff;
@@ -56,6 +61,11 @@ void report_init(struct report *, const char *catalog_id, size_t nsrc,
 		 int dry);
 void report_left_out(struct report *, enum report_reason, const char *what,
 		     size_t len, const char *dn, const char *why);
+void report_owner_dns(struct report *, uint64_t dns, uint64_t resolved,
+		      uint64_t first_rdn, uint64_t unresolved);
+/* Only the first REPORT_SAMPLES are kept; report_owner_dns() counts. */
+void report_owner_unresolved(struct report *, const char *owner_dn,
+			     const char *dn, const char *why);
 void report_diff(struct report *, const struct catalog_diff *,
 		 uint64_t addresses_before);
 void report_conflicts(struct report *, const struct collect *);

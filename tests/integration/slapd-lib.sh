@@ -13,6 +13,9 @@
 #   With SLAPD_TLS_CERT and SLAPD_TLS_KEY set: StartTLS on SLAPD_URI and
 #   an ldaps listener, SLAPD_LDAPS_URI (certificates need IP:127.0.0.1).
 #   With SLAPD_EXTRA_INDEX set (e.g. "mail eq"): one more index line.
+#   With SLAPD_EXTRA_SCHEMA set (e.g. "$DIRCAT_TOP/tests/integration/data/
+#   ad-389.schema"): those schema files (slapd.conf format, separated by
+#   spaces) included after the standard ones.
 #   slapd_load FILE.ldif          add entries as the root DN
 #   slapd_ldapmodify FILE.ldif    modify as the root DN
 #   slapd_stop                    stop it by pid
@@ -42,6 +45,7 @@ include /etc/ldap/schema/nis.schema
 include /etc/ldap/schema/misc.schema
 include $top/schema/dircat.schema
 include $top/tests/integration/data/test-extra.schema
+$(for f in ${SLAPD_EXTRA_SCHEMA:-}; do echo "include $f"; done)
 ${SLAPD_TLS_CERT:+TLSCertificateFile $SLAPD_TLS_CERT}
 ${SLAPD_TLS_KEY:+TLSCertificateKeyFile $SLAPD_TLS_KEY}
 pidfile $dir/slapd.pid
