@@ -100,14 +100,14 @@ for f in "${pages[@]}"; do
 	check_eq "$page: has the standard sections" "$missing" ""
 
 	th=$(grep -m1 '^\.TH ' "$f")
-	want_th=$(tr 'a-z' 'A-Z' <<<"$name")
+	want_th=$(tr '[:lower:]' '[:upper:]' <<<"$name")
 	check_match "$page: .TH names $want_th, section $sect" "$th" \
-		"^\\.TH $(sed 's/[.]/\\./g' <<<"$want_th") $sect "
+		"^\\.TH ${want_th//./\\.} $sect "
 	check_match "$page: .TH carries dircat $version" "$th" \
-		"\"dircat $(sed 's/[.]/\\./g' <<<"$version")\""
+		"\"dircat ${version//./\\.}\""
 	nameline=$(section "$text" NAME | head -n 1)
 	check_match "$page: NAME starts with $name" "$nameline" \
-		"^ +$(sed 's/[.]/\\./g' <<<"$name") - "
+		"^ +${name//./\\.} - "
 
 	missing=
 	for ref in $(grep -oE '(dircat[a-z.-]*|catalogd)\([1-8]\)' <<<"$text" |
