@@ -407,20 +407,11 @@ int report_metrics_write(const struct report *r, const char *path,
 
 	buf_init(&b, REPORT_METRICS_MAX);
 	metrics_init(&m, &b);
-	metrics_gauge(&m, "dircat_aggregator_last_run_timestamp_seconds",
-		      "When the last run ended (Unix time).", now);
-	metrics_gauge(&m, "dircat_aggregator_last_run_exit_status",
-		      "Exit status of the last run: 0 ok, 65 refused by a "
-		      "safety gate, 69 a source failed, 73 local write "
-		      "failure, 78 configuration.", exit_status);
-	metrics_family(&m, "dircat_aggregator_last_run_duration_seconds",
-		       "gauge", "How long the last run took.");
-	metrics_f64(&m, NULL, NULL, NULL, NULL, seconds);
-	if (last_ok > 0)
-		metrics_gauge(&m,
-			      "dircat_aggregator_last_success_timestamp_seconds",
-			      "When a run last ended with exit status 0 (Unix "
-			      "time).", last_ok);
+	metrics_last_run(&m, "dircat_aggregator",
+			 "Exit status of the last run: 0 ok, 65 refused by a "
+			 "safety gate, 69 a source failed, 73 local write "
+			 "failure, 78 configuration.", now, exit_status,
+			 seconds, last_ok);
 	metrics_gauge(&m, "dircat_aggregator_safety_gate_refused",
 		      "1 when the last run was refused by a safety gate "
 		      "(min_records, max_shrink) or by duplicates = fail.",

@@ -193,6 +193,27 @@ void metrics_gauge(struct metrics *m, const char *name, const char *help,
 	metrics_i64(m, NULL, NULL, NULL, NULL, v);
 }
 
+void metrics_last_run(struct metrics *m, const char *prefix,
+		      const char *status_help, int64_t now, int exit_status,
+		      double seconds, int64_t last_ok)
+{
+	char name[METRICS_SERIES_MAX];
+
+	snprintf(name, sizeof(name), "%s_last_run_timestamp_seconds", prefix);
+	metrics_gauge(m, name, "When the last run ended (Unix time).", now);
+	snprintf(name, sizeof(name), "%s_last_run_exit_status", prefix);
+	metrics_gauge(m, name, status_help, exit_status);
+	snprintf(name, sizeof(name), "%s_last_run_duration_seconds", prefix);
+	metrics_family(m, name, "gauge", "How long the last run took.");
+	metrics_f64(m, NULL, NULL, NULL, NULL, seconds);
+	if (last_ok > 0) {
+		snprintf(name, sizeof(name), "%s_last_success_timestamp_seconds",
+			 prefix);
+		metrics_gauge(m, name, "When a run last ended with exit status "
+			      "0 (Unix time).", last_ok);
+	}
+}
+
 void metrics_catalog(struct metrics *m, const struct catalog_info *i,
 		     int64_t now, int stale)
 {

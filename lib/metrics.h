@@ -63,6 +63,16 @@ void metrics_gauge(struct metrics *m, const char *name, const char *help,
 		   int64_t v);
 
 /*
+ * What a program run from cron or a timer writes first, as PREFIX_...:
+ * last_run_timestamp_seconds, last_run_exit_status (status_help names
+ * the statuses), last_run_duration_seconds, and
+ * last_success_timestamp_seconds when last_ok > 0.
+ */
+void metrics_last_run(struct metrics *m, const char *prefix,
+		      const char *status_help, int64_t now, int exit_status,
+		      double seconds, int64_t last_ok);
+
+/*
  * The dircat_catalog_* families for a catalog: info (id, key id), serial,
  * created, age and expiry (when something is installed), installed,
  * stale, records by kind.  now is the time age is measured at.

@@ -335,20 +335,10 @@ int report_metrics(const char *path, const struct repconf *conf,
 
 	buf_init(&b, REPORT_METRICS_MAX);
 	metrics_init(&m, &b);
-	metrics_gauge(&m, "dircat_replicator_last_run_timestamp_seconds",
-		      "When the last run ended (Unix time).", now);
-	metrics_gauge(&m, "dircat_replicator_last_run_exit_status",
-		      "Exit status of the last run: 0 ok, 66 no catalog, 69 "
-		      "a target not current, 73 local failure, 78 "
-		      "configuration.", exit_status);
-	metrics_family(&m, "dircat_replicator_last_run_duration_seconds",
-		       "gauge", "How long the last run took.");
-	metrics_f64(&m, NULL, NULL, NULL, NULL, seconds);
-	if (run_ok > 0)
-		metrics_gauge(&m,
-			      "dircat_replicator_last_success_timestamp_seconds",
-			      "When a run last ended with exit status 0 (Unix "
-			      "time).", run_ok);
+	metrics_last_run(&m, "dircat_replicator",
+			 "Exit status of the last run: 0 ok, 66 no catalog, 69 "
+			 "a target not current, 73 local failure, 78 "
+			 "configuration.", now, exit_status, seconds, run_ok);
 	metrics_gauge(&m, "dircat_replicator_targets_configured",
 		      "Targets in the configuration.", (int64_t)n);
 	if (any) {
