@@ -748,8 +748,8 @@ static int agg_add_domains(struct agg *a, char *err, size_t errlen)
 	for (i = 0; i < addr_domains_count(a->domains); i++) {
 		const char *d = addr_domains_get(a->domains, i);
 
-		if (d[0] == '.')
-			continue;	/* a wildcard names no single domain */
+		/* ".example.com" goes in as it is: catalogd reads it as every
+		 * subdomain of example.com (the domains map, the policy). */
 		if (collect_add(a->col, entry, 0, CATALOG_DOMAIN, d, strlen(d),
 				val, vlen, err, errlen) < 0)
 			return -1;

@@ -181,6 +181,16 @@ err=$("$agg" -c "$d/otherid.conf" 2>&1)
 check_eq "another catalog id: exit 78" "$?" 78
 check_match "another catalog id: says so" "$err" "holds catalog 'example', not 'other'"
 
+# A subdomain wildcard in local_domains is published as such, so nodes
+# treat every subdomain as local.
+mkconf "$d/subdom.conf" -e 's|^local_domains = .*|local_domains = example.com, example.org, .example.org|' \
+	-e "s|^catalog = .*|catalog = $d/subdom.mdb|" -e 's|^report_json.*||'
+"$agg" -c "$d/subdom.conf" 2>"$d/err"
+check_eq "local_domains with .example.org: exit 0" "$?" 0
+check_eq "local_domains: the three domain records" \
+	"$("$dircat" dump "$d/subdom.mdb" | awk -F'\t' '$2 == "domain"' | sort)" \
+	"$(printf '.example.org\tdomain\nexample.com\tdomain\nexample.org\tdomain')"
+
 # SASL EXTERNAL over ldapi (peer credentials).
 mkconf "$d/external.conf" -e "s|^uri = .*|uri = $SLAPD_LDAPI|" \
 	-e '/^bind_dn = /d' -e "s|^bind_password_file = .*|sasl_mech = EXTERNAL|" \
