@@ -40,7 +40,7 @@ enum {
 	EXIT_USAGE = EX_USAGE,		/* 64: bad command line */
 	EXIT_GATE = EX_DATAERR,		/* 65: a safety gate refused to publish */
 	EXIT_LDAP = EX_UNAVAILABLE,	/* 69: a source failed: nothing written */
-	EXIT_LOCAL = EX_CANTCREAT,	/* 73: catalog or report not written */
+	EXIT_LOCAL = EX_CANTCREAT,	/* 73: catalog, report, lock file */
 	EXIT_LOCKED = EX_TEMPFAIL,	/* 75: another run holds the lock */
 	EXIT_CONFIG = EX_CONFIG		/* 78: configuration error */
 };
@@ -131,7 +131,7 @@ static const char agg_usage[] =
 "      (--force overrides the gates)\n"
 "  69  an LDAP source failed (connection, TLS, bind, search, size or\n"
 "      time limit, partial result); nothing written\n"
-"  73  the catalog or the report could not be written\n"
+"  73  the catalog, the report or the lock file could not be written\n"
 "  75  another run holds the lock; try again later\n"
 "  78  configuration error (unknown setting, bad formula, password file\n"
 "      readable by others, catalog of another catalog_id)\n";
@@ -881,7 +881,7 @@ int main(int argc, char **argv)
 	lockfd = util_lock(a->lock_path, err, sizeof(err));
 	if (lockfd < 0) {
 		log_error("%s", err);
-		return EXIT_LOCKED;
+		return lockfd == -2 ? EXIT_LOCKED : EXIT_LOCAL;
 	}
 	report_init(&a->rep, a->catalog_id, a->nsrc, dry);
 	for (si = 0; si < a->nsrc; si++)

@@ -306,14 +306,16 @@ int util_lock(const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno == EWOULDBLOCK)
+		int busy = errno == EWOULDBLOCK;
+
+		if (busy)
 			util_err(err, errlen,
 				 "another run holds the lock %s", path);
 		else
 			util_err(err, errlen, "lock %s: %s", path,
 				 strerror(errno));
 		close(fd);
-		return -1;
+		return busy ? -2 : -1;
 	}
 	return fd;
 }

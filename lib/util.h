@@ -68,8 +68,9 @@ int util_write_file_atomic(const char *path, const void *data, size_t len,
 
 /*
  * Take an exclusive, non-blocking lock on path (created if needed).
- * Returns the descriptor to keep open for the run, or -1 with err set
- * ("another run holds the lock" when busy).
+ * Returns the descriptor to keep open for the run; -2 with err set
+ * ("another run holds the lock") when busy; -1 with err set when the
+ * file cannot be opened or locked at all.
  */
 int util_lock(const char *path, char *err, size_t errlen);
 

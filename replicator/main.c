@@ -71,7 +71,7 @@ static void replicator_usage(FILE *f)
 "      aggregator first)\n"
 "  69  partial push: at least one target is not current (each named on\n"
 "      stderr); the others are, and the next run retries\n"
-"  73  local failure: spool or state directory, report file\n"
+"  73  local failure: spool or state directory, lock or report file\n"
 "  75  another run holds the lock; try again later\n"
 "  78  configuration error, or the signing key unreadable or readable\n"
 "      by others\n");
@@ -250,7 +250,8 @@ int main(int argc, char **argv)
 	lock_fd = util_lock(conf->lock_file, err, sizeof(err));
 	if (lock_fd < 0) {
 		log_error("%s", err);
-		ret = REPLICATOR_EXIT_LOCKED;
+		ret = lock_fd == -2 ? REPLICATOR_EXIT_LOCKED
+				    : REPLICATOR_EXIT_LOCAL;
 		goto out;
 	}
 

@@ -144,6 +144,10 @@ check_eq "concurrent run blocked by the lock: exit 75" "$?" 75
 check_match "concurrent run: says so" "$err" 'another run holds the lock'
 stop_pid "$lockpid"
 unchanged "concurrent run"
+mkconf "$d/lockdir.conf" -e "s|^catalog = \(.*\)|catalog = \1\nlock = $d|"
+err=$("$agg" -c "$d/lockdir.conf" 2>&1)
+check_eq "lock file unusable (a directory): exit 73, not 75" "$?" 73
+check_match "lock file unusable: says why" "$err" "lock $d: Is a directory"
 
 # Shrinking by more than max_shrink (10%): 3 of 15 addresses go.
 cat >"$d/shrink.ldif" <<LDIF

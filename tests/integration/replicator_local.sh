@@ -141,6 +141,14 @@ check_eq "lock held: exit status 75" "$REP_RC" 75
 check_match "lock held: message" "$REP_ERR" 'another run holds the lock'
 stop_pid "$locker"
 wait "$locker" 2>/dev/null
+# A lock that cannot be taken at all is a local failure, not a busy lock.
+mv "$REP_DIR/state/replicator.lock" "$REP_DIR/state/replicator.lock.aside"
+mkdir "$REP_DIR/state/replicator.lock"
+rep_run -c "$top/file.conf"
+check_eq "lock file unusable (a directory): exit status 73" "$REP_RC" 73
+check_match "lock file unusable: message" "$REP_ERR" 'lock .*replicator.lock: Is a directory'
+rmdir "$REP_DIR/state/replicator.lock"
+mv "$REP_DIR/state/replicator.lock.aside" "$REP_DIR/state/replicator.lock"
 
 # --- spool: reuse and cleanup ---------------------------------------------
 rm -rf "$REP_DIR/state" "$top"/in1/* "$top"/in2/*
