@@ -110,7 +110,7 @@ static void agg_version(void)
 }
 
 static const char agg_usage[] =
-"usage: dircat-aggregator -c FILE [-v] [-n|--dry-run] [--force] [-t]\n"
+"usage: dircat-aggregator -c FILE [-v] [-n|--dry-run] [--force] [-t] [-V]\n"
 "\n"
 "Reads the LDAP sources of FILE, selects and classifies entries with the\n"
 "configured formulas, and writes the catalog in one transaction.\n"
@@ -836,10 +836,9 @@ int main(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-c") && i + 1 < argc)
 			cfgpath = argv[++i];
-		else if (!strcmp(argv[i], "-v"))
-			verbose++;
-		else if (!strcmp(argv[i], "-vv"))
-			verbose += 2;
+		else if (argv[i][0] == '-' && argv[i][1] == 'v' &&
+			 strspn(argv[i] + 1, "v") == strlen(argv[i] + 1))
+			verbose += (int)strlen(argv[i] + 1);	/* -v, -vv, ... */
 		else if (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--dry-run"))
 			dry = 1;
 		else if (!strcmp(argv[i], "--force"))

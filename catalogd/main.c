@@ -49,6 +49,7 @@ static void main_usage(FILE *f)
 		"  -R       allow running as root without 'user' (with -f, "
 		"for tests)\n"
 		"  -V       print the version and exit\n"
+		"  -h       this help\n"
 		"exit status: 0 stopped by a signal or -t passed, 64 usage, "
 		"78 configuration,\n1 any other start-up failure\n",
 		CONF_DEFAULT_PATH);

@@ -1,7 +1,7 @@
 /*
  * main.c - dircat-replicator: sign the catalog's current serial and bring
  * every configured DMZ node to it (see push.h for how, repconf.h for the
- * settings, man/dircat-replicator.1 for the administrator's view).
+ * settings, man/dircat-replicator.8 for the administrator's view).
  *
  * Order: configuration, signing key, lock, catalog (one read transaction
  * for the whole run, so every node gets the same serial), then the push,
@@ -55,8 +55,8 @@ static void replicator_usage(FILE *f)
 "change history, else a full snapshot.\n"
 "\n"
 "  -c FILE    configuration (default " REPLICATOR_CONFIG_DEFAULT ")\n"
-"  -v         print the report on stdout; -vv progress, -vvv libcurl's\n"
-"             own conversation\n"
+"  -v         print the report on stdout; -vv progress, -vvv the timing\n"
+"             of each request, -vvvv libcurl's own conversation\n"
 "  -n         dry run: read each node's status, say what would be sent,\n"
 "             send and write nothing\n"
 "  -C         check the configuration and the signing key, then exit\n"
