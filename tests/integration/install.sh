@@ -24,6 +24,7 @@ d=$(tmpdir)
 # dircat-aggregate.service 1.2 (systemd 252).
 MAX_EXPOSURE_CATALOGD=1.0
 MAX_EXPOSURE_AGGREGATE=1.5
+MAX_EXPOSURE_METRICS=1.0
 
 minst() {	# make install/uninstall ARGS..., output in $d/make.out
 	make -s --no-print-directory -C "$top" "$@" >"$d/make.out" 2>&1
@@ -177,10 +178,15 @@ minst install PREFIX="$root/usr" SYSCONFDIR="$root/etc/dircat"
 check "make install PREFIX=$root/usr succeeds" test $? -eq 0
 u=$root/usr/lib/systemd/system
 out=$(cd "$u" && MANPATH=$root/usr/share/man: SYSTEMD_LOG_COLOR=0 \
-	systemd-analyze verify "$u/catalogd.service" \
-	"$u/dircat-aggregate.service" "$u/dircat-aggregate.timer" 2>&1)
-check_eq "systemd-analyze verify: the three units, no output" "$out" ""
-for unit in catalogd:$MAX_EXPOSURE_CATALOGD dircat-aggregate:$MAX_EXPOSURE_AGGREGATE; do
+	systemd-analyze verify "$u"/*.service "$u"/*.timer 2>&1)
+check_eq "systemd-analyze verify: every unit, no output" "$out" ""
+check_eq "units verified" "$(cd "$u" && ls *.service *.timer | tr '\n' ' ')" \
+	"catalogd.service dircat-aggregate.service dircat-aggregate.timer dircat-metrics.service dircat-metrics.timer "
+check_match "dircat-metrics.service runs the installed dircat" \
+	"$(grep '^ExecStart=' "$u/dircat-metrics.service")" \
+	"^ExecStart=$root/usr/bin/dircat metrics -c $root/etc/dircat/catalogd.conf -o "
+for unit in catalogd:$MAX_EXPOSURE_CATALOGD dircat-aggregate:$MAX_EXPOSURE_AGGREGATE \
+	dircat-metrics:$MAX_EXPOSURE_METRICS; do
 	name=${unit%%:*} max=${unit#*:}
 	out=$(systemd-analyze security --offline=true --no-pager \
 		"$u/$name.service" 2>&1)
@@ -322,7 +328,7 @@ if command -v strace >/dev/null 2>&1; then
 			case $x in @*) expand_set "$x" ;; *) echo "$x" ;; esac
 		done
 	}
-	allowed() {	# the unit's SystemCallFilter= lines, in order
+	allowed() {	# UNIT: its SystemCallFilter= lines, in order
 		local line w set=""
 		while read -r line; do
 			if [ "${line:0:1}" = "~" ]; then
@@ -334,10 +340,11 @@ if command -v strace >/dev/null 2>&1; then
 					set=$( (echo "$set"; expand_set "$w"; [ "${w:0:1}" = @ ] || echo "$w") | sort -u)
 				done
 			fi
-		done < <(sed -n 's/^SystemCallFilter=//p' "$u/catalogd.service")
+		done < <(sed -n 's/^SystemCallFilter=//p' "$1")
 		echo "$set" | sed '/^$/d' | sort -u
 	}
-	allowed >"$d/allowed"
+	allowed "$u/catalogd.service" >"$d/allowed"
+	allowed "$u/dircat-metrics.service" >"$d/allowed-metrics"
 	mkdir -p "$d/trace"
 	chown nobody "$d/trace"	# strace runs as catalogd's account
 	rm -f "$d/notify.sock"
@@ -368,6 +375,12 @@ if command -v strace >/dev/null 2>&1; then
 	printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nrecipient=x@example.com\n\n' |
 		"$T/catdclient" -t 1 raw "$cfg/run/policy.sock" >/dev/null
 	"$DIRCAT_BIN/dircat" status -c "$cfg/catalogd.conf" >/dev/null
+	# dircat-metrics.service's command, as catalogd's account.
+	"${run_as[@]}" strace -f -qq -o "$d/trace/metrics.out" \
+		"$DIRCAT_BIN/dircat" metrics -c "$cfg/catalogd.conf" \
+		-o "$d/trace/dircat.prom"
+	check "under strace: dircat metrics wrote its file, catalogd up" \
+		grep -qx 'dircat_catalogd_up 1' "$d/trace/dircat.prom"
 	kill -TERM "$cpid"
 	wait "$spid"
 	wait "$nwpid"
@@ -379,6 +392,12 @@ if command -v strace >/dev/null 2>&1; then
 		test "$(wc -l <<<"$used")" -gt 20
 	check_eq "catalogd.service SystemCallFilter= allows every call catalogd made" \
 		"$(comm -23 <(echo "$used") "$d/allowed" | tr '\n' ' ')" ""
+	used=$(sed -n 's/^[0-9]* *\([a-z_0-9]*\)(.*/\1/p; s/^[0-9]* *<\.\.\. \([a-z_0-9]*\) resumed.*/\1/p' \
+		"$d/trace/metrics.out" | grep -vx execve | sort -u)
+	check "strace saw dircat metrics' system calls ($(wc -l <<<"$used"))" \
+		test "$(wc -l <<<"$used")" -gt 10
+	check_eq "dircat-metrics.service SystemCallFilter= allows every call dircat metrics made" \
+		"$(comm -23 <(echo "$used") "$d/allowed-metrics" | tr '\n' ' ')" ""
 else
-	echo "note: strace is not installed: catalogd.service's SystemCallFilter= not checked against catalogd's calls"
+	echo "note: strace is not installed: the units' SystemCallFilter= not checked against the programs' calls"
 fi
