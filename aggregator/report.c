@@ -398,7 +398,7 @@ int report_metrics_write(const struct report *r, const char *path,
 	struct buf b;
 	char cerr[512];
 	size_t i;
-	int rc, have_cat = 0;
+	int have_cat = 0;
 
 	cat = catalog_open(catalog_path, CATALOG_RDONLY, cerr, sizeof(cerr));
 	if (cat && catalog_info(cat, &ci, cerr, sizeof(cerr)) == 0)
@@ -474,13 +474,5 @@ int report_metrics_write(const struct report *r, const char *path,
 	for (i = 0; i < r->nsrc; i++)
 		metrics_f64(&m, "source", r->src[i].name, NULL, NULL,
 			    i < nread ? r->src[i].seconds : 0);
-	if (m.failed) {
-		util_err(err, errlen, "%s: metrics larger than %d bytes", path,
-			 REPORT_METRICS_MAX);
-		buf_free(&b);
-		return -1;
-	}
-	rc = util_write_file_atomic(path, b.data, b.len, 0644, err, errlen);
-	buf_free(&b);
-	return rc;
+	return metrics_write_file(&m, path, err, errlen);
 }

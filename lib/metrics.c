@@ -193,6 +193,21 @@ void metrics_gauge(struct metrics *m, const char *name, const char *help,
 	metrics_i64(m, NULL, NULL, NULL, NULL, v);
 }
 
+int metrics_write_file(struct metrics *m, const char *path, char *err,
+		       size_t errlen)
+{
+	int rc = -1;
+
+	if (m->failed)
+		util_err(err, errlen, "%s: metrics larger than %zu bytes", path,
+			 m->b->max);
+	else
+		rc = util_write_file_atomic(path, m->b->data, m->b->len, 0644,
+					    err, errlen);
+	buf_free(m->b);
+	return rc;
+}
+
 void metrics_last_run(struct metrics *m, const char *prefix,
 		      const char *status_help, int64_t now, int exit_status,
 		      double seconds, int64_t last_ok)

@@ -63,6 +63,14 @@ void metrics_gauge(struct metrics *m, const char *name, const char *help,
 		   int64_t v);
 
 /*
+ * Write the text gathered so far to path atomically (mode 0644, for the
+ * textfile collector) and free the buffer, whatever happens.  -1 with
+ * err when it overflowed its buffer's limit or could not be written.
+ */
+int metrics_write_file(struct metrics *m, const char *path, char *err,
+		       size_t errlen);
+
+/*
  * What a program run from cron or a timer writes first, as PREFIX_...:
  * last_run_timestamp_seconds, last_run_exit_status (status_help names
  * the statuses), last_run_duration_seconds, and

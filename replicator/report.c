@@ -304,7 +304,6 @@ int report_metrics(const char *path, const struct repconf *conf,
 	struct buf b;
 	size_t i, k, n = conf->ntargets;
 	uint64_t counts[4] = { 0, 0, 0, 0 }, bytes = 0;
-	int rc;
 
 	report_prev_load(path, &prev, &run_ok);
 	if (exit_status == EX_OK)
@@ -456,13 +455,5 @@ int report_metrics(const char *path, const struct repconf *conf,
 				metrics_i64(&m, "target", res[i].target->name,
 					    NULL, NULL, res[i].attempts);
 	}
-	if (m.failed) {
-		util_err(err, errlen, "%s: metrics larger than %d bytes", path,
-			 REPORT_METRICS_MAX);
-		buf_free(&b);
-		return -1;
-	}
-	rc = util_write_file_atomic(path, b.data, b.len, 0644, err, errlen);
-	buf_free(&b);
-	return rc;
+	return metrics_write_file(&m, path, err, errlen);
 }
