@@ -60,8 +60,91 @@ static int ldapsrc_key_part(unsigned char *key, size_t keysize, size_t *pos,
 	return 0;
 }
 
+/* The first RDN's value into rdn, when it fits ("" otherwise). */
+static void ldapsrc_rdn_copy(const char *v, size_t len, char *rdn,
+			     size_t rdnsize)
+{
+	if (rdnsize && len > 0 && len < rdnsize && !memchr(v, '\0', len)) {
+		memcpy(rdn, v, len);
+		rdn[len] = '\0';
+	}
+}
+
+/*
+ * The key of a DN that needs no parsing, as almost every DN of a
+ * directory is: RDNs "type=value" separated by ',' alone, types ALPHA
+ * (ALPHA / DIGIT / "-")*, values of printable ASCII without any of
+ * \ " + ; < > = # , and without a space at either end.  libldap reads
+ * such a DN exactly as written, so the key is the same; this runs for
+ * every entry of a run that resolves owner DNs.  Returns the key's
+ * length, 0 when it would not fit, or LDAPSRC_NOT_PLAIN.
+ */
+#define LDAPSRC_NOT_PLAIN ((size_t)-1)
+static size_t ldapsrc_dn_key_plain(const char *dn, size_t len,
+				   unsigned char *key, size_t keysize,
+				   char *rdn, size_t rdnsize)
+{
+	size_t i = 0, pos = 0;
+
+	while (i < len) {
+		struct berval type, value;
+		size_t t0 = i, v0;
+
+		if (!((dn[i] | 0x20) >= 'a' && (dn[i] | 0x20) <= 'z'))
+			return LDAPSRC_NOT_PLAIN;
+		while (i < len && (((dn[i] | 0x20) >= 'a' &&
+				    (dn[i] | 0x20) <= 'z') ||
+				   (dn[i] >= '0' && dn[i] <= '9') ||
+				   dn[i] == '-'))
+			i++;
+		if (i == len || dn[i] != '=')
+			return LDAPSRC_NOT_PLAIN;
+		v0 = ++i;
+		for (; i < len && dn[i] != ','; i++) {
+			unsigned char c = (unsigned char)dn[i];
+
+			if (c < ' ' || c > '~' || strchr("\\\"+;<>=#", c))
+				return LDAPSRC_NOT_PLAIN;
+		}
+		if (i == v0 || dn[v0] == ' ' || dn[i - 1] == ' ' ||
+		    (i < len && i + 1 == len))
+			return LDAPSRC_NOT_PLAIN;	/* empty, spaced, "x," */
+		type.bv_val = (char *)dn + t0;
+		type.bv_len = v0 - 1 - t0;
+		value.bv_val = (char *)dn + v0;
+		value.bv_len = i - v0;
+		if (t0 == 0)
+			ldapsrc_rdn_copy(value.bv_val, value.bv_len, rdn,
+					 rdnsize);
+		if (ldapsrc_key_part(key, keysize, &pos, ',', &type, 0) < 0 ||
+		    ldapsrc_key_part(key, keysize, &pos, '=', &value, 1) < 0)
+			return 0;
+		if (i < len)
+			i++;			/* the ',' */
+	}
+	return pos;
+}
+
 size_t ldapsrc_dn_key(const char *dn, size_t len, unsigned char *key,
 		      size_t keysize, char *rdn, size_t rdnsize)
+{
+	size_t n;
+
+	if (rdnsize)
+		rdn[0] = '\0';
+	if (len == 0 || len >= LDAPSRC_DNKEY_MAX || !memchr(dn, '=', len) ||
+	    memchr(dn, '\0', len))
+		return 0;
+	n = ldapsrc_dn_key_plain(dn, len, key, keysize, rdn, rdnsize);
+	if (n != LDAPSRC_NOT_PLAIN)
+		return n;
+	if (rdnsize)
+		rdn[0] = '\0';
+	return ldapsrc_dn_key_parsed(dn, len, key, keysize, rdn, rdnsize);
+}
+
+size_t ldapsrc_dn_key_parsed(const char *dn, size_t len, unsigned char *key,
+			     size_t keysize, char *rdn, size_t rdnsize)
 {
 	char text[LDAPSRC_DNKEY_MAX];
 	LDAPDN parsed = NULL;
@@ -95,14 +178,9 @@ size_t ldapsrc_dn_key(const char *dn, size_t len, unsigned char *key,
 	if (ok && rdnsize) {
 		const LDAPAVA *first = parsed[0][0];
 
-		if (!(first->la_flags & LDAP_AVA_BINARY) &&
-		    first->la_value.bv_len < rdnsize &&
-		    !memchr(first->la_value.bv_val, '\0',
-			    first->la_value.bv_len)) {
-			memcpy(rdn, first->la_value.bv_val,
-			       first->la_value.bv_len);
-			rdn[first->la_value.bv_len] = '\0';
-		}
+		if (!(first->la_flags & LDAP_AVA_BINARY))
+			ldapsrc_rdn_copy(first->la_value.bv_val,
+					 first->la_value.bv_len, rdn, rdnsize);
 	}
 	ldap_dnfree(parsed);
 	return ok ? pos : 0;

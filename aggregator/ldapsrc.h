@@ -87,5 +87,10 @@ int ldapsrc_scope(const char *name, int *scope);
  */
 size_t ldapsrc_dn_key(const char *dn, size_t len, unsigned char *key,
 		      size_t keysize, char *rdn, size_t rdnsize);
+/* The same, always through libldap's parser: ldapsrc_dn_key() builds the
+ * key of a plain DN (no escapes, quotes, '+' or stray spaces) itself, and
+ * must give exactly this.  For the tests. */
+size_t ldapsrc_dn_key_parsed(const char *dn, size_t len, unsigned char *key,
+			     size_t keysize, char *rdn, size_t rdnsize);
 
 #endif

@@ -250,9 +250,79 @@ static void test_resolve(void)
 	collect_free(c);
 }
 
+/*
+ * ldapsrc_dn_key() builds plain DNs' keys without libldap: for 200,000
+ * random DNs, plain or nearly so (spaces, escapes, quotes, '+', odd
+ * types, empty values, trailing commas), its key, length and first RDN
+ * value must equal libldap's.  Fixed seed.
+ */
+static void test_dn_key_differential(void)
+{
+	static const char *const types[] = { "uid", "cn", "OU", "dc", "o",
+					     "a-b", "x9", "2.5.4.3", "c_n",
+					     "-x", "" };
+	static const char *const bits[] = { "smith", "John", " ", "  ", "a b",
+					    "\\,", "\\2C", "\"q\"", "+",
+					    "=", "#", ";", "<", "*()", ".",
+					    "", "x", "-", "\\ ", "\xc3\xa9" };
+	unsigned char k1[LDAPSRC_DNKEY_MAX], k2[LDAPSRC_DNKEY_MAX];
+	char dn[512], r1[64], r2[64];
+	unsigned long long seed = 42;
+	int i, bad = 0, plain = 0, parsed_ok = 0;
+
+	for (i = 0; i < 200000; i++) {
+		size_t len = 0, n1, n2;
+		int rdns, j, p;
+
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		rdns = 1 + (int)(seed >> 60) % 4;
+		for (j = 0; j < rdns && len < 400; j++) {
+			int nb;
+
+			seed = seed * 6364136223846793005ULL + 1;
+			p = (int)((seed >> 33) % 16);
+			/* mostly clean types and values, sometimes not */
+			len += (size_t)snprintf(dn + len, sizeof(dn) - len,
+				"%s%s=", j ? "," : "",
+				types[p < 12 ? p % 5 : (int)((seed >> 40) % 11)]);
+			nb = 1 + (int)((seed >> 45) % 3);
+			while (nb-- > 0 && len < 400) {
+				seed = seed * 6364136223846793005ULL + 1;
+				p = (int)((seed >> 33) % 64);
+				len += (size_t)snprintf(dn + len, sizeof(dn) - len,
+					"%s", bits[p < 44 ? p % 2 : p % 20]);
+			}
+		}
+		if ((seed >> 20) % 50 == 0)
+			len += (size_t)snprintf(dn + len, sizeof(dn) - len, ",");
+		n1 = ldapsrc_dn_key(dn, len, k1, sizeof(k1), r1, sizeof(r1));
+		n2 = ldapsrc_dn_key_parsed(dn, len, k2, sizeof(k2), r2,
+					   sizeof(r2));
+		if (n2)
+			parsed_ok++;
+		if (n1 != n2 || memcmp(k1, k2, n1) || strcmp(r1, r2)) {
+			if (bad++ < 5)
+				fprintf(stderr, "differ: \"%.*s\" (%zu/%zu, "
+					"\"%s\"/\"%s\")\n", (int)len, dn, n1, n2,
+					r1, r2);
+		}
+		/* the same DN without its last byte's chance: count plain */
+		if (n1 && !strpbrk(dn, "\\\"+;<>#") && !strstr(dn, ", ") &&
+		    !strstr(dn, "= "))
+			plain++;
+	}
+	CHECK(bad == 0, "dn key: the plain-DN path agrees with libldap on "
+	      "200,000 random DNs (%d differ)", bad);
+	CHECK(plain > 50000, "dn key: the test reached the plain path (%d "
+	      "plain-looking DNs)", plain);
+	CHECK(parsed_ok > 100000, "dn key: most random DNs parse (%d)",
+	      parsed_ok);
+}
+
 int main(void)
 {
 	test_dn_key();
+	test_dn_key_differential();
 	test_siphash();
 	test_owner_add();
 	test_resolve();
