@@ -4,7 +4,10 @@
  * The whole file is read (bounded), split into lines, and kept as a flat
  * array of (section, key, value, line) entries.  A line that starts with
  * white space continues the previous value; the newline is kept so that a
- * formula's line and column numbers still point into the file.
+ * formula's line and column numbers still point into the file.  Blank and
+ * comment lines between a value's lines are left out of the value but
+ * leave an empty line in their place, for the same reason: a value that
+ * spans file lines L to L+n has exactly n newlines.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -103,7 +106,7 @@ struct config *config_parse(const char *name, const char *text, size_t len,
 	struct config_section *cur;
 	struct config_entry *last = NULL;
 	const char *p = text, *end = text + len;
-	int lineno = 0;
+	int lineno = 0, skipped = 0;
 
 	cfg->path = xstrdup(name);
 	cfg->entries = xcalloc(CONFIG_ENTRY_MAX, sizeof(*cfg->entries));
@@ -132,42 +135,48 @@ struct config *config_parse(const char *name, const char *text, size_t len,
 		}
 		if (e > s && e[-1] == '\r')
 			e--;
-		/* Continuation: indented, non-blank, after a setting. */
-		if (s < e && (*s == ' ' || *s == '\t')) {
+		/* Blank and comment lines, indented or not, never end a
+		 * value: they are only counted, so that a continuation line
+		 * after them lands on its own line of the value. */
+		{
 			const char *t = s, *te = e;
 
 			config_trim(&t, &te);
-			if (t == te || *t == '#')
+			if (t == te || *t == '#') {
+				if (last)
+					skipped++;
 				continue;
+			}
+		}
+		/* Continuation: indented, after a setting. */
+		if (*s == ' ' || *s == '\t') {
+			size_t old, add = (size_t)(e - s);
+
 			if (!last) {
 				util_err(err, errlen,
-					 "%s:%d: indented line continues nothing",
-					 name, lineno);
+					 "%s:%d: indented line continues nothing "
+					 "(no 'name = value' above it in this "
+					 "section)", name, lineno);
 				goto fail;
 			}
-			{
-				size_t old = strlen(last->value);
-				size_t add = (size_t)(e - s);
-
-				if (old + 1 + add > CONFIG_VALUE_MAX) {
-					util_err(err, errlen,
-						 "%s:%d: value longer than %d bytes",
-						 name, lineno, CONFIG_VALUE_MAX);
-					goto fail;
-				}
-				last->value = xrealloc(last->value,
-						       old + add + 2);
-				last->value[old] = '\n';
-				memcpy(last->value + old + 1, s, add);
-				last->value[old + 1 + add] = '\0';
+			old = strlen(last->value);
+			if (old + (size_t)skipped + 1 + add > CONFIG_VALUE_MAX) {
+				util_err(err, errlen,
+					 "%s:%d: value longer than %d bytes",
+					 name, lineno, CONFIG_VALUE_MAX);
+				goto fail;
 			}
+			last->value = xrealloc(last->value,
+					       old + (size_t)skipped + add + 2);
+			memset(last->value + old, '\n', (size_t)skipped + 1);
+			old += (size_t)skipped + 1;
+			memcpy(last->value + old, s, add);
+			last->value[old + add] = '\0';
+			skipped = 0;
 			continue;
 		}
 		config_trim(&s, &e);
-		if (s == e || *s == '#') {
-			last = NULL;
-			continue;
-		}
+		skipped = 0;
 		if (*s == '[') {
 			const char *t, *te, *sp, *n, *ne;
 

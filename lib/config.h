@@ -8,6 +8,9 @@
  *   select = SELECT @IsAvailable(mail)
  *       & employeeType != "disabled"     (indented: continues the value)
  *
+ * Blank and comment lines inside a value are skipped but keep their place
+ * as empty lines, so a value's line n is line (first line + n - 1) of the
+ * file and formula errors point into it.
  * Keys may repeat (base = ..., base = ...).  Every error names file:line.
  * Settings a program never asked for are reported by config_check_unused(),
  * so a misspelt key is an error, not silently ignored.

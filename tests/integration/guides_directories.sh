@@ -44,6 +44,32 @@ for ex in openldap 389ds activedirectory; do
 	fi
 done
 
+# --- formula errors point to the file's line, whatever lies between -------
+# The AD example's select formula has comment lines inside it.  A typo on
+# one of its later lines must be reported on that line and column, and a
+# blank line inside the formula is no error and moves the report with it.
+typo='| @IsMember("group" : "contact"; objectClass)'
+n=$(grep -nF -- "$typo" "$d/activedirectory.conf" | cut -d: -f1)
+check "AD example still has the line this test edits" test -n "$n"
+sed "${n}s/@IsMember(\"group\"/@IsMembr(\"group\"/" "$d/activedirectory.conf" \
+	>"$d/adtypo.conf"
+col=$(sed -n "${n}p" "$d/adtypo.conf" | awk '{ print index($0, "@IsMembr") }')
+err=$("$agg" -c "$d/adtypo.conf" -t 2>&1)
+check_eq "formula typo: exit 78" "$?" 78
+check_match "formula typo after comment lines: its own line and column" "$err" \
+	"adtypo.conf:$n:$col: select formula: unknown function '@IsMembr'"
+sed "$((n - 1))a\\
+" "$d/adtypo.conf" >"$d/adblank.conf"
+check_eq "a blank line went in" "$(sed -n "${n}p" "$d/adblank.conf")" ""
+err=$("$agg" -c "$d/adblank.conf" -t 2>&1)
+check_match "formula typo after a blank line: one line further down" "$err" \
+	"adblank.conf:$((n + 1)):$col: select formula: unknown function '@IsMembr'"
+sed "$((n - 1))a\\
+" "$d/activedirectory.conf" | sed "$((n - 1))a\\
+# a comment at column 1 inside a formula" >"$d/adgap.conf"
+out=$("$agg" -c "$d/adgap.conf" -t 2>&1)
+check_eq "blank and comment lines inside a formula: -t passes ($out)" "$?" 0
+
 # --- a slapd that knows the 389-DS and AD stand-in schema -------------------
 if SLAPD_EXTRA_SCHEMA=$data/ad-389.schema slapd_start "$d/slapd"; then
 	pass "private slapd with the 389-DS/AD stand-in schema on $SLAPD_URI"

@@ -89,6 +89,83 @@ int main(void)
 	      "unknown setting named: %s", err);
 	config_free(c);
 
+	/* Blank and comment lines inside a value: skipped, but each leaves
+	 * an empty line so that line L of the value is line L of the file
+	 * after the value's first (a formula's errors point to the right
+	 * line); trailing ones are not part of the value. */
+	c = parse("[source s]\n"			/* 1 */
+		  "select = SELECT a = 1\n"		/* 2 */
+		  "    # an indented comment\n"	/* 3 */
+		  "    & b = 2\n"			/* 4 */
+		  "\n"					/* 5 */
+		  "# a comment at column 1\n"		/* 6 */
+		  "  \t\n"				/* 7 */
+		  "\t& c = 3\n"			/* 8 */
+		  "    # trailing comment\n"		/* 9 */
+		  "\n"					/* 10 */
+		  "next = 1\n"				/* 11 */
+		  "\n"					/* 12 */
+		  "    # after a blank line\n"		/* 13 */
+		  "  & more\n", err, sizeof(err));	/* 14 */
+	CHECK(c != NULL, "blank and comment lines inside a value (%s)", c ? "" : err);
+	if (c) {
+		s1 = config_next(c, NULL, "source");
+		v = config_get_at(s1, "select", &line, &col);
+		CHECK_STR(v, "SELECT a = 1\n\n    & b = 2\n\n\n\n\t& c = 3",
+			  "skipped lines stay as empty lines of the value");
+		CHECK(line == 2 && col == 10, "value position %d:%d", line, col);
+		v = config_get(s1, "next", &line);
+		CHECK_STR(v, "1\n\n\n  & more", "a blank line does not end a value");
+		CHECK(line == 11, "line of the second value %d", line);
+		config_free(c);
+	}
+	refuse("[source s]\n\n    & x\n", "test.conf:3: indented line continues nothing",
+	       "blank line then indent after a section header");
+	refuse("a = 1\n[source s]\n# c\n  x\n", "test.conf:4: indented line continues nothing",
+	       "a section header ends the value above");
+
+	/* Limits: a value of exactly CONFIG_VALUE_MAX bytes built from
+	 * continuation and blank lines, and one byte more. */
+	{
+		size_t cap = CONFIG_VALUE_MAX + 4096, o, vlen;
+		char *t = malloc(cap);
+
+		for (int extra = 0; extra <= 1; extra++) {
+			o = (size_t)snprintf(t, cap, "k = x\n\n");
+			vlen = 1 + 1;	/* "x", then the blank line's newline */
+			/* lines of 999 bytes: newline + 998 */
+			while (vlen + 1000 <= CONFIG_VALUE_MAX) {
+				t[o++] = ' ';
+				memset(t + o, 'y', 998);
+				o += 998;
+				t[o++] = '\n';
+				vlen += 1000;
+			}
+			/* the rest: newline, " z", then y's */
+			{
+				size_t rest = CONFIG_VALUE_MAX - vlen - 3 +
+					      (size_t)extra;
+
+				t[o++] = ' ';
+				t[o++] = 'z';
+				memset(t + o, 'y', rest);
+				o += rest;
+				t[o++] = '\n';
+			}
+			t[o] = '\0';
+			if (!extra) {
+				c = parse(t, err, sizeof(err));
+				CHECK(c != NULL && strlen(config_get(config_top(c), "k", NULL)) ==
+				      CONFIG_VALUE_MAX, "value of %d bytes accepted (%s)",
+				      CONFIG_VALUE_MAX, c ? "" : err);
+				config_free(c);
+			} else {
+				refuse(t, "value longer than 65536 bytes", "value of 65537 bytes refused");
+			}
+		}
+		free(t);
+	}
+
 	refuse("novalue\n", "test.conf:1: expected 'name = value'", "line without =");
 	refuse("a = 1\n[source\n", "test.conf:2: section header without ']'", "bad section");
 	refuse("[source]\n", "test.conf:1: expected [type name]", "section without name");
