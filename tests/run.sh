@@ -4,8 +4,18 @@
 # Unit tests: every program in $DIRCAT_TESTBIN named test_*.
 # Integration tests: every tests/integration/*.sh, each printing its own
 # "PASS: ..." / "FAIL: ..." lines.  A program that dies without saying
-# FAIL counts as one failure.  DIRCAT_LONG=1 adds the long checks
-# (fuzzing for a bounded time).  TESTS="name ..." runs only those.
+# FAIL counts as one failure; a test that prints only "SKIP: ..." lines
+# is shown as skipped.  DIRCAT_LONG=1 makes the fuzz smoke run longer.
+# TESTS="name ..." runs only those.
+#
+# Leftovers: every test runs with TMPDIR (and DIRCAT_TEST_TMP, where
+# lib.sh makes its directories) set to a directory of this run only,
+# /tmp/dircat-run.XXXXXX, and with DIRCAT_TEST_TAG=RUN:TEST in its
+# environment.  After each test, a file left in that directory, or a
+# process still running that carries the test's tag, was started with the
+# run's directory on its command line or works inside it, is a FAIL for
+# that test (and is then removed or stopped, by its pid).  Other runs, from
+# other worktrees, have other directories and tags and are never looked at.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -19,6 +29,54 @@ mkdir -p "$logdir"
 passed=0 failed=0 failures=()
 start=$(date +%s)
 
+run_dir=$(mktemp -d /tmp/dircat-run.XXXXXX) || exit 1
+chmod 755 "$run_dir"
+run_id=${run_dir##*/}
+
+# The pids of processes that belong to this run: with a DIRCAT_TEST_TAG
+# matching tagre (an extended regular expression) in their environment,
+# the run's directory on their command line, or their working directory
+# inside it.  The directory's pattern is written so that it does not match
+# the command line of the grep that searches with it.
+leftover_pids() {	# tagre
+	local dirpat="${run_dir%?}[${run_dir: -1}]"
+	{
+		grep -lzE "^DIRCAT_TEST_TAG=$1" \
+			/proc/[0-9]*/environ 2>/dev/null
+		grep -lzE "$dirpat" /proc/[0-9]*/cmdline 2>/dev/null
+		find /proc/[0-9]*/cwd -maxdepth 0 -lname "$run_dir/*" \
+			2>/dev/null
+	} | sed -n 's|^/proc/\([0-9]*\)/.*|\1|p' | sort -un |
+		grep -vx -e "$$" -e "$BASHPID"
+}
+
+# What a test left behind, as FAIL lines into its log; then removed.
+check_leftovers() {	# name tagre log
+	local name=$1 tag=$2 log=$3 pids p i cmd left
+	for i in $(seq 30); do	# a process may still be on its way out
+		pids=$(leftover_pids "$tag")
+		[ -z "$pids" ] && break
+		sleep 0.1
+	done
+	for p in $pids; do
+		cmd=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-160)
+		[ -n "$cmd" ] || continue	# gone meanwhile, or a zombie
+		echo "FAIL: $name: left process $p running: $cmd" >>"$log"
+		kill -TERM "$p" 2>/dev/null
+		for i in $(seq 50); do
+			kill -0 "$p" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$p" 2>/dev/null
+	done
+	[ -n "${KEEP_TEST_DIRS:-}" ] && return 0
+	left=$(cd "$run_dir" && ls -A)
+	if [ -n "$left" ]; then
+		echo "FAIL: $name: left in $run_dir:" $left >>"$log"
+		rm -rf "${run_dir:?}"/* "${run_dir:?}"/.[!.]* 2>/dev/null
+	fi
+}
+
 run_one() {	# name command...
 	local name=$1; shift
 	local log="$logdir/$name.log" t0 t1 p f rc
@@ -27,8 +85,11 @@ run_one() {	# name command...
 	fi
 	t0=$(date +%s)
 	# Each test gets at most 10 minutes; it must stop its own servers.
-	timeout -k 10 600 "$@" >"$log" 2>&1
+	TMPDIR=$run_dir DIRCAT_TEST_TMP=$run_dir \
+		DIRCAT_TEST_TAG="$run_id:$name" \
+		timeout -k 10 600 "$@" >"$log" 2>&1
 	rc=$?
+	check_leftovers "$name" "$run_id:$name\$" "$log"
 	t1=$(date +%s)
 	p=$(grep -c '^PASS: ' "$log")
 	f=$(grep -c '^FAIL: ' "$log")
@@ -38,6 +99,11 @@ run_one() {	# name command...
 	fi
 	passed=$((passed + p))
 	failed=$((failed + f))
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && grep -q '^SKIP: ' "$log"; then
+		printf '%-28s skipped (%s)\n' "$name" \
+			"$(sed -n 's/^SKIP: [^:]*: //p' "$log" | head -n 1)"
+		return
+	fi
 	printf '%-28s %4d passed %3d failed  %3ds\n' "$name" "$p" "$f" $((t1 - t0))
 	if [ "$f" -gt 0 ]; then
 		failures+=("$name")
@@ -54,6 +120,30 @@ for t in "$here"/integration/*.sh; do
 	case $t in *lib.sh) continue ;; esac	# helpers, sourced by tests
 	run_one "$(basename "$t" .sh)" bash "$t"
 done
+
+# The whole run: nothing of it may be left, whatever test it came from.
+cleanup_log="$logdir/cleanup.log"
+: >"$cleanup_log"
+check_leftovers cleanup "$run_id:" "$cleanup_log"
+if ! grep -q '^FAIL: ' "$cleanup_log"; then
+	echo "PASS: cleanup: no process of this run left running" >>"$cleanup_log"
+	if [ -z "${KEEP_TEST_DIRS:-}" ] && rmdir "$run_dir"; then
+		echo "PASS: cleanup: $run_dir empty and removed" >>"$cleanup_log"
+	elif [ -n "${KEEP_TEST_DIRS:-}" ]; then
+		echo "PASS: cleanup: kept $run_dir (KEEP_TEST_DIRS)" >>"$cleanup_log"
+	else
+		echo "FAIL: cleanup: cannot remove $run_dir" >>"$cleanup_log"
+	fi
+fi
+p=$(grep -c '^PASS: ' "$cleanup_log")
+f=$(grep -c '^FAIL: ' "$cleanup_log")
+passed=$((passed + p))
+failed=$((failed + f))
+printf '%-28s %4d passed %3d failed\n' cleanup "$p" "$f"
+if [ "$f" -gt 0 ]; then
+	failures+=(cleanup)
+	grep '^FAIL: ' "$cleanup_log" | head -n 20 | sed 's/^/    /'
+fi
 
 end=$(date +%s)
 echo

@@ -1,7 +1,10 @@
 # lib.sh - shared helpers for the integration tests (sourced, not run).
 #
 #   pass NAME / fail NAME / check NAME CMD... / check_eq NAME GOT WANT
-#   tmpdir            a fresh directory, removed at exit
+#   tmpdir            a fresh directory, removed at exit (works inside
+#                     $(...): every one lives under this test's own
+#                     directory, made and registered when lib.sh is
+#                     sourced; TMPDIR points there too)
 #   free_port         a TCP port nobody listens on, 20000-32767 (below
 #                     the kernel's ephemeral range, so no outgoing
 #                     connection can be holding it)
@@ -20,6 +23,19 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 _test_pids=()
 _test_dirs=()
 _test_name=$(basename "$0" .sh)
+
+# This test's directory: under the runner's directory for this run
+# (DIRCAT_TEST_TMP, which tests/run.sh checks is empty once the test has
+# ended), or /tmp when a test is run by hand.  Made here, in the test's own
+# shell, so that it is registered for removal even though tmpdir is called
+# inside $(...), a subshell whose variables are lost.
+_test_root=$(mktemp -d "${DIRCAT_TEST_TMP:-/tmp}/dircat-test.$_test_name.XXXXXX") || {
+	echo "FAIL: $_test_name: cannot make a temporary directory"
+	exit 1
+}
+chmod 755 "$_test_root"
+_test_dirs+=("$_test_root")
+export TMPDIR=$_test_root
 
 pass() { echo "PASS: $_test_name: $*"; }
 fail() { echo "FAIL: $_test_name: $*"; }
@@ -54,9 +70,8 @@ check_match() {
 
 tmpdir() {
 	local d
-	d=$(mktemp -d /tmp/dircat-test.XXXXXX)
+	d=$(mktemp -d "$_test_root/d.XXXXXX") || return 1
 	chmod 755 "$d"
-	_test_dirs+=("$d")
 	echo "$d"
 }
 
@@ -83,6 +98,10 @@ _test_cleanup() {
 	done
 }
 trap _test_cleanup EXIT
+# A signal (the runner's timeout, ^C) ends the test through the EXIT trap.
+trap 'exit 143' TERM
+trap 'exit 130' INT
+trap 'exit 129' HUP
 
 free_port() {
 	local p i

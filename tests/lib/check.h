@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int check_passed, check_failed;
@@ -47,6 +48,23 @@ static void check_report(int ok, const char *file, int line,
 		       check_g_ ? check_g_ : "(null)", \
 		       check_w_ ? check_w_ : "(null)"); \
 } while (0)
+
+/*
+ * Make a fresh directory $TMPDIR/dircat-test-NAME.XXXXXX (TMPDIR: /tmp
+ * when unset) into dir, for a test to remove at its end; tests/run.sh
+ * points TMPDIR at a directory of its own and fails a test that leaves
+ * anything there.  0, or -1 (path too long, mkdtemp failed).
+ */
+static inline int check_mkdtemp(char *dir, size_t size, const char *name)
+{
+	const char *t = getenv("TMPDIR");
+	int n = snprintf(dir, size, "%s/dircat-test-%s.XXXXXX",
+			 t && *t ? t : "/tmp", name);
+
+	if (n < 0 || (size_t)n >= size || !mkdtemp(dir))
+		return -1;
+	return 0;
+}
 
 static inline int check_done(void)
 {

@@ -104,7 +104,7 @@ static int replace(struct catalog *cat, const char *const *keys,
 
 int main(void)
 {
-	char dir[] = "/tmp/dircat-test-catalog.XXXXXX", path[256], err[256];
+	char dir[256], path[512], err[600];
 	struct catalog *cat;
 	struct catalog_diff d;
 	struct catalog_info info;
@@ -126,7 +126,7 @@ int main(void)
 	struct catalog_rec big = { "x@y", 3, CATALOG_PERSON, NULL,
 				   CATALOG_OWNERS_MAX + 1, NULL, 0 };
 
-	if (!mkdtemp(dir))
+	if (check_mkdtemp(dir, sizeof(dir), "catalog") < 0)
 		return 1;
 	snprintf(path, sizeof(path), "%s/catalog.mdb", dir);
 

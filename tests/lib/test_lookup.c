@@ -241,7 +241,7 @@ static struct catalog_read *test_cache(struct catalog *cat,
 
 int main(void)
 {
-	char dir[] = "/tmp/dircat-test-lookup.XXXXXX", path[256], err[512];
+	char dir[256], path[512], err[512];
 	struct lookup_opts o = { "+", 0, LOOKUP_STALE_DEFER_UNKNOWN };
 	struct lookup_state st = { 1, 0, NULL };
 	struct lookup_policy pol = {
@@ -256,7 +256,7 @@ int main(void)
 	size_t i;
 	int rc;
 
-	if (!mkdtemp(dir))
+	if (check_mkdtemp(dir, sizeof(dir), "lookup") < 0)
 		return 1;
 	snprintf(path, sizeof(path), "%s/cat.mdb", dir);
 	cat = catalog_open(path, CATALOG_NOSYNC, err, sizeof(err));

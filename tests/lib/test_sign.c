@@ -36,7 +36,7 @@ static const char ec_priv[] =
 	"uan2gqhOJXmc0VGbTleJM3SNxDf1dayCcb4ixpHzzTqbg7rEiVBYKqHb\n"
 	"-----END PRIVATE KEY-----\n";
 
-static char dir[64];
+static char dir[160];
 
 static const char *path_in(const char *name)
 {
@@ -303,10 +303,9 @@ static void test_sha256(void)
 
 int main(void)
 {
-	char cmd[128];
+	char cmd[400];
 
-	snprintf(dir, sizeof(dir), "/tmp/dircat-test-sign.XXXXXX");
-	if (!mkdtemp(dir)) {
+	if (check_mkdtemp(dir, sizeof(dir), "sign") < 0) {
 		printf("FAIL: mkdtemp\n");
 		return 1;
 	}

@@ -20,7 +20,7 @@
 #define T0 1790000000LL		/* a fixed "now" */
 #define LIFE (7 * 86400LL)
 
-static char dir[64];
+static char dir[160];
 static struct sign_key *key_a, *key_b;
 static struct sign_keyring *ring_a, *ring_b, *ring_ab;
 
@@ -1061,10 +1061,9 @@ static void test_strerror(void)
 
 int main(void)
 {
-	char err[512], cmd[128];
+	char err[512], cmd[256];
 
-	snprintf(dir, sizeof(dir), "/tmp/dircat-test-snapshot.XXXXXX");
-	if (!mkdtemp(dir)) {
+	if (check_mkdtemp(dir, sizeof(dir), "snapshot") < 0) {
 		printf("FAIL: mkdtemp\n");
 		return 1;
 	}
