@@ -2,10 +2,16 @@
 #
 #   make                 build every program into bin/
 #   make check           build and run the test suite (ends "N passed, N failed")
-#   make check-long      the suite plus bounded fuzzing runs
+#   make check-long      the suite with a minute of fuzzing per target
 #   make asan            the suite under AddressSanitizer + UBSan
 #                        (same as: make check SANITIZE=1)
-#   make fuzz            build the libFuzzer targets (clang)
+#   make fuzz-build      build the libFuzzer targets (clang; make check
+#                        builds them too when clang has libFuzzer, and
+#                        runs each for a few seconds on its seed corpus)
+#   make fuzz            a fuzzing campaign: every target for FUZZ_RUNS
+#                        executions (default 10,000,000) under nice -n 19;
+#                        figures in build/fuzz/campaign.txt
+#                        (FUZZ_TARGETS="fuzz_addr ..." picks targets)
 #   make bench           benchmarks side by side with postmap/ldapsearch
 #                        (BENCH_ARGS=--full adds 1,000,000 entries)
 #   make demo            the whole pipeline on this machine
@@ -66,8 +72,8 @@ TOOL_BIN  = $(TOOL_SRC:tests/tools/%.c=$(B)/tests/tools/%)
 BENCH_SRC = $(sort $(wildcard tests/bench/*.c))
 BENCH_BIN = $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
 
-.PHONY: all check check-long asan fuzz bench demo install uninstall clean \
-        tests lint
+.PHONY: all check check-long asan fuzz fuzz-build fuzz-probe bench demo \
+        install uninstall clean tests lint
 
 all: $(PROGS)
 
@@ -116,25 +122,59 @@ $(B)/bench/%: tests/bench/%.c $(LIBA)
 
 tests: $(PROGS) $(TEST_BIN) $(TOOL_BIN)
 
-check: tests
+check: tests fuzz-probe
 	DIRCAT_BIN=$(CURDIR)/$(BIN) DIRCAT_TESTBIN=$(CURDIR)/$(B)/tests \
 	DIRCAT_SANITIZE=$(SANITIZE) tests/run.sh
 
-check-long: tests fuzz
+check-long: tests fuzz-probe
 	DIRCAT_BIN=$(CURDIR)/$(BIN) DIRCAT_TESTBIN=$(CURDIR)/$(B)/tests \
 	DIRCAT_LONG=1 tests/run.sh
 
 asan:
 	$(MAKE) check SANITIZE=1
 
-# libFuzzer targets: clang only, their own build directory.
-FUZZ_SRC = $(sort $(wildcard tests/fuzz/fuzz_*.c))
-FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
-FUZZ_FLAGS = -std=c11 -g -O1 -D_GNU_SOURCE -Ilib -fsanitize=fuzzer,address,undefined
-fuzz: $(FUZZ_BIN)
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h)
+# libFuzzer targets: clang only, their own build directory, the library
+# built once for all of them with coverage instrumentation and ASan+UBSan.
+FUZZ_CC    ?= clang
+FUZZ_RUNS  ?= 10000000
+FUZZ_TARGETS ?=
+FD          = build/fuzz
+FUZZ_SRC    = $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN    = $(FUZZ_SRC:tests/fuzz/%.c=$(FD)/%)
+FUZZ_LIBOBJ = $(LIB_SRC:%.c=$(FD)/%.o)
+FUZZ_CFLAGS = $(WARN) -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -Ilib \
+              -fsanitize=address,undefined -fno-sanitize-recover=undefined
+
+fuzz-build: $(FUZZ_BIN)
+
+# make check: build the targets when clang links a libFuzzer program,
+# otherwise record why not, so that the suite's fuzz line says "skipped".
+fuzz-probe:
+	@mkdir -p $(FD)
+	@rm -f $(FD)/unavailable
+	@if printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n);\nint LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; return (int)n & 0; }\n' | \
+	    $(FUZZ_CC) -x c -fsanitize=fuzzer -o $(FD)/probe - >/dev/null 2>&1; then \
+	    rm -f $(FD)/probe; $(MAKE) --no-print-directory fuzz-build; \
+	else \
+	    echo "$(FUZZ_CC) cannot build libFuzzer programs (scripts/deps.sh test installs clang and libclang-rt-14-dev)" >$(FD)/unavailable; \
+	    echo "fuzz: skipped: `cat $(FD)/unavailable`"; \
+	fi
+
+fuzz: fuzz-build
+	FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_TARGETS="$(FUZZ_TARGETS)" \
+	nice -n 19 tests/fuzz/campaign.sh
+
+$(FD)/lib/%.o: lib/%.c $(wildcard lib/*.h)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(LIBS_BASE)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FD)/libdircat.a: $(FUZZ_LIBOBJ)
+	rm -f $@
+	ar rcs $@ $(FUZZ_LIBOBJ)
+
+$(FD)/fuzz_%: tests/fuzz/fuzz_%.c $(FD)/libdircat.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FD)/libdircat.a \
+	    $(LIBS_BASE)
 
 bench: tests $(BENCH_BIN)
 	DIRCAT_BIN=$(CURDIR)/bin DIRCAT_BENCHBIN=$(CURDIR)/$(B)/bench \

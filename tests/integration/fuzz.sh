@@ -1,44 +1,67 @@
 #!/bin/bash
-# fuzz.sh - the long checks: run every libFuzzer target for a bounded time.
+# fuzz.sh - every libFuzzer target, run on its committed seed corpus.
 #
-# Only with DIRCAT_LONG=1 (make check-long, which builds them first) and
-# only for targets that exist as build/fuzz/fuzz_*; otherwise it prints
-# nothing and succeeds.  Each target runs from an empty corpus (plus
-# tests/fuzz/corpus/NAME/ if present) for DIRCAT_FUZZ_SECONDS (default 60,
-# shortened so that all of them fit in 8 minutes); a crash, leak or
-# timeout is a FAIL, its input kept in build/fuzz-artifacts/.
+# make check builds the targets into build/fuzz/ when clang can link a
+# libFuzzer program (make fuzz-probe); when it cannot, it leaves the
+# reason in build/fuzz/unavailable and this test says "skipped".  Each
+# target tests/fuzz/fuzz_NAME.c must have been built and must have a seed
+# corpus tests/fuzz/corpus/fuzz_NAME/ (a copy is fuzzed, so the committed
+# one never changes).  Each runs DIRCAT_FUZZ_SECONDS (default 3; 60 under
+# DIRCAT_LONG=1, make check-long), after replaying every seed; a crash,
+# leak, sanitizer report or timeout is a FAIL, its input kept in
+# build/fuzz-artifacts/.  The long campaign is make fuzz
+# (tests/fuzz/campaign.sh).
 . "$(dirname "$0")/lib.sh"
 
-[ "${DIRCAT_LONG:-}" = 1 ] || exit 0
-targets=()
-for t in "$DIRCAT_TOP"/build/fuzz/fuzz_*; do
-	[ -x "$t" ] && targets+=("$t")
-done
-[ ${#targets[@]} -gt 0 ] || exit 0
+fd=$DIRCAT_TOP/build/fuzz
+if [ -f "$fd/unavailable" ]; then
+	echo "SKIP: $_test_name: $(cat "$fd/unavailable")"
+	exit 0
+fi
+srcs=("$DIRCAT_TOP"/tests/fuzz/fuzz_*.c)
+if [ ! -d "$fd" ]; then
+	echo "SKIP: $_test_name: targets not built (make check or make fuzz-build builds them)"
+	exit 0
+fi
 
-secs=${DIRCAT_FUZZ_SECONDS:-60}
-budget=$((480 / ${#targets[@]}))
-[ "$secs" -le "$budget" ] || secs=$budget
-[ "$secs" -ge 5 ] || secs=5
+secs=${DIRCAT_FUZZ_SECONDS:-3}
+[ "${DIRCAT_LONG:-}" = 1 ] && secs=${DIRCAT_FUZZ_SECONDS:-60}
 art="$DIRCAT_TOP/build/fuzz-artifacts"
 mkdir -p "$art"
 D=$(tmpdir)
 
-for t in "${targets[@]}"; do
-	name=$(basename "$t")
-	corpus="$D/$name"
+for src in "${srcs[@]}"; do
+	name=$(basename "$src" .c)
+	t=$fd/$name
+	seeds=$DIRCAT_TOP/tests/fuzz/corpus/$name
+	if [ ! -x "$t" ]; then
+		fail "$name: not built ($t missing)"
+		continue
+	fi
+	nseeds=$(find "$seeds" -type f 2>/dev/null | wc -l)
+	if [ "$nseeds" -eq 0 ]; then
+		fail "$name: no seed corpus in tests/fuzz/corpus/$name/"
+		continue
+	fi
+	corpus=$D/$name
 	mkdir -p "$corpus"
-	seeds="$DIRCAT_TOP/tests/fuzz/corpus/$name"
-	[ -d "$seeds" ] && cp -r "$seeds/." "$corpus/"
-	timeout -k 10 $((secs + 60)) "$t" -max_total_time="$secs" \
-		-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-		-artifact_prefix="$art/$name-" "$corpus" >"$D/$name.log" 2>&1
+	cp -r "$seeds/." "$corpus/"
+	dict=()
+	[ -f "$DIRCAT_TOP/tests/fuzz/$name.dict" ] &&
+		dict=(-dict="$DIRCAT_TOP/tests/fuzz/$name.dict")
+	timeout -k 10 $((secs + 120)) "$t" "${dict[@]}" \
+		-max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+		-print_final_stats=1 -artifact_prefix="$art/$name-" \
+		"$corpus" >"$D/$name.log" 2>&1
 	rc=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$D/$name.log")
-	if [ "$rc" -eq 0 ]; then
-		pass "$name: ${runs:-?} inputs in ${secs}s, no crash"
+	cov=$(sed -n 's/.*\(INITED\|DONE\) *cov: \([0-9]*\) ft: \([0-9]*\).*/cov \2, ft \3/p' \
+		"$D/$name.log" | tail -n 1)
+	if [ "$rc" -eq 0 ] && [ -n "$runs" ]; then
+		pass "$name: $nseeds seeds, ${runs} inputs in ${secs}s (${cov:-cov ?}), no crash"
 	else
 		fail "$name: exit $rc after ${runs:-?} inputs (inputs kept in $art)"
-		grep -E 'ERROR|SUMMARY|==[0-9]+==' "$D/$name.log" | head -n 20
+		grep -E 'ERROR|SUMMARY|==[0-9]+==|#[0-9]+ *in ' "$D/$name.log" |
+			head -n 20
 	fi
 done

@@ -1,0 +1,70 @@
+#!/bin/bash
+# campaign.sh - the fuzzing campaign behind make fuzz.
+#
+# Runs every built target (or those named in FUZZ_TARGETS) one after the
+# other for FUZZ_RUNS executions (default 10,000,000), starting from the
+# committed seeds (tests/fuzz/corpus/NAME/, read only) and from what
+# earlier campaigns found (build/fuzz/corpus/NAME/, where new inputs go).
+# Crashing inputs are kept in build/fuzz-artifacts/.  Prints, and writes
+# to build/fuzz/campaign.txt, one line per target: executions, time,
+# coverage (cov: edges, ft: features, from libFuzzer's final line),
+# corpus size and crashes.  Exit status 1 when any target crashed.
+# make fuzz runs it under nice -n 19; so should anyone running it by hand.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+fd=$top/build/fuzz
+runs=${FUZZ_RUNS:-10000000}
+art=$top/build/fuzz-artifacts
+out=$fd/campaign.txt
+mkdir -p "$art" "$fd/logs"
+
+targets=()
+if [ -n "${FUZZ_TARGETS:-}" ]; then
+	for n in $FUZZ_TARGETS; do targets+=("$fd/$n"); done
+else
+	for t in "$fd"/fuzz_*; do [ -x "$t" ] && targets+=("$t"); done
+fi
+[ ${#targets[@]} -gt 0 ] || { echo "campaign: no targets built in $fd" >&2; exit 1; }
+
+bad=0
+{
+	echo "# dircat fuzz campaign, $(date -u +%Y-%m-%dT%H:%M:%SZ), $runs runs per target"
+	echo "# host: $(nproc) cores; load before: $(cut -d' ' -f1-3 /proc/loadavg); nice $(nice)"
+	printf '%-16s %12s %8s %8s %7s %7s %8s %7s\n' target executions seconds \
+		exec/s cov ft corpus crashes
+} | tee "$out"
+for t in "${targets[@]}"; do
+	name=$(basename "$t")
+	seeds=$top/tests/fuzz/corpus/$name
+	corpus=$fd/corpus/$name
+	log=$fd/logs/$name.log
+	mkdir -p "$corpus"
+	dict=()
+	[ -f "$top/tests/fuzz/$name.dict" ] &&
+		dict=(-dict="$top/tests/fuzz/$name.dict")
+	before=$(find "$art" -name "$name-*" -type f | wc -l)
+	t0=$(date +%s)
+	# The catalog of fuzz_lookup goes to a directory of its own, removed.
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/dircat-fuzz.XXXXXX")
+	TMPDIR=$tmp "$t" "${dict[@]}" -runs="$runs" -timeout=10 \
+		-rss_limit_mb=2048 -print_final_stats=1 \
+		-artifact_prefix="$art/$name-" "$corpus" "$seeds" \
+		>"$log" 2>&1
+	rc=$?
+	rm -rf "$tmp"
+	t1=$(date +%s)
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
+	last=$(grep -E '^#[0-9]+' "$log" | tail -n 1)
+	cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
+	ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
+	crashes=$(( $(find "$art" -name "$name-*" -type f | wc -l) - before ))
+	[ "$rc" -ne 0 ] && [ "$crashes" -eq 0 ] && crashes="exit$rc"
+	[ "$rc" -ne 0 ] && bad=1
+	printf '%-16s %12s %8s %8s %7s %7s %8s %7s\n' "$name" "${execs:-?}" \
+		$((t1 - t0)) "${rate:-?}" "${cov:-?}" "${ft:-?}" \
+		"$(find "$corpus" -type f | wc -l)" "$crashes" | tee -a "$out"
+done
+echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg); logs in $fd/logs/, crashes in $art/" |
+	tee -a "$out"
+exit $bad

@@ -1,0 +1,168 @@
+#!/bin/bash
+# seeds.sh - write the seed corpora tests/fuzz/corpus/fuzz_NAME/.
+#
+#   tests/fuzz/seeds.sh [NAME...]      (default: every corpus below)
+#
+# Each seed is a file named after the SHA-1 of its content, as libFuzzer
+# names the inputs it keeps, so running this again changes nothing unless
+# a seed changed.  Seeds come from the project itself (the example
+# configurations, the formulas of the documentation, snapshots written by
+# dircat-replicator from a catalog made by mkcatalog) and from the short
+# lists below: valid inputs, each limit and a few typical mistakes.
+# Needs a built tree (make) for the snapshot seeds.  Existing seeds are
+# kept: the directory only grows; delete files by hand to drop them.
+set -eu
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+corpus=tests/fuzz/corpus
+
+# seed NAME < data: one seed of corpus NAME.
+seed() {
+	local tmp sum
+	mkdir -p "$corpus/$1"
+	tmp=$(mktemp)
+	cat >"$tmp"
+	sum=$(sha1sum "$tmp" | cut -c1-40)
+	mv "$tmp" "$corpus/$1/$sum"
+	chmod 644 "$corpus/$1/$sum"
+}
+# seedf NAME FORMAT ARGS...: one seed from printf.
+seedf() { local n=$1; shift; printf "$@" | seed "$n"; }
+
+names=("$@")
+want_name() { [ ${#names[@]} -eq 0 ] || [[ " ${names[*]} " == *" $1 "* ]]; }
+
+if want_name fuzz_addr; then
+	# First byte: flags (1 case-sensitive, 2 catch-all, 4 brackets) and
+	# delimiters (bits 4-5).
+	for a in 'jsmith@example.com' 'J.Smith@Example.COM' \
+		' <Anna.Lee+news@EXAMPLE.org> ' '"john doe"@example.com' \
+		'"a\\"b"@example.com' '@example.com' 'j\xc3\xb6rg@b\xc3\xbccher.example' \
+		'user@xn--bcher-kva.example' 'a@b' 'no-at-sign' 'a@@b' \
+		'a..b@example.com' '.a@example.com' 'a@-bad-.example' \
+		'a@example..com' 'x@[192.0.2.1]' 'tab\tin@example.com' \
+		'a@b.c.d.e.f.g.h.i.j.k.l.m.n.o.p' 'user+tag-x@example.com'; do
+		for f in '\x00' '\x07' '\x16'; do
+			seedf fuzz_addr "$f$a"
+		done
+	done
+	# The limits: a local part of 64 and 65 bytes, a domain label of 63
+	# and 64, an address of 254 and 255.
+	l64=$(printf 'a%.0s' $(seq 64)); l65=${l64}a
+	lab63=$(printf 'b%.0s' $(seq 63)); lab64=${lab63}b
+	seedf fuzz_addr '\x00%s@example.com' "$l64"
+	seedf fuzz_addr '\x00%s@example.com' "$l65"
+	seedf fuzz_addr '\x00x@%s.example' "$lab63"
+	seedf fuzz_addr '\x00x@%s.example' "$lab64"
+	seedf fuzz_addr '\x00%s@%s.%s.%s.%s' "$l64" "$lab63" "$lab63" "$lab63" \
+		"${lab63:0:58}"
+	seedf fuzz_addr '\x00%s@%s.%s.%s.%s' "$l64" "$lab63" "$lab63" "$lab63" \
+		"${lab63:0:59}"
+fi
+
+if want_name fuzz_lookup; then
+	# First byte: options (bits 0-1 delimiters, 2 case-sensitive, 3-4
+	# stale policy, 5 stale, 6 refuse unauthenticated local senders).
+	for r in 'recipients jsmith@example.com' \
+		'recipients JSmith+news@Example.COM' \
+		'recipients someone@catchall.example' \
+		'recipients info@catchall.example' \
+		'recipients nobody@example.com' 'recipients x@elsewhere.net' \
+		'recipients anna@b\xc3\xbccher.example' \
+		'recipients y@deep.sub.example.org' \
+		'recipients "a b"@example.com' 'recipients a+b@example.com' \
+		'recipients <jsmith@example.com>' 'recipients ' \
+		'senders sales@example.com' 'senders nobody-owns@example.com' \
+		'domains example.com' 'domains x.sub.example.org' \
+		'domains B\xc3\xbccher.example' 'virtual jsmith@example.com' \
+		'recipients j\xc3\xb6rg@example.com'; do
+		for o in '\x00' '\x01' '\x24' '\x28' '\x41'; do
+			seedf fuzz_lookup "$o$r"
+		done
+	done
+fi
+
+if want_name fuzz_config; then
+	for f in etc/*.conf docs/examples/*.conf docs/*.example; do
+		seed fuzz_config <"$f"
+	done
+	seedf fuzz_config 'a = 1\n[source s]\nx = 2\n  continued\n\ta = yes\n'
+	seedf fuzz_config 'mode = 0660\ntimeout = 5m\nretries = -3\nurl = a, b  c\n'
+	seedf fuzz_config '[target x]\n[target x]\n'
+	seedf fuzz_config '  indented first\n'
+	seedf fuzz_config '[source]\n'
+	seedf fuzz_config 'no equals sign\n'
+	seedf fuzz_config 'a = 1\r\nb = 2\r\n'
+	seedf fuzz_config 'x = %s\n' "$(head -c 8200 /dev/zero | tr '\0' v)"
+fi
+
+if want_name fuzz_formula; then
+	grep -h '^select *=\|^ *SELECT\|^kind_' docs/examples/*.conf etc/*.conf \
+		2>/dev/null | sed 's/^[a-z_]* *= *//' | while IFS= read -r f; do
+		printf '%s' "$f" | seed fuzz_formula
+	done
+	for f in 'SELECT @IsAvailable(mail)' \
+		'SELECT (@IsMember("inetOrgPerson"; objectClass) | @IsMember("groupOfNames"; objectClass)) & @IsAvailable(mail) & employeeType != "disabled"' \
+		'SELECT @Contains(mail; "@example.com") & !@IsMember("disabled"; employeeType)' \
+		'SELECT uidNumber > 1000 & uidNumber <= 60000' \
+		'SELECT @Begins(uid; "svc-") | @Ends(mail; ".org")' \
+		'SELECT @BitAnd(userAccountControl; 2) = 0' \
+		'SELECT (' 'SELECT "unterminated' 'SELECT @Unknown(x)'; do
+		printf '%s' "$f" | seed fuzz_formula
+	done
+fi
+
+if want_name fuzz_netstring; then
+	for n in '0:,' '3:abc,' '24:recipients a@example.com,3:abc,' \
+		'10:' '5:abc,' '00:,' '99999999999:x,' 'x:,' '3:abcd'; do
+		printf '%s' "$n" | seed fuzz_netstring
+	done
+fi
+
+if want_name fuzz_policy; then
+	seedf fuzz_policy 'request=smtpd_access_policy\nprotocol_state=RCPT\nprotocol_name=ESMTP\nclient_address=192.0.2.1\nhelo_name=mx.example.net\nsender=alice@example.net\nrecipient=jsmith@example.com\nsasl_username=\n\n'
+	seedf fuzz_policy 'protocol_state=RCPT\nsender=a@b\nrecipient=c@d\n\nprotocol_state=RCPT\nrecipient=e@f\n\n'
+	seedf fuzz_policy 'no equals sign\n\n'
+	seedf fuzz_policy 'a=b\r\n\r\n'
+	seedf fuzz_policy 'recipient=%s\n\n' "$(head -c 5000 /dev/zero | tr '\0' r)"
+fi
+
+if want_name fuzz_snapshot; then
+	# Real snapshots, full and delta, written by dircat-replicator.  The
+	# target's first byte picks its mode: 0 the file as it is (signed by a
+	# key the target does not trust, so refused at the signature); 1 and
+	# 3 header and payload without the signature, re-signed by the
+	# target with its own key (3 also makes the header's fixed fields
+	# valid).
+	[ -x bin/dircat-replicator ] && [ -x build/std/tests/tools/mkcatalog ] || {
+		echo "seeds.sh: fuzz_snapshot needs a built tree (make, make tests)" >&2
+		exit 1
+	}
+	w=$(mktemp -d)
+	trap 'rm -rf "$w"' EXIT
+	(cd "$w" && "$top/bin/dircat" keygen k >/dev/null)
+	mkdir -p "$w/in" "$w/spool" "$w/state"
+	cat >"$w/r.conf" <<-EOF
+	catalog = $w/c.mdb
+	signing_key = $w/k.key
+	lifetime = 7d
+	spool_dir = $w/spool
+	state_dir = $w/state
+	[target t]
+	url = file://$w/in/
+	EOF
+	printf 'a@example.com person alice\nb@example.com group\nexample.com domain\n' |
+		build/std/tests/tools/mkcatalog -i corp "$w/c.mdb" >/dev/null
+	bin/dircat-replicator -c "$w/r.conf" >/dev/null
+	printf 'serial=1\n' >"$w/in/status"
+	printf 'a@example.com person alice,adm\nc@example.com mailin\nexample.com domain\n' |
+		build/std/tests/tools/mkcatalog -i corp "$w/c.mdb" >/dev/null
+	bin/dircat-replicator -c "$w/r.conf" >/dev/null
+	for s in "$w"/in/*.snap; do
+		size=$(stat -c %s "$s")
+		{ printf '\x00'; cat "$s"; } | seed fuzz_snapshot
+		for m in '\x01' '\x03'; do
+			{ printf "$m"; head -c $((size - 64)) "$s"; } | seed fuzz_snapshot
+		done
+	done
+fi
