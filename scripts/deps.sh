@@ -4,7 +4,7 @@
 #
 # Usage: scripts/deps.sh [build|test|bench]   (default: test)
 #
-# Daemons installed here (slapd, nginx, sshd, postfix) are NOT started by
+# Daemons installed here (slapd, nginx, sshd, postfix, samba) are NOT started by
 # the package installation: the tests and the demo start private instances
 # of their own on loopback and high ports.
 set -eu
@@ -16,7 +16,9 @@ libssl-dev libidn2-dev"
 test="$build slapd ldap-utils lmdb-utils openssh-server openssh-client nginx
 postfix postfix-lmdb postfix-ldap swaks sasl2-bin libsasl2-modules clang
 libclang-rt-14-dev procps time openssl curl binutils mandoc systemd
-netcat-openbsd strace nftables iptables"
+netcat-openbsd strace nftables iptables bc iproute2
+samba samba-ad-dc samba-ad-provision samba-dsdb-modules krb5-user
+libsasl2-modules-gssapi-mit"
 bench="$test gnuplot-nox hyperfine"
 
 case $what in
