@@ -48,10 +48,10 @@ done
 # The AD example's select formula has comment lines inside it.  A typo on
 # one of its later lines must be reported on that line and column, and a
 # blank line inside the formula is no error and moves the report with it.
-typo='| @IsMember("group" : "contact"; objectClass)'
+typo='| @BitAnd(userAccountControl; 2) = 0'
 n=$(grep -nF -- "$typo" "$d/activedirectory.conf" | cut -d: -f1)
 check "AD example still has the line this test edits" test -n "$n"
-sed "${n}s/@IsMember(\"group\"/@IsMembr(\"group\"/" "$d/activedirectory.conf" \
+sed "${n}s/@BitAnd(/@IsMembr(/" "$d/activedirectory.conf" \
 	>"$d/adtypo.conf"
 col=$(sed -n "${n}p" "$d/adtypo.conf" | awk '{ print index($0, "@IsMembr") }')
 err=$("$agg" -c "$d/adtypo.conf" -t 2>&1)
