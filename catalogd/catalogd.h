@@ -24,22 +24,36 @@ enum daemon_ev {
 	EV_INSTALL
 };
 
+struct conn;
+struct install;
+
+/* A listener's connections in one state, oldest first (server.c). */
+struct conn_list {
+	struct conn *head, *tail;
+};
+
 struct listener {
 	int ev;			/* EV_LISTENER */
 	int fd;
 	struct conf_socket cs;
 	dev_t dev;		/* of the socket file, to remove only ours */
 	ino_t ino;
+	size_t nconns;		/* open on this socket */
+	struct conn_list busy;	/* a request begun or a reply not taken,
+				 * by when that began */
+	struct conn_list idle;	/* between requests, by when they went
+				 * idle */
+	uint64_t evicted;	/* closed to make room on this socket */
+	time_t last_full_warn;
 };
-
-struct conn;
-struct install;
 
 /* Counters shown by dircat status. */
 struct daemon_stats {
 	uint64_t answers[4][4];	/* [map][enum lookup_status] */
 	uint64_t policy_pass, policy_reject, policy_defer, policy_fail;
 	uint64_t accepted, refused, timeouts, bad_requests, overflows;
+	uint64_t evicted;	/* closed to make room for a new client */
+	uint64_t request_timeouts;	/* request or reply over the deadline */
 };
 
 struct daemon {
@@ -51,8 +65,8 @@ struct daemon {
 	int spare_fd;		/* kept for running out of descriptors */
 	struct listener *listener[CONF_SOCKETS_MAX];
 	size_t nlisteners;
-	struct conn *oldest, *newest;	/* by last activity */
-	size_t nconns;
+	size_t nconns;		/* every socket's */
+	struct conn *dead;	/* closed this wakeup, freed after it */
 	struct catalog_read *rd;	/* this wakeup's read txn, or NULL */
 	struct catalog_info info;	/* of the installed catalog */
 	struct lookup_state st;
@@ -82,8 +96,16 @@ void server_unlisten(struct listener *l);
 int server_watch(struct daemon *d, struct listener *l);
 /* Handle an event for a listener or connection. */
 void server_event(struct daemon *d, void *ptr, uint32_t events);
-/* Close idle connections; returns ms until the next may expire. */
+/* Close connections past request_timeout or idle_timeout; returns ms
+ * until the next may expire. */
 int server_expire(struct daemon *d, double mono);
+/* Free the connections closed since the last call: after each wakeup's
+ * events, so that none of them points at freed memory. */
+void server_reap(struct daemon *d);
+/* Close the connections of l (a listener a reload drops). */
+void server_close_listener(struct daemon *d, struct listener *l);
+/* Bring l down to its max_connections (lowered by a reload). */
+void server_trim(struct daemon *d, struct listener *l);
 void server_close_all(struct daemon *d);
 /* The status text (key: value lines) into out. */
 struct buf;

@@ -11,8 +11,12 @@
 #include "util.h"
 
 #define CONF_IDLE_DEFAULT      60	/* seconds; Postfix itself closes at ~10 */
-#define CONF_CONNECTIONS_DEFAULT 1024
-#define CONF_CONNECTIONS_MAX   65536
+#define CONF_REQUEST_TIMEOUT_DEFAULT 10	/* seconds; a request is one write */
+/* Per lookup socket: a few hundred smtpd processes, each with one
+ * connection per map (recipients, senders, domains) and one to the
+ * policy service, fit with room to spare. */
+#define CONF_CONNECTIONS_DEFAULT 2048
+#define CONF_CONTROL_CONNECTIONS_DEFAULT 16	/* dircat status, metrics */
 #define CONF_OUTPUT_DEFAULT    (256 * 1024)
 #define CONF_RESCAN_DEFAULT    60
 #define CONF_REJECTED_DEFAULT  20
@@ -155,6 +159,20 @@ static int conf_socket(const struct config_section *sec, struct conf *c,
 			   CONF_REQUEST_MAX, &max, err, errlen) < 0)
 		return -1;
 	s->max_request = (size_t)max;
+	if (config_get_int(sec, "max_connections",
+			   s->protocol == CONF_CONTROL ?
+			   CONF_CONTROL_CONNECTIONS_DEFAULT : c->max_connections,
+			   1, CONF_CONNECTIONS_MAX, &s->max_connections, err,
+			   errlen) < 0)
+		return -1;
+	c->connections_total += s->max_connections;
+	if (c->connections_total > CONF_CONNECTIONS_TOTAL_MAX) {
+		util_err(err, errlen, "%smax_connections: the sockets together "
+			 "allow more than %d connections",
+			 config_where(sec, "max_connections", where,
+				      sizeof(where)), CONF_CONNECTIONS_TOTAL_MAX);
+		return -1;
+	}
 	for (i = 0; i < c->nsockets; i++)
 		if (!strcmp(c->socket[i].path, s->path)) {
 			util_err(err, errlen,
@@ -328,6 +346,9 @@ static int conf_top(const struct config_section *top, struct conf *c,
 	}
 	if (config_get_duration(top, "idle_timeout", CONF_IDLE_DEFAULT,
 				&c->idle_timeout, err, errlen) < 0 ||
+	    config_get_duration(top, "request_timeout",
+				CONF_REQUEST_TIMEOUT_DEFAULT,
+				&c->request_timeout, err, errlen) < 0 ||
 	    config_get_int(top, "max_connections", CONF_CONNECTIONS_DEFAULT, 1,
 			   CONF_CONNECTIONS_MAX, &c->max_connections, err,
 			   errlen) < 0 ||
@@ -339,9 +360,10 @@ static int conf_top(const struct config_section *top, struct conf *c,
 			   CONF_REJECTED_MAX, &c->rejected_keep, err,
 			   errlen) < 0)
 		return -1;
-	if (c->idle_timeout < 1 || c->rescan_interval < 1) {
-		util_err(err, errlen, "%sidle_timeout and rescan_interval "
-			 "must be at least 1s",
+	if (c->idle_timeout < 1 || c->request_timeout < 1 ||
+	    c->rescan_interval < 1) {
+		util_err(err, errlen, "%sidle_timeout, request_timeout and "
+			 "rescan_interval must be at least 1s",
 			 config_where(top, NULL, where, sizeof(where)));
 		return -1;
 	}

@@ -29,6 +29,12 @@
 #define CONF_REQUEST_MIN   64
 #define CONF_REQUEST_MAX   (1024 * 1024)
 
+/* Connections: max_connections per socket.  The top-level value is the
+ * default of every lookup socket (socketmap, readsocket, policy); control
+ * sockets have their own, so lookup clients can never take their slots. */
+#define CONF_CONNECTIONS_MAX   65536	/* one socket */
+#define CONF_CONNECTIONS_TOTAL_MAX 262144	/* every socket together */
+
 enum conf_protocol {
 	CONF_SOCKETMAP = 1,	/* Postfix socketmap, Sendmail socket map */
 	CONF_READSOCKET,	/* Exim ${readsocket}: one line each way */
@@ -45,6 +51,7 @@ struct conf_socket {
 	uid_t owner;		/* (uid_t)-1: leave as created */
 	gid_t group;		/* (gid_t)-1: leave as created */
 	size_t max_request;
+	int64_t max_connections;	/* at once on this socket */
 };
 
 struct conf {
@@ -62,8 +69,12 @@ struct conf {
 	struct lookup_opts lookup;
 	struct lookup_policy policy;
 	char policy_text[4][LOOKUP_ACTION_MAX];	/* storage for policy */
-	int64_t idle_timeout;	/* seconds */
-	int64_t max_connections;
+	int64_t idle_timeout;	/* seconds between requests */
+	int64_t request_timeout;	/* seconds from a request's first byte
+					 * to its end, and for a reply to be
+					 * taken */
+	int64_t max_connections;	/* default of the lookup sockets */
+	int64_t connections_total;	/* every socket's limit, summed */
 	int64_t max_output;	/* bytes queued for one client */
 	int64_t rescan_interval;	/* seconds */
 	int64_t rejected_keep;	/* files kept in INBOX/rejected */

@@ -36,7 +36,9 @@
 #include "version.h"
 
 #define MAIN_EVENTS_MAX 256	/* epoll events per wakeup */
-#define MAIN_FD_RESERVE 64	/* descriptors beyond max_connections */
+#define MAIN_FD_RESERVE 64	/* descriptors beyond every socket's
+				 * max_connections: listeners, catalog,
+				 * inbox, install child, logging */
 
 static void main_usage(FILE *f)
 {
@@ -102,6 +104,27 @@ void daemon_refresh_info(struct daemon *d)
 	/* Reads notice a new version themselves; empty the cache at once. */
 	lookup_cache_clear(d->st.cache);
 	main_notify_status(d, 0);
+}
+
+/* Room for every connection: raise the soft descriptor limit to every
+ * socket's max_connections plus a reserve (as root, the hard limit too);
+ * warn when that is not possible.  Past the limit, connections are
+ * still made room for (server.c), but fewer fit. */
+static void main_fd_limit(const struct conf *c)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)c->connections_total + MAIN_FD_RESERVE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+		return;
+	if (rl.rlim_max < want && geteuid() == 0)
+		rl.rlim_max = want;
+	rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < want)
+		log_warn("file descriptor limit %llu is below the sockets' "
+			 "max_connections (%lld together) + %d",
+			 (unsigned long long)rl.rlim_cur,
+			 (long long)c->connections_total, MAIN_FD_RESERVE);
 }
 
 /* Drop root for good: groups, gid, uid, in that order; then check. */
@@ -261,11 +284,13 @@ static void main_reload(struct daemon *d)
 		if (!kept) {
 			epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->listener[j]->fd,
 				  NULL);
+			server_close_listener(d, d->listener[j]);
 			server_unlisten(d->listener[j]);
 		}
 	}
 	for (i = 0; i < n; i++) {
-		/* A kept listener takes the new protocol and limits. */
+		/* A kept listener takes the new protocol and limits; its
+		 * clients keep the protocol they started with. */
 		for (j = 0; j < c->nsockets; j++)
 			if (!strcmp(nl[i]->cs.path, c->socket[j].path))
 				nl[i]->cs = c->socket[j];
@@ -274,6 +299,9 @@ static void main_reload(struct daemon *d)
 	d->nlisteners = n;
 	conf_free(d->conf);
 	d->conf = c;
+	main_fd_limit(c);
+	for (i = 0; i < n; i++)
+		server_trim(d, d->listener[i]);
 	d->st.stale = d->info.expires && d->now > d->info.expires;
 	log_info("configuration reloaded: %zu sockets, %zu trusted keys",
 		 n, c->ntrusted);
@@ -393,24 +421,7 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	/* Room for every connection: raise the soft descriptor limit
-	 * (as root, the hard one too). */
-	{
-		struct rlimit rl;
-		rlim_t want = (rlim_t)d.conf->max_connections + MAIN_FD_RESERVE;
-
-		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want) {
-			if (rl.rlim_max < want && geteuid() == 0)
-				rl.rlim_max = want;
-			rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
-			if (setrlimit(RLIMIT_NOFILE, &rl) < 0 ||
-			    rl.rlim_cur < want)
-				log_warn("file descriptor limit %llu is below "
-					 "max_connections + %d",
-					 (unsigned long long)rl.rlim_cur,
-					 MAIN_FD_RESERVE);
-		}
-	}
+	main_fd_limit(d.conf);
 	d.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 	/* Privileged: the sockets (paths under /run, chown). */
@@ -505,6 +516,8 @@ int main(int argc, char **argv)
 			main_reload(&d);
 			main_notify_status(&d, 1);
 		}
+		/* No event of this wakeup is left to point at them. */
+		server_reap(&d);
 	}
 
 	notify_send("STOPPING=1\nSTATUS=stopping");

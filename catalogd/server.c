@@ -8,8 +8,26 @@
  * that arrived in one wakeup are answered from one read transaction and
  * their replies leave in one write.  A client that sends junk gets a PERM
  * reply (socketmap, readsocket) or is disconnected (policy, control); one
- * that stops reading is disconnected when its output reaches max_output;
- * one that goes quiet is disconnected after idle_timeout.
+ * that stops reading is disconnected when its output reaches max_output.
+ *
+ * Connections cannot be hoarded.  A connection is busy from the first
+ * byte of a request until the request is complete, and while a reply
+ * waits for the client to take it; otherwise it is idle.  A busy
+ * connection must be done within request_timeout of when it became busy:
+ * more bytes do not extend that, so trickling a request a byte at a time
+ * keeps a connection no longer than sending nothing.  An idle one is
+ * closed after idle_timeout.  Each socket has its own max_connections
+ * (control sockets their own small number, so lookup clients never take
+ * the slots dircat status needs).  A socket that is full still takes a
+ * new client, and makes room by closing first the connection busy for
+ * the longest, then the one idle for the longest.  Why that order: an
+ * MTA writes each request in one piece and reads its reply at once, so
+ * it is almost never busy, while a client that trickles or does not read
+ * always is and goes first; among idle connections the least recently
+ * answered goes, and Postfix, finding its kept connection closed,
+ * reconnects and sends the request again - it loses a reconnection,
+ * never an answer.  The same order makes room when descriptors run out,
+ * so the control socket is answered even then.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,26 +52,29 @@
 #define SERVER_ACCEPT_MAX  64	/* accepts per wakeup per listener */
 #define SERVER_READ_ROUNDS 4	/* reads per wakeup per connection */
 #define SERVER_OUT_INITIAL 4096	/* output buffer kept between requests */
-#define SERVER_FULL_WARN   60	/* seconds between "too many" warnings */
+#define SERVER_FULL_WARN   60	/* seconds between "socket full" warnings */
 #define SERVER_METRICS_MAX (64 * 1024)	/* the metrics reply, bytes */
 
 #define CONN_EOF        0x01	/* the client half-closed */
 #define CONN_CLOSING    0x02	/* close once the output is written */
 #define CONN_WANT_OUT   0x04	/* EPOLLOUT registered */
+#define CONN_BUSY       0x08	/* in its listener's busy list, else idle */
+#define CONN_DEAD       0x10	/* closed; freed by server_reap */
 
 struct conn {
 	int ev;			/* EV_CONN */
 	int fd;
 	int protocol;
 	unsigned flags;
+	struct listener *l;	/* the socket it came in on */
 	size_t max_request;
 	char *in;		/* max_request + framing bytes */
 	size_t inlen, incap;
 	size_t scan;		/* policy: where the end search resumes */
 	struct buf out;
 	size_t outoff;		/* written so far */
-	double last;		/* monotonic time of last activity */
-	struct conn *older, *newer;
+	double since;		/* monotonic: became busy, or idle */
+	struct conn *prev, *next;	/* in l's list, or the dead list */
 	uint64_t id;
 };
 
@@ -174,49 +195,165 @@ int server_watch(struct daemon *d, struct listener *l)
 	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, l->fd, &e);
 }
 
-/* Unlink c from the activity list. */
-static void server_list_remove(struct daemon *d, struct conn *c)
+/* The list c is in. */
+static struct conn_list *server_list(struct conn *c)
 {
-	if (c->older)
-		c->older->newer = c->newer;
-	else
-		d->oldest = c->newer;
-	if (c->newer)
-		c->newer->older = c->older;
-	else
-		d->newest = c->older;
-	c->older = c->newer = NULL;
+	return (c->flags & CONN_BUSY) ? &c->l->busy : &c->l->idle;
 }
 
-/* Mark c active now: move it to the newest end (c is in the list,
- * except when it was just accepted). */
-static void server_touch(struct daemon *d, struct conn *c, double mono)
+static void server_unlink(struct conn *c)
 {
-	c->last = mono;
-	if (d->newest == c)
-		return;
-	if (c->older || c->newer || d->oldest == c)
-		server_list_remove(d, c);
-	c->older = d->newest;
-	if (d->newest)
-		d->newest->newer = c;
+	struct conn_list *q = server_list(c);
+
+	if (c->prev)
+		c->prev->next = c->next;
 	else
-		d->oldest = c;
-	d->newest = c;
+		q->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		q->tail = c->prev;
+	c->prev = c->next = NULL;
+}
+
+/* Append c to the busy or idle list of its listener, as of mono. */
+static void server_append(struct conn *c, int busy, double mono)
+{
+	struct conn_list *q;
+
+	if (busy)
+		c->flags |= CONN_BUSY;
+	else
+		c->flags &= ~CONN_BUSY;
+	q = server_list(c);
+	c->since = mono;
+	c->next = NULL;
+	c->prev = q->tail;
+	if (q->tail)
+		q->tail->next = c;
+	else
+		q->head = c;
+	q->tail = c;
+}
+
+/*
+ * After c was read from or written to: busy when part of a request is
+ * buffered or a reply is not yet taken, else idle.  Only an answer, or a
+ * change between busy and idle, restarts the clock; a byte that merely
+ * continues a request leaves c where it is.
+ */
+static void server_settle(struct conn *c, int answered, double mono)
+{
+	int busy = c->inlen > 0 || c->outoff < c->out.len;
+
+	if (!answered && busy == !!(c->flags & CONN_BUSY))
+		return;
+	server_unlink(c);
+	server_append(c, busy, mono);
 }
 
 static void server_close(struct daemon *d, struct conn *c, const char *why)
 {
+	if (c->flags & CONN_DEAD)
+		return;
 	if (why)
 		log_debug("connection %llu closed: %s",
 			  (unsigned long long)c->id, why);
-	server_list_remove(d, c);
+	server_unlink(c);
 	epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
+	c->fd = -1;
 	free(c->in);
+	c->in = NULL;
 	buf_free(&c->out);
-	free(c);
+	c->flags |= CONN_DEAD;
+	/* Freed after this wakeup: an event for it may still be queued. */
+	c->next = d->dead;
+	d->dead = c;
+	c->l->nconns--;
 	d->nconns--;
+}
+
+void server_reap(struct daemon *d)
+{
+	while (d->dead) {
+		struct conn *c = d->dead;
+
+		d->dead = c->next;
+		free(c);
+	}
+}
+
+/* The connection to close to make room on l: the one busy the longest,
+ * else the one idle the longest; NULL when l has none. */
+static struct conn *server_victim(struct listener *l)
+{
+	return l->busy.head ? l->busy.head : l->idle.head;
+}
+
+/* The same over every lookup socket (for a descriptor), or NULL. */
+static struct conn *server_victim_any(struct daemon *d)
+{
+	struct conn *busy = NULL, *idle = NULL;
+	size_t i;
+
+	for (i = 0; i < d->nlisteners; i++) {
+		struct listener *l = d->listener[i];
+
+		if (l->cs.protocol == CONF_CONTROL)
+			continue;
+		if (l->busy.head && (!busy || l->busy.head->since < busy->since))
+			busy = l->busy.head;
+		if (l->idle.head && (!idle || l->idle.head->since < idle->since))
+			idle = l->idle.head;
+	}
+	return busy ? busy : idle;
+}
+
+/* Close v to make room for a new client of l. */
+static void server_evict(struct daemon *d, struct listener *l,
+			 struct conn *v, const char *why)
+{
+	double age = server_mono() - v->since;
+	int busy = !!(v->flags & CONN_BUSY);
+
+	d->stats.evicted++;
+	v->l->evicted++;
+	if (d->now - l->last_full_warn >= SERVER_FULL_WARN) {
+		log_warn("socket %s: %s: closing the connection %s for the "
+			 "longest (%.0fs) to take a new client (%llu closed "
+			 "so far on this socket)", l->cs.name, why,
+			 busy ? "in the middle of a request"
+			      : "idle", age,
+			 (unsigned long long)v->l->evicted);
+		l->last_full_warn = d->now;
+	}
+	server_close(d, v, busy ? "evicted (busy)" : "evicted (idle)");
+}
+
+/*
+ * Out of descriptors: make room by closing a connection - for a lookup
+ * socket one of its own, else of another lookup socket; for a control
+ * socket one of a lookup socket first, so that dircat status is answered
+ * even then.  0 when one was closed, -1 when none could be.
+ */
+static int server_make_fd(struct daemon *d, struct listener *l)
+{
+	struct conn *v;
+
+	if (l->cs.protocol == CONF_CONTROL) {
+		v = server_victim_any(d);
+		if (!v)
+			v = server_victim(l);
+	} else {
+		v = server_victim(l);
+		if (!v)
+			v = server_victim_any(d);
+	}
+	if (!v)
+		return -1;
+	server_evict(d, l, v, "out of file descriptors");
+	return 0;
 }
 
 /* Accept what is waiting on l. */
@@ -227,14 +364,26 @@ static void server_accept(struct daemon *d, struct listener *l)
 	for (i = 0; i < SERVER_ACCEPT_MAX; i++) {
 		struct epoll_event e;
 		struct conn *c;
+		double mono;
 		int fd = accept4(l->fd, NULL, NULL,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+			/* accept() fails so before it looks for a client:
+			 * only the first of a wakeup surely has one (the
+			 * listener is level-triggered: the next wakeup
+			 * says whether more wait). */
+			if (i > 0)
+				return;
+			if (server_make_fd(d, l) == 0)
+				fd = accept4(l->fd, NULL, NULL,
+					     SOCK_NONBLOCK | SOCK_CLOEXEC);
+		}
 		if (fd < 0 && (errno == EMFILE || errno == ENFILE) &&
 		    d->spare_fd >= 0) {
-			/* Out of descriptors: a level-triggered listener
-			 * would wake us forever.  Use the spare one to take
-			 * the client and hang up on it. */
+			/* Nothing to close: a level-triggered listener
+			 * would wake us forever.  Use the spare descriptor
+			 * to take the client and hang up on it. */
 			close(d->spare_fd);
 			fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
 			if (fd >= 0)
@@ -248,7 +397,7 @@ static void server_accept(struct daemon *d, struct listener *l)
 					 "the limit)", d->nconns);
 				d->last_full_warn = d->now;
 			}
-			continue;
+			return;
 		}
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
@@ -257,22 +406,20 @@ static void server_accept(struct daemon *d, struct listener *l)
 					 strerror(errno));
 			return;
 		}
-		if (d->nconns >= (size_t)d->conf->max_connections) {
-			/* Close at once: a client in the backlog would
-			 * wait; one that sees EOF retries or defers. */
-			close(fd);
-			d->stats.refused++;
-			if (d->now - d->last_full_warn >= SERVER_FULL_WARN) {
-				log_warn("too many connections (%lld): "
-					 "refusing new ones",
-					 (long long)d->conf->max_connections);
-				d->last_full_warn = d->now;
+		if (l->nconns >= (size_t)l->cs.max_connections) {
+			struct conn *v = server_victim(l);
+
+			if (!v) {	/* cannot happen: the limit is >= 1 */
+				close(fd);
+				d->stats.refused++;
+				continue;
 			}
-			continue;
+			server_evict(d, l, v, "max_connections reached");
 		}
 		c = xcalloc(1, sizeof(*c));
 		c->ev = EV_CONN;
 		c->fd = fd;
+		c->l = l;
 		c->protocol = l->cs.protocol;
 		c->max_request = l->cs.max_request;
 		c->incap = c->max_request + NETSTRING_OVERHEAD + 2;
@@ -288,9 +435,11 @@ static void server_accept(struct daemon *d, struct listener *l)
 			free(c);
 			continue;
 		}
+		mono = server_mono();
+		server_append(c, 0, mono);	/* idle until it sends */
+		l->nconns++;
 		d->nconns++;
 		d->stats.accepted++;
-		server_touch(d, c, server_mono());
 		log_debug("connection %llu on %s (%s)",
 			  (unsigned long long)c->id, l->cs.path,
 			  conf_protocol_name(c->protocol));
@@ -666,9 +815,10 @@ static int server_flush(struct daemon *d, struct conn *c)
 /* Read what the client sent and answer every complete request. */
 static void server_readable(struct daemon *d, struct conn *c)
 {
-	int round;
+	int round, answered = 0;
 
 	for (round = 0; round < SERVER_READ_ROUNDS; round++) {
+		size_t had;
 		ssize_t n;
 
 		if (c->inlen == c->incap) {
@@ -699,6 +849,7 @@ static void server_readable(struct daemon *d, struct conn *c)
 			c->flags |= CONN_EOF;
 		else
 			c->inlen += (size_t)n;
+		had = c->inlen;
 		switch (c->protocol) {
 		case CONF_SOCKETMAP:
 			server_socketmap(d, c);
@@ -712,6 +863,10 @@ static void server_readable(struct daemon *d, struct conn *c)
 		default:
 			server_control(d, c);
 		}
+		/* Each protocol takes a request out of the input once it
+		 * has answered it. */
+		if (c->inlen < had)
+			answered = 1;
 		if (c->flags & (CONN_EOF | CONN_CLOSING))
 			break;
 		if ((size_t)n < c->incap / 2)
@@ -723,8 +878,8 @@ static void server_readable(struct daemon *d, struct conn *c)
 			  (unsigned long long)c->id);
 		c->inlen = 0;
 	}
-	server_touch(d, c, server_mono());
-	server_flush(d, c);
+	if (server_flush(d, c) == 0)
+		server_settle(c, answered, server_mono());
 }
 
 void server_event(struct daemon *d, void *ptr, uint32_t events)
@@ -738,11 +893,12 @@ void server_event(struct daemon *d, void *ptr, uint32_t events)
 	if (ev == EV_CONN) {
 		struct conn *c = ptr;
 
+		if (c->flags & CONN_DEAD)
+			return;	/* closed earlier in this wakeup */
 		if (c->flags & CONN_WANT_OUT) {
-			if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) {
-				server_touch(d, c, server_mono());
-				server_flush(d, c);
-			}
+			if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) &&
+			    server_flush(d, c) == 0)
+				server_settle(c, 0, server_mono());
 			return;
 		}
 		if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
@@ -750,30 +906,70 @@ void server_event(struct daemon *d, void *ptr, uint32_t events)
 	}
 }
 
+/* Close the connections at the head of q older than limit; the
+ * seconds until the next one is due, at most *next. */
+static void server_expire_list(struct daemon *d, struct conn_list *q,
+			       double limit, double mono, uint64_t *count,
+			       const char *why, double *next)
+{
+	while (q->head && mono - q->head->since >= limit) {
+		(*count)++;
+		server_close(d, q->head, why);
+	}
+	if (q->head && limit - (mono - q->head->since) < *next)
+		*next = limit - (mono - q->head->since);
+}
+
 int server_expire(struct daemon *d, double mono)
 {
-	double limit = (double)d->conf->idle_timeout;
+	double next = 1.0;
+	size_t i;
 
 	if (mono == 0)
 		mono = server_mono();
-	while (d->oldest && mono - d->oldest->last >= limit) {
-		d->stats.timeouts++;
-		server_close(d, d->oldest, "idle timeout");
-	}
-	if (!d->oldest)
-		return 1000;
-	{
-		double left = limit - (mono - d->oldest->last);
-		int ms = (int)(left * 1000) + 1;
+	for (i = 0; i < d->nlisteners; i++) {
+		struct listener *l = d->listener[i];
 
-		return ms < 1000 ? ms : 1000;
+		server_expire_list(d, &l->busy, (double)d->conf->request_timeout,
+				   mono, &d->stats.request_timeouts,
+				   "request or reply not done within "
+				   "request_timeout", &next);
+		server_expire_list(d, &l->idle, (double)d->conf->idle_timeout,
+				   mono, &d->stats.timeouts, "idle timeout",
+				   &next);
 	}
+	return (int)(next * 1000) + 1;
+}
+
+/* Close every connection of l. */
+static void server_close_conns(struct daemon *d, struct listener *l,
+			       const char *why)
+{
+	while (l->busy.head)
+		server_close(d, l->busy.head, why);
+	while (l->idle.head)
+		server_close(d, l->idle.head, why);
+}
+
+void server_close_listener(struct daemon *d, struct listener *l)
+{
+	server_close_conns(d, l, "socket removed by a reload");
+}
+
+void server_trim(struct daemon *d, struct listener *l)
+{
+	while (l->nconns > (size_t)l->cs.max_connections)
+		server_evict(d, l, server_victim(l),
+			     "max_connections lowered");
 }
 
 void server_close_all(struct daemon *d)
 {
-	while (d->oldest)
-		server_close(d, d->oldest, NULL);
+	size_t i;
+
+	for (i = 0; i < d->nlisteners; i++)
+		server_close_conns(d, d->listener[i], NULL);
+	server_reap(d);
 }
 
 /* "2025-11-23T10:00:00Z" or "never". */
@@ -844,15 +1040,25 @@ void server_status(struct daemon *d, struct buf *out)
 		   (unsigned long long)d->stats.policy_reject,
 		   (unsigned long long)d->stats.policy_defer,
 		   (unsigned long long)d->stats.policy_fail);
-	buf_printf(out, "connections: %zu open, %llu accepted, %llu refused "
-		   "(limit %lld), %llu timed out, %llu bad requests, %llu "
-		   "output overflows\n", d->nconns,
+	buf_printf(out, "connections: %zu open, %llu accepted, %llu evicted, "
+		   "%llu refused, %llu idle timeouts, %llu request timeouts, "
+		   "%llu bad requests, %llu output overflows\n", d->nconns,
 		   (unsigned long long)d->stats.accepted,
+		   (unsigned long long)d->stats.evicted,
 		   (unsigned long long)d->stats.refused,
-		   (long long)d->conf->max_connections,
 		   (unsigned long long)d->stats.timeouts,
+		   (unsigned long long)d->stats.request_timeouts,
 		   (unsigned long long)d->stats.bad_requests,
 		   (unsigned long long)d->stats.overflows);
+	for (m = 0; m < (int)d->nlisteners; m++) {
+		const struct listener *l = d->listener[m];
+
+		buf_printf(out, "socket %s: %s, %zu open (limit %lld), %llu "
+			   "evicted\n", l->cs.name,
+			   conf_protocol_name(l->cs.protocol), l->nconns,
+			   (long long)l->cs.max_connections,
+			   (unsigned long long)l->evicted);
+	}
 }
 
 int server_metrics(struct daemon *d, struct buf *out)
@@ -898,18 +1104,29 @@ int server_metrics(struct daemon *d, struct buf *out)
 		      "Client connections open now, on every socket.",
 		      (int64_t)d->nconns);
 	metrics_gauge(&m, "dircat_catalogd_connections_limit",
-		      "max_connections: beyond it new connections are closed.",
-		      d->conf->max_connections);
+		      "Every socket's max_connections added up.",
+		      d->conf->connections_total);
 	metrics_family(&m, "dircat_catalogd_connections_accepted_total",
 		       "counter", "Connections accepted since start.");
 	metrics_u64(&m, NULL, NULL, NULL, NULL, d->stats.accepted);
+	metrics_family(&m, "dircat_catalogd_connections_evicted_total",
+		       "counter", "Connections closed since start to take a "
+		       "new client on a full socket (max_connections) or out "
+		       "of descriptors: the longest busy, else the longest "
+		       "idle.");
+	metrics_u64(&m, NULL, NULL, NULL, NULL, d->stats.evicted);
 	metrics_family(&m, "dircat_catalogd_connections_refused_total",
 		       "counter", "Connections closed at once since start: "
-		       "max_connections reached or out of descriptors.");
+		       "out of descriptors with nothing to close.");
 	metrics_u64(&m, NULL, NULL, NULL, NULL, d->stats.refused);
 	metrics_family(&m, "dircat_catalogd_connection_timeouts_total",
 		       "counter", "Connections closed after idle_timeout.");
 	metrics_u64(&m, NULL, NULL, NULL, NULL, d->stats.timeouts);
+	metrics_family(&m, "dircat_catalogd_request_timeouts_total",
+		       "counter", "Connections closed because a request was "
+		       "not complete, or a reply not taken, within "
+		       "request_timeout.");
+	metrics_u64(&m, NULL, NULL, NULL, NULL, d->stats.request_timeouts);
 	metrics_family(&m, "dircat_catalogd_bad_requests_total", "counter",
 		       "Malformed or oversized requests since start.");
 	metrics_u64(&m, NULL, NULL, NULL, NULL, d->stats.bad_requests);

@@ -9,7 +9,7 @@
 
 d=$(tmpdir)
 catd_init "$d"
-catd_conf "idle_timeout = 2s" "max_connections = 12" "max_output = 8192"
+catd_conf "idle_timeout = 2s" "request_timeout = 2s" "max_connections = 12" "max_output = 8192"
 sed -i '/^protocol = socketmap/a max_request = 512' "$CATD_CONF"
 catd_source >/dev/null <<'EOF2'
 example.com domain
@@ -89,26 +89,62 @@ check "alive after the protocol limits" alive
 check_eq "client that never reads is disconnected" "$?" 0
 check "alive after the flood" alive
 
-# More connections than max_connections (12): the extra are closed at
-# once, the first ones are served, and service resumes afterwards.
-pids=()
-for i in $(seq 12); do "$C" -t 10 hold "$map" & pids+=($!); done
-sleep 0.5
-got=$("$C" -t 2 sm "$map" recipients jsmith@example.com 2>&1)
-check_match "over the limit: closed without an answer" "$got" \
-	'^(\(no reply\)|catdclient: send: (Broken pipe|Connection reset by peer))$'
-
-for p in "${pids[@]}"; do wait "$p"; done
-check "service resumes once connections go" wait_for 5 alive
-st=$("$DIRCAT_BIN/dircat" status -c "$CATD_CONF")
-check_match "status counts refusals and timeouts" "$st" \
-	"[1-9][0-9]* refused \(limit 12\), [1-9][0-9]* timed out"
 check "daemon process still there" kill -0 "$CATD_PID"
 check_eq "no crash in the log" "$(grep -ci 'panic\|fatal' "$CATD_LOG")" 0
 
+# Connection limits, per socket (max_connections = 12 for each lookup
+# socket, control sockets apart), with the default idle_timeout.
+catd_stop
+catd_conf "max_connections = 12" "request_timeout = 2s"
+catd_start || exit 1
+sopen() {	# SOCKET-NAME: "N open (limit L), E evicted" from dircat status
+	"$DIRCAT_BIN/dircat" status -c "$CATD_CONF" |
+		sed -n "s/^socket $1: [a-z]*, //p"
+}
+"$C" -t 20 hold "$map" & first=$!
+wait_for 5 sh -c "[ \"\$(\"$DIRCAT_BIN/dircat\" status -c \"$CATD_CONF\" | grep -c '^socket map: socketmap, 1 open')\" = 1 ]"
+pids=()
+for i in $(seq 11); do "$C" -t 20 hold "$map" & pids+=($!); done
+_twelve() { [ "$(sopen map)" = "12 open (limit 12), 0 evicted" ]; }
+check "12 connections (the limit) held, none closed" wait_for 5 _twelve
+check_match "dircat status answers while the map socket is full" \
+	"$("$DIRCAT_BIN/dircat" status -c "$CATD_CONF")" '^daemon: running'
+check_eq "the 13th client (limit + 1) is answered" \
+	"$(catd_sm recipients jsmith@example.com)" "OK person"
+wait "$first"
+check_eq "to make room, the connection idle the longest was closed" "$?" 0
+_eleven() { [ "$(sopen map)" = "11 open (limit 12), 1 evicted" ]; }
+check "only that one: 11 left, 1 evicted" wait_for 5 _eleven
+for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null || echo gone; done >"$d/gone"
+check_eq "the other held connections are still open" "$(cat "$d/gone")" ""
+for p in "${pids[@]}"; do stop_pid "$p"; wait "$p" 2>/dev/null; done
+check_match "the socket map warned that it was full" "$(cat "$CATD_LOG")" \
+	'socket map: max_connections reached: closing the connection idle for the longest'
+
+# request_timeout (2 s) counts from a request's first byte: a request
+# dripped in over a third of a second is answered; one a byte every half
+# second is closed after 2 s although bytes keep coming, as is a policy
+# request whose attribute block never ends.
+got=$("$C" -t 5 drip "$d/run/exim.sock" $'jsmith@example.com\n')
+check_eq "request completed within request_timeout: answered" "$got" "OK person"
+"$CATD_TOOLS/sockattack" -s "$map" -m trickle -c 1 -i 0.5 -d 3.6 -R 5000 >"$d/trickle"
+check_match "trickle: still open after 1 s (under request_timeout)" \
+	"$(sed -n 's/^at=1\.0 //p' "$d/trickle")" 'closed_by_server=0'
+check_match "trickle: closed once request_timeout passed, bytes or not" \
+	"$(grep '^RESULT' "$d/trickle")" 'closed_by_server=1 '
+"$CATD_TOOLS/sockattack" -s "$d/run/policy.sock" -m policy -c 1 -i 0.5 -d 3.6 \
+	-R 5000 >"$d/trickle"
+check_match "endless policy request: closed after request_timeout" \
+	"$(grep '^RESULT' "$d/trickle")" 'closed_by_server=1 '
+st=$("$DIRCAT_BIN/dircat" status -c "$CATD_CONF")
+check_match "status counts evictions and request timeouts" "$st" \
+	"connections: [0-9]+ open, [0-9]+ accepted, 1 evicted, 0 refused, [0-9]+ idle timeouts, 2 request timeouts"
+check "daemon process still there" kill -0 "$CATD_PID"
+
 # Out of file descriptors (hard limit 40, max_connections 1000): the
-# daemon warns at start, hangs up on the clients it has no room for, does
-# not spin, and serves again once connections go.
+# daemon warns at start, makes room for new clients by closing the
+# connections idle the longest, does not spin, still answers dircat
+# status, and serves as before once connections go.
 catd_stop
 sed -i 's/^max_connections = 12/max_connections = 1000/' "$CATD_CONF"
 prlimit --nofile=40:40 setpriv --reuid=nobody --regid=nogroup --clear-groups \
@@ -117,7 +153,7 @@ CATD_PID=$!
 track_pid "$CATD_PID"
 wait_for 10 _catd_ready
 check_match "warns about a low descriptor limit" "$(cat "$CATD_LOG")" \
-	"file descriptor limit 40 is below max_connections"
+	"file descriptor limit 40 is below the sockets' max_connections"
 pids=()
 for i in $(seq 45); do "$C" -t 6 hold "$map" & pids+=($!); done
 sleep 1
@@ -127,5 +163,8 @@ cpu2=$(awk '{print $14 + $15}' /proc/$CATD_PID/stat)
 check "no busy loop while out of descriptors ($((cpu2 - cpu1)) ticks in 1 s)" \
 	test $((cpu2 - cpu1)) -lt 20
 check_match "says it ran out" "$(cat "$CATD_LOG")" "out of file descriptors"
+check_match "dircat status answers while out of descriptors" \
+	"$("$DIRCAT_BIN/dircat" status -c "$CATD_CONF")" '^daemon: running'
+check "a lookup is answered while out of descriptors" alive
 for p in "${pids[@]}"; do wait "$p"; done
 check "serves again afterwards" wait_for 5 alive
