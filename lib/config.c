@@ -55,7 +55,7 @@ static int config_valid_name(const char *s, size_t n)
 {
 	size_t i;
 
-	if (n == 0 || n > 64)
+	if (n == 0 || n > CONFIG_NAME_MAX)
 		return 0;
 	for (i = 0; i < n; i++)
 		if (!isalnum((unsigned char)s[i]) && s[i] != '_' &&
@@ -327,6 +327,11 @@ int config_section_line(const struct config_section *s)
 	return s->line;
 }
 
+const struct config *config_section_file(const struct config_section *s)
+{
+	return s->cfg;
+}
+
 const char *config_get_nth(const struct config_section *sec, const char *key,
 			   size_t nth, int *linep)
 {
@@ -436,16 +441,8 @@ int config_get_bool(const struct config_section *sec, const char *key,
 		*out = def;
 		return 0;
 	}
-	if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") ||
-	    !strcasecmp(v, "on") || !strcmp(v, "1")) {
-		*out = 1;
+	if (util_parse_bool(v, out) == 0)
 		return 0;
-	}
-	if (!strcasecmp(v, "no") || !strcasecmp(v, "false") ||
-	    !strcasecmp(v, "off") || !strcmp(v, "0")) {
-		*out = 0;
-		return 0;
-	}
 	util_err(err, errlen, "%s:%d: %s: expected yes or no", sec->cfg->path,
 		 line, key);
 	return -1;
@@ -476,21 +473,33 @@ int config_get_mode(const struct config_section *sec, const char *key,
 {
 	int line = 0;
 	const char *v = config_get(sec, key, &line);
-	char *end;
-	unsigned long m;
 
 	if (!v) {
 		*out = def;
 		return 0;
 	}
-	errno = 0;
-	m = strtoul(v, &end, 8);
-	if (errno || end == v || *end || m > 07777) {
+	if (util_parse_mode(v, 07777, out) < 0) {
 		util_err(err, errlen, "%s:%d: %s: expected an octal mode such as 0660",
 			 sec->cfg->path, line, key);
 		return -1;
 	}
-	*out = (unsigned)m;
+	return 0;
+}
+
+int config_next_unused(const struct config *cfg, size_t *pos, const char **key,
+		       int *linep, const struct config_section **secp)
+{
+	for (; *pos < cfg->nentries; (*pos)++) {
+		const struct config_entry *e = &cfg->entries[*pos];
+
+		if (e->used)
+			continue;
+		(*pos)++;
+		*key = e->key;
+		*linep = e->line;
+		*secp = e->section;
+		return 1;
+	}
 	return 0;
 }
 

@@ -14,7 +14,9 @@
  * Keys may repeat (base = ..., base = ...).  Every error names file:line.
  * Settings a program never asked for are reported by config_check_unused(),
  * so a misspelt key is an error, not silently ignored.
- * Limits: file 1 MiB, line 8 KiB, value 64 KiB, 4096 settings, 256 sections.
+ * Limits: file 1 MiB, line 8 KiB, value 64 KiB, 4096 settings, 256 sections,
+ * names of 64 bytes.  What each program accepts is declared in its
+ * settings table (settings.h), which reads the file through this module.
  */
 #ifndef DIRCAT_CONFIG_H
 #define DIRCAT_CONFIG_H
@@ -27,6 +29,7 @@
 #define CONFIG_VALUE_MAX  65536
 #define CONFIG_ENTRY_MAX  4096
 #define CONFIG_SECTION_MAX 256
+#define CONFIG_NAME_MAX    64	/* a setting's, a section's type or name */
 
 struct config;
 struct config_section;
@@ -50,6 +53,8 @@ const struct config_section *config_next(const struct config *,
 const char *config_section_type(const struct config_section *);
 const char *config_section_name(const struct config_section *);
 int config_section_line(const struct config_section *);
+/* The file a section belongs to. */
+const struct config *config_section_file(const struct config_section *);
 
 /* The last value of key, or NULL when absent.  Marks it used.  Values are
  * valid until config_free.  *linep gets the line it was set on. */
@@ -81,6 +86,11 @@ const char *config_require(const struct config_section *, const char *key,
 /* "file:line: " prefix for key's last value (or the section) into buf. */
 const char *config_where(const struct config_section *, const char *key,
 			 char *buf, size_t size);
+
+/* The settings nobody asked for, in file order: start with *pos = 0;
+ * 1 with *key, *linep and *secp set, 0 when there are no more. */
+int config_next_unused(const struct config *, size_t *pos, const char **key,
+		       int *linep, const struct config_section **secp);
 
 /* Report the first setting nobody asked for: -1 with
  * "file:line: unknown setting 'key' in [type name]". */

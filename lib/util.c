@@ -2,6 +2,7 @@
  * util.c - memory, strings, bounded buffers, secret files, locks and
  * atomic file replacement; see util.h.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -361,6 +362,36 @@ int util_parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
 	if (errno || end == s || *end || v < min || v > max)
 		return -1;
 	*out = v;
+	return 0;
+}
+
+int util_parse_bool(const char *s, int *out)
+{
+	if (!strcasecmp(s, "yes") || !strcasecmp(s, "true") ||
+	    !strcasecmp(s, "on") || !strcmp(s, "1")) {
+		*out = 1;
+		return 0;
+	}
+	if (!strcasecmp(s, "no") || !strcasecmp(s, "false") ||
+	    !strcasecmp(s, "off") || !strcmp(s, "0")) {
+		*out = 0;
+		return 0;
+	}
+	return -1;
+}
+
+int util_parse_mode(const char *s, unsigned max, unsigned *out)
+{
+	char *end;
+	unsigned long m;
+
+	if (!*s || *s == '-' || *s == '+' || isspace((unsigned char)*s))
+		return -1;
+	errno = 0;
+	m = strtoul(s, &end, 8);
+	if (errno || end == s || *end || m > max)
+		return -1;
+	*out = (unsigned)m;
 	return 0;
 }
 

@@ -78,6 +78,11 @@ int util_lock(const char *path, char *err, size_t errlen);
 int64_t util_parse_duration(const char *s);
 /* Parse a decimal integer in [min, max]; 0 ok, -1 bad. */
 int util_parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
+/* Parse yes/true/on/1 into 1, no/false/off/0 into 0 (words in any
+ * case); 0 ok, -1 bad. */
+int util_parse_bool(const char *s, int *out);
+/* Parse an octal file mode such as 0640, at most max; 0 ok, -1 bad. */
+int util_parse_mode(const char *s, unsigned max, unsigned *out);
 /* Format a UTC time as 2026-11-23T10:30:00Z into buf. */
 char *util_time_iso(time_t t, char *buf, size_t size);
 /* Seconds since an arbitrary point, monotonic, as a double. */
