@@ -21,6 +21,24 @@
 
 #define LDAPSRC_ATTRS_MAX 256	/* as formula_attrs */
 
+void ldapsrc_version_print(FILE *out)
+{
+	LDAPAPIInfo info;
+
+	memset(&info, 0, sizeof(info));
+	info.ldapai_info_version = LDAP_API_INFO_VERSION;
+	if (ldap_get_option(NULL, LDAP_OPT_API_INFO, &info) !=
+	    LDAP_OPT_SUCCESS)
+		return;
+	fprintf(out, "libldap: %s %d.%d.%d\n",
+		info.ldapai_vendor_name ? info.ldapai_vendor_name : "?",
+		info.ldapai_vendor_version / 10000,
+		info.ldapai_vendor_version / 100 % 100,
+		info.ldapai_vendor_version % 100);
+	ldap_memfree(info.ldapai_vendor_name);
+	ldap_memvfree((void **)info.ldapai_extensions);
+}
+
 int ldapsrc_scope(const char *name, int *scope)
 {
 	if (!strcasecmp(name, "sub") || !strcasecmp(name, "subtree"))

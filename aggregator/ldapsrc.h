@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "formula.h"
 
@@ -68,6 +69,9 @@ int ldapsrc_search(const struct ldapsrc_conf *conf,
 			     char *err, size_t errlen),
 		   void *arg, struct ldapsrc_stats *stats,
 		   char *err, size_t errlen);
+
+/* "libldap: VENDOR X.Y.Z" of the library as loaded, a line into out. */
+void ldapsrc_version_print(FILE *out);
 
 /* Parse "base", "one", "sub" into conf->scope; -1 when unknown. */
 int ldapsrc_scope(const char *name, int *scope);

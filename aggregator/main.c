@@ -8,7 +8,6 @@
  * or anything failed, in which case the previous catalog stays.
  */
 #include <errno.h>
-#include <ldap.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,9 +18,9 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "aggconf.h"
 #include "catalog.h"
 #include "collect.h"
-#include "config.h"
 #include "formula.h"
 #include "ldapsrc.h"
 #include "log.h"
@@ -29,9 +28,6 @@
 #include "util.h"
 #include "version.h"
 
-#define AGG_SOURCES_MAX     16	/* [source] sections */
-#define AGG_ADDR_ATTRS_MAX  16	/* address attributes per source */
-#define AGG_EXTRAS_MAX      16	/* extra fields per source */
 #define AGG_SAMPLE          10	/* addresses shown per reason */
 
 /* Exit codes, documented in the usage text and README. */
@@ -45,77 +41,27 @@ enum {
 	EXIT_CONFIG = EX_CONFIG		/* 78: configuration error */
 };
 
-struct agg_extra {
-	char name[64];
-	int idx;
-};
-
-struct agg_source {
-	struct ldapsrc_conf lc;
-	struct formula_attrs *attrs;
-	struct formula *select;
-	struct formula *kind[CATALOG_KINDS];	/* person, group, mailin */
-	int addr_idx[AGG_ADDR_ATTRS_MAX];
-	int addr_proxy[AGG_ADDR_ATTRS_MAX];	/* AD proxyAddresses rules */
-	size_t naddr;
-	int login_idx, owner_idx;
-	struct agg_extra extras[AGG_EXTRAS_MAX];
-	size_t nextras;
-	int num;
-};
-
 struct agg {
-	struct config *cfg;
-	const char *catalog_path;
-	char catalog_id[CATALOG_ID_MAX + 1];
-	const char *lock_path;
-	const char *report_path;
-	const char *metrics_path;	/* metrics_file */
-	struct addr_domains *domains;
-	unsigned addr_flags;
-	int64_t min_records;
-	int64_t max_shrink_pct;
-	int64_t history;
-	enum collect_rule rule;
-	struct agg_source src[AGG_SOURCES_MAX];
-	size_t nsrc;
+	struct aggconf *conf;
+	const char *lock_path;		/* the configured one, or catalog.lock */
 	struct collect *col;
 	struct report rep;
 	/* per-source run state */
-	struct agg_source *cur;
+	struct aggconf_source *cur;
 	size_t failed_src;		/* index of the source that failed */
 	double last_progress;
 	int progress;
-	int index_logins;		/* some source has owner_attribute */
 };
 
-/* -V: our version and the libraries as loaded, libldap's included. */
-static void agg_version(void)
-{
-	LDAPAPIInfo info;
-
-	version_print(stdout, "dircat-aggregator");
-	memset(&info, 0, sizeof(info));
-	info.ldapai_info_version = LDAP_API_INFO_VERSION;
-	if (ldap_get_option(NULL, LDAP_OPT_API_INFO, &info) ==
-	    LDAP_OPT_SUCCESS) {
-		printf("libldap: %s %d.%d.%d\n",
-		       info.ldapai_vendor_name ? info.ldapai_vendor_name : "?",
-		       info.ldapai_vendor_version / 10000,
-		       info.ldapai_vendor_version / 100 % 100,
-		       info.ldapai_vendor_version % 100);
-		ldap_memfree(info.ldapai_vendor_name);
-		ldap_memvfree((void **)info.ldapai_extensions);
-	}
-}
-
 static const char agg_usage[] =
-"usage: dircat-aggregator -c FILE [-v] [-n|--dry-run] [--force] [-t] [-V]\n"
+"usage: dircat-aggregator [-c FILE] [-v] [-n|--dry-run] [--force] [-t] [-V]\n"
+"       dircat-aggregator --settings\n"
 "\n"
 "Reads the LDAP sources of FILE, selects and classifies entries with the\n"
 "configured formulas, and writes the catalog in one transaction.\n"
 "\n"
-"  -c FILE     configuration file (see dircat-aggregator(8), dircat.conf(5))\n"
+"  -c FILE     configuration file (default " AGGCONF_DEFAULT_PATH ";\n"
+"              see dircat-aggregator(8), dircat.conf(5))\n"
 "  -v          print the run report on stdout (-vv: also debug logging)\n"
 "  -n, --dry-run\n"
 "              read everything, show what would change, write nothing\n"
@@ -123,6 +69,7 @@ static const char agg_usage[] =
 "              would refuse\n"
 "  -t          check the configuration and formulas, then exit\n"
 "  -V          print the version and exit\n"
+"  --settings  list every setting of the file with its default, and exit\n"
 "\n"
 "Quiet on success; on failure a summary on stderr.  Exit status:\n"
 "  0   catalog written, or already up to date (no new serial)\n"
@@ -135,380 +82,6 @@ static const char agg_usage[] =
 "  75  another run holds the lock; try again later\n"
 "  78  configuration error (unknown setting, bad formula, password file\n"
 "      readable by others, catalog of another catalog_id)\n";
-
-/* Case-insensitive "proxyAddresses". */
-static int agg_is_proxy(const char *name)
-{
-	return !strcasecmp(name, "proxyAddresses");
-}
-
-struct agg_split {
-	struct agg_source *s;
-	char *err;
-	size_t errlen;
-	const char *where;
-};
-
-static int agg_add_addr_attr(void *arg, const char *item, size_t len)
-{
-	struct agg_split *sp = arg;
-	struct agg_source *s = sp->s;
-	char name[65];
-	int idx;
-
-	if (s->naddr >= AGG_ADDR_ATTRS_MAX) {
-		util_err(sp->err, sp->errlen, "%saddress_attributes: more than %d",
-			 sp->where, AGG_ADDR_ATTRS_MAX);
-		return -1;
-	}
-	idx = formula_attrs_add(s->attrs, item, len);
-	if (idx < 0 || len >= sizeof(name)) {
-		util_err(sp->err, sp->errlen,
-			 "%saddress_attributes: bad attribute name '%.*s'",
-			 sp->where, (int)len, item);
-		return -1;
-	}
-	memcpy(name, item, len);
-	name[len] = '\0';
-	s->addr_idx[s->naddr] = idx;
-	s->addr_proxy[s->naddr] = agg_is_proxy(name);
-	s->naddr++;
-	return 0;
-}
-
-struct agg_domsplit {
-	struct agg *a;
-	char *err;
-	size_t errlen;
-	const char *where;
-};
-
-static int agg_add_domain(void *arg, const char *item, size_t len)
-{
-	struct agg_domsplit *d = arg;
-	char e[256];
-
-	if (addr_domains_add(d->a->domains, item, len, e, sizeof(e)) < 0) {
-		util_err(d->err, d->errlen, "%slocal_domains: '%.*s': %s",
-			 d->where, (int)len, item, e);
-		return -1;
-	}
-	return 0;
-}
-
-/* Compile one formula setting of a source; NULL text leaves it unset. */
-static int agg_formula(struct agg *a, const struct config_section *sec,
-		       const char *key, struct agg_source *s,
-		       struct formula **out, char *err, size_t errlen)
-{
-	char ferr[512];
-	int line = 0, col = 1, fl, fc, n = 0;
-	const char *text = config_get_at(sec, key, &line, &col);
-
-	*out = NULL;
-	if (!text)
-		return 0;
-	*out = formula_compile(text, s->attrs, ferr, sizeof(ferr));
-	if (!*out) {
-		/* Point into the file: the formula's first line starts at the
-		 * value's column; continuation lines keep their own columns. */
-		if (sscanf(ferr, "line %d, column %d: %n", &fl, &fc, &n) == 2 &&
-		    n > 0)
-			util_err(err, errlen, "%s:%d:%d: %s formula: %s",
-				 config_path(a->cfg), line + fl - 1,
-				 fl == 1 ? col + fc - 1 : fc, key, ferr + n);
-		else
-			util_err(err, errlen, "%s:%d: %s formula: %s",
-				 config_path(a->cfg), line, key, ferr);
-		return -1;
-	}
-	return 0;
-}
-
-static int agg_attr(struct agg_source *s, const struct config_section *sec,
-		    const char *key, int *idx, const struct config *cfg,
-		    char *err, size_t errlen)
-{
-	int line = 0;
-	const char *v = config_get(sec, key, &line);
-
-	*idx = -1;
-	if (!v)
-		return 0;
-	*idx = formula_attrs_add(s->attrs, v, strlen(v));
-	if (*idx < 0) {
-		util_err(err, errlen, "%s:%d: %s: bad attribute name '%s'",
-			 config_path(cfg), line, key, v);
-		return -1;
-	}
-	return 0;
-}
-
-static int agg_load_source(struct agg *a, const struct config_section *sec,
-			   struct agg_source *s, char *err, size_t errlen)
-{
-	char where[PATH_MAX + 32];
-	const char *v;
-	int64_t n;
-	size_t i;
-	int line;
-
-	s->lc.name = config_section_name(sec);
-	s->attrs = formula_attrs_new();
-	if (!(s->lc.uri = config_require(sec, "uri", err, errlen)))
-		return -1;
-	if (config_get_bool(sec, "starttls", 0, &s->lc.starttls, err,
-			    errlen) < 0)
-		return -1;
-	s->lc.ca_file = config_get(sec, "ca_file", NULL);
-	s->lc.bind_dn = config_get(sec, "bind_dn", NULL);
-	s->lc.password_file = config_get(sec, "bind_password_file", NULL);
-	if (config_get(sec, "bind_password", &line)) {
-		util_err(err, errlen,
-			 "%s:%d: bind_password: a password does not belong in "
-			 "the configuration; use bind_password_file (mode 0600)",
-			 config_path(a->cfg), line);
-		return -1;
-	}
-	s->lc.sasl_mech = config_get(sec, "sasl_mech", &line);
-	if (s->lc.sasl_mech && strcasecmp(s->lc.sasl_mech, "EXTERNAL")) {
-		util_err(err, errlen, "%s:%d: sasl_mech: only EXTERNAL is supported",
-			 config_path(a->cfg), line);
-		return -1;
-	}
-	if (s->lc.bind_dn && !s->lc.password_file && !s->lc.sasl_mech) {
-		util_err(err, errlen, "%sbind_dn needs bind_password_file",
-			 config_where(sec, "bind_dn", where, sizeof(where)));
-		return -1;
-	}
-	/* A password file others may read is a configuration error, found
-	 * before any connection (read again at bind time, checked again). */
-	if (s->lc.password_file) {
-		char perr[512];
-
-		if (util_check_secret_mode(s->lc.password_file, perr,
-					   sizeof(perr)) < 0) {
-			util_err(err, errlen, "%sbind_password_file %s",
-				 config_where(sec, "bind_password_file", where,
-					      sizeof(where)), perr);
-			return -1;
-		}
-	}
-	if (config_get_duration(sec, "network_timeout", 10, &n, err, errlen) < 0)
-		return -1;
-	s->lc.network_timeout = (int)(n > 3600 ? 3600 : n);
-	if (config_get_duration(sec, "timeout", 600, &n, err, errlen) < 0)
-		return -1;
-	s->lc.timeout = (int)(n > 86400 ? 86400 : n);
-	if (config_get_int(sec, "page_size", 500, 0, 100000, &n, err,
-			   errlen) < 0)
-		return -1;
-	s->lc.page_size = (int)n;
-	v = config_get(sec, "scope", &line);
-	s->lc.scope = LDAP_SCOPE_SUBTREE;
-	if (v && ldapsrc_scope(v, &s->lc.scope) < 0) {
-		util_err(err, errlen, "%s:%d: scope: expected sub, one or base",
-			 config_path(a->cfg), line);
-		return -1;
-	}
-	s->lc.filter = config_get(sec, "filter", NULL);
-	if (!s->lc.filter)
-		s->lc.filter = "(objectClass=*)";
-	v = config_get(sec, "referrals", &line);
-	if (!v || !strcmp(v, "ignore"))
-		s->lc.referrals = LDAPSRC_REF_IGNORE;
-	else if (!strcmp(v, "chase"))
-		s->lc.referrals = LDAPSRC_REF_CHASE;
-	else if (!strcmp(v, "fail"))
-		s->lc.referrals = LDAPSRC_REF_FAIL;
-	else {
-		util_err(err, errlen,
-			 "%s:%d: referrals: expected ignore, chase or fail",
-			 config_path(a->cfg), line);
-		return -1;
-	}
-	for (i = 0; (v = config_get_nth(sec, "base", i, &line)); i++) {
-		if (i >= LDAPSRC_BASES_MAX) {
-			util_err(err, errlen, "%s:%d: more than %d bases",
-				 config_path(a->cfg), line, LDAPSRC_BASES_MAX);
-			return -1;
-		}
-		s->lc.bases[i] = v;
-	}
-	s->lc.nbases = i;
-	if (i == 0) {
-		util_err(err, errlen, "%s:%d: [source %s]: no base",
-			 config_path(a->cfg), config_section_line(sec),
-			 s->lc.name);
-		return -1;
-	}
-	v = config_get(sec, "address_attributes", NULL);
-	{
-		struct agg_split sp = { s, err, errlen,
-			config_where(sec, "address_attributes", where,
-				     sizeof(where)) };
-
-		if (config_split(v ? v : "mail", agg_add_addr_attr, &sp))
-			return -1;
-	}
-	if (agg_attr(s, sec, "login_attribute", &s->login_idx, a->cfg, err,
-		     errlen) < 0 ||
-	    agg_attr(s, sec, "owner_attribute", &s->owner_idx, a->cfg, err,
-		     errlen) < 0)
-		return -1;
-	for (i = 0; (v = config_get_nth(sec, "extra", i, &line)); i++) {
-		const char *sp = strpbrk(v, " \t");
-		struct agg_extra *x;
-
-		if (i >= AGG_EXTRAS_MAX || !sp ||
-		    (size_t)(sp - v) >= sizeof(x->name)) {
-			util_err(err, errlen,
-				 "%s:%d: extra: expected 'extra = NAME ATTRIBUTE' "
-				 "(at most %d)", config_path(a->cfg), line,
-				 AGG_EXTRAS_MAX);
-			return -1;
-		}
-		x = &s->extras[i];
-		memcpy(x->name, v, (size_t)(sp - v));
-		x->name[sp - v] = '\0';
-		while (*sp == ' ' || *sp == '\t')
-			sp++;
-		x->idx = formula_attrs_add(s->attrs, sp, strlen(sp));
-		if (x->idx < 0 || strchr(x->name, '=')) {
-			util_err(err, errlen, "%s:%d: extra: bad name or attribute",
-				 config_path(a->cfg), line);
-			return -1;
-		}
-	}
-	s->nextras = i;
-	if (agg_formula(a, sec, "select", s, &s->select, err, errlen) < 0 ||
-	    agg_formula(a, sec, "person", s, &s->kind[CATALOG_PERSON], err,
-			errlen) < 0 ||
-	    agg_formula(a, sec, "group", s, &s->kind[CATALOG_GROUP], err,
-			errlen) < 0 ||
-	    agg_formula(a, sec, "mailin", s, &s->kind[CATALOG_MAILIN], err,
-			errlen) < 0)
-		return -1;
-	if (!s->kind[CATALOG_PERSON] && !s->kind[CATALOG_GROUP] &&
-	    !s->kind[CATALOG_MAILIN]) {
-		util_err(err, errlen,
-			 "%s:%d: [source %s]: no person, group or mailin formula:"
-			 " every entry would be left out", config_path(a->cfg),
-			 config_section_line(sec), s->lc.name);
-		return -1;
-	}
-	return 0;
-}
-
-static int agg_load(struct agg *a, const char *path, char *err, size_t errlen)
-{
-	const struct config_section *top, *sec;
-	char where[PATH_MAX + 32];
-	const char *v;
-	int line;
-
-	a->cfg = config_load(path, err, errlen);
-	if (!a->cfg)
-		return -1;
-	top = config_top(a->cfg);
-	if (!(a->catalog_path = config_require(top, "catalog", err, errlen)))
-		return -1;
-	if (!(v = config_require(top, "catalog_id", err, errlen)))
-		return -1;
-	if (!catalog_id_valid(v)) {
-		util_err(err, errlen,
-			 "%scatalog_id: letters, digits, '.', '_', '-', at most %d",
-			 config_where(top, "catalog_id", where, sizeof(where)),
-			 CATALOG_ID_MAX);
-		return -1;
-	}
-	util_strlcpy(a->catalog_id, v, sizeof(a->catalog_id));
-	a->lock_path = config_get(top, "lock", NULL);
-	a->report_path = config_get(top, "report_json", NULL);
-	a->metrics_path = config_get(top, "metrics_file", NULL);
-	a->domains = addr_domains_new();
-	if (!(v = config_require(top, "local_domains", err, errlen)))
-		return -1;
-	{
-		struct agg_domsplit d = { a, err, errlen,
-			config_where(top, "local_domains", where, sizeof(where)) };
-
-		if (config_split(v, agg_add_domain, &d))
-			return -1;
-	}
-	{
-		int cs;
-
-		if (config_get_bool(top, "case_sensitive_local_part", 0, &cs, err,
-				    errlen) < 0)
-			return -1;
-		a->addr_flags = ADDR_CATCHALL | (cs ? ADDR_CASE_SENSITIVE : 0);
-	}
-	if (config_get_int(top, "min_records", 1, 0, INT64_MAX, &a->min_records,
-			   err, errlen) < 0)
-		return -1;
-	v = config_get(top, "max_shrink", &line);
-	a->max_shrink_pct = 10;
-	if (v) {
-		char num[32];
-		size_t l = strlen(v);
-
-		if (l && v[l - 1] == '%')
-			l--;
-		snprintf(num, sizeof(num), "%.*s", (int)l, v);
-		if (l >= sizeof(num) ||
-		    util_parse_int(num, 0, 100, &a->max_shrink_pct) < 0) {
-			util_err(err, errlen,
-				 "%s:%d: max_shrink: expected a share from 0%% "
-				 "to 100%%", path, line);
-			return -1;
-		}
-	}
-	if (config_get_int(top, "history", CATALOG_HISTORY_DEFAULT, 0, 100000,
-			   &a->history, err, errlen) < 0)
-		return -1;
-	v = config_get(top, "duplicates", &line);
-	if (!v || !strcmp(v, "source-first"))
-		a->rule = COLLECT_SOURCE_FIRST;
-	else if (!strcmp(v, "kind-first"))
-		a->rule = COLLECT_KIND_FIRST;
-	else if (!strcmp(v, "fail"))
-		a->rule = COLLECT_FAIL;
-	else {
-		util_err(err, errlen,
-			 "%s:%d: duplicates: expected source-first, kind-first "
-			 "or fail", path, line);
-		return -1;
-	}
-	for (sec = config_next(a->cfg, NULL, NULL); sec;
-	     sec = config_next(a->cfg, sec, NULL)) {
-		if (strcmp(config_section_type(sec), "source")) {
-			util_err(err, errlen,
-				 "%s:%d: unknown section type [%s ...]; expected "
-				 "[source NAME]", path, config_section_line(sec),
-				 config_section_type(sec));
-			return -1;
-		}
-		if (a->nsrc >= AGG_SOURCES_MAX) {
-			util_err(err, errlen, "%s:%d: more than %d sources", path,
-				 config_section_line(sec), AGG_SOURCES_MAX);
-			return -1;
-		}
-		a->src[a->nsrc].num = (int)a->nsrc;
-		if (agg_load_source(a, sec, &a->src[a->nsrc], err, errlen) < 0) {
-			a->nsrc++;
-			return -1;
-		}
-		if (a->src[a->nsrc].owner_idx >= 0)
-			a->index_logins = 1;
-		a->nsrc++;
-	}
-	if (a->nsrc == 0) {
-		util_err(err, errlen, "%s: no [source NAME] section", path);
-		return -1;
-	}
-	return config_check_unused(a->cfg, err, errlen);
-}
 
 /*
  * The owner DNs among the owner_attribute values of an entry that has
@@ -560,7 +133,7 @@ static int agg_entry(void *arg, const struct ldapsrc_entry *e, char *err,
 		     size_t errlen)
 {
 	struct agg *a = arg;
-	struct agg_source *s = a->cur;
+	struct aggconf_source *s = a->cur;
 	struct report_source *rs = &a->rep.src[s->num];
 	unsigned char val[CATALOG_VALUE_MAX];
 	char norm[ADDR_BUF], aerr[128];
@@ -585,7 +158,7 @@ static int agg_entry(void *arg, const struct ldapsrc_entry *e, char *err,
 		for (i = 0; i < e->vals[s->login_idx].n; i++)
 			collect_owner_add(&owners, e->vals[s->login_idx].v[i].ptr,
 					  e->vals[s->login_idx].v[i].len);
-	if (owners.len && a->index_logins) {
+	if (owners.len && a->conf->index_logins) {
 		unsigned char key[LDAPSRC_DNKEY_MAX];
 		size_t klen = ldapsrc_dn_key(e->dn, strlen(e->dn), key,
 					     sizeof(key), NULL, 0);
@@ -668,12 +241,12 @@ static int agg_entry(void *arg, const struct ldapsrc_entry *e, char *err,
 			}
 			a->rep.addresses_seen++;
 			if (addr_normalise(p, len, norm, sizeof(norm),
-					   a->addr_flags, aerr, sizeof(aerr)) < 0) {
+					   a->conf->addr_flags, aerr, sizeof(aerr)) < 0) {
 				report_left_out(&a->rep, REPORT_INVALID, p, len,
 						e->dn, aerr);
 				continue;
 			}
-			if (!addr_domains_match(a->domains, addr_domain(norm))) {
+			if (!addr_domains_match(a->conf->domains, addr_domain(norm))) {
 				report_left_out(&a->rep, REPORT_FOREIGN, norm,
 						strlen(norm), e->dn, NULL);
 				continue;
@@ -745,8 +318,8 @@ static int agg_add_domains(struct agg *a, char *err, size_t errlen)
 	size_t i, vlen = catalog_rec_encode(&rec, val, sizeof(val));
 	uint32_t entry = collect_entry(a->col, "(local_domains)");
 
-	for (i = 0; i < addr_domains_count(a->domains); i++) {
-		const char *d = addr_domains_get(a->domains, i);
+	for (i = 0; i < addr_domains_count(a->conf->domains); i++) {
+		const char *d = addr_domains_get(a->conf->domains, i);
 
 		/* ".example.com" goes in as it is: catalogd reads it as every
 		 * subdomain of example.com (the domains map, the policy). */
@@ -792,16 +365,16 @@ static void agg_failure_summary(const struct agg *a, int status, double t0)
 	if (status == EXIT_GATE) {
 		report_text(r, stderr);
 	} else if (status == EXIT_LDAP) {
-		for (si = 0; si < a->nsrc && si < r->nsrc; si++)
+		for (si = 0; si < a->conf->nsrc && si < r->nsrc; si++)
 			fprintf(stderr, "  source %s: %s\n", r->src[si].name,
 				si < a->failed_src ? "read" :
 				si == a->failed_src ? "FAILED" : "not read");
 	}
-	cat = catalog_open(a->catalog_path, CATALOG_RDONLY, err, sizeof(err));
+	cat = catalog_open(a->conf->catalog_path, CATALOG_RDONLY, err, sizeof(err));
 	if (!cat || catalog_info(cat, &ci, err, sizeof(err)) < 0 ||
 	    ci.serial == 0) {
 		fprintf(stderr, "  no catalog published yet (%s)\n",
-			a->catalog_path);
+			a->conf->catalog_path);
 	} else {
 		time_t now = time(NULL);
 
@@ -820,7 +393,7 @@ int main(int argc, char **argv)
 {
 	static struct agg agg;
 	struct agg *a = &agg;
-	const char *cfgpath = NULL;
+	const char *cfgpath = AGGCONF_DEFAULT_PATH;
 	int dry = 0, force = 0, check = 0, verbose = 0, i, lockfd = -1;
 	int status = EXIT_LOCAL;
 	char err[1024], lockbuf[PATH_MAX], why[512];
@@ -847,7 +420,11 @@ int main(int argc, char **argv)
 			check = 1;
 		else if (!strcmp(argv[i], "-V") ||
 			 !strcmp(argv[i], "--version")) {
-			agg_version();
+			version_print(stdout, "dircat-aggregator");
+			ldapsrc_version_print(stdout);
+			return EXIT_OK;
+		} else if (!strcmp(argv[i], "--settings")) {
+			settings_print(stdout, aggconf_settings);
 			return EXIT_OK;
 		}
 		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -858,23 +435,20 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (!cfgpath) {
-		fputs(agg_usage, stderr);
-		return EXIT_USAGE;
-	}
 	log_set_verbose(verbose > 1 ? 2 : 0);
-	if (agg_load(a, cfgpath, err, sizeof(err)) < 0) {
+	if (!(a->conf = aggconf_load(cfgpath, err, sizeof(err)))) {
 		log_error("%s", err);
 		return EXIT_CONFIG;
 	}
 	if (check) {
 		printf("%s: configuration OK: %zu source(s), %zu local domain(s)\n",
-		       cfgpath, a->nsrc, addr_domains_count(a->domains));
+		       cfgpath, a->conf->nsrc, addr_domains_count(a->conf->domains));
 		return EXIT_OK;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	a->lock_path = a->conf->lock_path;
 	if (!a->lock_path) {
-		snprintf(lockbuf, sizeof(lockbuf), "%s.lock", a->catalog_path);
+		snprintf(lockbuf, sizeof(lockbuf), "%s.lock", a->conf->catalog_path);
 		a->lock_path = lockbuf;
 	}
 	lockfd = util_lock(a->lock_path, err, sizeof(err));
@@ -882,18 +456,18 @@ int main(int argc, char **argv)
 		log_error("%s", err);
 		return lockfd == -2 ? EXIT_LOCKED : EXIT_LOCAL;
 	}
-	report_init(&a->rep, a->catalog_id, a->nsrc, dry);
-	for (si = 0; si < a->nsrc; si++)
-		a->rep.src[si].name = a->src[si].lc.name;
+	report_init(&a->rep, a->conf->catalog_id, a->conf->nsrc, dry);
+	for (si = 0; si < a->conf->nsrc; si++)
+		a->rep.src[si].name = a->conf->src[si].lc.name;
 	a->col = collect_new();
 	/* Long runs show progress on a terminal, never under cron. */
 	a->progress = isatty(STDERR_FILENO);
-	for (si = 0; si < a->nsrc; si++) {
+	for (si = 0; si < a->conf->nsrc; si++) {
 		struct ldapsrc_stats st;
 
-		a->cur = &a->src[si];
+		a->cur = &a->conf->src[si];
 		a->failed_src = si;
-		if (ldapsrc_search(&a->src[si].lc, a->src[si].attrs, agg_entry, a,
+		if (ldapsrc_search(&a->conf->src[si].lc, a->conf->src[si].attrs, agg_entry, a,
 				   &st, err, sizeof(err)) < 0) {
 			if (a->progress)
 				fputc('\n', stderr);
@@ -922,13 +496,13 @@ int main(int argc, char **argv)
 				 os.unresolved);
 	}
 	if (agg_add_domains(a, err, sizeof(err)) < 0 ||
-	    collect_finish(a->col, a->rule, err, sizeof(err)) < 0) {
+	    collect_finish(a->col, a->conf->rule, err, sizeof(err)) < 0) {
 		log_error("%s; nothing written", err);
 		status = EXIT_GATE;
 		goto out;
 	}
 	a->rep.conflicts = collect_conflicts(a->col);
-	cat = catalog_open(a->catalog_path, 0, err, sizeof(err));
+	cat = catalog_open(a->conf->catalog_path, 0, err, sizeof(err));
 	if (!cat) {
 		log_error("%s", err);
 		a->rep.error = xstrdup(err);
@@ -938,10 +512,10 @@ int main(int argc, char **argv)
 		log_error("%s", err);
 		goto out;
 	}
-	if (before.id[0] && strcmp(before.id, a->catalog_id)) {
+	if (before.id[0] && strcmp(before.id, a->conf->catalog_id)) {
 		log_error("%s holds catalog '%s', not '%s' (catalog_id); "
-			  "nothing written", a->catalog_path, before.id,
-			  a->catalog_id);
+			  "nothing written", a->conf->catalog_path, before.id,
+			  a->conf->catalog_id);
 		status = EXIT_CONFIG;
 		goto out;
 	}
@@ -950,8 +524,8 @@ int main(int argc, char **argv)
 		log_error("%s", err);
 		goto out;
 	}
-	catalog_txn_set_id(t, a->catalog_id);
-	catalog_txn_set_history(t, (unsigned)a->history);
+	catalog_txn_set_id(t, a->conf->catalog_id);
+	catalog_txn_set_history(t, (unsigned)a->conf->history);
 	if (catalog_txn_replace_all(t, collect_next, a->col, err,
 				    sizeof(err)) < 0) {
 		log_error("%s; nothing written", err);
@@ -967,20 +541,20 @@ int main(int argc, char **argv)
 		uint64_t oldn = before.records - before.count[CATALOG_DOMAIN];
 		const char *gate = NULL;
 
-		if ((int64_t)newn < a->min_records) {
+		if ((int64_t)newn < a->conf->min_records) {
 			snprintf(why, sizeof(why),
 				 "%llu addresses is fewer than min_records = %lld",
 				 (unsigned long long)newn,
-				 (long long)a->min_records);
+				 (long long)a->conf->min_records);
 			gate = why;
 		} else if (oldn > 0 && newn < oldn &&
-			   (oldn - newn) * 100 > oldn * (uint64_t)a->max_shrink_pct) {
+			   (oldn - newn) * 100 > oldn * (uint64_t)a->conf->max_shrink_pct) {
 			snprintf(why, sizeof(why),
 				 "the catalog would shrink from %llu to %llu "
 				 "addresses (%.1f%%), more than max_shrink = %lld%%",
 				 (unsigned long long)oldn, (unsigned long long)newn,
 				 100.0 * (double)(oldn - newn) / (double)oldn,
-				 (long long)a->max_shrink_pct);
+				 (long long)a->conf->max_shrink_pct);
 			gate = why;
 		}
 		if (gate && !force && !dry) {
@@ -1033,7 +607,7 @@ int main(int argc, char **argv)
 		}
 		a->rep.serial_after = s;
 		log_info("catalog %s serial %llu: %llu addresses (+%llu -%llu "
-			 "~%llu)", a->catalog_id, (unsigned long long)s,
+			 "~%llu)", a->conf->catalog_id, (unsigned long long)s,
 			 (unsigned long long)(d.records - d.count[CATALOG_DOMAIN]),
 			 (unsigned long long)d.added,
 			 (unsigned long long)d.removed,
@@ -1044,8 +618,8 @@ report:
 	a->rep.seconds = util_now() - t0;
 	if (verbose)
 		report_text(&a->rep, stdout);
-	if (a->report_path &&
-	    report_json_write(&a->rep, a->report_path, err, sizeof(err)) < 0) {
+	if (a->conf->report_path &&
+	    report_json_write(&a->rep, a->conf->report_path, err, sizeof(err)) < 0) {
 		log_error("report: %s", err);
 		if (status == EXIT_OK)
 			status = EXIT_LOCAL;
@@ -1055,10 +629,10 @@ out:
 		catalog_txn_abort(t);
 	catalog_close(cat);
 	/* After every run that held the lock, success or failure. */
-	if (a->metrics_path && !dry &&
-	    report_metrics_write(&a->rep, a->metrics_path, a->catalog_path,
+	if (a->conf->metrics_path && !dry &&
+	    report_metrics_write(&a->rep, a->conf->metrics_path, a->conf->catalog_path,
 				 status, status == EXIT_LDAP ? a->failed_src
-							     : a->nsrc,
+							     : a->conf->nsrc,
 				 util_now() - t0, err, sizeof(err)) < 0) {
 		log_error("metrics_file: %s", err);
 		if (status == EXIT_OK)
@@ -1068,16 +642,7 @@ out:
 		agg_failure_summary(a, status, t0);	/* catalog closed */
 	collect_free(a->col);
 	report_free(&a->rep);
-	for (si = 0; si < a->nsrc; si++) {
-		int k;
-
-		formula_free(a->src[si].select);
-		for (k = 0; k < CATALOG_KINDS; k++)
-			formula_free(a->src[si].kind[k]);
-		formula_attrs_free(a->src[si].attrs);
-	}
-	addr_domains_free(a->domains);
-	config_free(a->cfg);
+	aggconf_free(a->conf);
 	if (lockfd >= 0)
 		close(lockfd);
 	return status;
