@@ -31,7 +31,7 @@
 #include "version.h"
 #include "xfer.h"
 
-#define REPLICATOR_CONFIG_DEFAULT "/etc/dircat/replicator.conf"
+#define REPLICATOR_CONFIG_DEFAULT REPCONF_DEFAULT_PATH
 #define REPLICATOR_ONLY_MAX 64		/* -t options */
 
 /* Exit statuses (sysexits.h): also in usage() and the man page; 64, 73,
@@ -49,6 +49,7 @@ static void replicator_usage(FILE *f)
 {
 	fprintf(f,
 "usage: dircat-replicator [-c FILE] [-v]... [-n] [-C] [-t TARGET]...\n"
+"       dircat-replicator --settings\n"
 "\n"
 "Sign the catalog's current serial and send it to every configured node:\n"
 "nothing when a node has it, a delta when the node's serial is in the\n"
@@ -63,6 +64,7 @@ static void replicator_usage(FILE *f)
 "  -t TARGET  serve only this target (repeatable)\n"
 "  -V         print the version and exit\n"
 "  -h         this help\n"
+"  --settings list every setting of the file with its default, and exit\n"
 "\n"
 "Quiet on success; on failure a summary on stderr.  Exit status:\n"
 "  0   every target has the catalog's current serial (or was just sent it)\n"
@@ -168,6 +170,10 @@ int main(int argc, char **argv)
 
 	log_init(argv[0], isatty(STDERR_FILENO) ? LOG_DEST_STDERR
 						: LOG_DEST_BOTH);
+	if (argc == 2 && !strcmp(argv[1], "--settings")) {
+		settings_print(stdout, repconf_settings);
+		return REPLICATOR_EXIT_OK;
+	}
 	while ((c = getopt(argc, argv, "c:vnCt:hV")) != -1) {
 		switch (c) {
 		case 'c':

@@ -17,10 +17,11 @@
 #include <stdint.h>
 
 #include "catalog.h"
+#include "settings.h"
 
 #define REPCONF_TARGETS_MAX   1000
 #define REPCONF_URL_MAX       2048
-#define REPCONF_NAME_MAX      64	/* a [target NAME] */
+#define REPCONF_DEFAULT_PATH  "/etc/dircat/replicator.conf"
 #define REPCONF_CONCURRENCY_MAX 256
 
 enum repconf_scheme {
@@ -30,21 +31,23 @@ enum repconf_scheme {
 	REPCONF_FILE
 };
 
+/* The strings below point into the configuration file's text, which
+ * struct repconf keeps until repconf_free. */
 struct repconf_target {
-	char name[REPCONF_NAME_MAX + 1];
+	const char *name;		/* [target NAME] */
 	int line;			/* where [target NAME] is */
 	int scheme;			/* enum repconf_scheme */
-	char *url;			/* as configured, ends in '/' */
+	const char *url;		/* as configured, ends in '/' */
 	char *path;			/* the URL's path, decoded (sftp quote
 					   commands, file://) */
 	/* ssh (sftp, scp) */
-	char *ssh_private_key, *ssh_public_key, *ssh_known_hosts;
-	char *ssh_host_sha256;		/* optional pin (base64) */
-	char *ssh_key_passphrase_file;
+	const char *ssh_private_key, *ssh_public_key, *ssh_known_hosts;
+	const char *ssh_host_sha256;	/* optional pin (base64) */
+	const char *ssh_key_passphrase_file;
 	/* https */
-	char *ca_file, *client_cert, *client_key;
-	char *client_key_passphrase_file;
-	char *username, *password_file;
+	const char *ca_file, *client_cert, *client_key;
+	const char *client_key_passphrase_file;
+	const char *username, *password_file;
 	/* behaviour */
 	int64_t connect_timeout, timeout;	/* seconds */
 	int64_t low_speed_limit, low_speed_time;	/* bytes/s, seconds */
@@ -53,21 +56,28 @@ struct repconf_target {
 };
 
 struct repconf {
-	char *path;			/* the configuration file */
-	char *catalog;
+	struct config *cfg;		/* holds the strings */
+	const char *path;		/* the configuration file */
+	const char *catalog;
 	char catalog_id[CATALOG_ID_MAX + 1];	/* "" = the catalog's own */
-	char *signing_key;
+	const char *signing_key;
 	int64_t lifetime;		/* seconds */
 	int64_t refresh_after;		/* seconds; 0: never */
-	char *spool_dir, *state_dir, *lock_file;
-	char *report_json;		/* NULL: none */
-	char *metrics_file;		/* NULL: none */
+	const char *spool_dir, *state_dir;
+	const char *lock_file;		/* state_dir/replicator.lock unless set */
+	char *lock_file_default;	/* the storage of that default */
+	const char *report_json;	/* NULL: none */
+	const char *metrics_file;	/* NULL: none */
 	int64_t concurrency;
 	int64_t install_grace;		/* seconds */
 	int64_t run_timeout;		/* seconds */
 	struct repconf_target *targets;
 	size_t ntargets;
 };
+
+/* The settings of replicator.conf: run settings, then [target NAME]
+ * (whose transport settings may be given at the top as defaults). */
+extern const struct settings_section repconf_settings[];
 
 /* Load and check path.  Returns the configuration (repconf_free), or NULL
  * with "file:line: reason" in err. */
