@@ -1,0 +1,107 @@
+#!/bin/bash
+# settings.sh - each program's settings table and dircat.conf(5) name the
+# same settings: every setting a program lists with --settings is a tag of
+# its file's section of the page, and every setting the page's tags name
+# is one the program knows.  Also: a misspelt setting gets a suggestion,
+# and the example configurations use only known settings.
+. "$(dirname "$0")/lib.sh"
+
+page=$DIRCAT_TOP/man/dircat.conf.5
+
+# The setting names in the .TP tags of one .SH section of the page
+# ("catalog = " PATH, "person = " FORMULA ", mailin = " ...).
+page_settings() {	# heading
+	awk -v h="$1" '
+		/^\.SH / { t = $0; sub(/^\.SH +/, "", t); gsub(/"/, "", t)
+			   on = (t == h) }
+		on && prev == ".TP" { print }
+		{ prev = $0 }' "$page" |
+		sed 's/\\-/-/g; s/"//g' |
+		grep -oE '(^|[ ,])[a-z][a-z0-9_]* = ' |
+		sed -E 's/^[ ,]*//; s/ = $//' | sort -u
+}
+
+# The names a program's --settings lists.
+program_settings() {	# program
+	"$DIRCAT_BIN/$1" --settings | awk '/^[a-z][a-z0-9_]* = / { print $1 }' |
+		sort -u
+}
+
+for pair in dircat-aggregator:AGGREGATOR.CONF \
+	    dircat-replicator:REPLICATOR.CONF; do
+	prog=${pair%%:*}
+	heading=${pair#*:}
+	if ! out=$("$DIRCAT_BIN/$prog" --settings) || [ -z "$out" ]; then
+		fail "$prog --settings lists the settings"
+		continue
+	fi
+	pass "$prog --settings lists the settings"
+	in_prog=$(program_settings "$prog")
+	in_page=$(page_settings "$heading")
+	check_match "$prog: the page's $heading section names settings" \
+		"$in_page" '^catalog$'
+	missing=$(comm -23 <(echo "$in_prog") <(echo "$in_page") | tr '\n' ' ')
+	check_eq "$prog: every setting it knows is in dircat.conf(5) $heading" \
+		"$missing" ""
+	unknown=$(comm -13 <(echo "$in_prog") <(echo "$in_page") | tr '\n' ' ')
+	check_eq "$prog: every setting dircat.conf(5) $heading names exists" \
+		"$unknown" ""
+	# Each setting once, with its one line of documentation.
+	dups=$(awk '/^\[/ { s = $0 } /^[a-z][a-z0-9_]* = / { print s, $1 }' \
+		<<<"$out" | sort | uniq -d)
+	check_eq "$prog: no setting listed twice in a section" "$dups" ""
+	nodoc=$(awk '/^[a-z][a-z0-9_]* = / { name = $1; getline
+		     if ($0 !~ /^    [A-Z.]/) print name }' <<<"$out")
+	check_eq "$prog: every setting has a line of documentation" "$nodoc" ""
+done
+
+# A misspelt setting: the file and line, and the setting meant.
+d=$(tmpdir)
+cat >"$d/agg.conf" <<EOF
+catalog = $d/catalog.mdb
+catalog_id = corp
+local_domains = example.com
+
+[source corp]
+uri = ldap://127.0.0.1:1/
+base = dc=example,dc=com
+pagesize = 100
+person = @All
+EOF
+err=$("$DIRCAT_BIN/dircat-aggregator" -c "$d/agg.conf" -t 2>&1)
+check_eq "aggregator: a misspelt setting is a configuration error" "$?" 78
+check_match "aggregator: ... named with file:line and a suggestion" "$err" \
+	"agg.conf:8: unknown setting 'pagesize' in \\[source corp\\]; did you mean 'page_size'\\?"
+sed -i 's/^pagesize = 100$/page_size = 100/; 1i uri = ldap://127.0.0.1:2/' \
+	"$d/agg.conf"
+err=$("$DIRCAT_BIN/dircat-aggregator" -c "$d/agg.conf" -t 2>&1)
+check_match "aggregator: a source's setting at the top: where it belongs" \
+	"$err" "agg.conf:1: unknown setting 'uri'; it belongs in a \\[source NAME\\] section"
+
+cat >"$d/rep.conf" <<EOF
+catalog = $d/catalog.mdb
+signing_key = $d/key
+spool_dir = $d/spool
+state_dir = $d/state
+concurency = 4
+
+[target a]
+url = file://$d/inbox/
+EOF
+err=$("$DIRCAT_BIN/dircat-replicator" -c "$d/rep.conf" -C 2>&1)
+check_eq "replicator: a misspelt setting is a configuration error" "$?" 78
+check_match "replicator: ... named with file:line and a suggestion" "$err" \
+	"rep.conf:5: unknown setting 'concurency'; did you mean 'concurrency'\\?"
+
+# Without -c each program reads its file in /etc/dircat.
+for prog in dircat-aggregator:aggregator.conf:-t \
+	    dircat-replicator:replicator.conf:-C; do
+	IFS=: read -r p file opt <<<"$prog"
+	if [ -e "/etc/dircat/$file" ]; then
+		pass "$p: without -c (skipped: /etc/dircat/$file exists here)"
+		continue
+	fi
+	err=$("$DIRCAT_BIN/$p" "$opt" 2>&1)
+	check_match "$p: without -c it reads /etc/dircat/$file" "$err" \
+		"/etc/dircat/$file: No such file or directory"
+done
