@@ -30,7 +30,10 @@ CFLAGS  ?= -O2 -g
 WARN     = -std=c11 -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
            -Wstrict-prototypes -Wmissing-prototypes -Wvla \
            -Wformat=2 -Wno-format-nonliteral
-CPPFLAGS_ALL = -D_GNU_SOURCE -Ilib $(CPPFLAGS)
+CPPFLAGS_ALL = -D_GNU_SOURCE -Ilib $(PC_CFLAGS) $(CPPFLAGS)
+# Each object depends on the headers it includes, as the compiler saw
+# them (build/.../*.d); -MP keeps a removed header from stopping make.
+DEPFLAGS = -MMD -MP
 
 SANITIZE ?=
 ifeq ($(SANITIZE),1)
@@ -50,9 +53,20 @@ LIB_SRC  = $(sort $(wildcard lib/*.c))
 LIB_OBJ  = $(LIB_SRC:%.c=$(B)/%.o)
 LIBA     = $(B)/libdircat.a
 
-LIBS_BASE = -llmdb -lcrypto -lidn2
-LIBS_AGG  = -lldap -llber $(LIBS_BASE)
-LIBS_REP  = -lcurl $(LIBS_BASE)
+# The libraries' flags from their pkg-config files (each of them ships
+# one on Debian 12); the plain -l flags when pkg-config or a .pc file is
+# missing.  Evaluated once.
+PKG_CONFIG ?= pkg-config
+pc_libs   = $(or $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null),$(2))
+pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
+PC_BASE  := $(call pc_libs,lmdb libcrypto libidn2,-llmdb -lcrypto -lidn2)
+PC_LDAP  := $(call pc_libs,ldap lber,-lldap -llber)
+PC_CURL  := $(call pc_libs,libcurl,-lcurl)
+PC_CFLAGS := $(call pc_cflags,lmdb libcrypto libidn2 ldap lber libcurl)
+
+LIBS_BASE = $(PC_BASE)
+LIBS_AGG  = $(PC_LDAP) $(LIBS_BASE)
+LIBS_REP  = $(PC_CURL) $(LIBS_BASE)
 LIBS_CATD = $(LIBS_BASE)
 LIBS_ADM  = $(LIBS_BASE)
 LIBS_TEST = $(LIBS_BASE)
@@ -77,9 +91,9 @@ BENCH_BIN = $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
 
 all: $(PROGS)
 
-$(B)/%.o: %.c $(wildcard lib/*.h) $(wildcard */*.h)
+$(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 $(LIBA): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -102,25 +116,31 @@ $(BIN)/dircat: $(ADM_OBJ) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(ADM_OBJ) $(LIBA) $(LIBS_ADM)
 
-$(B)/tests/%: tests/lib/%.c tests/lib/check.h $(LIBA)
+$(B)/tests/%: tests/lib/%.c $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS_TEST)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS_TEST)
 
 # The aggregator's owner resolution: its modules and libldap too.
 OWNERS_OBJ = $(B)/aggregator/collect.o $(B)/aggregator/ldapsrc.o
-$(B)/tests/test_owners: tests/lib/test_owners.c tests/lib/check.h $(OWNERS_OBJ) $(LIBA)
+$(B)/tests/test_owners: tests/lib/test_owners.c $(OWNERS_OBJ) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $< $(OWNERS_OBJ) $(LIBA) $(LIBS_AGG)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $< $(OWNERS_OBJ) $(LIBA) $(LIBS_AGG)
 
-$(B)/tests/tools/%: tests/tools/%.c $(wildcard tests/tools/*.h) $(LIBA)
+$(B)/tests/tools/%: tests/tools/%.c $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS_TEST) -lpthread
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS_TEST) -lpthread
 
 $(B)/bench/%: tests/bench/%.c $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS_TEST) -lpthread
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS_TEST) -lpthread
 
 tests: $(PROGS) $(TEST_BIN) $(TOOL_BIN)
+
+# The header dependencies the compiler wrote (none before the first build).
+DEPS = $(LIB_OBJ:.o=.d) $(AGG_OBJ:.o=.d) $(REP_OBJ:.o=.d) \
+       $(CATD_OBJ:.o=.d) $(ADM_OBJ:.o=.d) $(TEST_BIN:=.d) $(TOOL_BIN:=.d) \
+       $(BENCH_BIN:=.d)
+-include $(DEPS)
 
 check: tests fuzz-probe
 	DIRCAT_BIN=$(CURDIR)/$(BIN) DIRCAT_TESTBIN=$(CURDIR)/$(B)/tests \

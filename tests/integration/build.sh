@@ -1,0 +1,76 @@
+#!/bin/bash
+# build.sh - the Makefile rebuilds what a change touches and no more: each
+# object depends on the headers it includes (the compiler's .d files), so
+# an edited header recompiles its includers only; and the libraries' flags
+# come from pkg-config, with the plain -l flags when it is missing.
+# Dry runs (make -n) of the tree under test: nothing is built or written.
+. "$(dirname "$0")/lib.sh"
+need make
+cd "$DIRCAT_TOP" || exit 1
+
+mk=(make --no-print-directory SANITIZE="${DIRCAT_SANITIZE:-}")
+if [ "${DIRCAT_SANITIZE:-}" = 1 ]; then b=build/asan; else b=build/std; fi
+
+# Every object and test program has its dependency file.
+missing=
+for o in "$b"/lib/*.o "$b"/aggregator/*.o "$b"/replicator/*.o \
+	 "$b"/catalogd/*.o "$b"/admin/*.o; do
+	[ -f "${o%.o}.d" ] || missing+=" $o"
+done
+check_eq "every object has its header dependencies (.d)" "$missing" ""
+
+# The objects "make -n" would compile after a header changed.
+rebuilt() {	# header
+	"${mk[@]}" -n -W "$1" tests 2>/dev/null |
+		grep -oE -- "-c -o $b/[^ ]+\\.o" | sed "s|-c -o $b/||" | sort
+}
+# The sources that include a header, directly or through a header that
+# does (one level).  A program's header is seen by its own folder only
+# (programs include no other program's headers); a header of lib/ by all.
+includers() {	# header
+	local dir=${1%/*} h=${1##*/} dirs f g
+	if [ "$dir" = lib ]; then
+		dirs="lib aggregator replicator catalogd admin"
+	else
+		dirs=$dir
+	fi
+	for f in $(for d in $dirs; do ls "$d"/*.c; done); do
+		for g in "$1" $(grep -lE "#include \"$h\"" lib/*.h \
+				"${f%/*}"/*.h 2>/dev/null); do
+			[ "$g" = "$f" ] && continue
+			if [ "${g%/*}" = lib ] || [ "${g%/*}" = "${f%/*}" ]; then
+				if grep -qE "#include \"${g##*/}\"" "$f"; then
+					echo "${f%.c}.o"
+					break
+				fi
+			fi
+		done
+	done | sort -u
+}
+for h in catalogd/notify.h lib/netstring.h aggregator/collect.h; do
+	got=$(rebuilt "$h")
+	want=$(includers "$h")
+	check_eq "a change of $h recompiles its includers only" \
+		"$(tr '\n' ' ' <<<"$got")" "$(tr '\n' ' ' <<<"$want")"
+done
+n=$(rebuilt lib/log.h | wc -l)
+all=$(ls lib/*.c aggregator/*.c replicator/*.c catalogd/*.c admin/*.c | wc -l)
+check "a change of lib/log.h recompiles fewer than every object ($n of $all)" \
+	test "$n" -lt "$all"
+
+# Libraries: pkg-config's flags, or the plain ones without it.
+if command -v pkg-config >/dev/null; then
+	link=$("${mk[@]}" -n -B bin/dircat-replicator 2>/dev/null | grep -- '-o bin/dircat-replicator')
+	want=$(pkg-config --libs libcurl lmdb libcrypto libidn2 | tr -s ' ')
+	for l in $want; do
+		check_match "replicator linked with pkg-config's $l" "$link" " $l( |$)"
+	done
+	link=$("${mk[@]}" -n -B bin/dircat-aggregator 2>/dev/null | grep -- '-o bin/dircat-aggregator')
+	for l in $(pkg-config --libs ldap lber); do
+		check_match "aggregator linked with pkg-config's $l" "$link" " $l( |$)"
+	done
+fi
+link=$("${mk[@]}" -n -B PKG_CONFIG=/nonexistent/pkg-config bin/dircat-aggregator \
+	2>/dev/null | grep -- '-o bin/dircat-aggregator')
+check_match "without pkg-config: the plain -l flags" "$link" \
+	' -lldap -llber -llmdb -lcrypto -lidn2$'
