@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,6 +25,16 @@
 #define XFER_PART_SUFFIX     ".part"
 #define XFER_STATUS_NAME     "status"
 #define XFER_USER_AGENT      "dircat-replicator/1"
+#define XFER_DEBUG_REDACTED  " [redacted]"
+
+/* Header names whose values are credentials: never shown, at any
+ * verbosity (matched without case, wherever they appear in a line, so
+ * that HTTP/2 header fields libcurl reports as text are caught too). */
+static const char *const xfer_secret_headers[] = {
+	"authorization:",	/* also Proxy-Authorization */
+	"cookie:",		/* also Set-Cookie */
+	NULL
+};
 
 enum xfer_req {
 	XFER_REQ_NONE = 0,
@@ -199,6 +210,77 @@ static int xfer_hostkey_check(CURL *easy, const struct curl_khkey *known,
 	return CURLKHSTAT_REJECT;
 }
 
+/* Write one line of libcurl's conversation to stderr after prefix: a
+ * credential header's value replaced, bytes other than printable ASCII
+ * as \xNN (a server's header could hold terminal escapes). */
+static void xfer_debug_line(const char *prefix, const char *line, size_t len)
+{
+	size_t i, end = len, k;
+
+	for (k = 0; xfer_secret_headers[k]; k++) {
+		size_t n = strlen(xfer_secret_headers[k]);
+
+		for (i = 0; i + n <= end; i++)
+			if (!strncasecmp(line + i, xfer_secret_headers[k], n)) {
+				end = i + n;
+				break;
+			}
+	}
+	fputs(prefix, stderr);
+	for (i = 0; i < end; i++) {
+		unsigned char c = (unsigned char)line[i];
+
+		if (c >= 0x20 && c < 0x7f)
+			fputc(c, stderr);
+		else
+			fprintf(stderr, "\\x%02x", c);
+	}
+	if (end < len)
+		fputs(XFER_DEBUG_REDACTED, stderr);
+	fputc('\n', stderr);
+}
+
+/*
+ * libcurl's conversation at -vvvv, in place of CURLOPT_VERBOSE's own
+ * output (which prints Authorization headers as sent): its information
+ * lines ("* "), and the header lines sent ("> ") and received ("< "),
+ * each line prefixed, credentials redacted.  Bodies and TLS records are
+ * not shown.
+ */
+static int xfer_debug(CURL *easy, curl_infotype type, char *data,
+		      size_t size, void *arg)
+{
+	const char *prefix, *p = data, *end = data + size;
+
+	(void)easy;
+	(void)arg;
+	switch (type) {
+	case CURLINFO_TEXT:
+		prefix = "* ";
+		break;
+	case CURLINFO_HEADER_IN:
+		prefix = "< ";
+		break;
+	case CURLINFO_HEADER_OUT:
+		prefix = "> ";
+		break;
+	default:
+		return 0;
+	}
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = (size_t)((nl ? nl : end) - p);
+
+		if (len && p[len - 1] == '\r')
+			len--;
+		/* The blank line that ends a header block says nothing. */
+		if (len || type == CURLINFO_TEXT)
+			xfer_debug_line(prefix, p, len);
+		p = nl ? nl + 1 : end;
+	}
+	return 0;
+}
+
 #define XFER_SET(opt, val) do {						\
 		CURLcode c_ = curl_easy_setopt(x->easy, opt, val);	\
 		if (c_ != CURLE_OK) {					\
@@ -229,8 +311,10 @@ static int xfer_common(struct xfer *x, const char *url, char *err,
 	XFER_SET(CURLOPT_LOW_SPEED_TIME, (long)t->low_speed_time);
 	XFER_SET(CURLOPT_USERAGENT, XFER_USER_AGENT);
 	XFER_SET(CURLOPT_UPLOAD_BUFFERSIZE, (long)XFER_UPLOAD_BUFFER);
-	if (log_verbose() >= 3)
+	if (log_verbose() >= 3) {
+		XFER_SET(CURLOPT_DEBUGFUNCTION, xfer_debug);
 		XFER_SET(CURLOPT_VERBOSE, 1L);
+	}
 
 	switch (t->scheme) {
 	case REPCONF_SFTP:

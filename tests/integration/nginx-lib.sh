@@ -19,7 +19,7 @@
 #
 # Settings read when set: NGINX_AUTH_USER and NGINX_AUTH_PASSWORD (require
 # HTTP basic authentication), NGINX_REQUIRE_CLIENT_CERT=1 (refuse clients
-# without a certificate from NGINX_CA).  nginx runs as one process in the
+# without a certificate from NGINX_CA), NGINX_HTTP2=1 (offer HTTP/2 too).  nginx runs as one process in the
 # foreground (master_process off, daemon off) as the user running the
 # test, so it writes ROOT with that user's rights and stopping the pid
 # stops it.
@@ -46,7 +46,7 @@ _nginx_cert() {	# dir ca name subject-alt-names extended-key-usage
 }
 
 nginx_start() {
-	local dir=$1/nginx root=$2 nginx try auth='' verify=''
+	local dir=$1/nginx root=$2 nginx try auth='' verify='' h2=''
 	nginx=$(command -v nginx || echo /usr/sbin/nginx)
 	[ -x "$nginx" ] || { echo "nginx_start: no nginx" >&2; return 1; }
 	mkdir -p "$dir/tmp" "$root" || return 1
@@ -70,6 +70,7 @@ nginx_start() {
 			>"$dir/htpasswd"
 		auth="auth_basic \"dircat\"; auth_basic_user_file $dir/htpasswd;"
 	fi
+	[ "${NGINX_HTTP2:-}" = 1 ] && h2=' http2'
 	if [ "${NGINX_REQUIRE_CLIENT_CERT:-}" = 1 ]; then
 		verify="ssl_client_certificate $NGINX_CA; ssl_verify_client on;"
 	fi
@@ -93,7 +94,7 @@ nginx_start() {
 		    types { }
 		    default_type application/octet-stream;
 		    server {
-		        listen 127.0.0.1:$NGINX_PORT ssl;
+		        listen 127.0.0.1:$NGINX_PORT ssl$h2;
 		        server_name localhost;
 		        ssl_certificate $dir/server.crt;
 		        ssl_certificate_key $dir/server.key;
