@@ -122,6 +122,43 @@ static int aggconf_sasl_mech(void *obj, const struct settings_key *k,
 	return 0;
 }
 
+/*
+ * A URI must not carry credentials: a login or password in its authority
+ * (ldap://USER:PASSWORD@host/) or OpenLDAP's bindpw extension would be
+ * printed with every message naming the source.  The message does not
+ * repeat the value.
+ */
+static int aggconf_uri(void *obj, const struct settings_key *k,
+		       const struct settings_value *v, char *err,
+		       size_t errlen)
+{
+	const char *p = v->text;
+
+	(void)obj;
+	while (*p) {
+		size_t n = strcspn(p, " \t,"), auth, i;
+		const char *host = strstr(p, "://");
+
+		if (host && (size_t)(host - p) < n) {
+			host += 3;
+			auth = strcspn(host, "/ \t,");
+			if (memchr(host, '@', auth))
+				return settings_fail(k, v, err, errlen,
+					"a login or password does not belong "
+					"in the URI; use bind_dn and "
+					"bind_password_file");
+		}
+		for (i = 0; i + 6 <= n; i++)
+			if (!strncasecmp(p + i, "bindpw", 6))
+				return settings_fail(k, v, err, errlen,
+					"a password does not belong in the "
+					"URI; use bind_password_file");
+		p += n;
+		p += strspn(p, " \t,");
+	}
+	return 0;
+}
+
 static int aggconf_scope(void *obj, const struct settings_key *k,
 			 const struct settings_value *v, char *err,
 			 size_t errlen)
@@ -270,7 +307,7 @@ static const struct settings_choice aggconf_referrals[] = {
 #define SRC(member) SETTINGS_FIELD(struct aggconf_source, member)
 static const struct settings_key aggconf_source_keys[] = {
 	{ .name = "uri", .type = SETTINGS_TEXT, .flags = SETTINGS_REQUIRED,
-	  SRC(lc.uri), .meta = "URI",
+	  SRC(lc.uri), .check = aggconf_uri, .meta = "URI",
 	  .doc = "The server: ldap://, ldaps:// or ldapi://." },
 	{ .name = "starttls", .type = SETTINGS_BOOL, .def = "no",
 	  SRC(lc.starttls), .doc = "Require StartTLS on ldap://." },

@@ -6,9 +6,11 @@
 # over HTTP/2 (where libcurl reports header fields as text), and to a
 # private sshd over sftp
 # with a passphrase-protected key, at every verbosity from none to -vvvv
-# (libcurl's own conversation) and in -C; dircat-aggregator reads a
+# (libcurl's own conversation), in -C and through a proxy whose password
+# is in the environment; dircat-aggregator reads a
 # private slapd with a simple bind (password from a file) at every
-# verbosity, also with a wrong password; dircat keygen makes a key.  The
+# verbosity, also with a wrong password, and refuses a URI that carries a
+# password; dircat keygen makes a key.  The
 # programs' syslog goes to a receiver (logcatch, mounted over /dev/log in
 # a mount namespace of their own).  Checked: every run did its work (so
 # the secrets were used), the -vvvv run did show the conversation, and
@@ -121,6 +123,12 @@ for v in "" -v -vv -vvv; do
 done
 logged rep-C "$rep" -c "$top/rep.conf" -C -vvvv
 check_eq "replicator -C -vvvv: exit 0" "$?" 0
+# A proxy with a password in the environment (nobody listens there).
+logged rep-proxy env "https_proxy=http://proxyuser:Proxy-s3cret-pw-c3d4@127.0.0.1:$(free_port)/" \
+	"$rep" -c "$top/rep.conf" -t web -vvvv
+check_eq "replicator -vvvv through an unreachable proxy: exit 69" "$?" 69
+check_match "-vvvv names the proxy from the environment, not its password" \
+	"$(cat "$out/rep-proxy.err")" "proxy env variable https_proxy == 'http://\[redacted\]@127\.0\.0\.1:"
 
 # --- dircat-aggregator at every verbosity -----------------------------------
 sed -e "s|@DIR@|$top/agg|g" -e "s|@URI@|$SLAPD_URI|g" \
@@ -136,6 +144,16 @@ sed "s|^bind_password_file = .*|bind_password_file = $top/secret/wrong.pw|" \
 	"$top/agg.conf" >"$top/agg-wrong.conf"
 logged agg-wrong "$agg" -c "$top/agg-wrong.conf" -vvv
 check_eq "aggregator, wrong password: refused (exit 69)" "$?" 69
+# A password written into the URI is refused, without repeating it.
+for u in "ldap://cn=dircat:Uri-s3cret-pw-5b0e@127.0.0.1:$SLAPD_PORT/" \
+	 "ldap://127.0.0.1:$SLAPD_PORT/????x-bindpw=Uri-s3cret-pw-5b0e"; do
+	sed "s|^uri = .*|uri = $u|" "$top/agg.conf" >"$top/secret/agg-uri.conf"
+	logged agg-uri "$agg" -c "$top/secret/agg-uri.conf" -t -vvv
+	check_eq "aggregator: credentials in the URI refused (exit 78)" "$?" 78
+	check_match "  with a message that says why" "$(cat "$out/agg-uri.err")" \
+		'uri: a (login or )?password does not belong in the URI'
+	cat "$out/agg-uri.err" >>"$out/agg-uri.all"
+done
 
 # --- dircat keygen ------------------------------------------------------------
 (cd "$top/secret" && logged keygen "$DIRCAT_BIN/dircat" keygen admin-key)
@@ -158,10 +176,13 @@ secrets=(
 	"$(key_body "$REP_KEY" | base64 -d | tail -c 32 | od -An -tx1 | tr -d ' \n')"
 	"$(cat "$SLAPD_BINDPW")"
 	"Wrong-bind-s3cret-41aa"
+	"Uri-s3cret-pw-5b0e"
+	"Proxy-s3cret-pw-c3d4"
 )
 names=("HTTP password" "Authorization value" "ssh key passphrase"
        "ssh private key" "signing key" "dircat keygen's key"
-       "signing key seed (hex)" "LDAP bind password" "wrong bind password")
+       "signing key seed (hex)" "LDAP bind password" "wrong bind password"
+       "password in a URI" "proxy password")
 # Every file but the secrets themselves and the directory's own database
 # (slapd stores the bind entry's userPassword).
 files=$(find "$top" -type f ! -path "$top/secret/*" ! -path "$top/ldap/*" \
