@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "utf8.h"
 #include "util.h"
 
 #define ADDR_DOMAINS_MAX 4096	/* local domains in one set */
@@ -17,39 +18,6 @@ static int addr_atext(unsigned char c)
 	if (isalnum(c))
 		return 1;
 	return c && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
-}
-
-/* Length of a valid UTF-8 sequence at p (max n bytes), or 0. */
-static size_t addr_utf8_len(const unsigned char *p, size_t n)
-{
-	size_t need, i;
-	unsigned cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		need = 2;
-		cp = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		need = 3;
-		cp = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		need = 4;
-		cp = p[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < need)
-		return 0;
-	for (i = 1; i < need; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return need;
 }
 
 /*
@@ -196,7 +164,7 @@ static int addr_domain_general(const char *in, size_t len, char *out,
 		int rc;
 
 		for (i = 0; i < len;) {
-			size_t n = addr_utf8_len(p + i, len - i);
+			size_t n = utf8_seq(p + i, len - i, NULL);
 
 			if (n == 0) {
 				util_err(err, errlen,
@@ -308,7 +276,7 @@ static int addr_local_dotatom(const unsigned char *p, size_t len, char *out,
 			return -1;
 		}
 		if (c >= 0x80) {
-			size_t n = addr_utf8_len(p + i, len - i);
+			size_t n = utf8_seq(p + i, len - i, NULL);
 
 			if (n == 0) {
 				util_err(err, errlen,

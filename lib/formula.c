@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 /* Limits; schema/formulas.md documents them for administrators. */
 #define FORMULA_MAX_TEXT	65536	/* bytes of formula text */
 #define FORMULA_MAX_DEPTH	64	/* nesting: '(' of a group or call, '!' */
@@ -385,46 +387,6 @@ static bool formula_parse_int(const unsigned char *s, size_t len,
 	return true;
 }
 
-/*
- * Length of the valid UTF-8 sequence at s[0..len), or 0 with *bad set to
- * the offset of the byte that breaks it.  Overlong forms, surrogates and
- * code points above U+10FFFF are refused, as RFC 3629 says.
- */
-static size_t formula_utf8(const unsigned char *s, size_t len, size_t *bad)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-	size_t n;
-
-	*bad = 0;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		n = 2;
-	else if (c >= 0xE0 && c <= 0xEF)
-		n = 3;
-	else if (c >= 0xF0 && c <= 0xF4)
-		n = 4;
-	else
-		return 0;
-	if (c == 0xE0)
-		lo = 0xA0;
-	else if (c == 0xED)
-		hi = 0x9F;
-	else if (c == 0xF0)
-		lo = 0x90;
-	else if (c == 0xF4)
-		hi = 0x8F;
-	for (size_t i = 1; i < n; i++) {
-		if (i >= len || s[i] < lo || s[i] > hi) {
-			*bad = i;
-			return 0;
-		}
-		lo = 0x80;
-		hi = 0xBF;
-	}
-	return n;
-}
-
 /* Lex a string literal starting at the '"' at p->pos into the pool. */
 static void formula_lex_string(struct formula_parser *p)
 {
@@ -476,7 +438,7 @@ static void formula_lex_string(struct formula_parser *p)
 			return;
 		} else if (c < 0x80) {
 			step = 1;
-		} else if ((step = formula_utf8(s + i, p->textlen - i,
+		} else if ((step = utf8_seq(s + i, p->textlen - i,
 						&bad)) == 0) {
 			if (bad == 0)
 				formula_fail(p, i, "invalid UTF-8 in string: "

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "utf8.h"
 
 void metrics_init(struct metrics *m, struct buf *b)
 {
@@ -23,41 +24,6 @@ void metrics_family(struct metrics *m, const char *name, const char *type,
 		m->failed = 1;
 }
 
-/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if none. */
-static size_t metrics_utf8_len(const unsigned char *p, size_t n)
-{
-	size_t len, i;
-	uint32_t cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if ((p[0] & 0xe0) == 0xc0) {
-		len = 2;
-		cp = p[0] & 0x1f;
-	} else if ((p[0] & 0xf0) == 0xe0) {
-		len = 3;
-		cp = p[0] & 0x0f;
-	} else if ((p[0] & 0xf8) == 0xf0) {
-		len = 4;
-		cp = p[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates, beyond Unicode. */
-	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-	    (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 /* Append a label value, escaped, to out[*pos..size); -1 when full. */
 static int metrics_put_value(const char *v, char *out, size_t size,
 			     size_t *pos)
@@ -68,7 +34,7 @@ static int metrics_put_value(const char *v, char *out, size_t size,
 	while (i < n) {
 		char esc[2];
 		const unsigned char *src = p + i;
-		size_t len = metrics_utf8_len(p + i, n - i), k;
+		size_t len = utf8_seq(p + i, n - i, NULL), k;
 
 		if (len == 0 || p[i] < 0x20 || p[i] == 0x7f) {
 			/* A newline is escaped; other control bytes and
