@@ -7,6 +7,7 @@
 #include <sysexits.h>
 #include <time.h>
 
+#include "json.h"
 #include "log.h"
 #include "metrics.h"
 #include "report.h"
@@ -183,157 +184,218 @@ void report_text(const struct report *r, FILE *f)
 		r->seconds);
 }
 
-/* A JSON string, escaped. */
-static void report_json_str(struct buf *b, const char *s)
+/* The sources: their counts, one a line. */
+static void report_json_sources(struct json *j, const struct report *r)
 {
-	buf_append(b, "\"", 1);
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	size_t i;
 
-		if (c == '"' || c == '\\')
-			buf_printf(b, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			buf_printf(b, "\\u%04x", c);
-		else
-			buf_append(b, s, 1);
+	json_key(j, "sources");
+	json_begin_array(j, JSON_LINES | JSON_INDENT);
+	for (i = 0; i < r->nsrc; i++) {
+		const struct report_source *s = &r->src[i];
+
+		json_begin_object(j, JSON_INLINE);
+		json_key(j, "name");
+		json_string(j, s->name);
+		json_key(j, "entries");
+		json_uint(j, s->entries);
+		json_key(j, "pages");
+		json_uint(j, s->pages);
+		json_key(j, "references");
+		json_uint(j, s->references);
+		json_key(j, "seconds");
+		json_fixed(j, s->seconds, 3);
+		json_key(j, "person");
+		json_uint(j, s->selected[CATALOG_PERSON]);
+		json_key(j, "group");
+		json_uint(j, s->selected[CATALOG_GROUP]);
+		json_key(j, "mailin");
+		json_uint(j, s->selected[CATALOG_MAILIN]);
+		json_end(j);
 	}
-	buf_append(b, "\"", 1);
+	json_end(j);
+}
+
+/* Counts of entries and addresses left out, with samples. */
+static void report_json_left_out(struct json *j, const struct report *r)
+{
+	size_t i, k;
+
+	json_key(j, "selected");
+	json_begin_object(j, JSON_INLINE);
+	json_key(j, "person");
+	json_uint(j, r->selected[CATALOG_PERSON]);
+	json_key(j, "group");
+	json_uint(j, r->selected[CATALOG_GROUP]);
+	json_key(j, "mailin");
+	json_uint(j, r->selected[CATALOG_MAILIN]);
+	json_end(j);
+	json_key(j, "left_out");
+	json_begin_object(j, JSON_INLINE);
+	json_key(j, "not_selected");
+	json_uint(j, r->left_not_selected);
+	json_key(j, "no_kind");
+	json_uint(j, r->left_no_kind);
+	json_key(j, "no_address");
+	json_uint(j, r->left_no_address);
+	for (k = 0; k < REPORT_REASONS; k++) {
+		json_key(j, report_reason_names[k]);
+		json_uint(j, r->left[k]);
+	}
+	json_end(j);
+	json_key(j, "left_out_samples");
+	json_begin_array(j, JSON_LINES | JSON_INDENT);
+	for (k = 0; k < REPORT_REASONS; k++)
+		for (i = 0; i < REPORT_SAMPLES && i < r->left[k]; i++) {
+			json_begin_object(j, JSON_INLINE);
+			json_key(j, "reason");
+			json_string(j, report_reason_names[k]);
+			json_key(j, "address");
+			json_string(j, r->samples[k][i].what);
+			json_key(j, "dn");
+			json_string(j, r->samples[k][i].dn);
+			if (r->samples[k][i].why) {
+				json_key(j, "why");
+				json_string(j, r->samples[k][i].why);
+			}
+			json_end(j);
+		}
+	json_end(j);
+}
+
+/* Owner DNs: how many were resolved, and samples of those that were not. */
+static void report_json_owners(struct json *j, const struct report *r)
+{
+	size_t i;
+
+	json_key(j, "owner_dns");
+	json_begin_object(j, JSON_INLINE);
+	json_key(j, "total");
+	json_uint(j, r->owner_dns);
+	json_key(j, "resolved");
+	json_uint(j, r->owner_dns_resolved);
+	json_key(j, "first_rdn");
+	json_uint(j, r->owner_dns_first_rdn);
+	json_key(j, "not_resolved");
+	json_uint(j, r->owner_dns_unresolved);
+	json_end(j);
+	json_key(j, "owner_dns_not_resolved");
+	json_uint(j, r->owner_dns_unresolved);
+	json_key(j, "owner_dn_samples");
+	json_begin_array(j, JSON_LINES | JSON_INDENT);
+	for (i = 0; i < REPORT_SAMPLES && r->owner_samples[i].what; i++) {
+		json_begin_object(j, JSON_INLINE);
+		json_key(j, "owner_dn");
+		json_string(j, r->owner_samples[i].what);
+		json_key(j, "dn");
+		json_string(j, r->owner_samples[i].dn);
+		if (r->owner_samples[i].why) {
+			json_key(j, "why");
+			json_string(j, r->owner_samples[i].why);
+		}
+		json_end(j);
+	}
+	json_end(j);
+}
+
+/* Addresses two entries claimed: which one kept it. */
+static void report_json_conflicts(struct json *j, const struct report *r)
+{
+	size_t i;
+
+	json_key(j, "conflicts");
+	json_uint(j, r->conflicts);
+	json_key(j, "conflict_samples");
+	json_begin_array(j, JSON_LINES | JSON_INDENT);
+	for (i = 0; r->col && i < collect_conflicts_kept(r->col); i++) {
+		const struct collect_conflict *c = collect_conflict(r->col, i);
+
+		json_begin_object(j, JSON_INLINE);
+		json_key(j, "address");
+		json_string(j, c->key);
+		json_key(j, "kept");
+		json_string(j, c->winner_dn);
+		json_key(j, "kept_source");
+		json_string(j, r->src[c->winner_src].name);
+		json_key(j, "kept_kind");
+		json_string(j, catalog_kind_name(c->winner_kind));
+		json_key(j, "left_out");
+		json_string(j, c->loser_dn);
+		json_key(j, "left_out_source");
+		json_string(j, r->src[c->loser_src].name);
+		json_key(j, "left_out_kind");
+		json_string(j, catalog_kind_name(c->loser_kind));
+		json_end(j);
+	}
+	json_end(j);
 }
 
 int report_json_write(const struct report *r, const char *path, char *err,
 		      size_t errlen)
 {
 	struct buf b;
+	struct json j;
 	char when[32];
-	size_t i, k;
 	int rc;
 
 	buf_init(&b, REPORT_JSON_MAX);
-	buf_printf(&b, "{\n  \"catalog_id\": ");
-	report_json_str(&b, r->catalog_id);
-	buf_printf(&b, ",\n  \"time\": \"%s\",\n  \"dry_run\": %s,\n"
-		   "  \"seconds\": %.3f,\n  \"result\": ",
-		   util_time_iso(time(NULL), when, sizeof(when)),
-		   r->dry ? "true" : "false", r->seconds);
-	report_json_str(&b, r->error ? "failed" : r->refused && !r->dry ?
-			"refused" : r->serial_after != r->serial_before ?
-			"published" : "unchanged");
+	json_init(&j, &b, JSON_SPACED);
+	json_begin_object(&j, JSON_LINES | JSON_INDENT);
+	json_key(&j, "catalog_id");
+	json_string(&j, r->catalog_id);
+	json_key(&j, "time");
+	json_string(&j, util_time_iso(time(NULL), when, sizeof(when)));
+	json_key(&j, "dry_run");
+	json_bool(&j, r->dry);
+	json_key(&j, "seconds");
+	json_fixed(&j, r->seconds, 3);
+	json_key(&j, "result");
+	json_string(&j, r->error ? "failed" : r->refused && !r->dry ?
+		    "refused" : r->serial_after != r->serial_before ?
+		    "published" : "unchanged");
 	if (r->error) {
-		buf_printf(&b, ",\n  \"error\": ");
-		report_json_str(&b, r->error);
+		json_key(&j, "error");
+		json_string(&j, r->error);
 	}
 	if (r->refused) {
-		buf_printf(&b, ",\n  \"refused\": ");
-		report_json_str(&b, r->refused);
+		json_key(&j, "refused");
+		json_string(&j, r->refused);
 	}
 	if (r->forced) {
-		buf_printf(&b, ",\n  \"forced\": ");
-		report_json_str(&b, r->forced);
+		json_key(&j, "forced");
+		json_string(&j, r->forced);
 	}
-	buf_printf(&b, ",\n  \"serial_before\": %llu,\n  \"serial_after\": %llu,\n"
-		   "  \"sources\": [",
-		   (unsigned long long)r->serial_before,
-		   (unsigned long long)r->serial_after);
-	for (i = 0; i < r->nsrc; i++) {
-		const struct report_source *s = &r->src[i];
-
-		buf_printf(&b, "%s\n    {\"name\": ", i ? "," : "");
-		report_json_str(&b, s->name);
-		buf_printf(&b, ", \"entries\": %llu, \"pages\": %llu, "
-			   "\"references\": %llu, \"seconds\": %.3f, "
-			   "\"person\": %llu, \"group\": %llu, \"mailin\": %llu}",
-			   (unsigned long long)s->entries,
-			   (unsigned long long)s->pages,
-			   (unsigned long long)s->references, s->seconds,
-			   (unsigned long long)s->selected[CATALOG_PERSON],
-			   (unsigned long long)s->selected[CATALOG_GROUP],
-			   (unsigned long long)s->selected[CATALOG_MAILIN]);
-	}
-	buf_printf(&b, "\n  ],\n  \"selected\": {\"person\": %llu, \"group\": "
-		   "%llu, \"mailin\": %llu},\n  \"left_out\": {"
-		   "\"not_selected\": %llu, \"no_kind\": %llu, "
-		   "\"no_address\": %llu",
-		   (unsigned long long)r->selected[CATALOG_PERSON],
-		   (unsigned long long)r->selected[CATALOG_GROUP],
-		   (unsigned long long)r->selected[CATALOG_MAILIN],
-		   (unsigned long long)r->left_not_selected,
-		   (unsigned long long)r->left_no_kind,
-		   (unsigned long long)r->left_no_address);
-	for (k = 0; k < REPORT_REASONS; k++)
-		buf_printf(&b, ", \"%s\": %llu", report_reason_names[k],
-			   (unsigned long long)r->left[k]);
-	buf_printf(&b, "},\n  \"left_out_samples\": [");
-	for (k = 0, i = 0; k < REPORT_REASONS; k++) {
-		size_t j;
-
-		for (j = 0; j < REPORT_SAMPLES && j < r->left[k]; j++, i++) {
-			buf_printf(&b, "%s\n    {\"reason\": \"%s\", \"address\": ",
-				   i ? "," : "", report_reason_names[k]);
-			report_json_str(&b, r->samples[k][j].what);
-			buf_printf(&b, ", \"dn\": ");
-			report_json_str(&b, r->samples[k][j].dn);
-			if (r->samples[k][j].why) {
-				buf_printf(&b, ", \"why\": ");
-				report_json_str(&b, r->samples[k][j].why);
-			}
-			buf_printf(&b, "}");
-		}
-	}
-	buf_printf(&b, "\n  ],\n  \"owner_dns\": {\"total\": %llu, "
-		   "\"resolved\": %llu, \"first_rdn\": %llu, "
-		   "\"not_resolved\": %llu},\n  \"owner_dns_not_resolved\": %llu,"
-		   "\n  \"owner_dn_samples\": [",
-		   (unsigned long long)r->owner_dns,
-		   (unsigned long long)r->owner_dns_resolved,
-		   (unsigned long long)r->owner_dns_first_rdn,
-		   (unsigned long long)r->owner_dns_unresolved,
-		   (unsigned long long)r->owner_dns_unresolved);
-	for (i = 0; i < REPORT_SAMPLES && r->owner_samples[i].what; i++) {
-		buf_printf(&b, "%s\n    {\"owner_dn\": ", i ? "," : "");
-		report_json_str(&b, r->owner_samples[i].what);
-		buf_printf(&b, ", \"dn\": ");
-		report_json_str(&b, r->owner_samples[i].dn);
-		if (r->owner_samples[i].why) {
-			buf_printf(&b, ", \"why\": ");
-			report_json_str(&b, r->owner_samples[i].why);
-		}
-		buf_printf(&b, "}");
-	}
-	buf_printf(&b, "\n  ],\n  \"conflicts\": %llu,\n  \"conflict_samples\": [",
-		   (unsigned long long)r->conflicts);
-	for (i = 0; r->col && i < collect_conflicts_kept(r->col); i++) {
-		const struct collect_conflict *c = collect_conflict(r->col, i);
-
-		buf_printf(&b, "%s\n    {\"address\": ", i ? "," : "");
-		report_json_str(&b, c->key);
-		buf_printf(&b, ", \"kept\": ");
-		report_json_str(&b, c->winner_dn);
-		buf_printf(&b, ", \"kept_source\": ");
-		report_json_str(&b, r->src[c->winner_src].name);
-		buf_printf(&b, ", \"kept_kind\": \"%s\", \"left_out\": ",
-			   catalog_kind_name(c->winner_kind));
-		report_json_str(&b, c->loser_dn);
-		buf_printf(&b, ", \"left_out_source\": ");
-		report_json_str(&b, r->src[c->loser_src].name);
-		buf_printf(&b, ", \"left_out_kind\": \"%s\"}",
-			   catalog_kind_name(c->loser_kind));
-	}
-	buf_printf(&b, "\n  ]");
+	json_key(&j, "serial_before");
+	json_uint(&j, r->serial_before);
+	json_key(&j, "serial_after");
+	json_uint(&j, r->serial_after);
+	report_json_sources(&j, r);
+	report_json_left_out(&j, r);
+	report_json_owners(&j, r);
+	report_json_conflicts(&j, r);
 	if (r->have_diff) {
 		const struct catalog_diff *d = &r->diff;
 
-		buf_printf(&b, ",\n  \"addresses\": %llu,\n  \"addresses_before\": "
-			   "%llu,\n  \"added\": %llu,\n  \"removed\": %llu,\n"
-			   "  \"changed\": %llu,\n  \"unchanged\": %llu",
-			   (unsigned long long)(d->records -
-						d->count[CATALOG_DOMAIN]),
-			   (unsigned long long)r->addresses_before,
-			   (unsigned long long)d->added,
-			   (unsigned long long)d->removed,
-			   (unsigned long long)d->changed,
-			   (unsigned long long)d->unchanged);
+		json_key(&j, "addresses");
+		json_uint(&j, d->records - d->count[CATALOG_DOMAIN]);
+		json_key(&j, "addresses_before");
+		json_uint(&j, r->addresses_before);
+		json_key(&j, "added");
+		json_uint(&j, d->added);
+		json_key(&j, "removed");
+		json_uint(&j, d->removed);
+		json_key(&j, "changed");
+		json_uint(&j, d->changed);
+		json_key(&j, "unchanged");
+		json_uint(&j, d->unchanged);
 	}
-	buf_printf(&b, "\n}\n");
+	json_end(&j);
+	if (json_finish(&j) < 0 || buf_append(&b, "\n", 1) < 0) {
+		util_err(err, errlen, "%s: report larger than %d bytes", path,
+			 REPORT_JSON_MAX);
+		buf_free(&b);
+		return -1;
+	}
 	rc = util_write_file_atomic(path, b.data, b.len, 0640, err, errlen);
 	buf_free(&b);
 	return rc;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "json.h"
 #include "metrics.h"
 #include "report.h"
 #include "util.h"
@@ -79,25 +80,45 @@ int report_text(FILE *out, const struct report_run *run,
 	return ferror(out) ? -1 : 0;
 }
 
-/* Append s as a JSON string (or null). */
-static int report_jstr(struct buf *b, const char *s)
+/* One target's line of the JSON report. */
+static void report_json_target(struct json *j, const struct push_result *r)
 {
-	const unsigned char *p;
-	int rc = 0;
-
-	if (!s)
-		return buf_printf(b, "null");
-	rc |= buf_append(b, "\"", 1);
-	for (p = (const unsigned char *)s; *p && !rc; p++) {
-		if (*p == '"' || *p == '\\')
-			rc |= buf_printf(b, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			rc |= buf_printf(b, "\\u%04x", *p);
-		else
-			rc |= buf_append(b, p, 1);
-	}
-	rc |= buf_append(b, "\"", 1);
-	return rc ? -1 : 0;
+	json_begin_object(j, JSON_INLINE);
+	json_key(j, "name");
+	json_string(j, r->target->name);
+	json_key(j, "url");
+	json_string(j, r->target->url);
+	json_key(j, "ok");
+	json_bool(j, r->ok);
+	json_key(j, "action");
+	json_string(j, push_action_name(r->action));
+	json_key(j, "node_serial");
+	if (r->node_known)
+		json_uint(j, r->node_serial);
+	else
+		json_null(j);
+	json_key(j, "node_expires");
+	if (r->node_known && r->node_expires > 0)
+		json_int(j, r->node_expires);
+	else
+		json_null(j);
+	json_key(j, "node_stale");
+	json_bool(j, r->node_stale);
+	json_key(j, "serial");
+	json_uint(j, r->serial);
+	json_key(j, "base");
+	json_uint(j, r->base);
+	json_key(j, "file");
+	json_string(j, r->file[0] ? r->file : NULL);
+	json_key(j, "bytes");
+	json_uint(j, r->bytes);
+	json_key(j, "seconds");
+	json_fixed(j, r->seconds, 3);
+	json_key(j, "attempts");
+	json_int(j, r->attempts);
+	json_key(j, "error");
+	json_string(j, r->error[0] ? r->error : NULL);
+	json_end(j);
 }
 
 int report_json(const char *path, const struct report_run *run,
@@ -105,9 +126,10 @@ int report_json(const char *path, const struct report_run *run,
 		size_t errlen)
 {
 	struct buf b;
+	struct json j;
 	char when[64];
-	size_t i, nok = 0, nfail = 0, first = 1;
-	int rc = 0;
+	size_t i, nok = 0, nfail = 0;
+	int rc;
 
 	for (i = 0; i < n; i++) {
 		if (!res[i].target)
@@ -118,52 +140,32 @@ int report_json(const char *path, const struct report_run *run,
 			nfail++;
 	}
 	buf_init(&b, REPORT_JSON_MAX);
-	rc |= buf_printf(&b, "{\"catalog_id\":");
-	rc |= report_jstr(&b, run->catalog_id);
-	rc |= buf_printf(&b, ",\"serial\":%" PRIu64 ",\"key_id\":",
-			 run->serial);
-	rc |= report_jstr(&b, run->key_id);
-	rc |= buf_printf(&b, ",\"started\":");
-	rc |= report_jstr(&b, util_time_iso(run->started, when, sizeof(when)));
-	rc |= buf_printf(&b, ",\"seconds\":%.3f,\"dry_run\":%s,"
-			 "\"targets_ok\":%zu,\"targets_failed\":%zu,"
-			 "\"targets\":[", run->seconds,
-			 run->dry_run ? "true" : "false", nok, nfail);
-	for (i = 0; i < n && !rc; i++) {
-		const struct push_result *r = &res[i];
-
-		if (!r->target)
-			continue;
-		rc |= buf_printf(&b, "%s\n{\"name\":", first ? "" : ",");
-		first = 0;
-		rc |= report_jstr(&b, r->target->name);
-		rc |= buf_printf(&b, ",\"url\":");
-		rc |= report_jstr(&b, r->target->url);
-		rc |= buf_printf(&b, ",\"ok\":%s,\"action\":\"%s\","
-				 "\"node_serial\":", r->ok ? "true" : "false",
-				 push_action_name(r->action));
-		if (r->node_known)
-			rc |= buf_printf(&b, "%" PRIu64, r->node_serial);
-		else
-			rc |= buf_printf(&b, "null");
-		rc |= buf_printf(&b, ",\"node_expires\":");
-		if (r->node_known && r->node_expires > 0)
-			rc |= buf_printf(&b, "%lld", (long long)r->node_expires);
-		else
-			rc |= buf_printf(&b, "null");
-		rc |= buf_printf(&b, ",\"node_stale\":%s",
-				 r->node_stale ? "true" : "false");
-		rc |= buf_printf(&b, ",\"serial\":%" PRIu64 ",\"base\":%"
-				 PRIu64 ",\"file\":", r->serial, r->base);
-		rc |= report_jstr(&b, r->file[0] ? r->file : NULL);
-		rc |= buf_printf(&b, ",\"bytes\":%" PRIu64 ",\"seconds\":%.3f,"
-				 "\"attempts\":%d,\"error\":", r->bytes,
-				 r->seconds, r->attempts);
-		rc |= report_jstr(&b, r->error[0] ? r->error : NULL);
-		rc |= buf_printf(&b, "}");
-	}
-	rc |= buf_printf(&b, "]}\n");
-	if (rc) {
+	json_init(&j, &b, JSON_COMPACT);
+	json_begin_object(&j, JSON_INLINE);
+	json_key(&j, "catalog_id");
+	json_string(&j, run->catalog_id);
+	json_key(&j, "serial");
+	json_uint(&j, run->serial);
+	json_key(&j, "key_id");
+	json_string(&j, run->key_id);
+	json_key(&j, "started");
+	json_string(&j, util_time_iso(run->started, when, sizeof(when)));
+	json_key(&j, "seconds");
+	json_fixed(&j, run->seconds, 3);
+	json_key(&j, "dry_run");
+	json_bool(&j, run->dry_run);
+	json_key(&j, "targets_ok");
+	json_uint(&j, nok);
+	json_key(&j, "targets_failed");
+	json_uint(&j, nfail);
+	json_key(&j, "targets");
+	json_begin_array(&j, JSON_LINES);
+	for (i = 0; i < n; i++)
+		if (res[i].target)
+			report_json_target(&j, &res[i]);
+	json_end(&j);
+	json_end(&j);
+	if (json_finish(&j) < 0 || buf_append(&b, "\n", 1) < 0) {
 		util_err(err, errlen, "report larger than %d bytes",
 			 REPORT_JSON_MAX);
 		buf_free(&b);

@@ -166,3 +166,15 @@ if want_name fuzz_snapshot; then
 		done
 	done
 fi
+
+if want_name fuzz_json; then
+	# First byte: bit 0 one member a line, bit 1 indented, bit 2 spaced.
+	# Then strings cut at NUL: DNs, control characters, UTF-8 at its
+	# edges and broken in each way utf8.h refuses.
+	for style in '\x00' '\x03' '\x07'; do
+		seedf fuzz_json "${style}uid=jsmith,ou=people,dc=example,dc=com\\0cn=M\\xfcller,o=Latin-1"
+		seedf fuzz_json "${style}a\"b\\\\c\\0tab\\there\\0nl\\nx\\x01\\x7f"
+		seedf fuzz_json "${style}J\\xc3\\xb6rg \\xe2\\x82\\xac \\xf0\\x9f\\x98\\x80 \\xf4\\x8f\\xbf\\xbf"
+		seedf fuzz_json "${style}\\xc0\\xaf\\0\\xed\\xa0\\x80\\0\\xf4\\x90\\x80\\x80\\0\\xe2\\x82\\0\\x80\\xff"
+	done
+fi
