@@ -330,6 +330,22 @@ static int agg_add_domains(struct agg *a, char *err, size_t errlen)
 	return 0;
 }
 
+/* The catalog's serial into the report, when the run did not read it. */
+static void agg_report_serial(struct agg *a)
+{
+	struct catalog_info ci;
+	struct catalog *cat;
+	char err[512];
+
+	cat = catalog_open(a->conf->catalog_path, CATALOG_RDONLY, err,
+			   sizeof(err));
+	if (cat && catalog_info(cat, &ci, err, sizeof(err)) == 0) {
+		a->rep.serial_before = ci.serial;
+		a->rep.serial_after = ci.serial;
+	}
+	catalog_close(cat);
+}
+
 /* What an exit status means, for the failure summary. */
 static const char *agg_exit_meaning(int status)
 {
@@ -395,7 +411,7 @@ int main(int argc, char **argv)
 	struct agg *a = &agg;
 	const char *cfgpath = AGGCONF_DEFAULT_PATH;
 	int dry = 0, force = 0, check = 0, verbose = 0, i, lockfd = -1;
-	int status = EXIT_LOCAL;
+	int status = EXIT_LOCAL, have_serial = 0;
 	char err[1024], lockbuf[PATH_MAX], why[512];
 	struct catalog *cat = NULL;
 	struct catalog_txn *t = NULL;
@@ -534,6 +550,7 @@ int main(int argc, char **argv)
 	catalog_txn_diff(t, &d);
 	a->rep.serial_before = before.serial;
 	a->rep.serial_after = before.serial;
+	have_serial = 1;
 	report_diff(&a->rep, &d, before.records - before.count[CATALOG_DOMAIN]);
 	report_conflicts(&a->rep, a->col);
 	{
@@ -615,6 +632,10 @@ int main(int argc, char **argv)
 	}
 	status = EXIT_OK;
 report:
+	/* A run that stopped before it read the catalog still reports the
+	 * serial the catalog is at, as the metrics file does. */
+	if (!have_serial)
+		agg_report_serial(a);
 	a->rep.seconds = util_now() - t0;
 	if (verbose)
 		report_text(&a->rep, stdout);

@@ -91,6 +91,10 @@ check_match "server down: summary with the exit status" "$err" "run failed after
 check_match "server down: summary names the failed source" "$err" "  source corp: FAILED"
 check_match "server down: summary says what is still published" "$err" "still published: catalog example serial [0-9]+, [0-9]+ addresses, made 20[0-9-]+T"
 check "server down: at most five lines for cron's mail" test "$(wc -l <<<"$err")" -le 5
+check_eq "server down: report_json says the serial still published" \
+	"$(serial)" 2
+check_match "server down: report_json says the run failed" \
+	"$(cat "$d/report.json")" '"result": "failed"'
 unchanged "server down"
 
 (umask 077; printf wrong >"$d/wrong.pw")
