@@ -27,6 +27,7 @@
 #include "catalog.h"
 #include "daemon.h"
 #include "metrics.h"
+#include "nodestatus.h"
 #include "util.h"
 
 #define METRICS_OUT_MAX    (DAEMON_REPLY_MAX + 64 * 1024)	/* bytes */
@@ -67,10 +68,9 @@ static void metrics_offline(struct metrics *m, const struct daemon_paths *p)
 /* INBOX/status: serial and stale as catalogd last wrote them. */
 static void metrics_inbox_status(struct metrics *m, const char *inbox)
 {
-	char path[PATH_MAX], err[512], *text, *line, *save = NULL;
-	int64_t serial = -1, stale = -1;
+	char path[PATH_MAX], err[PATH_MAX + 512];
+	struct nodestatus ns;
 	struct stat st;
-	size_t len;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/status", inbox) >=
 	    sizeof(path))
@@ -81,32 +81,16 @@ static void metrics_inbox_status(struct metrics *m, const char *inbox)
 				strerror(errno));
 		return;
 	}
-	text = util_read_file(path, DAEMON_STATUS_MAX, &len, err, sizeof(err));
-	if (!text) {
+	if (nodestatus_read(path, &ns, err, sizeof(err)) < 0) {
 		fprintf(stderr, "dircat: metrics: %s\n", err);
-		return;
-	}
-	for (line = strtok_r(text, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		int64_t v;
-
-		if (!strncmp(line, "serial=", 7) &&
-		    util_parse_int(line + 7, 0, INT64_MAX, &v) == 0)
-			serial = v;
-		else if (!strcmp(line, "stale=yes"))
-			stale = 1;
-		else if (!strcmp(line, "stale=no"))
-			stale = 0;
-	}
-	free(text);
-	if (serial >= 0)
+	} else {
 		metrics_gauge(m, "dircat_inbox_status_serial",
 			      "The serial INBOX/status reports (what the "
-			      "replicator reads back).", serial);
-	if (stale >= 0)
+			      "replicator reads back).", (int64_t)ns.serial);
 		metrics_gauge(m, "dircat_inbox_status_stale",
 			      "1 when INBOX/status says the catalog is stale.",
-			      stale);
+			      ns.stale);
+	}
 	metrics_gauge(m, "dircat_inbox_status_timestamp_seconds",
 		      "When catalogd last rewrote INBOX/status (Unix time).",
 		      (int64_t)st.st_mtime);

@@ -1,13 +1,12 @@
 /*
  * nodestate.h - what the replicator knows about a node: the status file
- * catalogd keeps in its inbox (read back over the delivery channel) and
- * the replicator's own per-target state file (what was delivered when).
+ * catalogd keeps in its inbox (read back over the delivery channel and
+ * parsed by lib/nodestatus.h) and the replicator's own per-target state
+ * file (what was delivered when).
  *
- * nodestate_parse_status() reads "key=value" lines; it is given bytes from
- * the node, so it is bounded (NODESTATE_STATUS_MAX), checks every value it
- * uses and ignores keys it does not know.  nodestate_load()/_save() keep
- * STATE_DIR/NAME.state, written atomically, so a run after a failure or a
- * crash resumes from what really happened.
+ * nodestate_load()/_save() keep STATE_DIR/NAME.state, kvtext.h lines
+ * written atomically, so a run after a failure or a crash resumes from
+ * what really happened; the error text is escaped like any value.
  */
 #ifndef DIRCAT_NODESTATE_H
 #define DIRCAT_NODESTATE_H
@@ -15,25 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "catalog.h"
+#include "nodestatus.h"
 
-#define NODESTATE_STATUS_MAX  4096	/* a status file, bytes */
-#define NODESTATE_LINE_MAX    512	/* one of its lines */
+#define NODESTATE_STATUS_MAX  NODESTATUS_MAX	/* a status file, bytes */
 #define NODESTATE_ERROR_MAX   400	/* an error kept in the state file */
-
-/* The node's status file, as far as the replicator needs it. */
-struct nodestate_status {
-	char catalog_id[CATALOG_ID_MAX + 1];	/* "" when absent */
-	uint64_t serial;			/* installed; 0: none */
-	int64_t created, expires, installed;	/* 0 when absent */
-	int stale;				/* "stale=yes" */
-};
-
-/* Parse status text (not NUL-terminated).  0, or -1 with a reason (the
- * offending text quoted and truncated). */
-int nodestate_parse_status(const char *text, size_t len,
-			   struct nodestate_status *st, char *err,
-			   size_t errlen);
 
 /* The replicator's memory of one target. */
 struct nodestate {

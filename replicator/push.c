@@ -198,7 +198,7 @@ static void push_upload(struct push_loop *l, struct push_target *pt,
  * what it needs.
  */
 static void push_decide(struct push_loop *l, struct push_target *pt,
-			const struct nodestate_status *st)
+			const struct nodestatus *st)
 {
 	const struct push_params *p = l->p;
 	struct push_result *res = pt->res;
@@ -283,7 +283,7 @@ static void push_finished(struct push_loop *l, struct push_target *pt,
 			  CURLcode code)
 {
 	struct xfer_result xr;
-	struct nodestate_status st;
+	struct nodestatus st;
 	const char *text;
 	size_t len;
 	char err[XFER_MSG_MAX + 64];
@@ -309,8 +309,7 @@ static void push_finished(struct push_loop *l, struct push_target *pt,
 			return;
 		}
 		text = xfer_status_text(pt->x, &len);
-		if (nodestate_parse_status(text, len, &st, err,
-					   sizeof(err)) < 0) {
+		if (nodestatus_parse(text, len, &st, err, sizeof(err)) < 0) {
 			/* Broken or half-written: the node will rewrite it. */
 			push_retry(l, pt, err, 1);
 			return;

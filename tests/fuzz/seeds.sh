@@ -127,6 +127,31 @@ if want_name fuzz_policy; then
 	seedf fuzz_policy 'recipient=%s\n\n' "$(head -c 5000 /dev/zero | tr '\0' r)"
 fi
 
+if want_name fuzz_nodestatus; then
+	# First byte: 0 INBOX/status, 1 a .reason file.
+	st='catalog_id=corp\nserial=1482\ncreated=1795413604\nexpires=1796018404\ninstalled=1795413609\nkey_id=5104ef91f50f128a\nstale=no\n'
+	seedf fuzz_nodestatus "\\x00$st"
+	seedf fuzz_nodestatus "\\x00version=1\n$st"
+	seedf fuzz_nodestatus '\x00version=2\nserial=7\nepoch=3\nstale=yes\n'
+	seedf fuzz_nodestatus '\x00# comment\r\nserial=1\r\n\r\n'
+	seedf fuzz_nodestatus '\x00serial=18446744073709551615\ncreated=-9223372036854775808\n'
+	seedf fuzz_nodestatus '\x00serial=1\nserial=2\n'
+	seedf fuzz_nodestatus '\x00serial=1\ncatalog_id=a\\x0aserial=2\n'
+	seedf fuzz_nodestatus '\x01time=1795413604\nfile=corp.9.full.snap\\x0aforged=1\nreason=bad signature \\\\ \\x1b[2J\n'
+	seedf fuzz_nodestatus '\x01time=1 (2026-11-23T06:00:04Z)\nfile=a\nreason=b\n'
+fi
+
+if want_name fuzz_ctlproto; then
+	# Status replies as catalogd writes them (test_ctlproto's own), the
+	# text of catalogd 1.0, and a few broken ones.
+	seedf fuzz_ctlproto 'version=1\npid=812\nnow=1795500004\nstarted=1795413604\ncatalog=/var/lib/dircat/catalog.mdb\ncatalog_id=corp\nserial=1482\ncreated=1795413604\nexpires=1796018404\nstale=no\nstale_policy=defer-unknown\nrecords=48211\nrecords_person=45102\nkey_id=5104ef91f50f128a\nlast_install=1795413609\nlast_install_type=delta\nlast_install_base=1481\nlast_install_us=10250\nlast_refusal=1795413700\nlast_refusal_file=corp.7\\x0aserial=9.snap\nlast_refusal_reason=bad signature \\\\ end\ninstalling=\ninbox=/var/lib/dircat/inbox\ninbox_waiting=2\nrecipients_ok=1\nsenders_perm=2\nconnections_limit=-1\n\n'
+	seedf fuzz_ctlproto 'version=1\npid=1\nserial=0\n\n'
+	seedf fuzz_ctlproto 'version=2\npid=1\nserial=0\n\n'
+	seedf fuzz_ctlproto 'daemon: running, pid 812, up 86400s\ncatalog_id: corp\nserial: 1482\ncreated: 2026-11-23T06:00:04Z (age 14410s)\n\n'
+	seedf fuzz_ctlproto 'version=1\npid=1\nserial=1\nserial=2\n'
+	seedf fuzz_ctlproto 'error unknown command (status, metrics, lookup, quit)\n\n'
+fi
+
 if want_name fuzz_snapshot; then
 	# Real snapshots, full and delta, written by dircat-replicator.  The
 	# target's first byte picks its mode: 0 the file as it is (signed by a

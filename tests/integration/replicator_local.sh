@@ -202,7 +202,7 @@ printf 'serial=banana\n' >"$top/in2/status"
 rep_run -c "$top/file.conf" -t two
 check_eq "broken status: exit status 69" "$REP_RC" 69
 check_match "broken status: says why" "$REP_ERR" \
-	"target two: status file: serial: not a number: 'banana'"
+	"target two: status file: line 1: serial: not a number from 0: 'banana'"
 head -c 10000 /dev/zero | tr '\0' 'x' >"$top/in2/status"
 rep_run -c "$top/file.conf" -t two
 check_match "oversized status: refused" "$REP_ERR" \

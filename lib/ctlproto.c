@@ -1,0 +1,133 @@
+/*
+ * ctlproto.c - the control socket's status reply; see ctlproto.h.
+ */
+#include <string.h>
+
+#include "ctlproto.h"
+#include "kvtext.h"
+
+const char *const ctlproto_map_names[CTLPROTO_MAPS] = {
+	"recipients", "domains", "senders"
+};
+
+#define S struct ctlproto_status
+#define U(key, m) { key, KVTEXT_U64, 0, KVTEXT_FIELD(S, m) }
+#define I(key, m) { key, KVTEXT_I64, 0, KVTEXT_FIELD(S, m) }
+#define T(key, m) { key, KVTEXT_TEXT, 0, KVTEXT_FIELD(S, m) }
+#define MAP(name, i) \
+	U(name "_ok", map[i].ok), U(name "_notfound", map[i].notfound), \
+	U(name "_temp", map[i].temp), U(name "_perm", map[i].perm)
+
+/* The reply, in the order written. */
+static const struct kvtext_field ctlproto_status_fields[] = {
+	{ "version", KVTEXT_U64, KVTEXT_REQUIRED, KVTEXT_FIELD(S, version) },
+	{ "pid", KVTEXT_I64, KVTEXT_REQUIRED, KVTEXT_FIELD(S, pid) },
+	I("now", now),
+	I("started", started),
+	T("catalog", catalog),
+	T("catalog_id", catalog_id),
+	{ "serial", KVTEXT_U64, KVTEXT_REQUIRED, KVTEXT_FIELD(S, serial) },
+	I("created", created),
+	I("expires", expires),
+	{ "stale", KVTEXT_YESNO, 0, KVTEXT_FIELD(S, stale) },
+	T("stale_policy", stale_policy),
+	U("records", records),
+	U("records_person", records_person),
+	U("records_group", records_group),
+	U("records_mailin", records_mailin),
+	U("records_domain", records_domain),
+	T("key_id", key_id),
+	I("installed", installed),
+	I("last_install", last_install),
+	U("last_install_serial", last_install_serial),
+	T("last_install_type", last_install_type),
+	U("last_install_base", last_install_base),
+	U("last_install_records", last_install_records),
+	U("last_install_added", last_install_added),
+	U("last_install_removed", last_install_removed),
+	U("last_install_changed", last_install_changed),
+	U("last_install_us", last_install_us),
+	I("last_refusal", last_refusal),
+	T("last_refusal_file", last_refusal_file),
+	T("last_refusal_reason", last_refusal_reason),
+	U("installs", installs),
+	U("refusals", refusals),
+	T("installing", installing),
+	U("installing_us", installing_us),
+	T("inbox", inbox),
+	U("inbox_waiting", inbox_waiting),
+	U("lookups_ok", lookups.ok),
+	U("lookups_notfound", lookups.notfound),
+	U("lookups_temp", lookups.temp),
+	U("lookups_perm", lookups.perm),
+	MAP("recipients", 0),
+	MAP("domains", 1),
+	MAP("senders", 2),
+	U("policy_pass", policy_pass),
+	U("policy_reject", policy_reject),
+	U("policy_defer", policy_defer),
+	U("policy_no_reply", policy_no_reply),
+	U("connections_open", connections_open),
+	U("connections_accepted", connections_accepted),
+	U("connections_refused", connections_refused),
+	I("connections_limit", connections_limit),
+	U("connections_timeouts", connections_timeouts),
+	U("bad_requests", bad_requests),
+	U("output_overflows", output_overflows),
+	{ NULL, 0, 0, 0, 0 }
+};
+
+#undef S
+#undef U
+#undef I
+#undef T
+#undef MAP
+
+int ctlproto_status_format(const struct ctlproto_status *st,
+			   struct buf *out)
+{
+	struct ctlproto_status w = *st;
+	size_t start = out->len;
+
+	w.version = CTLPROTO_VERSION;
+	if (kvtext_format(out, ctlproto_status_fields, &w) < 0 ||
+	    out->len - start > CTLPROTO_STATUS_MAX) {
+		out->len = start;
+		return -1;
+	}
+	return 0;
+}
+
+int ctlproto_status_parse(const char *text, size_t len,
+			  struct ctlproto_status *st, char *err,
+			  size_t errlen)
+{
+	memset(st, 0, sizeof(*st));
+	if (len > CTLPROTO_STATUS_MAX) {
+		util_err(err, errlen, "status reply larger than %d bytes",
+			 CTLPROTO_STATUS_MAX);
+		return -1;
+	}
+	if (len < 8 || memcmp(text, "version=", 8)) {
+		util_err(err, errlen, "line 1: not a status reply (no "
+			 "version= line first)");
+		return -1;
+	}
+	if (kvtext_parse(text, len, CTLPROTO_LINE_MAX, ctlproto_status_fields,
+			 st, err, errlen) < 0)
+		return -1;
+	if (st->version != CTLPROTO_VERSION) {
+		util_err(err, errlen, "line 1: control protocol version %llu "
+			 "(this dircat reads version %d)",
+			 (unsigned long long)st->version, CTLPROTO_VERSION);
+		return -1;
+	}
+	return 0;
+}
+
+int ctlproto_reply_complete(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	return len >= 2 && p[len - 1] == '\n' && p[len - 2] == '\n';
+}

@@ -1,0 +1,74 @@
+/*
+ * kvtext.h - "key=value" lines: the text format of what one dircat
+ * program writes and another reads (INBOX/status and INBOX/rejected/
+ * NAME.reason: nodestatus.h; the control socket's status reply:
+ * ctlproto.h; the replicator's state files).
+ *
+ * A format is a table of fields (key, type, where the value lives in the
+ * caller's struct); kvtext_format() writes the struct's fields in table
+ * order and kvtext_parse() reads them back, so writer and reader cannot
+ * disagree.  Every value is escaped by the writer: printable ASCII stays,
+ * '\' becomes "\\" and any other byte (line breaks, control characters,
+ * UTF-8) becomes "\xNN", so a file name or a reason chosen by an attacker
+ * stays on its line and cannot forge another.  The reader is strict:
+ * lines of at most the caller's limit, keys of KVTEXT_KEY_MAX bytes from
+ * [a-z0-9_.-], only printable ASCII, only those two escapes (never \x00),
+ * numbers as plain decimal within their type, a text within its field's
+ * size, each key at most once; unknown keys, blank lines and '#'
+ * comments are skipped.  Errors name the line and column.
+ */
+#ifndef DIRCAT_KVTEXT_H
+#define DIRCAT_KVTEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+#define KVTEXT_KEY_MAX    64	/* a key, bytes */
+#define KVTEXT_FIELDS_MAX 128	/* fields in one table */
+#define KVTEXT_LINE_LIMIT 65536	/* the largest line limit a caller may ask */
+
+enum kvtext_type {
+	KVTEXT_U64 = 1,		/* uint64_t */
+	KVTEXT_I64,		/* int64_t, may be negative */
+	KVTEXT_TEXT,		/* char[size], NUL-terminated */
+	KVTEXT_YESNO		/* int: "yes" 1 / "no" 0 */
+};
+
+#define KVTEXT_REQUIRED 0x01	/* parsing fails without this key */
+
+struct kvtext_field {
+	const char *key;
+	enum kvtext_type type;
+	unsigned flags;
+	size_t offset, size;	/* KVTEXT_FIELD(type, member) */
+};
+#define KVTEXT_FIELD(type, member) \
+	.offset = offsetof(type, member), .size = sizeof(((type *)0)->member)
+
+/* Append every field of obj as "key=value\n" (fields ends with a NULL
+ * key).  0, or -1 when b would pass its maximum (b then holds a part). */
+int kvtext_format(struct buf *b, const struct kvtext_field *fields,
+		  const void *obj);
+
+/* One line "key=value\n", value[0..len) escaped.  0, or -1 (b full). */
+int kvtext_put(struct buf *b, const char *key, const char *value,
+	       size_t len);
+
+/*
+ * Read text[0..len) into obj (which the caller has cleared or filled
+ * with defaults): each line is a key of fields, parsed by its type, or an
+ * unknown key (skipped).  line_max: the longest line accepted (at most
+ * KVTEXT_LINE_LIMIT).  0, or -1 with "line N: reason" (or "line N col C:
+ * reason") in err; obj may then be partly filled.
+ */
+int kvtext_parse(const char *text, size_t len, size_t line_max,
+		 const struct kvtext_field *fields, void *obj, char *err,
+		 size_t errlen);
+
+/* Escape s[0..len) as a writer does, into out (always NUL-terminated,
+ * cut at a whole escape when out is too small).  Returns out. */
+char *kvtext_escape(const char *s, size_t len, char *out, size_t outsize);
+
+#endif

@@ -1,0 +1,203 @@
+/*
+ * test_kvtext.c - lib/kvtext.c: escaping, the strict reader, its limits
+ * at N and N+1, and that no value can forge a line.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "kvtext.h"
+
+struct rec {
+	uint64_t u;
+	int64_t i;
+	char t[8];
+	int yes;
+	uint64_t req;
+};
+
+static const struct kvtext_field fields[] = {
+	{ "u", KVTEXT_U64, 0, KVTEXT_FIELD(struct rec, u) },
+	{ "i", KVTEXT_I64, 0, KVTEXT_FIELD(struct rec, i) },
+	{ "t", KVTEXT_TEXT, 0, KVTEXT_FIELD(struct rec, t) },
+	{ "yes", KVTEXT_YESNO, 0, KVTEXT_FIELD(struct rec, yes) },
+	{ "req", KVTEXT_U64, KVTEXT_REQUIRED, KVTEXT_FIELD(struct rec, req) },
+	{ NULL, 0, 0, 0, 0 }
+};
+
+/* Parse s with fields; 0/-1, err filled. */
+static int parse(const char *s, size_t line_max, struct rec *r, char *err,
+		 size_t errlen)
+{
+	memset(r, 0, sizeof(*r));
+	err[0] = '\0';
+	return kvtext_parse(s, strlen(s), line_max, fields, r, err, errlen);
+}
+
+struct one {
+	char text[1100];
+};
+static const struct kvtext_field one_fields[] = {
+	{ "v", KVTEXT_TEXT, KVTEXT_REQUIRED, KVTEXT_FIELD(struct one, text) },
+	{ NULL, 0, 0, 0, 0 }
+};
+
+/* Every byte but NUL goes through escape and parse unchanged. */
+static void test_round_trip(void)
+{
+	struct one a, b;
+	struct buf out;
+	char err[256];
+	size_t i, lines = 0;
+	int ok = 1;
+
+	memset(&a, 0, sizeof(a));
+	for (i = 1; i < 256; i++)
+		a.text[i - 1] = (char)i;
+	buf_init(&out, 4096);
+	CHECK(kvtext_format(&out, one_fields, &a) == 0, "format 255 bytes");
+	for (i = 0; i < out.len; i++) {
+		if (out.data[i] == '\n')
+			lines++;
+		else if (out.data[i] < 0x20 || out.data[i] > 0x7e)
+			ok = 0;
+	}
+	CHECK(ok && lines == 1 && out.data[out.len - 1] == '\n',
+	      "written as one line of printable ASCII");
+	memset(&b, 0, sizeof(b));
+	CHECK(kvtext_parse((const char *)out.data, out.len, 2048, one_fields,
+			   &b, err, sizeof(err)) == 0 &&
+	      !strcmp(a.text, b.text), "every byte but NUL read back (%s)",
+	      err);
+	buf_free(&out);
+}
+
+/* A value made to look like more lines stays one value. */
+static void test_forgery(void)
+{
+	struct rec r;
+	struct buf out;
+	char err[256];
+
+	memset(&r, 0, sizeof(r));
+	util_strlcpy(r.t, "x\nreq=9", sizeof(r.t));
+	r.req = 1;
+	buf_init(&out, 4096);
+	CHECK(kvtext_format(&out, fields, &r) == 0, "format");
+	CHECK(strstr((const char *)out.data, "\nreq=9") == NULL,
+	      "a newline in a value is escaped");
+	CHECK(strstr((const char *)out.data, "t=x\\x0areq=9\n") != NULL,
+	      "as \\x0a");
+	memset(&r, 0, sizeof(r));
+	CHECK(kvtext_parse((const char *)out.data, out.len, 512, fields, &r,
+			   err, sizeof(err)) == 0 && r.req == 1 &&
+	      !strcmp(r.t, "x\nreq=9"), "read back: req stays 1");
+	buf_free(&out);
+	CHECK(!strcmp(kvtext_escape("a\\b\r", 4, err, sizeof(err)),
+		      "a\\\\b\\x0d"), "escape: backslash and CR");
+	CHECK(!strcmp(kvtext_escape("\xff\xfe", 2, err, 6), "\\xff"),
+	      "escape: cut at a whole escape");
+}
+
+static void test_reader(void)
+{
+	struct rec r;
+	char err[256], line[700];
+	int rc;
+
+	rc = parse("# comment\n\nu=18446744073709551615\ni=-9223372036854775808\n"
+		   "t=abcdefg\nyes=yes\nreq=0\nunknown=whatever\n", 512, &r,
+		   err, sizeof(err));
+	CHECK(rc == 0 && r.u == UINT64_MAX && r.i == INT64_MIN &&
+	      !strcmp(r.t, "abcdefg") && r.yes == 1,
+	      "limits of every type, unknown key skipped (%s)", err);
+	rc = parse("u=18446744073709551616\nreq=1\n", 512, &r, err,
+		   sizeof(err));
+	CHECK(rc < 0 && strstr(err, "line 1") && strstr(err, "u: not"),
+	      "u64 max + 1 refused: %s", err);
+	rc = parse("i=9223372036854775807\nreq=1\n", 512, &r, err,
+		   sizeof(err));
+	CHECK(rc == 0 && r.i == INT64_MAX, "i64 max");
+	rc = parse("i=9223372036854775808\nreq=1\n", 512, &r, err,
+		   sizeof(err));
+	CHECK(rc < 0, "i64 max + 1 refused");
+	rc = parse("i=-9223372036854775809\nreq=1\n", 512, &r, err,
+		   sizeof(err));
+	CHECK(rc < 0, "i64 min - 1 refused");
+	CHECK(parse("u= 1\nreq=1\n", 512, &r, err, sizeof(err)) < 0 &&
+	      parse("u=+1\nreq=1\n", 512, &r, err, sizeof(err)) < 0 &&
+	      parse("u=-1\nreq=1\n", 512, &r, err, sizeof(err)) < 0 &&
+	      parse("u=\nreq=1\n", 512, &r, err, sizeof(err)) < 0 &&
+	      parse("u=0x1\nreq=1\n", 512, &r, err, sizeof(err)) < 0,
+	      "numbers: plain decimal only");
+	rc = parse("t=abcdefgh\nreq=1\n", 512, &r, err, sizeof(err));
+	CHECK(rc < 0 && strstr(err, "longer than 7"),
+	      "text of size + 1 refused: %s", err);
+	CHECK(parse("yes=Yes\nreq=1\n", 512, &r, err, sizeof(err)) < 0,
+	      "yes/no: exactly");
+	rc = parse("u=1\n", 512, &r, err, sizeof(err));
+	CHECK(rc < 0 && strstr(err, "no req= line"), "required key: %s", err);
+	rc = parse("req=1\nreq=2\n", 512, &r, err, sizeof(err));
+	CHECK(rc < 0 && strstr(err, "line 2") && strstr(err, "twice"),
+	      "a key given twice refused: %s", err);
+	rc = parse("req=1\r\nt=a\r\n", 512, &r, err, sizeof(err));
+	CHECK(rc == 0 && !strcmp(r.t, "a"), "CRLF line ends");
+	rc = parse("req=1\nt=a\\x00b\n", 512, &r, err, sizeof(err));
+	CHECK(rc < 0 && strstr(err, "line 2 col 4") && strstr(err, "NUL"),
+	      "escaped NUL refused: %s", err);
+	rc = parse("req=1\nt=a\\nb\n", 512, &r, err, sizeof(err));
+	CHECK(rc < 0 && strstr(err, "bad escape"), "\\n is not an escape");
+	rc = parse("req=1\nt=a\\x4\n", 512, &r, err, sizeof(err));
+	CHECK(rc < 0, "short \\x escape refused");
+	rc = parse("req=1\nt=a\\\n", 512, &r, err, sizeof(err));
+	CHECK(rc < 0, "backslash at the end refused");
+	rc = parse("req=1\nt=a\tb\n", 512, &r, err, sizeof(err));
+	CHECK(rc < 0 && strstr(err, "0x09"), "raw tab refused: %s", err);
+	rc = parse("req=1\nt=\xc3\xa4\n", 512, &r, err, sizeof(err));
+	CHECK(rc < 0, "raw UTF-8 refused (values are escaped)");
+	rc = parse("req=1\nt=\\xC3\\xa4\n", 512, &r, err, sizeof(err));
+	CHECK(rc == 0 && !strcmp(r.t, "\xc3\xa4"), "hex in either case");
+	rc = parse("req=1\nT=a\n", 512, &r, err, sizeof(err));
+	CHECK(rc < 0 && strstr(err, "line 2 col 1"), "upper-case key refused");
+	rc = parse("req=1\n=a\n", 512, &r, err, sizeof(err));
+	CHECK(rc < 0, "empty key refused");
+	rc = parse("req=1\nnoequals\n", 512, &r, err, sizeof(err));
+	CHECK(rc < 0 && strstr(err, "expected key=value"), "no '=' refused");
+
+	/* Key: KVTEXT_KEY_MAX bytes, then one more. */
+	memset(line, 'k', KVTEXT_KEY_MAX);
+	snprintf(line + KVTEXT_KEY_MAX, sizeof(line) - KVTEXT_KEY_MAX,
+		 "=1\nreq=1\n");
+	CHECK(parse(line, 512, &r, err, sizeof(err)) == 0,
+	      "key of %d bytes", KVTEXT_KEY_MAX);
+	memset(line, 'k', KVTEXT_KEY_MAX + 1);
+	snprintf(line + KVTEXT_KEY_MAX + 1, sizeof(line) - KVTEXT_KEY_MAX - 1,
+		 "=1\nreq=1\n");
+	CHECK(parse(line, 512, &r, err, sizeof(err)) < 0,
+	      "key of %d bytes refused", KVTEXT_KEY_MAX + 1);
+
+	/* Line: line_max bytes, then one more. */
+	memset(line, 0, sizeof(line));
+	memcpy(line, "req=", 4);
+	memset(line + 4, '1', 1);
+	memcpy(line + 5, "\nx=", 3);
+	memset(line + 8, 'a', 100 - 2);
+	line[8 + 98] = '\n';
+	CHECK(parse(line, 100, &r, err, sizeof(err)) == 0,
+	      "a line of line_max bytes");
+	line[8 + 98] = 'a';
+	line[8 + 99] = '\n';
+	rc = parse(line, 100, &r, err, sizeof(err));
+	CHECK(rc < 0 && strstr(err, "line 2: longer than 100"),
+	      "a line of line_max + 1 bytes refused: %s", err);
+}
+
+int main(void)
+{
+	test_round_trip();
+	test_forgery();
+	test_reader();
+	return check_done();
+}
