@@ -14,6 +14,8 @@ const char *const ctlproto_map_names[CTLPROTO_MAPS] = {
 #define U(key, m) { key, KVTEXT_U64, 0, KVTEXT_FIELD(S, m) }
 #define I(key, m) { key, KVTEXT_I64, 0, KVTEXT_FIELD(S, m) }
 #define T(key, m) { key, KVTEXT_TEXT, 0, KVTEXT_FIELD(S, m) }
+#define SOCK(key, type, m) { key, type, 0, KVTEXT_FIELD(S, socket[0].m), \
+	KVTEXT_ARRAY(CTLPROTO_SOCKETS_MAX, sizeof(struct ctlproto_socket)) }
 #define MAP(name, i) \
 	U(name "_ok", map[i].ok), U(name "_notfound", map[i].notfound), \
 	U(name "_temp", map[i].temp), U(name "_perm", map[i].perm)
@@ -69,12 +71,19 @@ static const struct kvtext_field ctlproto_status_fields[] = {
 	U("policy_no_reply", policy_no_reply),
 	U("connections_open", connections_open),
 	U("connections_accepted", connections_accepted),
+	U("connections_evicted", connections_evicted),
 	U("connections_refused", connections_refused),
-	I("connections_limit", connections_limit),
-	U("connections_timeouts", connections_timeouts),
+	U("idle_timeouts", idle_timeouts),
+	U("request_timeouts", request_timeouts),
 	U("bad_requests", bad_requests),
 	U("output_overflows", output_overflows),
-	{ NULL, 0, 0, 0, 0 }
+	U("sockets", sockets),
+	SOCK("socket_name", KVTEXT_TEXT, name),
+	SOCK("socket_protocol", KVTEXT_TEXT, protocol),
+	SOCK("socket_open", KVTEXT_U64, open),
+	SOCK("socket_limit", KVTEXT_I64, limit),
+	SOCK("socket_evicted", KVTEXT_U64, evicted),
+	{ .key = NULL }
 };
 
 #undef S
@@ -82,6 +91,7 @@ static const struct kvtext_field ctlproto_status_fields[] = {
 #undef I
 #undef T
 #undef MAP
+#undef SOCK
 
 int ctlproto_status_format(const struct ctlproto_status *st,
 			   struct buf *out)
@@ -116,6 +126,11 @@ int ctlproto_status_parse(const char *text, size_t len,
 	if (kvtext_parse(text, len, CTLPROTO_LINE_MAX, ctlproto_status_fields,
 			 st, err, errlen) < 0)
 		return -1;
+	if (st->sockets > CTLPROTO_SOCKETS_MAX) {
+		util_err(err, errlen, "sockets: %llu, more than %d",
+			 (unsigned long long)st->sockets, CTLPROTO_SOCKETS_MAX);
+		return -1;
+	}
 	if (st->version != CTLPROTO_VERSION) {
 		util_err(err, errlen, "line 1: control protocol version %llu "
 			 "(this dircat reads version %d)",

@@ -31,10 +31,21 @@
 #define CTLPROTO_NAME_MAX   255	/* a file name in the inbox */
 #define CTLPROTO_REASON_MAX 600	/* a refusal reason */
 #define CTLPROTO_MAPS       3	/* recipients, domains, senders */
+#define CTLPROTO_SOCKETS_MAX 16	/* sockets listed */
+#define CTLPROTO_SOCKNAME_MAX 64	/* a socket's name (its section) */
 
 /* Lookups of one map, by answer. */
 struct ctlproto_answers {
 	uint64_t ok, notfound, temp, perm;
+};
+
+/* One socket catalogd listens on. */
+struct ctlproto_socket {
+	char name[CTLPROTO_SOCKNAME_MAX + 1];	/* [socket NAME] */
+	char protocol[16];			/* socketmap, policy, ... */
+	uint64_t open;
+	int64_t limit;
+	uint64_t evicted;
 };
 
 struct ctlproto_status {
@@ -72,9 +83,11 @@ struct ctlproto_status {
 	struct ctlproto_answers map[CTLPROTO_MAPS];	/* recipients,
 							   domains, senders */
 	uint64_t policy_pass, policy_reject, policy_defer, policy_no_reply;
-	uint64_t connections_open, connections_accepted, connections_refused,
-		 connections_timeouts, bad_requests, output_overflows;
-	int64_t connections_limit;
+	uint64_t connections_open, connections_accepted, connections_evicted,
+		 connections_refused, idle_timeouts, request_timeouts,
+		 bad_requests, output_overflows;
+	uint64_t sockets;		/* how many of socket[] are used */
+	struct ctlproto_socket socket[CTLPROTO_SOCKETS_MAX];
 };
 
 /* The names of the maps of ctlproto_status.map, in order. */

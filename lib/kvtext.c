@@ -86,38 +86,80 @@ full:
 	return -1;
 }
 
+/* Is the value at p of type f zero or empty (a reader's default)? */
+static int kvtext_is_default(const struct kvtext_field *f, const char *p)
+{
+	switch (f->type) {
+	case KVTEXT_U64:
+		return *(const uint64_t *)p == 0;
+	case KVTEXT_I64:
+		return *(const int64_t *)p == 0;
+	case KVTEXT_YESNO:
+		return *(const int *)p == 0;
+	case KVTEXT_TEXT:
+		return p[0] == '\0';
+	}
+	return 1;
+}
+
+/* One value of f at p under key. */
+static int kvtext_put_value(struct buf *b, const struct kvtext_field *f,
+			    const char *key, const char *p)
+{
+	char num[32];
+	int n = 0;
+
+	switch (f->type) {
+	case KVTEXT_U64:
+		n = snprintf(num, sizeof(num), "%llu",
+			     (unsigned long long)*(const uint64_t *)p);
+		break;
+	case KVTEXT_I64:
+		n = snprintf(num, sizeof(num), "%lld",
+			     (long long)*(const int64_t *)p);
+		break;
+	case KVTEXT_YESNO:
+		n = snprintf(num, sizeof(num), "%s",
+			     *(const int *)p ? "yes" : "no");
+		break;
+	case KVTEXT_TEXT:
+		return kvtext_put(b, key, p, strnlen(p, f->size));
+	}
+	if (n < 0)
+		return -1;
+	return kvtext_put(b, key, num, (size_t)n);
+}
+
 int kvtext_format(struct buf *b, const struct kvtext_field *fields,
 		  const void *obj)
 {
 	const struct kvtext_field *f;
+	size_t start = b->len, i;
 
 	for (f = fields; f->key; f++) {
 		const char *p = (const char *)obj + f->offset;
-		char num[32];
-		int n = 0;
+		char key[KVTEXT_KEY_MAX + 1];
 
-		switch (f->type) {
-		case KVTEXT_U64:
-			n = snprintf(num, sizeof(num), "%llu",
-				     (unsigned long long)*(const uint64_t *)p);
-			break;
-		case KVTEXT_I64:
-			n = snprintf(num, sizeof(num), "%lld",
-				     (long long)*(const int64_t *)p);
-			break;
-		case KVTEXT_YESNO:
-			n = snprintf(num, sizeof(num), "%s",
-				     *(const int *)p ? "yes" : "no");
-			break;
-		case KVTEXT_TEXT:
-			if (kvtext_put(b, f->key, p, strnlen(p, f->size)) < 0)
-				return -1;
+		if (f->count == 0) {
+			if (kvtext_put_value(b, f, f->key, p) < 0)
+				goto full;
 			continue;
 		}
-		if (n < 0 || kvtext_put(b, f->key, num, (size_t)n) < 0)
-			return -1;
+		for (i = 0; i < f->count; i++, p += f->stride) {
+			int n;
+
+			if (kvtext_is_default(f, p))
+				continue;
+			n = snprintf(key, sizeof(key), "%s.%zu", f->key, i);
+			if (n < 0 || (size_t)n >= sizeof(key) ||
+			    kvtext_put_value(b, f, key, p) < 0)
+				goto full;
+		}
 	}
 	return 0;
+full:
+	b->len = start;
+	return -1;
 }
 
 /* Plain decimal digits, optionally after a '-' (neg allowed), into a
@@ -150,11 +192,10 @@ static int kvtext_decimal(const char *s, int neg_ok, int *neg,
 }
 
 /* Store value into the field; 0 or -1 with err. */
-static int kvtext_store(const struct kvtext_field *f, void *obj,
+static int kvtext_store(const struct kvtext_field *f, char *p,
 			const char *value, size_t vlen, char *err,
 			size_t errlen)
 {
-	char *p = (char *)obj + f->offset;
 	uint64_t v;
 	int neg;
 
@@ -251,26 +292,74 @@ static int kvtext_unescape(const char *line, size_t n, size_t from,
 	return 0;
 }
 
+/*
+ * The field of key[0..k) and, for an array, the element's index: the
+ * field, or NULL when no field has that key.
+ */
+static const struct kvtext_field *kvtext_find(
+	const struct kvtext_field *fields, const char *key, size_t k,
+	size_t *index)
+{
+	const struct kvtext_field *f;
+
+	*index = 0;
+	for (f = fields; f->key; f++) {
+		size_t n = strlen(f->key), i, v = 0;
+
+		if (f->count == 0) {
+			if (n == k && !memcmp(f->key, key, k))
+				return f;
+			continue;
+		}
+		/* "key.N": N decimal, no leading zero, below count. */
+		if (k < n + 2 || memcmp(f->key, key, n) || key[n] != '.' ||
+		    (key[n + 1] == '0' && k > n + 2))
+			continue;
+		for (i = n + 1; i < k; i++) {
+			if (key[i] < '0' || key[i] > '9' ||
+			    (v = v * 10 + (size_t)(key[i] - '0')) >= f->count)
+				break;
+		}
+		if (i == k) {
+			*index = v;
+			return f;
+		}
+	}
+	return NULL;
+}
+
 int kvtext_parse(const char *text, size_t len, size_t line_max,
 		 const struct kvtext_field *fields, void *obj, char *err,
 		 size_t errlen)
 {
-	unsigned char seen[KVTEXT_FIELDS_MAX] = { 0 };
 	const struct kvtext_field *f;
+	unsigned char *seen;
+	size_t *first, nfields = 0, nslots = 0, pos = 0;
 	char why[160], *value;
-	size_t pos = 0, nfields = 0;
 	int lineno = 0, rc = -1;
 
-	for (f = fields; f->key; f++)
+	for (f = fields; f->key; f++) {
+		if (f->count > KVTEXT_ARRAY_MAX ||
+		    strlen(f->key) + 4 > KVTEXT_KEY_MAX)
+			abort();	/* a bug in the caller's table */
 		nfields++;
+		nslots += f->count ? f->count : 1;
+	}
 	if (nfields > KVTEXT_FIELDS_MAX || line_max > KVTEXT_LINE_LIMIT)
-		abort();	/* a bug in the caller's table */
+		abort();
+	/* Where each field's "seen" marks begin. */
+	first = xcalloc(nfields, sizeof(*first));
+	seen = xcalloc(nslots, 1);
+	for (f = fields, nslots = 0; f->key; f++) {
+		first[f - fields] = nslots;
+		nslots += f->count ? f->count : 1;
+	}
 	value = xmalloc(line_max + 1);
 	while (pos < len) {
 		const char *line = text + pos;
 		const char *nl = memchr(line, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - line) : len - pos;
-		size_t k = 0, vlen, col = 0;
+		size_t k = 0, vlen, col = 0, index;
 
 		lineno++;
 		pos += n + (nl ? 1 : 0);
@@ -298,28 +387,29 @@ int kvtext_parse(const char *text, size_t len, size_t line_max,
 				 col, why);
 			goto out;
 		}
-		for (f = fields; f->key; f++)
-			if (strlen(f->key) == k && !memcmp(f->key, line, k))
-				break;
-		if (!f->key)
+		f = kvtext_find(fields, line, k, &index);
+		if (!f)
 			continue;	/* for later versions, or for people */
-		if (seen[f - fields]++) {
-			util_err(err, errlen, "line %d: %s given twice",
-				 lineno, f->key);
+		if (seen[first[f - fields] + index]++) {
+			util_err(err, errlen, "line %d: %.*s given twice",
+				 lineno, (int)k, line);
 			goto out;
 		}
-		if (kvtext_store(f, obj, value, vlen, why, sizeof(why)) < 0) {
+		if (kvtext_store(f, (char *)obj + f->offset + index * f->stride,
+				 value, vlen, why, sizeof(why)) < 0) {
 			util_err(err, errlen, "line %d: %s", lineno, why);
 			goto out;
 		}
 	}
 	for (f = fields; f->key; f++)
-		if ((f->flags & KVTEXT_REQUIRED) && !seen[f - fields]) {
+		if ((f->flags & KVTEXT_REQUIRED) && !seen[first[f - fields]]) {
 			util_err(err, errlen, "no %s= line", f->key);
 			goto out;
 		}
 	rc = 0;
 out:
 	free(value);
+	free(seen);
+	free(first);
 	return rc;
 }

@@ -43,9 +43,18 @@ struct kvtext_field {
 	enum kvtext_type type;
 	unsigned flags;
 	size_t offset, size;	/* KVTEXT_FIELD(type, member) */
+	size_t count, stride;	/* an array: KVTEXT_ARRAY(n, stride) */
 };
 #define KVTEXT_FIELD(type, member) \
 	.offset = offsetof(type, member), .size = sizeof(((type *)0)->member)
+/*
+ * A field repeated in an array of count elements stride bytes apart
+ * (KVTEXT_FIELD names element 0): element i is written as "key.i=" when
+ * it is not zero or empty (a reader's default), so a list costs only
+ * what it holds.  At most KVTEXT_ARRAY_MAX elements.
+ */
+#define KVTEXT_ARRAY(n, s) .count = (n), .stride = (s)
+#define KVTEXT_ARRAY_MAX 256
 
 /* Append every field of obj as "key=value\n" (fields ends with a NULL
  * key).  0, or -1 when b would pass its maximum (b then holds a part). */

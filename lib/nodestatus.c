@@ -20,7 +20,7 @@ static const struct kvtext_field nodestatus_fields[] = {
 	  KVTEXT_FIELD(struct nodestatus, installed) },
 	{ "key_id", KVTEXT_TEXT, 0, KVTEXT_FIELD(struct nodestatus, key_id) },
 	{ "stale", KVTEXT_YESNO, 0, KVTEXT_FIELD(struct nodestatus, stale) },
-	{ NULL, 0, 0, 0, 0 }
+	{ .key = NULL }
 };
 
 static const struct kvtext_field nodestatus_refusal_fields[] = {
@@ -30,7 +30,7 @@ static const struct kvtext_field nodestatus_refusal_fields[] = {
 	  KVTEXT_FIELD(struct nodestatus_refusal, file) },
 	{ "reason", KVTEXT_TEXT, KVTEXT_REQUIRED,
 	  KVTEXT_FIELD(struct nodestatus_refusal, reason) },
-	{ NULL, 0, 0, 0, 0 }
+	{ .key = NULL }
 };
 
 /* 1 when s is empty or lower-case hex. */

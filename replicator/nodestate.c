@@ -28,7 +28,7 @@ static const struct kvtext_field nodestate_fields[] = {
 	{ "sent_at", KVTEXT_I64, 0, KVTEXT_FIELD(struct nodestate, sent_at) },
 	{ "result", KVTEXT_TEXT, 0, KVTEXT_FIELD(struct nodestate, result) },
 	{ "error", KVTEXT_TEXT, 0, KVTEXT_FIELD(struct nodestate, error) },
-	{ NULL, 0, 0, 0, 0 }
+	{ .key = NULL }
 };
 
 /* STATE_DIR/NAME.state into path; -1 when too long. */

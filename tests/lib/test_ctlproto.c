@@ -74,11 +74,28 @@ static void fill(struct ctlproto_status *st)
 	st->policy_no_reply = 14;
 	st->connections_open = 15;
 	st->connections_accepted = 16;
+	st->connections_evicted = 21;
 	st->connections_refused = 17;
-	st->connections_limit = 1024;
-	st->connections_timeouts = 18;
+	st->idle_timeouts = 18;
+	st->request_timeouts = 22;
 	st->bad_requests = 19;
 	st->output_overflows = 20;
+	st->sockets = 3;
+	util_strlcpy(st->socket[0].name, "map", sizeof(st->socket[0].name));
+	util_strlcpy(st->socket[0].protocol, "socketmap",
+		     sizeof(st->socket[0].protocol));
+	st->socket[0].open = 12;
+	st->socket[0].limit = 2048;
+	st->socket[0].evicted = 3;
+	util_strlcpy(st->socket[1].name, "policy", sizeof(st->socket[1].name));
+	util_strlcpy(st->socket[1].protocol, "policy",
+		     sizeof(st->socket[1].protocol));
+	st->socket[1].limit = 2048;
+	util_strlcpy(st->socket[2].name, "control", sizeof(st->socket[2].name));
+	util_strlcpy(st->socket[2].protocol, "control",
+		     sizeof(st->socket[2].protocol));
+	st->socket[2].open = 1;
+	st->socket[2].limit = 16;
 }
 
 static int parse_buf(const struct buf *b, struct ctlproto_status *st,
@@ -172,6 +189,16 @@ static void test_limits(void)
 	rc = ctlproto_status_parse("version=1\npid=1\nserial=3\nnew_field=x\n",
 				   36, &st, err, sizeof(err));
 	CHECK(rc == 0 && st.serial == 3, "unknown fields skipped (%s)", err);
+	rc = ctlproto_status_parse("version=1\npid=1\nserial=3\nsockets=17\n",
+				   36, &st, err, sizeof(err));
+	CHECK(rc < 0 && strstr(err, "more than 16"), "%d sockets refused: %s",
+	      CTLPROTO_SOCKETS_MAX + 1, err);
+	rc = ctlproto_status_parse("version=1\npid=1\nserial=3\nsockets=16\n"
+				   "socket_open.15=4\nsocket_open.16=5\n",
+				   70, &st, err, sizeof(err));
+	CHECK(rc == 0 && st.sockets == 16 && st.socket[15].open == 4,
+	      "%d sockets; an index past the last one is skipped (%s)",
+	      CTLPROTO_SOCKETS_MAX, err);
 	rc = ctlproto_status_parse("daemon: running, pid 812\n\n", 26, &st,
 				   err, sizeof(err));
 	CHECK(rc < 0, "the text of catalogd 1.0 is refused, not scraped");

@@ -24,7 +24,7 @@ static const struct kvtext_field fields[] = {
 	{ "t", KVTEXT_TEXT, 0, KVTEXT_FIELD(struct rec, t) },
 	{ "yes", KVTEXT_YESNO, 0, KVTEXT_FIELD(struct rec, yes) },
 	{ "req", KVTEXT_U64, KVTEXT_REQUIRED, KVTEXT_FIELD(struct rec, req) },
-	{ NULL, 0, 0, 0, 0 }
+	{ .key = NULL }
 };
 
 /* Parse s with fields; 0/-1, err filled. */
@@ -41,7 +41,7 @@ struct one {
 };
 static const struct kvtext_field one_fields[] = {
 	{ "v", KVTEXT_TEXT, KVTEXT_REQUIRED, KVTEXT_FIELD(struct one, text) },
-	{ NULL, 0, 0, 0, 0 }
+	{ .key = NULL }
 };
 
 /* Every byte but NUL goes through escape and parse unchanged. */
@@ -194,8 +194,59 @@ static void test_reader(void)
 	      "a line of line_max + 1 bytes refused: %s", err);
 }
 
+struct list {
+	uint64_t n;
+	struct {
+		char name[8];
+		uint64_t v;
+	} item[3];
+};
+static const struct kvtext_field list_fields[] = {
+	{ "n", KVTEXT_U64, 0, KVTEXT_FIELD(struct list, n) },
+	{ "name", KVTEXT_TEXT, 0, KVTEXT_FIELD(struct list, item[0].name),
+	  KVTEXT_ARRAY(3, sizeof(((struct list *)0)->item[0])) },
+	{ "v", KVTEXT_U64, 0, KVTEXT_FIELD(struct list, item[0].v),
+	  KVTEXT_ARRAY(3, sizeof(((struct list *)0)->item[0])) },
+	{ .key = NULL }
+};
+
+/* Arrays: "key.N" lines, empty elements left out. */
+static void test_arrays(void)
+{
+	struct list a, b;
+	struct buf out;
+	char err[256];
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	a.n = 3;
+	util_strlcpy(a.item[0].name, "map", sizeof(a.item[0].name));
+	a.item[0].v = 5;
+	util_strlcpy(a.item[2].name, "ctl", sizeof(a.item[2].name));
+	buf_init(&out, 512);
+	CHECK(kvtext_format(&out, list_fields, &a) == 0 &&
+	      out.len == strlen("n=3\nname.0=map\nname.2=ctl\nv.0=5\n") &&
+	      !memcmp(out.data, "n=3\nname.0=map\nname.2=ctl\nv.0=5\n",
+		      out.len), "array elements as key.N, empty ones left out");
+	memset(&b, 0, sizeof(b));
+	CHECK(kvtext_parse((const char *)out.data, out.len, 100, list_fields,
+			   &b, err, sizeof(err)) == 0 &&
+	      !memcmp(&a, &b, sizeof(a)), "read back (%s)", err);
+	buf_free(&out);
+	memset(&b, 0, sizeof(b));
+	rc = kvtext_parse("v.2=7\nv.3=8\nv.01=9\nv.=1\nv=2\n", 28, 100,
+			  list_fields, &b, err, sizeof(err));
+	CHECK(rc == 0 && b.item[2].v == 7 && b.item[1].v == 0 &&
+	      b.item[0].v == 0, "index 2 of 3 read; 3, 01, empty: skipped");
+	rc = kvtext_parse("v.1=7\nv.1=8\n", 12, 100, list_fields, &b, err,
+			  sizeof(err));
+	CHECK(rc < 0 && strstr(err, "v.1 given twice"), "an element twice: %s",
+	      err);
+}
+
 int main(void)
 {
+	test_arrays();
 	test_round_trip();
 	test_forgery();
 	test_reader();
