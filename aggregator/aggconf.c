@@ -116,9 +116,9 @@ static int aggconf_sasl_mech(void *obj, const struct settings_key *k,
 			     size_t errlen)
 {
 	(void)obj;
-	if (strcasecmp(v->text, "EXTERNAL"))
+	if (strcasecmp(v->text, "EXTERNAL") && strcasecmp(v->text, "GSSAPI"))
 		return settings_fail(k, v, err, errlen,
-				     "only EXTERNAL is supported");
+				     "expected EXTERNAL or GSSAPI");
 	return 0;
 }
 
@@ -323,8 +323,12 @@ static const struct settings_key aggconf_source_keys[] = {
 	  .doc = "a password does not belong in the configuration; use "
 		 "bind_password_file (mode 0600)" },
 	{ .name = "sasl_mech", .type = SETTINGS_TEXT, SRC(lc.sasl_mech),
-	  .check = aggconf_sasl_mech, .meta = "EXTERNAL",
-	  .doc = "Bind with SASL EXTERNAL." },
+	  .check = aggconf_sasl_mech, .meta = "EXTERNAL|GSSAPI",
+	  .doc = "Bind with SASL EXTERNAL, or with Kerberos (GSSAPI)." },
+	{ .name = "sasl_keytab", .type = SETTINGS_TEXT,
+	  .flags = SETTINGS_SECRET, SRC(lc.keytab), .meta = "PATH",
+	  .doc = "With GSSAPI: the service account's keytab; its tickets "
+		 "are kept in memory." },
 	{ .name = "base", .type = SETTINGS_CUSTOM,
 	  .flags = SETTINGS_REQUIRED | SETTINGS_REPEAT,
 	  .check = aggconf_base, .meta = "DN", .doc = "A search base." },
@@ -390,6 +394,12 @@ static int aggconf_source_rules(const struct aggconf *c,
 {
 	char where[PATH_MAX + 32];
 
+	if (s->lc.keytab && (!s->lc.sasl_mech ||
+			     strcasecmp(s->lc.sasl_mech, "GSSAPI"))) {
+		util_err(err, errlen, "%ssasl_keytab needs sasl_mech = GSSAPI",
+			 config_where(sec, "sasl_keytab", where, sizeof(where)));
+		return -1;
+	}
 	if (s->lc.bind_dn && !s->lc.password_file && !s->lc.sasl_mech) {
 		util_err(err, errlen, "%sbind_dn needs bind_password_file",
 			 config_where(sec, "bind_dn", where, sizeof(where)));

@@ -8,6 +8,7 @@
  * the search instead of silently truncating it.
  */
 #include <errno.h>
+#include <limits.h>
 #include <lber.h>
 #include <ldap.h>
 #include <stdio.h>
@@ -204,7 +205,8 @@ size_t ldapsrc_dn_key_parsed(const char *dn, size_t len, unsigned char *key,
 	return ok ? pos : 0;
 }
 
-/* SASL interaction for EXTERNAL: nothing to ask, take the defaults. */
+/* SASL interaction for EXTERNAL and GSSAPI: nothing to ask (no
+ * authorisation identity), take the defaults. */
 static int ldapsrc_sasl_interact(LDAP *ld, unsigned flags, void *defaults,
 				 void *in)
 {
@@ -231,6 +233,59 @@ static void ldapsrc_error(LDAP *ld, int rc, const char *what,
 		ldap_memfree(diag);
 }
 
+/* 1 when the connection is (or will be) protected by TLS. */
+static int ldapsrc_tls(const struct ldapsrc_conf *conf)
+{
+	return conf->starttls || !strncasecmp(conf->uri, "ldaps:", 6);
+}
+
+/*
+ * Before a GSSAPI bind.  With a keytab, Kerberos takes the service
+ * account's key from it (MIT's client keytab) and keeps the tickets in
+ * a credential cache in this process's memory: nothing but the keytab is
+ * on disk, and no ticket is left behind.  Without one, the caller's
+ * credential cache (KRB5CCNAME, e.g. kept fresh by k5start) is used.
+ * The service principal is ldap/HOST with HOST as the uri names it, not
+ * what reverse DNS says.  Inside TLS no SASL layer is negotiated (Active
+ * Directory refuses one there); without TLS, Kerberos must encrypt.
+ */
+static int ldapsrc_gssapi_prepare(LDAP *ld, const struct ldapsrc_conf *conf,
+				  char *err, size_t errlen)
+{
+	char buf[PATH_MAX + 8], perr[512], props[64];
+
+	if (conf->keytab) {
+		if (util_check_secret_mode(conf->keytab, perr,
+					   sizeof(perr)) < 0) {
+			util_err(err, errlen, "source %s: sasl_keytab %s",
+				 conf->name, perr);
+			return -1;
+		}
+		int n = snprintf(buf, sizeof(buf), "FILE:%s", conf->keytab);
+
+		if (n < 0 || (size_t)n >= sizeof(buf) ||
+		    setenv("KRB5_CLIENT_KTNAME", buf, 1) < 0 ||
+		    setenv("KRB5CCNAME", "MEMORY:dircat-aggregator", 1) < 0) {
+			util_err(err, errlen, "source %s: sasl_keytab: path "
+				 "too long or no memory", conf->name);
+			return -1;
+		}
+	}
+	ldap_set_option(ld, LDAP_OPT_X_SASL_NOCANON, LDAP_OPT_ON);
+	if (ldapsrc_tls(conf))
+		snprintf(props, sizeof(props), "maxssf=0");
+	else
+		snprintf(props, sizeof(props), "minssf=%d",
+			 LDAPSRC_GSSAPI_MINSSF);
+	if (ldap_set_option(ld, LDAP_OPT_X_SASL_SECPROPS, props) !=
+	    LDAP_OPT_SUCCESS) {
+		util_err(err, errlen, "source %s: SASL security properties "
+			 "'%s' refused by libldap", conf->name, props);
+		return -1;
+	}
+	return 0;
+}
+
 static LDAP *ldapsrc_connect(const struct ldapsrc_conf *conf, char *err,
 			     size_t errlen)
 {
@@ -252,8 +307,7 @@ static LDAP *ldapsrc_connect(const struct ldapsrc_conf *conf, char *err,
 		ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_ON);
 	else
 		ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
-	if (conf->ca_file || conf->starttls ||
-	    !strncasecmp(conf->uri, "ldaps:", 6)) {
+	if (conf->ca_file || ldapsrc_tls(conf)) {
 		int demand = LDAP_OPT_X_TLS_DEMAND;
 
 		ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand);
@@ -269,6 +323,11 @@ static LDAP *ldapsrc_connect(const struct ldapsrc_conf *conf, char *err,
 			ldap_unbind_ext_s(ld, NULL, NULL);
 			return NULL;
 		}
+	}
+	if (conf->sasl_mech && !strcasecmp(conf->sasl_mech, "GSSAPI") &&
+	    ldapsrc_gssapi_prepare(ld, conf, err, errlen) < 0) {
+		ldap_unbind_ext_s(ld, NULL, NULL);
+		return NULL;
 	}
 	if (conf->sasl_mech) {
 		rc = ldap_sasl_interactive_bind_s(ld, NULL, conf->sasl_mech,

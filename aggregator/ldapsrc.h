@@ -3,6 +3,11 @@
  * paged search that hands every entry to a callback.  The only module
  * that includes libldap's headers.
  *
+ * Binds: anonymous, simple (password file), SASL EXTERNAL (ldapi://),
+ * SASL GSSAPI (Kerberos, from a keytab or the caller's credential
+ * cache): over TLS without a SASL layer, as Active Directory requires;
+ * over plain ldap:// only with Kerberos sealing (LDAPSRC_GSSAPI_MINSSF).
+ *
  * Any failure - connection, TLS, bind, a search error, a size or time
  * limit, a lost connection, an unparsable page - makes ldapsrc_search()
  * return -1 with one line in err; the caller then writes nothing.
@@ -19,6 +24,10 @@
 
 #define LDAPSRC_VALUES_MAX  100000	/* values of one attribute kept */
 #define LDAPSRC_BASES_MAX   32
+/* GSSAPI on ldap:// without TLS: the least protection the SASL layer must
+ * give (Cyrus SASL's security strength factor; 56 and up is encryption),
+ * so that neither the search nor its results travel in the clear. */
+#define LDAPSRC_GSSAPI_MINSSF 56
 
 enum ldapsrc_referrals {
 	LDAPSRC_REF_IGNORE = 0,	/* count search references, carry on */
@@ -33,7 +42,9 @@ struct ldapsrc_conf {
 	const char *ca_file;
 	const char *bind_dn;		/* simple bind when set */
 	const char *password_file;	/* mode checked */
-	const char *sasl_mech;		/* "EXTERNAL" */
+	const char *sasl_mech;		/* "EXTERNAL" or "GSSAPI" */
+	const char *keytab;		/* GSSAPI: the client keytab, mode
+					 * checked; tickets kept in memory */
 	int network_timeout;		/* seconds */
 	int timeout;			/* seconds, whole search (server too) */
 	int page_size;			/* 0: no paging */
