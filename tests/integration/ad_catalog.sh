@@ -6,7 +6,9 @@
 # the catalog equals data/ad-expected.txt plus the bulk mailboxes exactly
 # (missing and extra entries counted and shown); more than 1000 entries
 # come back through paging at page_size = 1000; the report counts what
-# was left out and why; then every recipient type gets its SMTP answer
+# was left out and why; hostile proxyAddresses values (CR LF, NUL, no @,
+# overlong) are reported and never published; then every recipient type
+# gets its SMTP answer
 # from a private Postfix asking catalogd (a signed snapshot of that
 # catalog): 250 for every kind that receives mail, 550 5.1.1 for leavers,
 # computers, groups that are not mail-enabled and entries without an SMTP
@@ -80,6 +82,16 @@ if grep -qiE 'x500|sip:|x400|/o=' "$d/got"; then
 	fail "no X500:, SIP: or x400: value in the catalog"
 else
 	pass "no X500:, SIP: or x400: value in the catalog"
+fi
+
+# Hostile proxyAddresses values (data/ad-population.sh, Mallory Values):
+# only the valid address is in, each other value reported as invalid.
+check_match "report: 6 hostile proxyAddresses values reported as invalid" \
+	"$(cat "$d/var/report.json")" '"invalid_address": 6,'
+if LC_ALL=C grep -q $'[\r\x01-\x08]' "$d/got" || grep -qE '^(x|y|nul|two|spaces)' "$d/got"; then
+	fail "hostile values: no control character, no smuggled address in the catalog"
+else
+	pass "hostile values: no control character, no smuggled address in the catalog"
 fi
 
 # --- the example's optional line: hidden recipients out ---------------------
@@ -178,6 +190,7 @@ support-archive@example.com 250 mail-enabled public folder (hidden)
 press@example.org       250 mail-enabled public folder
 pat.partner@example.com 250 contact's local address
 bulk1099@example.com    250 bulk mailbox (last page)
+mallory@example.com     250 the valid address among hostile values
 bob.gone@example.com    550 disabled user mailbox (leaver)
 carol.left@example.com  550 disabled user, 66050
 ws01@example.com        550 computer account
@@ -185,6 +198,7 @@ oldlist@example.com     550 group with mail but no proxyAddresses
 eve@example.com         550 only X500:/SIP: addresses
 bulk0100@example.com    550 disabled bulk mailbox
 nobody@example.com      550 no such entry
+x@example.com           550 smuggled in a proxyAddresses value with CR LF
 frank@partner.example.net 554 contact's outside address (not ours)
 EOF
 to=$(awk '{ printf "%s%s", sep, $1; sep = "," }' "$d/rcpts")

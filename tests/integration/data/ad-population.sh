@@ -175,6 +175,23 @@ sAMAccountName: WS01\$
 userAccountControl: 4096
 proxyAddresses: SMTP:ws01@example.com
 
+# Hostile values: whoever may edit proxyAddresses (a help desk, a
+# synchronisation tool) writes what they like.  Only the one valid
+# address is published; the others are reported as invalid.
+dn: CN=Mallory Values,OU=Staff,$base
+changetype: add
+objectClass: user
+sAMAccountName: mvalues
+userAccountControl: 544
+proxyAddresses: SMTP:mallory@example.com
+proxyAddresses: smtp:no-at-sign
+proxyAddresses: smtp:two@@example.com
+proxyAddresses: smtp:spaces in@example.com
+proxyAddresses: smtp:$(printf 'a%.0s' $(seq 300))@example.com
+proxyAddresses:: $(printf 'smtp:x@example.com\r\nRCPT TO:<y@example.com>' | base64 -w0)
+proxyAddresses:: $(printf 'smtp:nul\000byte@example.com' | base64 -w0)
+msExchRecipientTypeDetails: 1
+
 # Shared, room and equipment mailboxes: disabled accounts that receive
 # mail.  In, as mail-in.
 dn: CN=Helpdesk,OU=Resources,$base
