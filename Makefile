@@ -184,7 +184,7 @@ fuzz: fuzz-build
 	FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_TARGETS="$(FUZZ_TARGETS)" \
 	nice -n 19 tests/fuzz/campaign.sh
 
-$(FD)/lib/%.o: lib/%.c $(wildcard lib/*.h)
+$(FD)/%.o: %.c $(wildcard lib/*.h) $(wildcard */*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
@@ -195,6 +195,14 @@ $(FD)/libdircat.a: $(FUZZ_LIBOBJ)
 $(FD)/fuzz_%: tests/fuzz/fuzz_%.c $(FD)/libdircat.a
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FD)/libdircat.a \
 	    $(LIBS_BASE)
+
+# The configuration target also runs the programs' own loaders.
+FUZZ_CONF_OBJ = $(FD)/aggregator/aggconf.o $(FD)/aggregator/ldapsrc.o \
+                $(FD)/replicator/repconf.o $(FD)/catalogd/conf.o
+$(FD)/fuzz_config: tests/fuzz/fuzz_config.c $(FUZZ_CONF_OBJ) $(FD)/libdircat.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iaggregator -Icatalogd -Ireplicator \
+	    -fsanitize=fuzzer -o $@ $< $(FUZZ_CONF_OBJ) $(FD)/libdircat.a \
+	    $(LIBS_AGG) -lcurl
 
 bench: tests $(BENCH_BIN)
 	DIRCAT_BIN=$(CURDIR)/bin DIRCAT_BENCHBIN=$(CURDIR)/$(B)/bench \

@@ -1,9 +1,15 @@
 /*
- * fuzz_config.c - libFuzzer target for lib/config.c, the configuration
- * format every program reads (a file an administrator or a package
- * writes; mistakes in it must be reported, never crash a daemon).
+ * fuzz_config.c - libFuzzer target for the configuration files: lib/config.c
+ * (the format every program reads) and the programs' own loaders on top
+ * of it (lib/settings.c with the aggregator's, the replicator's and
+ * catalogd's tables).  A file an administrator or a package writes;
+ * mistakes in it must be reported, never crash a daemon.
  *
- * The input is a configuration file.  When it is refused, the message
+ * The first input byte picks the reader: 0-3 the format's own API, 4 the
+ * aggregator's loader, 5 the replicator's, 6 catalogd's (each given the
+ * file as /proc/self/fd/N, a memory file: no disk, nothing to remove; a
+ * refusal must name it).  The rest is the configuration file.  When it is
+ * refused by the format's API, the message
  * must start with "fuzz.conf:" (and a line number within the file when it
  * has one).  When it parses, every section is walked and a fixed list of
  * keys (the programs' own and a few more; the seed corpus and
@@ -19,11 +25,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "aggconf.h"	/* -Iaggregator -Icatalogd -Ireplicator */
+#include "conf.h"
 #include "config.h"
+#include "repconf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_NAME "fuzz.conf"
+#define FUZZ_SECTIONS 8	/* sections whose keys are all read */
 
 static const char *const fuzz_keys[] = {
 	"catalog", "inbox", "uri", "base", "select", "path", "protocol",
@@ -128,14 +141,68 @@ static const char *fuzz_unused_key(const char *err, char *key, size_t size)
 	return key;
 }
 
+static int fuzz_fd = -1;
+static char fuzz_path[64];
+
+/* A program's loader on the file: refused with a message naming it, or
+ * loaded and freed. */
+static void fuzz_program(int which, const uint8_t *data, size_t size)
+{
+	char err[1024];
+
+	if (fuzz_fd < 0) {
+		fuzz_fd = memfd_create("fuzz.conf", MFD_CLOEXEC);
+		if (fuzz_fd < 0)
+			abort();
+		snprintf(fuzz_path, sizeof(fuzz_path), "/proc/self/fd/%d",
+			 fuzz_fd);
+	}
+	if (ftruncate(fuzz_fd, 0) < 0 ||
+	    (size && pwrite(fuzz_fd, data, size, 0) != (ssize_t)size))
+		abort();
+	memset(err, 'Z', sizeof(err));
+	if (which == 4) {
+		struct aggconf *c = aggconf_load(fuzz_path, err, sizeof(err));
+
+		if (c) {
+			aggconf_free(c);
+			return;
+		}
+	} else if (which == 5) {
+		struct repconf *c = repconf_load(fuzz_path, err, sizeof(err));
+
+		if (c) {
+			repconf_free(c);
+			return;
+		}
+	} else {
+		struct conf *c = conf_load(fuzz_path, err, sizeof(err));
+
+		if (c) {
+			conf_free(c);
+			return;
+		}
+	}
+	if (!memchr(err, '\0', sizeof(err)) || !strstr(err, fuzz_path))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const struct config_section *sec;
 	struct config *cfg;
 	char err[512], key[80];
 	int lines = 1;
-	size_t i, rounds = 0;
+	size_t i, rounds = 0, nsec;
 
+	if (size < 1)
+		return 0;
+	if (data[0] >= 4 && data[0] <= 6) {
+		fuzz_program(data[0], data + 1, size - 1);
+		return 0;
+	}
+	data++;
+	size--;
 	for (i = 0; i < size; i++)
 		lines += data[i] == '\n';
 	memset(err, 'Z', sizeof(err));
@@ -150,7 +217,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sec = config_top(cfg);
 	if (!sec || config_section_line(sec) != 0)
 		abort();
-	for (; sec; sec = config_next(cfg, sec, NULL)) {
+	for (nsec = 0; sec; sec = config_next(cfg, sec, NULL), nsec++) {
 		const char *type = config_section_type(sec);
 
 		if (sec != config_top(cfg) &&
@@ -159,7 +226,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		     config_section_line(sec) > lines ||
 		     config_next(cfg, NULL, type) == NULL))
 			abort();
-		for (i = 0; fuzz_keys[i]; i++)
+		/* Every getter, in the first few sections: each getter looks
+		 * at every setting, and more sections find nothing new. */
+		for (i = 0; fuzz_keys[i] && nsec < FUZZ_SECTIONS; i++)
 			fuzz_key(sec, fuzz_keys[i], lines);
 	}
 	/* Each report names a setting; reading it (in every section, as the

@@ -83,17 +83,44 @@ if want_name fuzz_lookup; then
 fi
 
 if want_name fuzz_config; then
+	# First byte: 0 the format's own API; 4 the aggregator's loader, 5
+	# the replicator's, 6 catalogd's.
 	for f in etc/*.conf docs/examples/*.conf docs/*.example; do
-		seed fuzz_config <"$f"
+		case $f in
+		*aggregator*|docs/examples/*) p='\x04' ;;
+		*replicator*) p='\x05' ;;
+		*catalogd*) p='\x06' ;;
+		*) p='\x04' ;;
+		esac
+		{ printf "$p"; cat "$f"; } | seed fuzz_config
+		{ printf '\x00'; cat "$f"; } | seed fuzz_config
 	done
-	seedf fuzz_config 'a = 1\n[source s]\nx = 2\n  continued\n\ta = yes\n'
-	seedf fuzz_config 'mode = 0660\ntimeout = 5m\nretries = -3\nurl = a, b  c\n'
-	seedf fuzz_config '[target x]\n[target x]\n'
-	seedf fuzz_config '  indented first\n'
-	seedf fuzz_config '[source]\n'
-	seedf fuzz_config 'no equals sign\n'
-	seedf fuzz_config 'a = 1\r\nb = 2\r\n'
-	seedf fuzz_config 'x = %s\n' "$(head -c 8200 /dev/zero | tr '\0' v)"
+	seedf fuzz_config '\x00a = 1\n[source s]\nx = 2\n  continued\n\ta = yes\n'
+	seedf fuzz_config '\x00mode = 0660\ntimeout = 5m\nretries = -3\nurl = a, b  c\n'
+	seedf fuzz_config '\x00[target x]\n[target x]\n'
+	seedf fuzz_config '\x00  indented first\n'
+	seedf fuzz_config '\x00[source]\n'
+	seedf fuzz_config '\x00no equals sign\n'
+	seedf fuzz_config '\x00a = 1\r\nb = 2\r\n'
+	seedf fuzz_config '\x00x = %s\n' "$(head -c 8200 /dev/zero | tr '\0' v)"
+	seedf fuzz_config '\x05concurency = 4\n[target one]\nurl = file:///tmp/in/\n'
+	seedf fuzz_config '\x04page_size = 0\n[source a]\nuri = ldap://x\nselect = SELECT (\n'
+	seedf fuzz_config '\x06catalog = relative\n[socket s]\nprotocol = nope\n'
+	# The dictionary: every setting the programs' tables name, the
+	# section types and words of values.
+	d=tests/fuzz/fuzz_config.dict
+	echo '# written by tests/fuzz/seeds.sh from the settings tables' >$d
+	{
+		for p in dircat-aggregator dircat-replicator; do
+			"bin/$p" --settings 2>/dev/null |
+				sed -n 's/^\([a-z_][a-z0-9_]*\) = .*/\1/p'
+		done
+		sed -n 's/^\([a-z_][a-z0-9_]*\) *=.*/\1/p' etc/catalogd.conf \
+			docs/catalogd.conf.example
+		printf '%s\n' '[source ' '[target ' '[socket ' ']' ' = ' yes no \
+			0640 30s 7d 10% 'SELECT ' 'ldap://' 'sftp://' 'file:///'
+	} | awk '!seen[$0]++' | sed 's/\\/\\\\/g; s/"/\\"/g; s/.*/"&"/' >>$d
+	[ "$(wc -l <$d)" -gt 20 ]
 fi
 
 if want_name fuzz_formula; then
