@@ -134,6 +134,15 @@ $(B)/bench/%: tests/bench/%.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS_TEST) -lpthread
 
+# Snapshots installed as catalogd installs them: its apply module too.
+APPLY_OBJ = $(B)/catalogd/apply.o
+$(B)/bench/snapshot_bench: tests/bench/snapshot_bench.c $(APPLY_OBJ) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Icatalogd $(ALL_LDFLAGS) -o $@ $< $(APPLY_OBJ) $(LIBA) $(LIBS_TEST) -lpthread
+$(B)/tests/test_apply: tests/lib/test_apply.c tests/lib/check.h $(APPLY_OBJ) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/lib -Icatalogd $(ALL_LDFLAGS) -o $@ $< $(APPLY_OBJ) $(LIBA) $(LIBS_TEST)
+
 tests: $(PROGS) $(TEST_BIN) $(TOOL_BIN)
 
 # The header dependencies the compiler wrote (none before the first build).

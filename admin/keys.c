@@ -44,9 +44,11 @@ static void verify_print(const char *path, const struct snapshot_header *h,
 
 	printf("snapshot     %s%s\n", path, trusted ? "" :
 	       "  (header NOT verified)");
+	printf("format       version %u\n", h->version);
 	printf("type         %s\n", h->type == SNAPSHOT_FULL ? "full" :
 	       h->type == SNAPSHOT_DELTA ? "delta" : "?");
 	printf("catalog id   %s\n", h->catalog_id);
+	printf("epoch        %llu\n", (unsigned long long)h->epoch);
 	printf("serial       %llu\n", (unsigned long long)h->serial);
 	if (h->type == SNAPSHOT_DELTA)
 		printf("base         %llu\n", (unsigned long long)h->base);
@@ -74,7 +76,7 @@ static void verify_show_claims(const char *path)
 	ssize_t n;
 	int fd, code;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return;
 	n = read(fd, head, sizeof(head));
@@ -121,7 +123,7 @@ int admin_verify(int argc, char **argv)
 		goto usage;
 	if (snapshot_verify(path, kr, &h, &code, err, sizeof(err)) < 0) {
 		sign_keyring_free(kr);
-		if (code == SNAPSHOT_E_IO) {
+		if (code == SNAPSHOT_E_IO || code == SNAPSHOT_E_NOT_REGULAR) {
 			fprintf(stderr, "dircat: verify: %s\n", err);
 			return 3;
 		}

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "conf.h"
+#include "snapshot.h"
 #include "util.h"
 
 #define CONF_IDLE_DEFAULT      60	/* seconds; Postfix itself closes at ~10 */
@@ -21,6 +22,8 @@
 #define CONF_RESCAN_DEFAULT    60
 #define CONF_REJECTED_DEFAULT  20
 #define CONF_REJECTED_MAX      10000
+#define CONF_INSTALL_TIMEOUT_DEFAULT 600	/* seconds */
+#define CONF_SNAPSHOT_SIZE_MIN (SNAPSHOT_PREFIX_LEN)	/* an empty one */
 
 static const char *const conf_protocols[] = {
 	"", "socketmap", "readsocket", "policy", "control"
@@ -358,12 +361,21 @@ static int conf_top(const struct config_section *top, struct conf *c,
 				&c->rescan_interval, err, errlen) < 0 ||
 	    config_get_int(top, "rejected_keep", CONF_REJECTED_DEFAULT, 0,
 			   CONF_REJECTED_MAX, &c->rejected_keep, err,
-			   errlen) < 0)
+			   errlen) < 0 ||
+	    config_get_duration(top, "install_timeout",
+				CONF_INSTALL_TIMEOUT_DEFAULT,
+				&c->install_timeout, err, errlen) < 0 ||
+	    config_get_int(top, "max_snapshot_size", (int64_t)SNAPSHOT_FILE_MAX,
+			   CONF_SNAPSHOT_SIZE_MIN, (int64_t)SNAPSHOT_FILE_MAX,
+			   &c->max_snapshot_size, err, errlen) < 0 ||
+	    config_get_bool(top, "accept_snapshot_v1", 0,
+			    &c->accept_snapshot_v1, err, errlen) < 0)
 		return -1;
 	if (c->idle_timeout < 1 || c->request_timeout < 1 ||
-	    c->rescan_interval < 1) {
-		util_err(err, errlen, "%sidle_timeout, request_timeout and "
-			 "rescan_interval must be at least 1s",
+	    c->rescan_interval < 1 || c->install_timeout < 1) {
+		util_err(err, errlen, "%sidle_timeout, request_timeout, "
+			 "rescan_interval and install_timeout must be at least "
+			 "1s",
 			 config_where(top, NULL, where, sizeof(where)));
 		return -1;
 	}

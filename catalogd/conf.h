@@ -78,6 +78,10 @@ struct conf {
 	int64_t max_output;	/* bytes queued for one client */
 	int64_t rescan_interval;	/* seconds */
 	int64_t rejected_keep;	/* files kept in INBOX/rejected */
+	int64_t install_timeout;	/* seconds an install may take */
+	int64_t max_snapshot_size;	/* bytes; larger files are refused
+					   unread */
+	int accept_snapshot_v1;	/* install format version 1 too */
 };
 
 /* Load and check path.  NULL with "file:line: reason" in err. */

@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "apply.h"
 #include "catalogd.h"
 #include "log.h"
 #include "metrics.h"
@@ -62,6 +63,7 @@ enum {
 	INSTALL_R_BAD_NAME = SNAPSHOT_E_COUNT,	/* not ID.SERIAL.full.snap */
 	INSTALL_R_OTHER_NAME,	/* a file name of another catalog id */
 	INSTALL_R_FAILED,	/* the install process died */
+	INSTALL_R_TIMEOUT,	/* the install took longer than allowed */
 	INSTALL_REASONS
 };
 
@@ -83,9 +85,11 @@ static const char *const install_reason_names[INSTALL_REASONS] = {
 	[SNAPSHOT_E_ROLLBACK] = "rollback",
 	[SNAPSHOT_E_WRONG_BASE] = "wrong_base",
 	[SNAPSHOT_E_EXPIRED] = "expired",
+	[SNAPSHOT_E_NOT_REGULAR] = "not_regular",
 	[INSTALL_R_BAD_NAME] = "bad_name",
 	[INSTALL_R_OTHER_NAME] = "other_catalog_name",
 	[INSTALL_R_FAILED] = "install_failed",
+	[INSTALL_R_TIMEOUT] = "install_timeout",
 };
 
 /* What the child sends back: one write, smaller than PIPE_BUF. */
@@ -105,6 +109,9 @@ struct install {
 	int pipe_ev;		/* EV_INSTALL */
 	int pipefd;
 	pid_t pid;		/* the running install, or 0 */
+	int killed;		/* it ran past install_timeout: killed */
+	char copy_dir[PATH_MAX];	/* the private copies: the catalog's
+					   directory, catalogd's own */
 	char current[INSTALL_NAME_MAX + 1];
 	double t0;
 	time_t next_scan;	/* when a rescan is due */
@@ -133,6 +140,8 @@ struct install {
 	uint64_t installs_by_type[3];	/* [SNAPSHOT_FULL], [SNAPSHOT_DELTA] */
 	uint64_t refused_by[INSTALL_REASONS];
 	uint64_t install_errors;	/* catalog writes that failed */
+	uint64_t timeouts;	/* installs stopped at install_timeout */
+	time_t timeout_time;	/* the last one */
 };
 
 static double install_mono(void)
@@ -443,10 +452,14 @@ static void install_reject(struct daemon *d, const char *name, int why,
 }
 
 /* The child: verify, apply, report, exit.  Never returns. */
-static void install_child(struct daemon *d, const char *path, int out)
+static void install_child(struct daemon *d, const char *path,
+			  const char *name, int out)
 {
+	struct snapshot_source src = { 0 };
+	char label[LOG_QUOTE_SIZE];
 	struct install_result r;
 	struct snapshot *snap;
+	int fd;
 	struct catalog *cat;
 	sigset_t all;
 	double t0 = install_mono();
@@ -464,10 +477,28 @@ static void install_child(struct daemon *d, const char *path, int out)
 	if (out > 3)
 		close_range(3, (unsigned)out - 1, 0);
 	close_range((unsigned)out + 1, ~0U, 0);
+	log_quote(name, strlen(name), label, sizeof(label));
 
 	memset(&r, 0, sizeof(r));
-	snap = snapshot_open(path, d->conf->keyring, &r.code, r.reason,
-			     sizeof(r.reason));
+	/* Whoever writes the inbox may have put a link, a FIFO or a device
+	 * here since the scan: never follow, never wait. */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+		  O_CLOEXEC);
+	if (fd < 0) {
+		r.code = errno == ELOOP ? SNAPSHOT_E_NOT_REGULAR
+					: SNAPSHOT_E_IO;
+		snprintf(r.reason, sizeof(r.reason), "%s: %s: %s", label,
+			 snapshot_strerror(r.code), errno == ELOOP ?
+			 "a symbolic link" : strerror(errno));
+		snap = NULL;
+	} else {
+		src.copy_dir = d->install->copy_dir;
+		src.max_size = (uint64_t)d->conf->max_snapshot_size;
+		src.accept_v1 = d->conf->accept_snapshot_v1;
+		snap = snapshot_read(fd, label, &src, d->conf->keyring,
+				     &r.code, r.reason, sizeof(r.reason));
+		close(fd);
+	}
 	if (snap) {
 		const struct snapshot_header *h = snapshot_header(snap);
 		char err[INSTALL_REASON_MAX];
@@ -481,7 +512,7 @@ static void install_child(struct daemon *d, const char *path, int out)
 			r.code = SNAPSHOT_E_CATALOG;
 			util_strlcpy(r.reason, err, sizeof(r.reason));
 		} else {
-			if (snapshot_apply(snap, cat, d->conf->catalog_id,
+			if (apply_snapshot(snap, cat, d->conf->catalog_id,
 					   (int64_t)time(NULL), &r.diff,
 					   &r.code, r.reason,
 					   sizeof(r.reason)) == 0)
@@ -526,11 +557,12 @@ static void install_start(struct daemon *d, const char *name)
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		install_child(d, path, fds[1]);
+		install_child(d, path, name, fds[1]);
 	}
 	close(fds[1]);
 	fcntl(fds[0], F_SETFL, O_NONBLOCK);
 	in->pid = pid;
+	in->killed = 0;
 	in->pipefd = fds[0];
 	in->t0 = install_mono();
 	util_strlcpy(in->current, name, sizeof(in->current));
@@ -639,7 +671,16 @@ static void install_finish(struct daemon *d)
 		;
 	in->pid = 0;
 	d->now = time(NULL);
-	if (n != (ssize_t)sizeof(r) || !r.done) {
+	if (in->killed) {
+		char why[128];
+
+		in->timeouts++;
+		in->timeout_time = d->now;
+		snprintf(why, sizeof(why), "the install did not finish within "
+			 "%llds (install_timeout): stopped",
+			 (long long)d->conf->install_timeout);
+		install_reject(d, in->current, INSTALL_R_TIMEOUT, why);
+	} else if (n != (ssize_t)sizeof(r) || !r.done) {
 		char why[128];
 
 		if (WIFSIGNALED(status))
@@ -775,6 +816,18 @@ int install_tick(struct daemon *d)
 				 lookup_stale_name(d->conf->lookup.stale_policy));
 		install_write_status(d);
 	}
+	if (in->pid && !in->killed &&
+	    install_mono() - in->t0 > (double)d->conf->install_timeout) {
+		char q[LOG_QUOTE_SIZE];
+
+		log_error("install of %s still running after %llds "
+			  "(install_timeout): stopping it",
+			  log_quote(in->current, strlen(in->current), q,
+				    sizeof(q)),
+			  (long long)d->conf->install_timeout);
+		in->killed = 1;
+		kill(in->pid, SIGKILL);
+	}
 	if (!in->pid && now >= in->next_scan)
 		install_scan(d);
 	if (in->pid)
@@ -795,6 +848,13 @@ struct install *install_new(struct daemon *d, char *err, size_t errlen)
 	in->pipe_ev = EV_INSTALL;
 	in->pipefd = -1;
 	in->last_stale = -1;
+	util_strlcpy(in->copy_dir, d->conf->catalog, sizeof(in->copy_dir));
+	{
+		char *slash = strrchr(in->copy_dir, '/');
+
+		if (slash)
+			slash[slash == in->copy_dir] = '\0';
+	}
 	if (install_path(dir, sizeof(dir), d->conf->inbox,
 			 INSTALL_REJECTED_DIR) < 0) {
 		util_err(err, errlen, "inbox path too long");
@@ -883,6 +943,12 @@ void install_status(struct daemon *d, struct buf *out)
 	buf_printf(out, "installs: %llu installed, %llu refused since start\n",
 		   (unsigned long long)in->installs,
 		   (unsigned long long)in->refusals);
+	if (in->timeouts)
+		buf_printf(out, "install_timeouts: %llu since start, the last "
+			   "%s (install_timeout %llds)\n",
+			   (unsigned long long)in->timeouts,
+			   util_time_iso(in->timeout_time, t, sizeof(t)),
+			   (long long)d->conf->install_timeout);
 	if (in->pid)
 		buf_printf(out, "installing: %s (%.1fs so far)\n", in->current,
 			   install_mono() - in->t0);
@@ -912,6 +978,11 @@ void install_metrics(struct daemon *d, struct metrics *m)
 		       "Installs that failed writing the catalog (the snapshot "
 		       "stays in the inbox and is tried again).");
 	metrics_u64(m, NULL, NULL, NULL, NULL, in->install_errors);
+	metrics_family(m, "dircat_catalogd_install_timeouts_total", "counter",
+		       "Installs stopped because they ran longer than "
+		       "install_timeout (the file is moved to "
+		       "INBOX/rejected/).");
+	metrics_u64(m, NULL, NULL, NULL, NULL, in->timeouts);
 	if (in->last_time) {
 		metrics_gauge(m, "dircat_catalogd_last_install_timestamp_seconds",
 			      "When the last snapshot was installed (Unix time).",

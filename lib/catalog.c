@@ -48,7 +48,10 @@ struct catalog_txn {
 	size_t *change_off;
 	size_t nchanges, change_cap;
 	uint64_t serial_before;
+	uint64_t epoch_before;
 	uint64_t serial_set;
+	uint64_t epoch_set;
+	int epoch_given;
 	int64_t created_set;
 	int64_t expires_set;
 	int expires_given;
@@ -454,6 +457,7 @@ static void catalog_info_txn(struct catalog *cat, MDB_txn *txn,
 	catalog_meta_str(txn, cat->meta, "key_id", info->key_id,
 			 sizeof(info->key_id));
 	info->serial = catalog_meta_u64(txn, cat->meta, "serial");
+	info->epoch = catalog_meta_u64(txn, cat->meta, "epoch");
 	info->created = (int64_t)catalog_meta_u64(txn, cat->meta, "created");
 	info->expires = (int64_t)catalog_meta_u64(txn, cat->meta, "expires");
 	info->installed = (int64_t)catalog_meta_u64(txn, cat->meta,
@@ -613,6 +617,7 @@ struct catalog_txn *catalog_write_begin(struct catalog *cat, char *err,
 	memcpy(t->diff.count, info.count, sizeof(info.count));
 	t->diff.records = t->diff.records_before = info.records;
 	t->serial_before = info.serial;
+	t->epoch_before = info.epoch;
 	t->history_max = CATALOG_HISTORY_DEFAULT;
 	buf_init(&t->changes, CATALOG_CHANGES_MAX);
 	return t;
@@ -947,6 +952,17 @@ void catalog_txn_set_serial(struct catalog_txn *t, uint64_t serial,
 	t->created_set = created;
 }
 
+void catalog_txn_set_epoch(struct catalog_txn *t, uint64_t epoch)
+{
+	t->epoch_set = epoch;
+	t->epoch_given = 1;
+}
+
+uint64_t catalog_txn_epoch_before(const struct catalog_txn *t)
+{
+	return t->epoch_before;
+}
+
 void catalog_txn_set_expires(struct catalog_txn *t, int64_t expires)
 {
 	t->expires_set = expires;
@@ -1031,6 +1047,9 @@ uint64_t catalog_txn_commit(struct catalog_txn *t, char *err, size_t errlen)
 	if (!rc && t->key_id[0])
 		rc = catalog_meta_put_str(t->txn, cat->meta, "key_id",
 					  t->key_id);
+	if (!rc && t->epoch_given)
+		rc = catalog_meta_put_u64(t->txn, cat->meta, "epoch",
+					  t->epoch_set);
 	if (!rc && t->expires_given)
 		rc = catalog_meta_put_u64(t->txn, cat->meta, "expires",
 					  (uint64_t)t->expires_set);

@@ -63,6 +63,8 @@ int catalog_rec_decode(const unsigned char *val, size_t len,
 struct catalog_info {
 	char id[CATALOG_ID_MAX + 1];	/* "" when never set */
 	uint64_t serial;		/* 0: empty, never written */
+	uint64_t epoch;			/* of the installed snapshot; 0 when
+					   none was set (schema/snapshot.md) */
 	int64_t created;		/* when this serial was made */
 	int64_t expires;		/* 0: none (set on DMZ nodes) */
 	int64_t installed;		/* when last written here */
@@ -163,6 +165,10 @@ void catalog_txn_set_id(struct catalog_txn *, const char *id);
  * something changed. */
 void catalog_txn_set_serial(struct catalog_txn *, uint64_t serial,
 			    int64_t created);
+/* The epoch to record (a DMZ node: the snapshot's); default: unchanged. */
+void catalog_txn_set_epoch(struct catalog_txn *, uint64_t epoch);
+/* The epoch recorded before this transaction. */
+uint64_t catalog_txn_epoch_before(const struct catalog_txn *);
 void catalog_txn_set_expires(struct catalog_txn *, int64_t expires);
 void catalog_txn_set_key_id(struct catalog_txn *, const char *key_id);
 /* How many serials of history to keep (0: none, e.g. on DMZ nodes). */

@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "snapshot.h"
+#include "snapwrite.h"
 #include "spool.h"
 #include "util.h"
 
@@ -103,6 +104,7 @@ static int spool_reusable(struct spool *sp, struct spool_file *f,
 	}
 	if (strcmp(h.catalog_id, sp->catalog_id) || h.type != f->type ||
 	    h.serial != f->serial || h.base != f->base ||
+	    h.version != SNAPSHOT_VERSION || h.epoch != sp->info.epoch ||
 	    strcmp(h.key_id, sign_key_id(sp->key)) ||
 	    h.created < sp->info.created ||
 	    h.expires - h.created != sp->lifetime ||
@@ -122,7 +124,8 @@ int spool_get(struct spool *sp, uint64_t base, const struct spool_file **out,
 {
 	struct spool_entry *e;
 	struct spool_file *f;
-	struct snapshot_stats st;
+	struct snapwrite_stats st;
+	struct snapwrite_opts o;
 	char name[SPOOL_NAME_MAX];
 	int64_t now = (int64_t)time(NULL);
 	uint64_t serial = sp->info.serial;
@@ -176,14 +179,17 @@ int spool_get(struct spool *sp, uint64_t base, const struct spool_file **out,
 
 	if (!spool_reusable(sp, f, now)) {
 		memset(&st, 0, sizeof(st));
+		memset(&o, 0, sizeof(o));
+		o.catalog_id = sp->catalog_id;
+		o.epoch = sp->info.epoch;
+		o.created = now;
+		o.lifetime = sp->lifetime;
 		if (base)
-			rc = snapshot_write_delta(sp->r, base, sp->catalog_id,
-						  now, sp->lifetime, sp->key,
-						  f->path, &st, err, errlen);
+			rc = snapwrite_delta(sp->r, base, &o, sp->key, f->path,
+					     &st, err, errlen);
 		else
-			rc = snapshot_write_full(sp->r, sp->catalog_id, now,
-						 sp->lifetime, sp->key,
-						 f->path, &st, err, errlen);
+			rc = snapwrite_full(sp->r, &o, sp->key, f->path, &st,
+					    err, errlen);
 		if (rc < 0) {
 			free(f->path);
 			return -1;

@@ -94,21 +94,18 @@ refuse corp.5.full.snap "expired" "expired"
 catd_delta 1 corp.1-3.delta.snap
 refuse corp.1-3.delta.snap "wrong delta base|base" "delta on the wrong base"
 
-# Signature damaged (last byte), payload altered (a byte in the middle).
+# Signature damaged (its last byte, at 319), payload altered (a byte in it).
 "$CATD_TOOLS/mksnap" "$d/src/src.mdb" "$d/signer.key" "$d/good3.snap" >/dev/null
 size=$(stat -c %s "$d/good3.snap")
 cp "$d/good3.snap" "$d/bad.snap"
-printf '\x00' | dd of="$d/bad.snap" bs=1 seek=$((size - 1)) conv=notrunc 2>/dev/null
-cmp -s "$d/bad.snap" "$d/good3.snap" || true
-if [ "$(tail -c 1 "$d/good3.snap" | od -An -tx1 | tr -d ' ')" = 00 ]; then
-	printf '\x01' | dd of="$d/bad.snap" bs=1 seek=$((size - 1)) conv=notrunc 2>/dev/null
-fi
+b=$(od -An -tu1 -j 319 -N 1 "$d/good3.snap" | tr -d ' ')
+printf "\\x$(printf %02x $(( b ^ 1 )))" | dd of="$d/bad.snap" bs=1 seek=319 conv=notrunc 2>/dev/null
 put "$d/bad.snap" corp.6.full.snap
 refuse corp.6.full.snap "bad signature" "damaged signature"
 cp "$d/good3.snap" "$d/bad.snap"
-printf 'X' | dd of="$d/bad.snap" bs=1 seek=$((256 + 10)) conv=notrunc 2>/dev/null
+printf 'X' | dd of="$d/bad.snap" bs=1 seek=$((320 + 10)) conv=notrunc 2>/dev/null
 put "$d/bad.snap" corp.7.full.snap
-refuse corp.7.full.snap "bad payload hash|bad signature" "altered payload"
+refuse corp.7.full.snap "bad payload hash" "altered payload"
 
 # Signed with a key this node does not trust.
 "$CATD_TOOLS/mksnap" "$d/src/src.mdb" "$d/other.key" "$d/other3.snap" >/dev/null

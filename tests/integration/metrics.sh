@@ -202,11 +202,11 @@ example.com domain
 jsmith@example.com person jsmith
 EOF2
 "$CATD_TOOLS/mksnap" "$d/src/src.mdb" "$d/signer.key" "$top/good2.snap" >/dev/null
-size=$(stat -c %s "$top/good2.snap")
 cp "$top/good2.snap" "$top/badsig.snap"
-last=$(tail -c 1 "$top/good2.snap" | od -An -tx1 | tr -d ' ')
+# The last byte of the signature, which follows the 256-byte header.
+last=$(od -An -tx1 -j 319 -N 1 "$top/good2.snap" | tr -d ' ')
 printf "\\x$([ "$last" = 00 ] && echo 01 || echo 00)" |
-	dd of="$top/badsig.snap" bs=1 seek=$((size - 1)) conv=notrunc 2>/dev/null
+	dd of="$top/badsig.snap" bs=1 seek=319 conv=notrunc 2>/dev/null
 put "$top/badsig.snap" corp.2.full.snap
 check "bad signature refused" wait_for 15 test -e "$d/inbox/rejected/corp.2.full.snap.reason"
 "$CATD_TOOLS/mksnap" -i other "$d/src/src.mdb" "$d/signer.key" "$top/other.snap" >/dev/null

@@ -2,61 +2,16 @@
 # snapshot.sh - dircat keygen and dircat verify through the real binary.
 #
 # Snapshots are built here from schema/snapshot.md alone, with printf,
-# sha256sum and the openssl command (a second, independent writer of the
-# format), signed with a key made by "dircat keygen", then checked with
-# "dircat verify" as they are and after tampering.
+# sha256sum and the openssl command (snapshot-lib.sh: a second,
+# independent writer of the format), signed with a key made by "dircat
+# keygen", then checked with "dircat verify" as they are and after
+# tampering: format version 2, and version 1, still read.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/snapshot-lib.sh"
 need openssl sha256sum od
 
 D=$(tmpdir)
 cd "$D" || exit 1
-
-# Big-endian integers and hex as raw bytes.
-be16() { printf "\\x$(printf %02x $(( ($1 >> 8) & 255 )))\\x$(printf %02x $(( $1 & 255 )))"; }
-be64() {
-	local s
-	for s in 56 48 40 32 24 16 8 0; do
-		printf "\\x$(printf %02x $(( ($1 >> s) & 255 )))"
-	done
-}
-hexbytes() { local h=$1 i; for ((i = 0; i < ${#h}; i += 2)); do printf "\\x${h:i:2}"; done; }
-zeros() { head -c "$1" /dev/zero; }
-
-# A catalog value: [kind u8][u16 owners len][owners][u16 extra len][extra].
-value() {	# kind owners
-	printf "\\x$(printf %02x "$1")"; be16 ${#2}; printf '%s' "$2"; be16 0
-}
-# A full-snapshot record: [u16 key len][u16 value len][key][value].
-rec_full() {	# key kind owners
-	be16 ${#1}; be16 $((5 + ${#3})); printf '%s' "$1"; value "$2" "$3"
-}
-# A delta record: [u8 op][u16 key len][u16 value len][key][value].
-rec_put() { printf '\x01'; rec_full "$@"; }
-rec_del() { printf '\x02'; be16 ${#1}; be16 0; printf '%s' "$1"; }
-
-# mksnap OUT KEYFILE KEYID TYPE SERIAL BASE RECORDS PAYLOADFILE [FLAGS [VERSION]]
-mksnap() {
-	local out=$1 key=$2 kid=$3 type=$4 serial=$5 base=$6 n=$7 pay=$8
-	local flags=${9:-0} version=${10:-1} id=example-corp now plen hash
-	now=$(date +%s)
-	plen=$(stat -c %s "$pay")
-	hash=$(sha256sum "$pay" | cut -c1-64)
-	{
-		printf 'DIRCATSN'; be16 "$version"; be16 "$flags"; be16 "$type"
-		be16 0
-		printf '%s' "$id"; zeros $((64 - ${#id}))
-		be64 "$serial"; be64 "$base"
-		be64 "$now"; be64 $((now + 86400))
-		be64 "$n"; be64 "$plen"
-		hexbytes "$hash"; hexbytes "$kid"
-		zeros 32; zeros 56
-		cat "$pay"
-	} >"$out.body"
-	openssl pkeyutl -sign -inkey "$key" -rawin -in "$out.body" \
-		-out "$out.sig" 2>/dev/null || return 1
-	cat "$out.body" "$out.sig" >"$out"
-	rm -f "$out.body" "$out.sig"
-}
 
 # flip FILE OFFSET: xor one byte with 0x01 (a copy in FILE.out).
 flip() {
@@ -100,11 +55,13 @@ okid=$(openssl pkey -pubin -in other.pub -outform DER | tail -c 32 |
 	rec_full "example.com" 4 ""
 	rec_full "sales@example.com" 2 ""
 } >full.pay
-mksnap full.snap signer.key "$kid" 1 7 0 5 full.pay
+spec_snap full.snap signer.key "$kid" 1 7 0 5 full.pay
 check "a snapshot built from the specification" test -s full.snap
 out=$("$DIRCAT_BIN/dircat" verify full.snap --key signer.pub 2>err.txt)
 check_eq "verify a valid snapshot: exit 0" "$?" 0
 check_match "prints valid" "$out" '^valid$'
+check_match "prints the format version" "$out" '^format +version 2$'
+check_match "prints the epoch" "$out" '^epoch +0$'
 check_match "prints the type" "$out" '^type +full$'
 check_match "prints the catalog id" "$out" '^catalog id +example-corp$'
 check_match "prints the serial" "$out" '^serial +7$'
@@ -123,7 +80,7 @@ check_eq "two trusted keys (rotation), options anywhere: exit 0" "$?" 0
 	rec_put "carol@example.com" 1 "carol"
 	rec_del "sales@example.com"
 } >delta.pay
-mksnap delta.snap signer.key "$kid" 2 8 7 2 delta.pay
+spec_snap delta.snap signer.key "$kid" 2 8 7 2 delta.pay
 out=$("$DIRCAT_BIN/dircat" verify delta.snap --key signer.pub 2>&1)
 check_eq "verify a delta: exit 0" "$?" 0
 check_match "delta: type and base" "$out" '^base +7$'
@@ -142,22 +99,25 @@ expect() {
 
 size=$(stat -c %s full.snap)
 plen=$(stat -c %s full.pay)
-flip full.snap $((256 + 3)) && mv full.snap.out t1.snap
+check_eq "version 2 layout: 256 + 64 + payload bytes" "$size" $((320 + plen))
+flip full.snap $((320 + 3)) && mv full.snap.out t1.snap
 expect "payload byte flipped" t1.snap 1 '^invalid: bad payload hash$'
-flip full.snap $((size - 1)) && mv full.snap.out t2.snap
+flip full.snap 300 && mv full.snap.out t2.snap
 expect "signature byte flipped" t2.snap 1 '^invalid: bad signature$'
 flip full.snap 86 && mv full.snap.out t3.snap
 expect "serial byte flipped" t3.snap 1 '^invalid: bad signature$'
 flip full.snap 130 && mv full.snap.out t4.snap
-expect "payload hash byte flipped" t4.snap 1 'bad payload hash'
+expect "payload hash byte flipped (it is signed)" t4.snap 1 '^invalid: bad signature$'
+flip full.snap 207 && mv full.snap.out t4e.snap
+expect "epoch byte flipped" t4e.snap 1 '^invalid: bad signature$'
 head -c 100 full.snap >t5.snap
 expect "cut mid-header" t5.snap 1 'truncated: 100 bytes'
-head -c $((size - 32)) full.snap >t6.snap
+head -c 288 full.snap >t6.snap
 expect "cut mid-signature" t6.snap 1 '^invalid: truncated$'
-head -c $((256 + plen / 2)) full.snap >t7.snap
+head -c $((320 + plen / 2)) full.snap >t7.snap
 expect "cut mid-payload" t7.snap 1 'truncated'
 cp full.snap t8.snap && printf 'x' >>t8.snap
-expect "a byte appended" t8.snap 1 'trailing data: 1 byte after the signature'
+expect "a byte appended" t8.snap 1 'trailing data: 1 byte after the end'
 expect "signed by a key not trusted" full.snap 1 \
 	"unknown signing key: signed with key id $kid" other.pub
 expect "unknown key: the unverified header is shown" full.snap 1 \
@@ -166,27 +126,48 @@ expect "unknown key: the unverified header is shown" full.snap 1 \
 expect "wrong magic" t9.snap 1 'not a dircat snapshot'
 printf 'just some text\n' >t10.snap
 expect "a text file" t10.snap 1 'bad magic'
-mksnap t11.snap signer.key "$kid" 1 7 0 5 full.pay 0 2
-expect "format version 2 (signed)" t11.snap 1 'unsupported format version: version 2'
-mksnap t12.snap signer.key "$kid" 1 7 0 5 full.pay 1
+spec_snap t11.snap signer.key "$kid" 1 7 0 5 full.pay 0 3
+expect "format version 3 (signed)" t11.snap 1 'unsupported format version: version 3'
+spec_snap t12.snap signer.key "$kid" 1 7 0 5 full.pay 1
 expect "keyed-hash flag (signed)" t12.snap 1 'unknown flags: flags 0x0001'
-mksnap t13.snap other.key "$okid" 1 7 0 5 full.pay
+spec_snap t13.snap other.key "$okid" 1 7 0 5 full.pay
 expect "signed by the other key, only it trusted: valid" t13.snap 0 \
 	'^valid$' other.pub
 {
 	rec_full "bob@example.com" 1 "bob"
 	rec_full "alice@example.com" 1 "alice"
 } >unsorted.pay
-mksnap t14.snap signer.key "$kid" 1 7 0 2 unsorted.pay
+spec_snap t14.snap signer.key "$kid" 1 7 0 2 unsorted.pay
 expect "records out of order (signed)" t14.snap 1 \
 	'bad record: record 2 at byte [0-9]+: key "alice@example.com" sorts before'
-mksnap t15.snap signer.key "$kid" 1 7 0 6 full.pay
+spec_snap t15.snap signer.key "$kid" 1 7 0 6 full.pay
 expect "record count wrong (signed)" t15.snap 1 \
 	'payload holds 5 records, the header announces 6'
 # A key id that matches the trusted key, but another key signed.
-mksnap t16.snap other.key "$kid" 1 7 0 5 full.pay
+spec_snap t16.snap other.key "$kid" 1 7 0 5 full.pay
 expect "signed by another key under the trusted id" t16.snap 1 \
 	'^invalid: bad signature$'
+
+# --- an epoch -----------------------------------------------------------
+spec_snap e5.snap signer.key "$kid" 1 7 0 5 full.pay 0 2 5
+out=$("$DIRCAT_BIN/dircat" verify e5.snap --key signer.pub 2>&1)
+check_eq "epoch 5: valid" "$?" 0
+check_match "epoch 5: shown" "$out" '^epoch +5$'
+
+# --- format version 1, read for one more release ------------------------
+spec_snap v1.snap signer.key "$kid" 1 7 0 5 full.pay 0 1
+check_eq "version 1 layout: 256 + payload + 64 bytes" \
+	"$(stat -c %s v1.snap)" $((320 + plen))
+out=$("$DIRCAT_BIN/dircat" verify v1.snap --key signer.pub 2>&1)
+check_eq "version 1: valid" "$?" 0
+check_match "version 1: shown, epoch 0" "$out" '^format +version 1$'
+check_match "version 1: epoch 0" "$out" '^epoch +0$'
+flip v1.snap $((256 + 3)) && mv v1.snap.out v1a.snap
+expect "version 1: payload byte flipped" v1a.snap 1 '^invalid: bad payload hash$'
+flip v1.snap $((320 + plen - 1)) && mv v1.snap.out v1b.snap
+expect "version 1: signature byte flipped" v1b.snap 1 '^invalid: bad signature$'
+flip v1.snap 130 && mv v1.snap.out v1c.snap
+expect "version 1: payload hash byte flipped" v1c.snap 1 'bad payload hash'
 
 # --- errors that are not about the snapshot ----------------------------
 "$DIRCAT_BIN/dircat" verify missing.snap --key signer.pub >/dev/null 2>err.txt

@@ -1,11 +1,13 @@
 /*
  * mksnap.c - write a signed snapshot of a catalog file, for tests.
  *
- *   mksnap [-i ID] [-l LIFETIME] [-C CREATED] [-b BASE] CATALOG KEY OUT
+ *   mksnap [-i ID] [-E EPOCH] [-l LIFETIME] [-C CREATED] [-b BASE] CATALOG
+ *          KEY OUT
  *
  * Writes a full snapshot of CATALOG (or, with -b, a delta from serial
  * BASE) signed with the private key file KEY, to OUT (atomically).
  *   -i ID        catalog id to stamp (default: the catalog's own)
+ *   -E EPOCH     epoch to stamp (default 0)
  *   -l SECONDS   lifetime: expires = created + SECONDS (default 7 days)
  *   -C TIME      created, unix time (default now)
  * Exit 0 written, 1 the history does not reach BASE, 2 usage, 3 error.
@@ -19,13 +21,14 @@
 #include "log.h"
 #include "sign.h"
 #include "snapshot.h"
+#include "snapwrite.h"
 #include "util.h"
 
 int main(int argc, char **argv)
 {
-	const char *id = NULL;
-	int64_t lifetime = 7 * 86400, created = (int64_t)time(NULL), base = 0;
-	struct snapshot_stats st;
+	struct snapwrite_opts o = { .lifetime = 7 * 86400 };
+	int64_t base = 0;
+	struct snapwrite_stats st;
 	struct catalog_read *r;
 	struct catalog *cat;
 	struct sign_key *key;
@@ -33,16 +36,20 @@ int main(int argc, char **argv)
 	int opt, rc;
 
 	log_init("mksnap", LOG_DEST_STDERR);
-	while ((opt = getopt(argc, argv, "i:l:C:b:")) != -1) {
+	o.created = (int64_t)time(NULL);
+	while ((opt = getopt(argc, argv, "i:E:l:C:b:")) != -1) {
 		switch (opt) {
 		case 'i':
-			id = optarg;
+			o.catalog_id = optarg;
+			break;
+		case 'E':
+			o.epoch = strtoull(optarg, NULL, 10);
 			break;
 		case 'l':
-			lifetime = strtoll(optarg, NULL, 10);
+			o.lifetime = strtoll(optarg, NULL, 10);
 			break;
 		case 'C':
-			created = strtoll(optarg, NULL, 10);
+			o.created = strtoll(optarg, NULL, 10);
 			break;
 		case 'b':
 			base = strtoll(optarg, NULL, 10);
@@ -69,13 +76,11 @@ int main(int argc, char **argv)
 		return 3;
 	}
 	if (base)
-		rc = snapshot_write_delta(r, (uint64_t)base, id, created,
-					  lifetime, key, argv[optind + 2], &st,
-					  err, sizeof(err));
+		rc = snapwrite_delta(r, (uint64_t)base, &o, key,
+				     argv[optind + 2], &st, err, sizeof(err));
 	else
-		rc = snapshot_write_full(r, id, created, lifetime, key,
-					 argv[optind + 2], &st, err,
-					 sizeof(err));
+		rc = snapwrite_full(r, &o, key, argv[optind + 2], &st, err,
+				    sizeof(err));
 	catalog_read_end(r);
 	catalog_close(cat);
 	sign_key_free(key);
@@ -94,7 +99,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)st.records);
 	return 0;
 usage:
-	fprintf(stderr, "usage: mksnap [-i ID] [-l LIFETIME] [-C CREATED] "
-		"[-b BASE] CATALOG KEY OUT\n");
+	fprintf(stderr, "usage: mksnap [-i ID] [-E EPOCH] [-l LIFETIME] "
+		"[-C CREATED] [-b BASE] CATALOG KEY OUT\n");
 	return 2;
 }

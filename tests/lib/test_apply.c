@@ -1,0 +1,256 @@
+/*
+ * test_apply.c - catalogd/apply.c: snapshots written from a real catalog
+ * and installed into a node's catalog: full and delta, the metadata they
+ * set, and every refusal (rollback by serial or epoch, another catalog,
+ * expired, a delta on the wrong base), each leaving the node's catalog
+ * exactly as it was.
+ */
+#include "apply.h"
+#include "snaptest.h"
+
+/* Open path and install into node; returns the code (0 installed). */
+static int install(const char *name, struct catalog *node, const char *id,
+		   int64_t now, char *err, size_t errlen)
+{
+	struct snapshot *s;
+	int code;
+
+	s = snapshot_open(path_in(name), ring_a, &code, err, errlen);
+	if (!s)
+		return code;
+	if (apply_snapshot(s, node, id, now, NULL, &code, err, errlen) < 0) {
+		snapshot_close(s);
+		return code;
+	}
+	snapshot_close(s);
+	return 0;
+}
+
+/* A full snapshot of cat with an epoch, as name. */
+static int write_epoch(struct catalog *cat, uint64_t epoch, uint64_t base,
+		       const char *name)
+{
+	struct snapwrite_opts o = { .epoch = epoch, .created = T0,
+				    .lifetime = LIFE };
+	struct catalog_read *r;
+	char err[512];
+	int rc;
+
+	r = catalog_read_begin(cat, err, sizeof(err));
+	if (!r)
+		return -1;
+	if (base)
+		rc = snapwrite_delta(r, base, &o, key_a, path_in(name), NULL,
+				     err, sizeof(err));
+	else
+		rc = snapwrite_full(r, &o, key_a, path_in(name), NULL, err,
+				    sizeof(err));
+	if (rc)
+		printf("      write: %s\n", err);
+	catalog_read_end(r);
+	return rc;
+}
+
+static struct catalog *src;
+
+static const char *const first[] = {
+	"alice@example.com person alice",
+	"bob@example.com person bob,admin",
+	"sales@example.com group",
+	"shared@example.com mailin alice,bob",
+	"example.com domain",
+	"@example.org person catchall",
+	NULL
+};
+
+static void test_install(void)
+{
+	static const char *const puts2[] = {
+		"carol@example.com person carol",	/* added */
+		"bob@example.com person bob",		/* changed */
+		NULL
+	};
+	static const char *const dels2[] = { "sales@example.com", NULL };
+	struct catalog *node = cat_new("node.lmdb");
+	struct catalog_info info;
+	struct catalog_diff diff;
+	struct snapshot *s;
+	char err[1024];
+	uint64_t s1, s2;
+	int code;
+
+	src = cat_new("src.lmdb");
+	s1 = change(src, first, NULL);
+	CHECK(write_full(src, NULL, T0, "full1.snap", NULL) == 0,
+	      "write a full snapshot");
+	s = snapshot_open(path_in("full1.snap"), ring_a, &code, err,
+			  sizeof(err));
+	CHECK(s && apply_snapshot(s, node, "example-corp", T0, &diff, &code,
+				  err, sizeof(err)) == 0,
+	      "install full: %s", err);
+	snapshot_close(s);
+	CHECK(diff.added == 6 && diff.records == 6, "diff: 6 added");
+	CHECK(same_records(src, node), "node records = source records");
+	catalog_info(node, &info, err, sizeof(err));
+	CHECK(info.serial == s1 && info.expires == T0 + LIFE &&
+	      info.created == T0 && !strcmp(info.id, "example-corp") &&
+	      !strcmp(info.key_id, sign_key_id(key_a)) && info.records == 6 &&
+	      info.history_oldest == 0 && info.epoch == 0,
+	      "node metadata: serial, created, expires, id, key id, epoch 0, "
+	      "no history");
+	s2 = change(src, puts2, dels2);
+	CHECK(write_delta(src, s1, T0 + 60, "d1.snap", NULL) == 0 &&
+	      install("d1.snap", node, "example-corp", T0, err,
+		      sizeof(err)) == 0, "install a delta: %s", err);
+	CHECK(same_records(src, node), "node = source after the delta");
+	catalog_info(node, &info, err, sizeof(err));
+	CHECK(info.serial == s2 && info.created == T0 + 60,
+	      "node serial and created after the delta");
+	catalog_close(node);
+}
+
+/* Epochs: never backwards; a delta only within one epoch. */
+static void test_epochs(void)
+{
+	static const char *const m1[] = { "e1@example.com person", NULL };
+	static const char *const m2[] = { "e2@example.com person", NULL };
+	struct catalog *node = cat_new("node-epoch.lmdb");
+	struct catalog_info info;
+	unsigned char before[32], after[32];
+	char err[1024];
+	uint64_t s1;
+	int c;
+
+	s1 = change(src, m1, NULL);
+	CHECK(write_epoch(src, 2, 0, "e2.snap") == 0 &&
+	      install("e2.snap", node, "example-corp", T0, err,
+		      sizeof(err)) == 0, "epoch 2 installed: %s", err);
+	catalog_info(node, &info, err, sizeof(err));
+	CHECK(info.epoch == 2 && info.serial == s1, "node records epoch 2");
+	change(src, m2, NULL);
+	digest(node, before);
+	CHECK(write_epoch(src, 1, 0, "e1.snap") == 0, "a newer serial, epoch 1");
+	c = install("e1.snap", node, "example-corp", T0, err, sizeof(err));
+	digest(node, after);
+	CHECK(c == SNAPSHOT_E_ROLLBACK && strstr(err, "epoch 1") &&
+	      !memcmp(before, after, 32),
+	      "a lower epoch: rollback, node unchanged: %s", err);
+	CHECK(write_epoch(src, 3, s1, "e3d.snap") == 0, "a delta in epoch 3");
+	c = install("e3d.snap", node, "example-corp", T0, err, sizeof(err));
+	digest(node, after);
+	CHECK(c == SNAPSHOT_E_WRONG_BASE && !memcmp(before, after, 32),
+	      "a delta from another epoch: wrong base: %s", err);
+	CHECK(write_epoch(src, 2, s1, "e2d.snap") == 0 &&
+	      install("e2d.snap", node, "example-corp", T0, err,
+		      sizeof(err)) == 0 && same_records(src, node),
+	      "a delta within epoch 2: installed: %s", err);
+	CHECK(write_epoch(src, 3, 0, "e3.snap") == 0, "epoch 3, same serial");
+	c = install("e3.snap", node, "example-corp", T0, err, sizeof(err));
+	CHECK(c == SNAPSHOT_E_ROLLBACK,
+	      "a higher epoch needs a newer serial too (for now): %s", err);
+	catalog_close(node);
+}
+
+/* Install refusals: each leaves the node's catalog exactly as it was. */
+static void test_apply_refusals(void)
+{
+	static const char *const more[] = { "erin@example.com person", NULL };
+	unsigned char before[32], after[32];
+	struct catalog *node = cat_new("node-ref.lmdb");
+	struct catalog_info info;
+	char err[1024];
+	uint64_t s_old, s_new;
+	int c;
+
+	catalog_info(src, &info, err, sizeof(err));
+	s_old = info.serial;
+	CHECK(write_full(src, NULL, T0, "r-old.snap", NULL) == 0, "old full");
+	s_new = change(src, more, NULL);
+	CHECK(write_full(src, NULL, T0 + 100, "r-new.snap", NULL) == 0 &&
+	      write_delta(src, s_old, T0 + 100, "r-delta.snap", NULL) == 0,
+	      "new full and delta");
+
+	c = install("r-delta.snap", node, "example-corp", T0, err, sizeof(err));
+	CHECK(c == SNAPSHOT_E_WRONG_BASE, "delta onto an empty node: wrong "
+	      "base: %s", err);
+	c = install("r-new.snap", node, "example-corp", T0, err, sizeof(err));
+	CHECK(c == 0, "install the new full: %s", err);
+	digest(node, before);
+
+#define REFUSED(desc, want, name, id, now) do { \
+		c = install(name, node, id, now, err, sizeof(err)); \
+		digest(node, after); \
+		CHECK(c == (want) && !memcmp(before, after, 32), \
+		      "%s: %s, node unchanged (got %s) %s", desc, \
+		      snapshot_strerror(want), snapshot_strerror(c), err); \
+	} while (0)
+
+	REFUSED("the same full again", SNAPSHOT_E_ROLLBACK, "r-new.snap",
+		"example-corp", T0);
+	REFUSED("an older full", SNAPSHOT_E_ROLLBACK, "r-old.snap",
+		"example-corp", T0);
+	REFUSED("the delta already applied", SNAPSHOT_E_ROLLBACK,
+		"r-delta.snap", "example-corp", T0);
+	REFUSED("another catalog id expected", SNAPSHOT_E_WRONG_CATALOG,
+		"r-new.snap", "other-corp", T0);
+	REFUSED("expired: now = expires", SNAPSHOT_E_EXPIRED, "r-new.snap",
+		"example-corp", T0 + 100 + LIFE);
+	REFUSED("expired: long ago", SNAPSHOT_E_EXPIRED, "r-new.snap",
+		"example-corp", T0 + 400 * 86400LL);
+	CHECK(strstr(err, "T") && strstr(err, "Z"),
+	      "expiry message shows times: %s", err);
+
+	/* A newer delta from a base the node does not have. */
+	{
+		static const char *const m2[] = { "fay@example.com group",
+						   NULL };
+		static const char *const m3[] = { "gus@example.com group",
+						   NULL };
+		uint64_t s2 = change(src, m2, NULL);
+
+		change(src, m3, NULL);
+		CHECK(write_delta(src, s2, T0 + 200, "r-gap.snap", NULL) == 0,
+		      "delta %llu -> %llu", (unsigned long long)s2,
+		      (unsigned long long)s2 + 1);
+		REFUSED("delta on the wrong base", SNAPSHOT_E_WRONG_BASE,
+			"r-gap.snap", "example-corp", T0);
+		CHECK(write_delta(src, s_new, T0 + 200, "r-ok.snap", NULL) ==
+		      0 && install("r-ok.snap", node, "example-corp",
+				   T0 + 200 + LIFE - 1, err, sizeof(err)) == 0
+		      && same_records(src, node),
+		      "the right delta, one second before expiry: installed");
+	}
+	/* A node whose file holds another catalog. */
+	{
+		struct catalog *other = cat_new("other.lmdb");
+		struct catalog_txn *t = catalog_write_begin(other, err,
+							    sizeof(err));
+		struct catalog_rec rec = { "z@z", 3, CATALOG_PERSON, "", 0,
+					   "", 0 };
+
+		catalog_txn_put(t, &rec, err, sizeof(err));
+		catalog_txn_set_id(t, "other-corp");
+		catalog_txn_commit(t, err, sizeof(err));
+		digest(other, before);
+		c = install("r-new.snap", other, "example-corp", T0, err,
+			    sizeof(err));
+		digest(other, after);
+		CHECK(c == SNAPSHOT_E_WRONG_CATALOG &&
+		      !memcmp(before, after, 32) && strstr(err, "other-corp"),
+		      "file holds another catalog: wrong catalog id: %s", err);
+		catalog_close(other);
+	}
+	catalog_close(node);
+#undef REFUSED
+}
+
+int main(void)
+{
+	snaptest_setup("apply");
+	test_install();
+	test_epochs();
+	test_apply_refusals();
+	catalog_close(src);
+	snaptest_teardown();
+	return check_done();
+}
