@@ -138,10 +138,10 @@ $(B)/bench/%: tests/bench/%.c $(LIBA)
 APPLY_OBJ = $(B)/catalogd/apply.o
 $(B)/bench/snapshot_bench: tests/bench/snapshot_bench.c $(APPLY_OBJ) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Icatalogd $(ALL_LDFLAGS) -o $@ $< $(APPLY_OBJ) $(LIBA) $(LIBS_TEST) -lpthread
-$(B)/tests/test_apply: tests/lib/test_apply.c tests/lib/check.h $(APPLY_OBJ) $(LIBA)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Icatalogd $(ALL_LDFLAGS) -o $@ $< $(APPLY_OBJ) $(LIBA) $(LIBS_TEST) -lpthread
+$(B)/tests/test_apply: tests/lib/test_apply.c $(APPLY_OBJ) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/lib -Icatalogd $(ALL_LDFLAGS) -o $@ $< $(APPLY_OBJ) $(LIBA) $(LIBS_TEST)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests/lib -Icatalogd $(ALL_LDFLAGS) -o $@ $< $(APPLY_OBJ) $(LIBA) $(LIBS_TEST)
 
 tests: $(PROGS) $(TEST_BIN) $(TOOL_BIN)
 

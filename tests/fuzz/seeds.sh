@@ -180,12 +180,13 @@ if want_name fuzz_ctlproto; then
 fi
 
 if want_name fuzz_snapshot; then
-	# Real snapshots, full and delta, written by dircat-replicator.  The
-	# target's first byte picks its mode: 0 the file as it is (signed by a
-	# key the target does not trust, so refused at the signature); 1 and
-	# 3 header and payload without the signature, re-signed by the
-	# target with its own key (3 also makes the header's fixed fields
-	# valid).
+	# Real snapshots, full and delta, written by dircat-replicator
+	# (format version 2: header, its signature, payload).  The target's
+	# first byte picks its mode: 0 the file as it is (signed by a key the
+	# target does not trust, so refused at the signature); 1 and 3 the
+	# header and the payload without the signature, re-signed by the
+	# target with its own key as version 2 (3 also makes the header's
+	# fixed fields valid); 5 and 7 the same re-signed as version 1.
 	[ -x bin/dircat-replicator ] && [ -x build/std/tests/tools/mkcatalog ] || {
 		echo "seeds.sh: fuzz_snapshot needs a built tree (make, make tests)" >&2
 		exit 1
@@ -211,10 +212,10 @@ if want_name fuzz_snapshot; then
 		build/std/tests/tools/mkcatalog -i corp "$w/c.mdb" >/dev/null
 	bin/dircat-replicator -c "$w/r.conf" >/dev/null
 	for s in "$w"/in/*.snap; do
-		size=$(stat -c %s "$s")
 		{ printf '\x00'; cat "$s"; } | seed fuzz_snapshot
-		for m in '\x01' '\x03'; do
-			{ printf "$m"; head -c $((size - 64)) "$s"; } | seed fuzz_snapshot
+		for m in '\x01' '\x03' '\x05' '\x07'; do
+			{ printf "$m"; head -c 256 "$s"; tail -c +321 "$s"; } |
+				seed fuzz_snapshot
 		done
 	done
 fi
