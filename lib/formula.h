@@ -3,8 +3,7 @@
  * every LDAP entry.  formula_compile() checks and compiles text such as
  *   SELECT @IsMember("inetOrgPerson"; objectClass) & @IsAvailable(mail)
  * and formula_eval() runs it against one entry, without allocating.
- * Limits: text 65536 bytes, nesting 64, 4096 nodes, string literal 1024
- * bytes, attribute name 64 bytes, 256 attribute names per table.  Hostile
+ * Limits: FORMULA_MAX_* below (schema/formulas.md documents them).  Hostile
  * text is refused with "line L, column C: ..." whose bytes are escaped and
  * truncated; it never crashes.  Language reference: schema/formulas.md.
  */
@@ -12,6 +11,14 @@
 #define DIRCAT_FORMULA_H
 
 #include <stddef.h>
+
+/* Limits; a formula or table beyond one is refused with a message. */
+#define FORMULA_MAX_TEXT    65536	/* bytes of formula text */
+#define FORMULA_MAX_DEPTH   64		/* nesting: '(' of a group or call, '!' */
+#define FORMULA_MAX_NODES   4096	/* names, values, operators and calls */
+#define FORMULA_MAX_LITERAL 1024	/* bytes of one string, after escapes */
+#define FORMULA_MAX_NAME    64		/* bytes of an attribute name */
+#define FORMULA_MAX_ATTRS   256		/* attribute names in one table */
 
 /*
  * Semantics in brief (the full text is schema/formulas.md):
@@ -31,7 +38,8 @@
  * Interned attribute names shared by several formulas, so one entry's
  * values are gathered once and every formula indexes them the same way.
  * Names are LDAP attribute descriptions: a letter, then letters, digits
- * and hyphens, at most 64 bytes; compared with ASCII case folded.
+ * and hyphens, at most FORMULA_MAX_NAME bytes; compared with ASCII case
+ * folded.
  */
 struct formula_attrs;
 
@@ -42,7 +50,7 @@ void formula_attrs_free(struct formula_attrs *);
 /*
  * Intern name[0..len): its index (>= 0), the same index for the same name
  * in any case ("Mail" after "mail"); -1 when the name is invalid or the
- * table already holds 256 names.
+ * table already holds FORMULA_MAX_ATTRS names.
  */
 int formula_attrs_add(struct formula_attrs *, const char *name, size_t len);
 /* Index of name[0..len) (case-insensitive), or -1 when not in the table. */

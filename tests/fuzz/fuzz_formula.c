@@ -1,5 +1,5 @@
 /*
- * fuzz_formula.c - libFuzzer target for lib/formula.c: the input, cut at
+ * fuzz_formula.c - libFuzzer target for lib/formula_*.c: the input, cut at
  * its first NUL as a C string would be, is compiled as a formula; if it
  * compiles it is evaluated against a small fixed entry (and an empty one),
  * and if it does not the error text must be positioned, printable ASCII

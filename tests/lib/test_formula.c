@@ -1,8 +1,8 @@
 /*
- * test_formula.c - unit tests for lib/formula.c: every operator and
- * function, precedence, case rules, multi-valued "any" semantics, the
- * != rule, the administrator examples, exact error texts, and the limits
- * at limit and limit + 1.
+ * test_formula.c - unit tests for lib/formula_parse.c and formula_eval.c:
+ * every operator and function, precedence, case rules, multi-valued "any"
+ * semantics, the != rule, the administrator examples, exact error texts,
+ * and the limits of formula.h at limit and limit + 1.
  */
 #include "formula.h"
 #include "check.h"
@@ -496,37 +496,40 @@ static void test_attrs(void)
 	CHECK(formula_attrs_add(a, "a\0b", 3) == -1, "attrs: NUL refused");
 	CHECK(formula_attrs_add(a, "x-dircat-2", 10) == 2,
 	      "attrs: hyphen and digit accepted");
-	memset(name, 'a', 65);
-	CHECK(formula_attrs_add(a, name, 64) == 3, "attrs: 64-byte name "
-	      "accepted");
-	CHECK(formula_attrs_add(a, name, 65) == -1, "attrs: 65-byte name "
-	      "refused");
+	memset(name, 'a', FORMULA_MAX_NAME + 1);
+	CHECK(formula_attrs_add(a, name, FORMULA_MAX_NAME) == 3,
+	      "attrs: %d-byte name accepted", FORMULA_MAX_NAME);
+	CHECK(formula_attrs_add(a, name, FORMULA_MAX_NAME + 1) == -1,
+	      "attrs: %d-byte name refused", FORMULA_MAX_NAME + 1);
 
-	/* 256 names fit, the 257th does not. */
-	for (int i = (int)formula_attrs_count(a); i < 256; i++) {
+	/* FORMULA_MAX_ATTRS names fit, one more does not. */
+	for (int i = (int)formula_attrs_count(a); i < FORMULA_MAX_ATTRS; i++) {
 		snprintf(name, sizeof(name), "attr%d", i);
 		if (formula_attrs_add(a, name, strlen(name)) != i)
 			ok = 0;
 	}
-	CHECK(ok && formula_attrs_count(a) == 256, "attrs: 256 names fit");
-	CHECK(formula_attrs_add(a, "onemore", 7) == -1, "attrs: 257th refused");
+	CHECK(ok && formula_attrs_count(a) == FORMULA_MAX_ATTRS,
+	      "attrs: %d names fit", FORMULA_MAX_ATTRS);
+	CHECK(formula_attrs_add(a, "onemore", 7) == -1, "attrs: name %d "
+	      "refused", FORMULA_MAX_ATTRS + 1);
 	CHECK(formula_attrs_add(a, "ATTR200", 7) == 200,
 	      "attrs: full table still finds known names");
-	for (int i = 4; i < 256; i++) {
+	for (int i = 4; i < FORMULA_MAX_ATTRS; i++) {
 		snprintf(name, sizeof(name), "ATTR%d", i);
 		if (formula_attrs_find(a, name, strlen(name)) != i)
 			ok = 0;
 	}
 	CHECK(ok, "attrs: every name found again");
 	{
-		char err[200];
+		char err[200], want[120];
 		struct formula *f = formula_compile("onemore = 1", a, err,
 						    sizeof(err));
 
 		CHECK(f == NULL, "attrs: compile with a full table refused");
-		CHECK_STR(err, "line 1, column 1: too many attribute names: at "
-			  "most 256 in all formulas together",
-			  "attrs: full table error text");
+		snprintf(want, sizeof(want), "line 1, column 1: too many "
+			 "attribute names: at most %d in all formulas together",
+			 FORMULA_MAX_ATTRS);
+		CHECK_STR(err, want, "attrs: full table error text");
 		f = formula_compile("attr7 = 1 & mail = 2", a, err,
 				    sizeof(err));
 		CHECK(f != NULL, "attrs: full table, known names compile");
@@ -581,112 +584,129 @@ static char *repeat_around(const char *open, size_t n, const char *mid,
 
 static void test_limits(void)
 {
-	char err[256], *s;
+	enum {
+		TEXT = FORMULA_MAX_TEXT, DEPTH = FORMULA_MAX_DEPTH,
+		NODES = FORMULA_MAX_NODES, LIT = FORMULA_MAX_LITERAL,
+		NAME = FORMULA_MAX_NAME
+	};
+	char err[256], want[160], *s;
 	size_t n;
 
-	/* text: 65536 bytes accepted, 65537 and 70 KB refused */
-	s = malloc(70 * 1024 + 1);
-	memset(s, ' ', 70 * 1024);
+	/* text: TEXT bytes accepted, TEXT + 1 and TEXT + 5 KB refused */
+	s = malloc(TEXT + 5 * 1024 + 1);
+	memset(s, ' ', TEXT + 5 * 1024);
 	memcpy(s, "@True", 5);
-	s[65536] = '\0';
-	CHECK(compiles(s, err, sizeof(err)), "limit: 65536-byte formula "
-	      "accepted (%s)", err);
-	s[65536] = ' ';
-	s[65537] = '\0';
-	CHECK(!compiles(s, err, sizeof(err)), "limit: 65537-byte formula "
-	      "refused");
-	CHECK_STR(err, "line 1, column 65537: formula longer than 65536 "
-		  "bytes", "limit: text error names the limit");
-	s[65537] = ' ';
-	s[70 * 1024] = '\0';
-	CHECK(!compiles(s, err, sizeof(err)) && strstr(err, "65536") != NULL,
-	      "limit: 70 KB formula refused with the limit named");
+	s[TEXT] = '\0';
+	CHECK(compiles(s, err, sizeof(err)), "limit: %d-byte formula "
+	      "accepted (%s)", TEXT, err);
+	s[TEXT] = ' ';
+	s[TEXT + 1] = '\0';
+	CHECK(!compiles(s, err, sizeof(err)), "limit: %d-byte formula "
+	      "refused", TEXT + 1);
+	snprintf(want, sizeof(want), "line 1, column %d: formula longer than "
+		 "%d bytes", TEXT + 1, TEXT);
+	CHECK_STR(err, want, "limit: text error names the limit");
+	s[TEXT + 1] = ' ';
+	s[TEXT + 5 * 1024] = '\0';
+	snprintf(want, sizeof(want), "%d", TEXT);
+	CHECK(!compiles(s, err, sizeof(err)) && strstr(err, want) != NULL,
+	      "limit: a formula far too long refused with the limit named");
 	free(s);
 
-	/* depth: 64 accepted, 65 refused, for each kind of nesting */
-	s = repeat_around("(", 64, "uid = 1", ")");
-	CHECK(compiles(s, err, sizeof(err)), "limit: 64 parentheses "
-	      "accepted (%s)", err);
+	/* depth: DEPTH accepted, DEPTH + 1 refused, each kind of nesting */
+	s = repeat_around("(", DEPTH, "uid = 1", ")");
+	CHECK(compiles(s, err, sizeof(err)), "limit: %d parentheses "
+	      "accepted (%s)", DEPTH, err);
 	free(s);
-	s = repeat_around("(", 65, "uid = 1", ")");
-	CHECK(!compiles(s, err, sizeof(err)), "limit: 65 parentheses "
-	      "refused");
-	CHECK_STR(err, "line 1, column 65: nesting deeper than 64 levels "
-		  "(parentheses, functions and '!')",
-		  "limit: depth error text");
+	s = repeat_around("(", DEPTH + 1, "uid = 1", ")");
+	CHECK(!compiles(s, err, sizeof(err)), "limit: %d parentheses "
+	      "refused", DEPTH + 1);
+	snprintf(want, sizeof(want), "line 1, column %d: nesting deeper than "
+		 "%d levels (parentheses, functions and '!')", DEPTH + 1,
+		 DEPTH);
+	CHECK_STR(err, want, "limit: depth error text");
 	free(s);
-	s = repeat_around("!", 64, "@True", "");
+	s = repeat_around("!", DEPTH, "@True", "");
 	CHECK(compiles(s, err, sizeof(err)) &&
-	      run(s, empty, err, sizeof(err)) == 1,
-	      "limit: 64 '!' accepted and evaluate");
+	      run(s, empty, err, sizeof(err)) == (DEPTH % 2 ? 0 : 1),
+	      "limit: %d '!' accepted and evaluate", DEPTH);
 	free(s);
-	s = repeat_around("!", 65, "@True", "");
-	CHECK(!compiles(s, err, sizeof(err)), "limit: 65 '!' refused");
+	s = repeat_around("!", DEPTH + 1, "@True", "");
+	CHECK(!compiles(s, err, sizeof(err)), "limit: %d '!' refused",
+	      DEPTH + 1);
 	free(s);
-	s = repeat_around("@LowerCase(", 64, "uid", ")");
+	s = repeat_around("@LowerCase(", DEPTH, "uid", ")");
 	n = strlen(s);
 	s = realloc(s, n + 16);
 	memcpy(s + n, " = \"ALICE\"", 11);
 	CHECK(run(s, alice, err, sizeof(err)) == 1,
-	      "limit: 64 nested functions accepted and evaluate");
+	      "limit: %d nested functions accepted and evaluate", DEPTH);
 	free(s);
-	s = repeat_around("@LowerCase(", 65, "uid", ")");
+	s = repeat_around("@LowerCase(", DEPTH + 1, "uid", ")");
 	CHECK(!compiles(s, err, sizeof(err)) && strstr(err, "nesting") != NULL,
-	      "limit: 65 nested functions refused");
+	      "limit: %d nested functions refused", DEPTH + 1);
 	free(s);
-	s = repeat_around("!(", 32, "@False", ")");
-	CHECK(compiles(s, err, sizeof(err)), "limit: 32 x '!(' is depth 64");
+	s = repeat_around("!(", DEPTH / 2, "@False", ")");
+	CHECK(compiles(s, err, sizeof(err)), "limit: %d x '!(' is depth %d",
+	      DEPTH / 2, DEPTH);
 	free(s);
 
-	/* nodes: 4096 accepted, 4097 and a 5000-node formula refused */
-	s = malloc(6 * 5000 + 1);
+	/* nodes: NODES accepted, NODES + 1 and a larger formula refused */
+	s = malloc(6 * (NODES + 1000) + 1);
 	s[0] = '\0';
-	for (int i = 0; i < 4095; i++)
+	for (int i = 0; i < NODES - 1; i++)
 		memcpy(s + 6 * i, i ? "|@True" : "@True ", 7);
-	CHECK(compiles(s, err, sizeof(err)), "limit: 4096 nodes accepted "
-	      "(%s)", err);
-	memcpy(s + 6 * 4095, "|@True", 7);
-	CHECK(!compiles(s, err, sizeof(err)), "limit: 4097 nodes refused");
-	CHECK(strstr(err, "more than 4096 nodes") != NULL,
+	CHECK(compiles(s, err, sizeof(err)), "limit: %d nodes accepted "
+	      "(%s)", NODES, err);
+	memcpy(s + 6 * (NODES - 1), "|@True", 7);
+	CHECK(!compiles(s, err, sizeof(err)), "limit: %d nodes refused",
+	      NODES + 1);
+	snprintf(want, sizeof(want), "more than %d nodes", NODES);
+	CHECK(strstr(err, want) != NULL,
 	      "limit: node error names the limit (%s)", err);
 	free(s);
-	s = malloc(11 * 1700 + 1);
-	for (int i = 0; i < 1700; i++)	/* 3 nodes each */
+	n = (size_t)NODES / 3 + 400;	/* 3 nodes each: well past NODES */
+	s = malloc(11 * n + 1);
+	for (size_t i = 0; i < n; i++)
 		memcpy(s + 11 * i, i ? " | uid = 11" : "uid = 11   ", 11);
-	s[11 * 1700] = '\0';
-	CHECK(!compiles(s, err, sizeof(err)), "limit: 5000-node formula "
-	      "refused");
+	s[11 * n] = '\0';
+	CHECK(!compiles(s, err, sizeof(err)), "limit: %zu-node formula "
+	      "refused", 3 * n);
 	free(s);
 
-	/* string literal: 1024 bytes accepted, 1025 refused */
-	s = malloc(2100);
+	/* string literal: LIT bytes accepted, LIT + 1 refused */
+	s = malloc(2 * LIT + 64);
 	memcpy(s, "uid = \"", 7);
-	memset(s + 7, 'x', 1024);
-	memcpy(s + 7 + 1024, "\"", 2);
-	CHECK(compiles(s, err, sizeof(err)), "limit: 1024-byte string "
-	      "accepted");
-	memset(s + 7, 'x', 1025);
-	memcpy(s + 7 + 1025, "\"", 2);
-	CHECK(!compiles(s, err, sizeof(err)), "limit: 1025-byte string "
-	      "refused");
-	CHECK_STR(err, "line 1, column 7: string longer than 1024 bytes",
-		  "limit: string error text");
-	/* escapes count once: 1024 decoded bytes from 2048 source bytes */
-	for (int i = 0; i < 1024; i++)
+	memset(s + 7, 'x', LIT);
+	memcpy(s + 7 + LIT, "\"", 2);
+	CHECK(compiles(s, err, sizeof(err)), "limit: %d-byte string "
+	      "accepted", LIT);
+	memset(s + 7, 'x', LIT + 1);
+	memcpy(s + 7 + LIT + 1, "\"", 2);
+	CHECK(!compiles(s, err, sizeof(err)), "limit: %d-byte string "
+	      "refused", LIT + 1);
+	snprintf(want, sizeof(want), "line 1, column 7: string longer than "
+		 "%d bytes", LIT);
+	CHECK_STR(err, want, "limit: string error text");
+	/* escapes count once: LIT decoded bytes from 2 * LIT source bytes */
+	for (int i = 0; i < LIT; i++)
 		memcpy(s + 7 + 2 * i, "\\\\", 2);
-	memcpy(s + 7 + 2048, "\"", 2);
-	CHECK(compiles(s, err, sizeof(err)), "limit: 1024 escaped bytes "
-	      "accepted");
+	memcpy(s + 7 + 2 * LIT, "\"", 2);
+	CHECK(compiles(s, err, sizeof(err)), "limit: %d escaped bytes "
+	      "accepted", LIT);
 
-	/* attribute name: 64 bytes accepted, 65 refused */
-	memset(s, 'n', 65);
-	memcpy(s + 64, " = 1", 5);
-	CHECK(compiles(s, err, sizeof(err)), "limit: 64-byte name accepted");
-	memset(s, 'm', 65);
-	memcpy(s + 65, " = 1", 5);
-	CHECK(!compiles(s, err, sizeof(err)), "limit: 65-byte name refused");
-	CHECK_STR(err, "line 1, column 1: attribute name longer than 64 "
-		  "bytes", "limit: name error text");
+	/* attribute name: NAME bytes accepted, NAME + 1 refused */
+	memset(s, 'n', NAME + 1);
+	memcpy(s + NAME, " = 1", 5);
+	CHECK(compiles(s, err, sizeof(err)), "limit: %d-byte name accepted",
+	      NAME);
+	memset(s, 'm', NAME + 1);
+	memcpy(s + NAME + 1, " = 1", 5);
+	CHECK(!compiles(s, err, sizeof(err)), "limit: %d-byte name refused",
+	      NAME + 1);
+	snprintf(want, sizeof(want), "line 1, column 1: attribute name longer "
+		 "than %d bytes", NAME);
+	CHECK_STR(err, want, "limit: name error text");
 	free(s);
 }
 
