@@ -43,7 +43,7 @@ enum {
 
 struct agg {
 	struct aggconf *conf;
-	const char *lock_path;		/* the configured one, or catalog.lock */
+	char lock_path[PATH_MAX];	/* the configured one, or catalog.lock */
 	struct collect *col;
 	struct report rep;
 	/* per-source run state */
@@ -51,6 +51,10 @@ struct agg {
 	size_t failed_src;		/* index of the source that failed */
 	double last_progress;
 	int progress;
+	/* what the run came to */
+	int report_due;			/* the JSON report is written */
+	int have_serial;		/* rep has the catalog's serials */
+	char gate_why[512];		/* why a safety gate refused */
 };
 
 static const char agg_usage[] =
@@ -405,45 +409,41 @@ static void agg_failure_summary(const struct agg *a, int status, double t0)
 	catalog_close(cat);
 }
 
-int main(int argc, char **argv)
-{
-	static struct agg agg;
-	struct agg *a = &agg;
-	const char *cfgpath = AGGCONF_DEFAULT_PATH;
-	int dry = 0, force = 0, check = 0, verbose = 0, i, lockfd = -1;
-	int status = EXIT_LOCAL, have_serial = 0;
-	char err[1024], lockbuf[PATH_MAX], why[512];
-	struct catalog *cat = NULL;
-	struct catalog_txn *t = NULL;
-	struct catalog_diff d;
-	struct catalog_info before;
-	double t0 = util_now();
-	size_t si;
+/* What the command line asks for. */
+struct agg_opts {
+	const char *cfgpath;
+	int dry, force, check, verbose;
+};
 
-	log_init("dircat-aggregator",
-		 isatty(STDERR_FILENO) ? LOG_DEST_STDERR : LOG_DEST_BOTH);
+/* Read the command line into o: -1 to go on, else the exit status. */
+static int agg_options(int argc, char **argv, struct agg_opts *o)
+{
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	o->cfgpath = AGGCONF_DEFAULT_PATH;
 	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-c") && i + 1 < argc)
-			cfgpath = argv[++i];
-		else if (argv[i][0] == '-' && argv[i][1] == 'v' &&
-			 strspn(argv[i] + 1, "v") == strlen(argv[i] + 1))
-			verbose += (int)strlen(argv[i] + 1);	/* -v, -vv, ... */
-		else if (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--dry-run"))
-			dry = 1;
-		else if (!strcmp(argv[i], "--force"))
-			force = 1;
-		else if (!strcmp(argv[i], "-t"))
-			check = 1;
-		else if (!strcmp(argv[i], "-V") ||
-			 !strcmp(argv[i], "--version")) {
+		const char *arg = argv[i];
+
+		if (!strcmp(arg, "-c") && i + 1 < argc)
+			o->cfgpath = argv[++i];
+		else if (arg[0] == '-' && arg[1] == 'v' &&
+			 strspn(arg + 1, "v") == strlen(arg + 1))
+			o->verbose += (int)strlen(arg + 1);	/* -v, -vv, ... */
+		else if (!strcmp(arg, "-n") || !strcmp(arg, "--dry-run"))
+			o->dry = 1;
+		else if (!strcmp(arg, "--force"))
+			o->force = 1;
+		else if (!strcmp(arg, "-t"))
+			o->check = 1;
+		else if (!strcmp(arg, "-V") || !strcmp(arg, "--version")) {
 			version_print(stdout, "dircat-aggregator");
 			ldapsrc_version_print(stdout);
 			return EXIT_OK;
-		} else if (!strcmp(argv[i], "--settings")) {
+		} else if (!strcmp(arg, "--settings")) {
 			settings_print(stdout, aggconf_settings);
 			return EXIT_OK;
-		}
-		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+		} else if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
 			fputs(agg_usage, stdout);
 			return EXIT_OK;
 		} else {
@@ -451,220 +451,352 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	log_set_verbose(verbose > 1 ? 2 : 0);
-	if (!(a->conf = aggconf_load(cfgpath, err, sizeof(err)))) {
+	return -1;
+}
+
+/* Take the run lock: the configured file or the catalog's path with
+ * ".lock".  The descriptor, or -1 with *status set. */
+static int agg_lock(struct agg *a, int *status)
+{
+	char err[1024];
+	int fd;
+
+	if (a->conf->lock_path) {
+		util_strlcpy(a->lock_path, a->conf->lock_path,
+			     sizeof(a->lock_path));	/* PATH_MAX: fits */
+	} else if ((size_t)snprintf(a->lock_path, sizeof(a->lock_path),
+				    "%s.lock", a->conf->catalog_path) >=
+		   sizeof(a->lock_path)) {
+		log_error("%s.lock: path too long", a->conf->catalog_path);
+		*status = EXIT_LOCAL;
+		return -1;
+	}
+	fd = util_lock(a->lock_path, err, sizeof(err));
+	if (fd < 0) {
 		log_error("%s", err);
-		return EXIT_CONFIG;
+		*status = fd == -2 ? EXIT_LOCKED : EXIT_LOCAL;
+		return -1;
 	}
-	if (check) {
-		printf("%s: configuration OK: %zu source(s), %zu local domain(s)\n",
-		       cfgpath, a->conf->nsrc, addr_domains_count(a->conf->domains));
-		return EXIT_OK;
-	}
-	signal(SIGPIPE, SIG_IGN);
-	a->lock_path = a->conf->lock_path;
-	if (!a->lock_path) {
-		snprintf(lockbuf, sizeof(lockbuf), "%s.lock", a->conf->catalog_path);
-		a->lock_path = lockbuf;
-	}
-	lockfd = util_lock(a->lock_path, err, sizeof(err));
-	if (lockfd < 0) {
-		log_error("%s", err);
-		return lockfd == -2 ? EXIT_LOCKED : EXIT_LOCAL;
-	}
-	report_init(&a->rep, a->conf->catalog_id, a->conf->nsrc, dry);
-	for (si = 0; si < a->conf->nsrc; si++)
-		a->rep.src[si].name = a->conf->src[si].lc.name;
-	a->col = collect_new();
-	/* Long runs show progress on a terminal, never under cron. */
-	a->progress = isatty(STDERR_FILENO);
+	return fd;
+}
+
+/* Read every source into the collection.  EXIT_OK, or EXIT_LDAP with
+ * the error in the report (which is then due). */
+static int agg_read_sources(struct agg *a)
+{
+	char err[1024];
+	size_t si;
+
 	for (si = 0; si < a->conf->nsrc; si++) {
+		struct aggconf_source *s = &a->conf->src[si];
 		struct ldapsrc_stats st;
 
-		a->cur = &a->conf->src[si];
+		a->cur = s;
 		a->failed_src = si;
-		if (ldapsrc_search(&a->conf->src[si].lc, a->conf->src[si].attrs, agg_entry, a,
-				   &st, err, sizeof(err)) < 0) {
+		if (ldapsrc_search(&s->lc, s->attrs, agg_entry, a, &st, err,
+				   sizeof(err)) < 0) {
 			if (a->progress)
 				fputc('\n', stderr);
 			log_error("%s; nothing written, the catalog stays at its "
 				  "previous serial", err);
 			a->rep.error = xstrdup(err);
-			status = EXIT_LDAP;
-			goto report;
+			a->report_due = 1;
+			return EXIT_LDAP;
 		}
 		a->rep.src[si].seconds = st.seconds;
 		a->rep.src[si].pages = st.pages;
 		a->rep.src[si].references = st.references;
 		agg_progress(a, 1);
 	}
-	/* Every source is read: owner DNs can be resolved. */
+	return EXIT_OK;
+}
+
+/* Every source is read: resolve owner DNs, add the domain records and
+ * settle the addresses claimed twice.  EXIT_OK or the exit status. */
+static int agg_settle(struct agg *a)
+{
+	struct collect_owner_stats os;
+	char err[1024];
+
 	if (collect_resolve_owners(a->col, agg_owner_unresolved, a, err,
 				   sizeof(err)) < 0) {
 		log_error("%s; nothing written", err);
-		goto out;
+		return EXIT_LOCAL;
 	}
-	{
-		struct collect_owner_stats os;
-
-		collect_owner_stats(a->col, &os);
-		report_owner_dns(&a->rep, os.dns, os.resolved, os.first_rdn,
-				 os.unresolved);
-	}
+	collect_owner_stats(a->col, &os);
+	report_owner_dns(&a->rep, os.dns, os.resolved, os.first_rdn,
+			 os.unresolved);
 	if (agg_add_domains(a, err, sizeof(err)) < 0 ||
 	    collect_finish(a->col, a->conf->rule, err, sizeof(err)) < 0) {
 		log_error("%s; nothing written", err);
+		return EXIT_GATE;
+	}
+	a->rep.conflicts = collect_conflicts(a->col);
+	return EXIT_OK;
+}
+
+/* The safety gates on what the write would publish: NULL when it looks
+ * safe, else why not (in a->gate_why). */
+static const char *agg_gate(struct agg *a, const struct catalog_diff *d,
+			    const struct catalog_info *before)
+{
+	uint64_t newn = d->records - d->count[CATALOG_DOMAIN];
+	uint64_t oldn = before->records - before->count[CATALOG_DOMAIN];
+
+	if ((int64_t)newn < a->conf->min_records) {
+		snprintf(a->gate_why, sizeof(a->gate_why),
+			 "%llu addresses is fewer than min_records = %lld",
+			 (unsigned long long)newn,
+			 (long long)a->conf->min_records);
+		return a->gate_why;
+	}
+	if (oldn > 0 && newn < oldn &&
+	    (oldn - newn) * 100 > oldn * (uint64_t)a->conf->max_shrink_pct) {
+		snprintf(a->gate_why, sizeof(a->gate_why),
+			 "the catalog would shrink from %llu to %llu addresses "
+			 "(%.1f%%), more than max_shrink = %lld%%",
+			 (unsigned long long)oldn, (unsigned long long)newn,
+			 100.0 * (double)(oldn - newn) / (double)oldn,
+			 (long long)a->conf->max_shrink_pct);
+		return a->gate_why;
+	}
+	return NULL;
+}
+
+/* -n: what a real run would write. */
+static void agg_dry_run(struct agg *a, struct catalog_txn *t,
+			const struct catalog_diff *d,
+			const struct catalog_info *before, double t0)
+{
+	a->rep.seconds = util_now() - t0;
+	report_text(&a->rep, stdout);
+	if (a->rep.refused)
+		printf("a real run would be refused: %s\n", a->rep.refused);
+	if (catalog_txn_nchanges(t) == 0 && before->serial > 0)
+		printf("dry run: nothing would change (serial %llu)\n",
+		       (unsigned long long)before->serial);
+	else
+		printf("dry run: would write serial %llu: +%llu -%llu ~%llu\n",
+		       (unsigned long long)before->serial + 1,
+		       (unsigned long long)d->added,
+		       (unsigned long long)d->removed,
+		       (unsigned long long)d->changed);
+	agg_show_changes(t);
+}
+
+/* Commit t, unless nothing changed (then no new serial).  EXIT_OK, or
+ * EXIT_LOCAL when the commit failed.  t is gone either way. */
+static int agg_commit(struct agg *a, struct catalog_txn *t,
+		      const struct catalog_diff *d,
+		      const struct catalog_info *before)
+{
+	char err[1024];
+	uint64_t s;
+
+	if (catalog_txn_nchanges(t) == 0 && before->serial > 0) {
+		catalog_txn_abort(t);	/* no new serial, nothing to push */
+		return EXIT_OK;
+	}
+	s = catalog_txn_commit(t, err, sizeof(err));
+	if (!s) {
+		log_error("%s; the catalog stays at serial %llu", err,
+			  (unsigned long long)before->serial);
+		return EXIT_LOCAL;
+	}
+	a->rep.serial_after = s;
+	log_info("catalog %s serial %llu: %llu addresses (+%llu -%llu ~%llu)",
+		 a->conf->catalog_id, (unsigned long long)s,
+		 (unsigned long long)(d->records - d->count[CATALOG_DOMAIN]),
+		 (unsigned long long)d->added, (unsigned long long)d->removed,
+		 (unsigned long long)d->changed);
+	return EXIT_OK;
+}
+
+/*
+ * Open the catalog and replace its records with the collection in one
+ * write transaction: *tp gets it, *before what the catalog held, *d the
+ * difference.  EXIT_OK, or the exit status (the report is due when the
+ * catalog could not be opened).
+ */
+static int agg_compare(struct agg *a, struct catalog **catp,
+		       struct catalog_txn **tp, struct catalog_info *before,
+		       struct catalog_diff *d)
+{
+	char err[1024];
+
+	*catp = catalog_open(a->conf->catalog_path, 0, err, sizeof(err));
+	if (!*catp) {
+		log_error("%s", err);
+		a->rep.error = xstrdup(err);
+		a->report_due = 1;
+		return EXIT_LOCAL;
+	}
+	if (catalog_info(*catp, before, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		return EXIT_LOCAL;
+	}
+	if (before->id[0] && strcmp(before->id, a->conf->catalog_id)) {
+		log_error("%s holds catalog '%s', not '%s' (catalog_id); "
+			  "nothing written", a->conf->catalog_path, before->id,
+			  a->conf->catalog_id);
+		return EXIT_CONFIG;
+	}
+	*tp = catalog_write_begin(*catp, err, sizeof(err));
+	if (!*tp) {
+		log_error("%s", err);
+		return EXIT_LOCAL;
+	}
+	catalog_txn_set_id(*tp, a->conf->catalog_id);
+	catalog_txn_set_history(*tp, (unsigned)a->conf->history);
+	if (catalog_txn_replace_all(*tp, collect_next, a->col, err,
+				    sizeof(err)) < 0) {
+		log_error("%s; nothing written", err);
+		return EXIT_LOCAL;
+	}
+	catalog_txn_diff(*tp, d);
+	a->rep.serial_before = before->serial;
+	a->rep.serial_after = before->serial;
+	a->have_serial = 1;
+	report_diff(&a->rep, d, before->records - before->count[CATALOG_DOMAIN]);
+	report_conflicts(&a->rep, a->col);
+	return EXIT_OK;
+}
+
+/* Write the catalog: compare, apply the gates, then publish (or show,
+ * for -n).  The exit status. */
+static int agg_write(struct agg *a, const struct agg_opts *o, double t0)
+{
+	struct catalog *cat = NULL;
+	struct catalog_txn *t = NULL;
+	struct catalog_info before;
+	struct catalog_diff d;
+	const char *gate;
+	int status = agg_compare(a, &cat, &t, &before, &d);
+
+	if (status != EXIT_OK)
+		goto out;
+	gate = agg_gate(a, &d, &before);
+	if (gate && !o->force && !o->dry) {
+		a->rep.refused = gate;
+		log_error("refused to publish: %s; nothing written (--force "
+			  "overrides)", gate);
+		a->report_due = 1;
 		status = EXIT_GATE;
 		goto out;
 	}
-	a->rep.conflicts = collect_conflicts(a->col);
-	cat = catalog_open(a->conf->catalog_path, 0, err, sizeof(err));
-	if (!cat) {
-		log_error("%s", err);
-		a->rep.error = xstrdup(err);
-		goto report;
+	if (gate && o->force) {
+		log_warn("publishing despite: %s (--force)", gate);
+		a->rep.forced = gate;
 	}
-	if (catalog_info(cat, &before, err, sizeof(err)) < 0) {
-		log_error("%s", err);
-		goto out;
+	if (o->dry) {
+		a->rep.refused = gate;
+		agg_dry_run(a, t, &d, &before, t0);
+		goto out;			/* no report: nothing ran */
 	}
-	if (before.id[0] && strcmp(before.id, a->conf->catalog_id)) {
-		log_error("%s holds catalog '%s', not '%s' (catalog_id); "
-			  "nothing written", a->conf->catalog_path, before.id,
-			  a->conf->catalog_id);
-		status = EXIT_CONFIG;
-		goto out;
-	}
-	t = catalog_write_begin(cat, err, sizeof(err));
-	if (!t) {
-		log_error("%s", err);
-		goto out;
-	}
-	catalog_txn_set_id(t, a->conf->catalog_id);
-	catalog_txn_set_history(t, (unsigned)a->conf->history);
-	if (catalog_txn_replace_all(t, collect_next, a->col, err,
-				    sizeof(err)) < 0) {
-		log_error("%s; nothing written", err);
-		goto out;
-	}
-	catalog_txn_diff(t, &d);
-	a->rep.serial_before = before.serial;
-	a->rep.serial_after = before.serial;
-	have_serial = 1;
-	report_diff(&a->rep, &d, before.records - before.count[CATALOG_DOMAIN]);
-	report_conflicts(&a->rep, a->col);
-	{
-		uint64_t newn = d.records - d.count[CATALOG_DOMAIN];
-		uint64_t oldn = before.records - before.count[CATALOG_DOMAIN];
-		const char *gate = NULL;
-
-		if ((int64_t)newn < a->conf->min_records) {
-			snprintf(why, sizeof(why),
-				 "%llu addresses is fewer than min_records = %lld",
-				 (unsigned long long)newn,
-				 (long long)a->conf->min_records);
-			gate = why;
-		} else if (oldn > 0 && newn < oldn &&
-			   (oldn - newn) * 100 > oldn * (uint64_t)a->conf->max_shrink_pct) {
-			snprintf(why, sizeof(why),
-				 "the catalog would shrink from %llu to %llu "
-				 "addresses (%.1f%%), more than max_shrink = %lld%%",
-				 (unsigned long long)oldn, (unsigned long long)newn,
-				 100.0 * (double)(oldn - newn) / (double)oldn,
-				 (long long)a->conf->max_shrink_pct);
-			gate = why;
-		}
-		if (gate && !force && !dry) {
-			a->rep.refused = gate;
-			log_error("refused to publish: %s; nothing written "
-				  "(--force overrides)", gate);
-			status = EXIT_GATE;
-			goto report;
-		}
-		if (gate && force) {
-			log_warn("publishing despite: %s (--force)", gate);
-			a->rep.forced = gate;
-		}
-		if (gate && dry)
-			a->rep.refused = gate;
-	}
-	if (dry) {
-		a->rep.seconds = util_now() - t0;
-		report_text(&a->rep, stdout);
-		if (a->rep.refused)
-			printf("a real run would be refused: %s\n", a->rep.refused);
-		if (catalog_txn_nchanges(t) == 0 && before.serial > 0)
-			printf("dry run: nothing would change (serial %llu)\n",
-			       (unsigned long long)before.serial);
-		else
-			printf("dry run: would write serial %llu: +%llu -%llu "
-			       "~%llu\n",
-			       (unsigned long long)before.serial + 1,
-			       (unsigned long long)d.added,
-			       (unsigned long long)d.removed,
-			       (unsigned long long)d.changed);
-		agg_show_changes(t);
-		catalog_txn_abort(t);
-		t = NULL;
-		status = EXIT_OK;
-		goto out;
-	}
-	if (catalog_txn_nchanges(t) == 0 && before.serial > 0) {
-		/* Nothing changed: no new serial, nothing to push. */
-		catalog_txn_abort(t);
-		t = NULL;
-	} else {
-		uint64_t s = catalog_txn_commit(t, err, sizeof(err));
-
-		t = NULL;
-		if (!s) {
-			log_error("%s; the catalog stays at serial %llu", err,
-				  (unsigned long long)before.serial);
-			goto out;
-		}
-		a->rep.serial_after = s;
-		log_info("catalog %s serial %llu: %llu addresses (+%llu -%llu "
-			 "~%llu)", a->conf->catalog_id, (unsigned long long)s,
-			 (unsigned long long)(d.records - d.count[CATALOG_DOMAIN]),
-			 (unsigned long long)d.added,
-			 (unsigned long long)d.removed,
-			 (unsigned long long)d.changed);
-	}
-	status = EXIT_OK;
-report:
-	/* A run that stopped before it read the catalog still reports the
-	 * serial the catalog is at, as the metrics file does. */
-	if (!have_serial)
-		agg_report_serial(a);
-	a->rep.seconds = util_now() - t0;
-	if (verbose)
-		report_text(&a->rep, stdout);
-	if (a->conf->report_path &&
-	    report_json_write(&a->rep, a->conf->report_path, err, sizeof(err)) < 0) {
-		log_error("report: %s", err);
-		if (status == EXIT_OK)
-			status = EXIT_LOCAL;
-	}
+	status = agg_commit(a, t, &d, &before);
+	t = NULL;
+	a->report_due = status == EXIT_OK;
 out:
 	if (t)
 		catalog_txn_abort(t);
 	catalog_close(cat);
-	/* After every run that held the lock, success or failure. */
-	if (a->conf->metrics_path && !dry &&
-	    report_metrics_write(&a->rep, a->conf->metrics_path, a->conf->catalog_path,
-				 status, status == EXIT_LDAP ? a->failed_src
-							     : a->conf->nsrc,
+	return status;
+}
+
+/*
+ * After a run that held the lock: the JSON report when due, the metrics
+ * file (not for -n), the failure summary for cron.  The exit status, made
+ * EXIT_LOCAL when a file could not be written after a success.
+ */
+static int agg_finish(struct agg *a, const struct agg_opts *o, int status,
+		      double t0)
+{
+	char err[1024];
+
+	if (a->report_due) {
+		/* A run that stopped before it read the catalog still
+		 * reports the serial the catalog is at, as the metrics file
+		 * does. */
+		if (!a->have_serial)
+			agg_report_serial(a);
+		a->rep.seconds = util_now() - t0;
+		if (o->verbose)
+			report_text(&a->rep, stdout);
+		if (a->conf->report_path &&
+		    report_json_write(&a->rep, a->conf->report_path, err,
+				      sizeof(err)) < 0) {
+			log_error("report: %s", err);
+			if (status == EXIT_OK)
+				status = EXIT_LOCAL;
+		}
+	}
+	if (a->conf->metrics_path && !o->dry &&
+	    report_metrics_write(&a->rep, a->conf->metrics_path,
+				 a->conf->catalog_path, status,
+				 status == EXIT_LDAP ? a->failed_src
+						     : a->conf->nsrc,
 				 util_now() - t0, err, sizeof(err)) < 0) {
 		log_error("metrics_file: %s", err);
 		if (status == EXIT_OK)
 			status = EXIT_LOCAL;
 	}
-	if (!verbose && status != EXIT_OK && status != EXIT_CONFIG)
-		agg_failure_summary(a, status, t0);	/* catalog closed */
+	if (!o->verbose && status != EXIT_OK && status != EXIT_CONFIG)
+		agg_failure_summary(a, status, t0);
+	return status;
+}
+
+/* One run under the lock: read, settle, write. */
+static int agg_run(struct agg *a, const struct agg_opts *o, double t0)
+{
+	size_t si;
+	int status;
+
+	report_init(&a->rep, a->conf->catalog_id, a->conf->nsrc, o->dry);
+	for (si = 0; si < a->conf->nsrc; si++)
+		a->rep.src[si].name = a->conf->src[si].lc.name;
+	a->col = collect_new();
+	/* Long runs show progress on a terminal, never under cron. */
+	a->progress = isatty(STDERR_FILENO);
+	if ((status = agg_read_sources(a)) != EXIT_OK ||
+	    (status = agg_settle(a)) != EXIT_OK)
+		return status;
+	return agg_write(a, o, t0);
+}
+
+int main(int argc, char **argv)
+{
+	static struct agg agg;
+	struct agg *a = &agg;
+	struct agg_opts o;
+	char err[1024];
+	double t0 = util_now();
+	int status, lockfd;
+
+	log_init("dircat-aggregator",
+		 isatty(STDERR_FILENO) ? LOG_DEST_STDERR : LOG_DEST_BOTH);
+	if ((status = agg_options(argc, argv, &o)) >= 0)
+		return status;
+	log_set_verbose(o.verbose > 1 ? 2 : 0);
+	if (!(a->conf = aggconf_load(o.cfgpath, err, sizeof(err)))) {
+		log_error("%s", err);
+		return EXIT_CONFIG;
+	}
+	if (o.check) {
+		printf("%s: configuration OK: %zu source(s), %zu local "
+		       "domain(s)\n", o.cfgpath, a->conf->nsrc,
+		       addr_domains_count(a->conf->domains));
+		aggconf_free(a->conf);
+		return EXIT_OK;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	lockfd = agg_lock(a, &status);
+	if (lockfd >= 0) {
+		status = agg_run(a, &o, t0);
+		status = agg_finish(a, &o, status, t0);
+		close(lockfd);
+	}
 	collect_free(a->col);
 	report_free(&a->rep);
 	aggconf_free(a->conf);
-	if (lockfd >= 0)
-		close(lockfd);
 	return status;
 }
