@@ -99,18 +99,176 @@ void config_free(struct config *cfg)
 	free(cfg);
 }
 
+/* Where config_parse() is in the text, and what the next line may do. */
+struct config_parser {
+	struct config *cfg;
+	const char *name;		/* the file, for messages */
+	int lineno;
+	struct config_section *cur;	/* the section being read */
+	struct config_entry *last;	/* the value a continuation extends */
+	int skipped;			/* blank/comment lines since last */
+	char *err;
+	size_t errlen;
+};
+
+/* An indented line [s, e): the next line of the last value.  Blank and
+ * comment lines skipped since then become empty lines of the value, so
+ * that its line numbers stay the file's. */
+static int config_continue(struct config_parser *p, const char *s,
+			   const char *e)
+{
+	struct config_entry *last = p->last;
+	size_t old, add = (size_t)(e - s), gap = (size_t)p->skipped;
+
+	if (!last) {
+		util_err(p->err, p->errlen, "%s:%d: indented line continues "
+			 "nothing (no 'name = value' above it in this section)",
+			 p->name, p->lineno);
+		return -1;
+	}
+	old = strlen(last->value);
+	if (old + gap + 1 + add > CONFIG_VALUE_MAX) {
+		util_err(p->err, p->errlen, "%s:%d: value longer than %d bytes",
+			 p->name, p->lineno, CONFIG_VALUE_MAX);
+		return -1;
+	}
+	last->value = xrealloc(last->value, old + gap + add + 2);
+	memset(last->value + old, '\n', gap + 1);
+	old += gap + 1;
+	memcpy(last->value + old, s, add);
+	last->value[old + add] = '\0';
+	p->skipped = 0;
+	return 0;
+}
+
+/* A section header "[type name]", trimmed, in [s, e). */
+static int config_parse_section(struct config_parser *p, const char *s,
+				const char *e)
+{
+	struct config *cfg = p->cfg;
+	const char *t, *te, *sp, *n, *ne;
+	size_t tlen, nlen, i;
+
+	if (e[-1] != ']') {
+		util_err(p->err, p->errlen, "%s:%d: section header without ']'",
+			 p->name, p->lineno);
+		return -1;
+	}
+	t = s + 1;
+	te = e - 1;
+	config_trim(&t, &te);
+	for (sp = t; sp < te && !isspace((unsigned char)*sp); sp++)
+		;
+	n = sp;
+	ne = te;
+	config_trim(&n, &ne);
+	tlen = (size_t)(sp - t);
+	nlen = (size_t)(ne - n);
+	if (!config_valid_name(t, tlen) || !config_valid_name(n, nlen)) {
+		util_err(p->err, p->errlen, "%s:%d: expected [type name], e.g. "
+			 "[source corp]", p->name, p->lineno);
+		return -1;
+	}
+	if (cfg->nsections >= CONFIG_SECTION_MAX) {
+		util_err(p->err, p->errlen, "%s:%d: more than %d sections",
+			 p->name, p->lineno, CONFIG_SECTION_MAX);
+		return -1;
+	}
+	for (i = 1; i < cfg->nsections; i++) {
+		const struct config_section *o = cfg->sections[i];
+
+		if (strlen(o->type) == tlen && !strncmp(o->type, t, tlen) &&
+		    strlen(o->name) == nlen && !strncmp(o->name, n, nlen)) {
+			util_err(p->err, p->errlen, "%s:%d: section [%s %s] "
+				 "already defined at line %d", p->name,
+				 p->lineno, o->type, o->name, o->line);
+			return -1;
+		}
+	}
+	p->cur = config_add_section(cfg, t, tlen, n, nlen, p->lineno);
+	p->last = NULL;
+	return 0;
+}
+
+/* "name = value", trimmed, in [s, e) of the line that starts at line. */
+static int config_parse_setting(struct config_parser *p, const char *line,
+				const char *s, const char *e)
+{
+	const char *eq = memchr(s, '=', (size_t)(e - s));
+	const char *k = s, *ke, *v, *ve = e;
+	struct config_entry *ent;
+
+	if (!eq) {
+		util_err(p->err, p->errlen, "%s:%d: expected 'name = value'",
+			 p->name, p->lineno);
+		return -1;
+	}
+	ke = eq;
+	config_trim(&k, &ke);
+	v = eq + 1;
+	config_trim(&v, &ve);
+	if (!config_valid_name(k, (size_t)(ke - k))) {
+		util_err(p->err, p->errlen, "%s:%d: bad setting name before '='",
+			 p->name, p->lineno);
+		return -1;
+	}
+	if (p->cfg->nentries >= CONFIG_ENTRY_MAX) {
+		util_err(p->err, p->errlen, "%s:%d: more than %d settings",
+			 p->name, p->lineno, CONFIG_ENTRY_MAX);
+		return -1;
+	}
+	ent = &p->cfg->entries[p->cfg->nentries++];
+	ent->key = xstrndup(k, (size_t)(ke - k));
+	ent->value = xstrndup(v, (size_t)(ve - v));
+	ent->line = p->lineno;
+	ent->col = (int)(v - line) + 1;
+	ent->section = p->cur;
+	p->last = ent;
+	return 0;
+}
+
+/* One line [s, e) without its line end. */
+static int config_parse_line(struct config_parser *p, const char *s,
+			     const char *e)
+{
+	const char *line = s, *t = s, *te = e;
+
+	if ((size_t)(e - s) > CONFIG_LINE_MAX) {
+		util_err(p->err, p->errlen, "%s:%d: line longer than %d bytes",
+			 p->name, p->lineno, CONFIG_LINE_MAX);
+		return -1;
+	}
+	if (e > s && e[-1] == '\r')
+		e--;
+	/* Blank and comment lines, indented or not, never end a value:
+	 * they are only counted, so that a continuation line after them
+	 * lands on its own line of the value. */
+	te = e;
+	config_trim(&t, &te);
+	if (t == te || *t == '#') {
+		if (p->last)
+			p->skipped++;
+		return 0;
+	}
+	if (*s == ' ' || *s == '\t')	/* continuation: indented */
+		return config_continue(p, s, e);
+	p->skipped = 0;
+	if (*t == '[')
+		return config_parse_section(p, t, te);
+	return config_parse_setting(p, line, t, te);
+}
+
 struct config *config_parse(const char *name, const char *text, size_t len,
 			    char *err, size_t errlen)
 {
-	struct config *cfg = xcalloc(1, sizeof(*cfg));
-	struct config_section *cur;
-	struct config_entry *last = NULL;
-	const char *p = text, *end = text + len;
-	int lineno = 0, skipped = 0;
+	struct config_parser p = { .name = name, .err = err,
+				   .errlen = errlen };
+	const char *at = text, *end = text + len;
 
-	cfg->path = xstrdup(name);
-	cfg->entries = xcalloc(CONFIG_ENTRY_MAX, sizeof(*cfg->entries));
-	cur = config_add_section(cfg, "", 0, "", 0, 0);
+	p.cfg = xcalloc(1, sizeof(*p.cfg));
+	p.cfg->path = xstrdup(name);
+	p.cfg->entries = xcalloc(CONFIG_ENTRY_MAX, sizeof(*p.cfg->entries));
+	p.cur = config_add_section(p.cfg, "", 0, "", 0, 0);
 	if (len > CONFIG_FILE_MAX) {
 		util_err(err, errlen, "%s: larger than %d bytes", name,
 			 CONFIG_FILE_MAX);
@@ -120,154 +278,18 @@ struct config *config_parse(const char *name, const char *text, size_t len,
 		util_err(err, errlen, "%s: contains a NUL byte", name);
 		goto fail;
 	}
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
+	while (at < end) {
+		const char *nl = memchr(at, '\n', (size_t)(end - at));
 		const char *le = nl ? nl : end;
-		const char *s = p, *e = le;
-		const char *p_line_start = p;
 
-		lineno++;
-		p = nl ? nl + 1 : end;
-		if ((size_t)(le - s) > CONFIG_LINE_MAX) {
-			util_err(err, errlen, "%s:%d: line longer than %d bytes",
-				 name, lineno, CONFIG_LINE_MAX);
+		p.lineno++;
+		if (config_parse_line(&p, at, le) < 0)
 			goto fail;
-		}
-		if (e > s && e[-1] == '\r')
-			e--;
-		/* Blank and comment lines, indented or not, never end a
-		 * value: they are only counted, so that a continuation line
-		 * after them lands on its own line of the value. */
-		{
-			const char *t = s, *te = e;
-
-			config_trim(&t, &te);
-			if (t == te || *t == '#') {
-				if (last)
-					skipped++;
-				continue;
-			}
-		}
-		/* Continuation: indented, after a setting. */
-		if (*s == ' ' || *s == '\t') {
-			size_t old, add = (size_t)(e - s);
-
-			if (!last) {
-				util_err(err, errlen,
-					 "%s:%d: indented line continues nothing "
-					 "(no 'name = value' above it in this "
-					 "section)", name, lineno);
-				goto fail;
-			}
-			old = strlen(last->value);
-			if (old + (size_t)skipped + 1 + add > CONFIG_VALUE_MAX) {
-				util_err(err, errlen,
-					 "%s:%d: value longer than %d bytes",
-					 name, lineno, CONFIG_VALUE_MAX);
-				goto fail;
-			}
-			last->value = xrealloc(last->value,
-					       old + (size_t)skipped + add + 2);
-			memset(last->value + old, '\n', (size_t)skipped + 1);
-			old += (size_t)skipped + 1;
-			memcpy(last->value + old, s, add);
-			last->value[old + add] = '\0';
-			skipped = 0;
-			continue;
-		}
-		config_trim(&s, &e);
-		skipped = 0;
-		if (*s == '[') {
-			const char *t, *te, *sp, *n, *ne;
-
-			if (e[-1] != ']') {
-				util_err(err, errlen,
-					 "%s:%d: section header without ']'",
-					 name, lineno);
-				goto fail;
-			}
-			t = s + 1;
-			te = e - 1;
-			config_trim(&t, &te);
-			for (sp = t; sp < te && !isspace((unsigned char)*sp); sp++)
-				;
-			n = sp;
-			ne = te;
-			config_trim(&n, &ne);
-			if (!config_valid_name(t, (size_t)(sp - t)) ||
-			    !config_valid_name(n, (size_t)(ne - n))) {
-				util_err(err, errlen,
-					 "%s:%d: expected [type name], e.g. "
-					 "[source corp]", name, lineno);
-				goto fail;
-			}
-			if (cfg->nsections >= CONFIG_SECTION_MAX) {
-				util_err(err, errlen, "%s:%d: more than %d sections",
-					 name, lineno, CONFIG_SECTION_MAX);
-				goto fail;
-			}
-			{
-				size_t i;
-
-				for (i = 1; i < cfg->nsections; i++) {
-					struct config_section *o = cfg->sections[i];
-
-					if (strlen(o->type) == (size_t)(sp - t) &&
-					    !strncmp(o->type, t, (size_t)(sp - t)) &&
-					    strlen(o->name) == (size_t)(ne - n) &&
-					    !strncmp(o->name, n, (size_t)(ne - n))) {
-						util_err(err, errlen,
-							 "%s:%d: section [%s %s] "
-							 "already defined at line %d",
-							 name, lineno, o->type,
-							 o->name, o->line);
-						goto fail;
-					}
-				}
-			}
-			cur = config_add_section(cfg, t, (size_t)(sp - t), n,
-						 (size_t)(ne - n), lineno);
-			last = NULL;
-			continue;
-		}
-		{
-			const char *eq = memchr(s, '=', (size_t)(e - s));
-			const char *k = s, *ke, *v, *ve = e;
-			struct config_entry *ent;
-
-			if (!eq) {
-				util_err(err, errlen,
-					 "%s:%d: expected 'name = value'",
-					 name, lineno);
-				goto fail;
-			}
-			ke = eq;
-			config_trim(&k, &ke);
-			v = eq + 1;
-			config_trim(&v, &ve);
-			if (!config_valid_name(k, (size_t)(ke - k))) {
-				util_err(err, errlen,
-					 "%s:%d: bad setting name before '='",
-					 name, lineno);
-				goto fail;
-			}
-			if (cfg->nentries >= CONFIG_ENTRY_MAX) {
-				util_err(err, errlen, "%s:%d: more than %d settings",
-					 name, lineno, CONFIG_ENTRY_MAX);
-				goto fail;
-			}
-			ent = &cfg->entries[cfg->nentries++];
-			ent->key = xstrndup(k, (size_t)(ke - k));
-			ent->value = xstrndup(v, (size_t)(ve - v));
-			ent->line = lineno;
-			ent->col = (int)(v - (p_line_start)) + 1;
-			ent->section = cur;
-			last = ent;
-		}
+		at = nl ? nl + 1 : end;
 	}
-	return cfg;
+	return p.cfg;
 fail:
-	config_free(cfg);
+	config_free(p.cfg);
 	return NULL;
 }
 
