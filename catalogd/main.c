@@ -340,9 +340,14 @@ static void main_checkconf(const struct conf *c)
 	for (i = 0; i < c->ntrusted; i++)
 		printf("trusted key %s\n", sign_keyring_id(c->keyring, i));
 	for (i = 0; i < c->nsockets; i++)
-		printf("[socket %s] %s %s mode %04o\n", c->socket[i].name,
+		printf("[socket %s] %s %s mode %04o, max_connections %lld\n",
+		       c->socket[i].name,
 		       conf_protocol_name(c->socket[i].protocol),
-		       c->socket[i].path, c->socket[i].mode);
+		       c->socket[i].path, c->socket[i].mode,
+		       (long long)c->socket[i].max_connections);
+	printf("request_timeout %llds, idle_timeout %llds, %lld connections "
+	       "on all sockets together\n", (long long)c->request_timeout,
+	       (long long)c->idle_timeout, (long long)c->connections_total);
 	printf("user %s, stale_policy %s, extension_delimiter '%s'\n",
 	       c->user[0] ? c->user : "(none)",
 	       lookup_stale_name(c->lookup.stale_policy), c->lookup.delims);

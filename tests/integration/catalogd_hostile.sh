@@ -141,12 +141,37 @@ check_match "status counts evictions and request timeouts" "$st" \
 	"connections: [0-9]+ open, [0-9]+ accepted, 1 evicted, 0 refused, [0-9]+ idle timeouts, 2 request timeouts"
 check "daemon process still there" kill -0 "$CATD_PID"
 
+# The connection settings at their limits (catalogd -t: N accepted,
+# N + 1 refused with the file and line).
+catd_t() { "$DIRCAT_BIN/catalogd" -c "$CATD_CONF" -t 2>&1; }
+catd_conf "max_connections = 65536" "request_timeout = 1s"
+check_match "max_connections = 65536, request_timeout = 1s: accepted" \
+	"$(catd_t)" '\[socket map\] socketmap .* max_connections 65536$'
+catd_conf "max_connections = 65537"
+check_match "max_connections = 65537: refused" "$(catd_t)" \
+	'catalogd.conf:[0-9]+: max_connections: .*65536'
+catd_conf "request_timeout = 0s"
+check_match "request_timeout = 0s: refused" "$(catd_t)" \
+	'request_timeout .*at least 1s'
+catd_conf "max_connections = 65536"
+printf 'max_connections = 65536\n' >>"$CATD_CONF"	# the control socket
+check_match "sockets adding up to 262144 connections: accepted" "$(catd_t)" \
+	'262144 connections on all sockets together'
+printf '[socket extra]\npath = %s\nprotocol = socketmap\nmax_connections = 1\n' \
+	"$d/run/extra.sock" >>"$CATD_CONF"
+check_match "262145: refused" "$(catd_t)" \
+	'catalogd.conf:[0-9]+: max_connections: the sockets together allow more than 262144'
+catd_conf
+sed -i '/^protocol = control$/a max_connections = 0' "$CATD_CONF"
+check_match "a socket's max_connections = 0: refused" "$(catd_t)" \
+	'catalogd.conf:[0-9]+: max_connections'
+catd_conf "max_connections = 1000" "request_timeout = 2s"
+
 # Out of file descriptors (hard limit 40, max_connections 1000): the
 # daemon warns at start, makes room for new clients by closing the
 # connections idle the longest, does not spin, still answers dircat
 # status, and serves as before once connections go.
 catd_stop
-sed -i 's/^max_connections = 12/max_connections = 1000/' "$CATD_CONF"
 prlimit --nofile=40:40 setpriv --reuid=nobody --regid=nogroup --clear-groups \
 	"$DIRCAT_BIN/catalogd" -c "$CATD_CONF" -f >>"$CATD_LOG" 2>&1 &
 CATD_PID=$!
