@@ -130,7 +130,7 @@ check_eq "catalogd.conf passes catalogd -t (status)" "$?" 0
 check_match "catalogd.conf leaves 'user' unset, as catalogd.service needs" \
 	"$out" "^user \\(none\\),"
 check_match "catalogd.conf: the map socket is mode 0660" "$out" \
-	"^\\[socket map\\] socketmap $cfg/run/catalogd.sock mode 0660\$"
+	"^\\[socket map\\] socketmap $cfg/run/catalogd.sock mode 0660, max_connections 2048\$"
 
 # ---- a second install keeps the administrator's edit -------------------
 sed -i 's/^catalog_id = corp$/catalog_id = edited-here/' "$dest/etc/dircat/catalogd.conf"
