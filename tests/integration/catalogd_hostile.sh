@@ -152,7 +152,7 @@ check_match "max_connections = 65537: refused" "$(catd_t)" \
 	'catalogd.conf:[0-9]+: max_connections: .*65536'
 catd_conf "request_timeout = 0s"
 check_match "request_timeout = 0s: refused" "$(catd_t)" \
-	'request_timeout .*at least 1s'
+	'request_timeout.*at least 1s'
 catd_conf "max_connections = 65536"
 printf 'max_connections = 65536\n' >>"$CATD_CONF"	# the control socket
 check_match "sockets adding up to 262144 connections: accepted" "$(catd_t)" \
