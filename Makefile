@@ -121,7 +121,8 @@ $(B)/tests/%: tests/lib/%.c $(LIBA)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS_TEST)
 
 # The aggregator's owner resolution: its modules and libldap too.
-OWNERS_OBJ = $(B)/aggregator/collect.o $(B)/aggregator/ldapsrc.o
+OWNERS_OBJ = $(B)/aggregator/collect.o $(B)/aggregator/digest.o \
+             $(B)/aggregator/ldapsrc.o
 $(B)/tests/test_owners: tests/lib/test_owners.c $(OWNERS_OBJ) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $< $(OWNERS_OBJ) $(LIBA) $(LIBS_AGG)

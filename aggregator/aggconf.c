@@ -3,6 +3,7 @@
  * aggconf.h.  What a setting means for the run is in man/dircat.conf.5;
  * a new setting is one row below (and a line there).
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "aggconf.h"
 #include "collect.h"
 #include "util.h"
+#include "watch.h"
 
 #define AGGCONF_STR(x)  #x
 #define AGGCONF_XSTR(x) AGGCONF_STR(x)
@@ -65,6 +67,29 @@ static const struct settings_choice aggconf_duplicates[] = {
 };
 
 #define TOP(member) SETTINGS_FIELD(struct aggconf, member)
+/* "100ms", "2s", "0": milliseconds, at most an hour. */
+static int aggconf_millis(void *obj, const struct settings_key *k,
+			  const struct settings_value *v, char *err,
+			  size_t errlen)
+{
+	int64_t *out = (int64_t *)(void *)((char *)obj + k->offset);
+	char *end;
+	double x;
+
+	errno = 0;
+	x = strtod(v->text, &end);
+	if (errno || end == v->text || x < 0 ||
+	    (strcmp(end, "ms") && strcmp(end, "s") && *end))
+		return settings_fail(k, v, err, errlen,
+				     "expected a time such as 100ms or 1s");
+	if (strcmp(end, "ms"))
+		x *= 1000.0;
+	if (x > 3600.0 * 1000.0)
+		return settings_fail(k, v, err, errlen, "at most 1h");
+	*out = (int64_t)x;
+	return 0;
+}
+
 static const struct settings_key aggconf_top_keys[] = {
 	{ .name = "catalog", .type = SETTINGS_TEXT,
 	  .flags = SETTINGS_REQUIRED, TOP(catalog_path), .meta = "PATH",
@@ -105,6 +130,24 @@ static const struct settings_key aggconf_top_keys[] = {
 	  .meta = "PATH",
 	  .doc = "The run lock; default: the catalog's path with .lock "
 		 "added." },
+	{ .name = "publish_interval", .type = SETTINGS_CUSTOM, .def = "100ms",
+	  TOP(publish_interval_ms), .check = aggconf_millis, .meta = "TIME",
+	  .doc = "Watch mode: at most one serial per this time while "
+		 "changes keep coming (100ms, 1s)." },
+	{ .name = "shrink_window", .type = SETTINGS_DURATION, .def = "1h",
+	  .min = 1, .max = 30 * 86400, TOP(shrink_window),
+	  .doc = "Watch mode: max_shrink counts the addresses lost within "
+		 "this window." },
+	{ .name = "reconcile_interval", .type = SETTINGS_DURATION,
+	  .def = "1d", .min = 0, .max = 365 * 86400, TOP(reconcile_interval),
+	  .doc = "Watch mode: compare a full read with the catalog this "
+		 "often; 0: never." },
+	{ .name = "notify_socket", .type = SETTINGS_TEXT, TOP(notify_socket),
+	  .meta = "PATH",
+	  .doc = "Watch mode: tell the replicator of each serial here." },
+	{ .name = "watch_status_file", .type = SETTINGS_TEXT,
+	  TOP(watch_status_file), .meta = "PATH",
+	  .doc = "Watch mode: its state, for dircat status." },
 	{ .name = NULL }
 };
 #undef TOP
@@ -304,6 +347,12 @@ static const struct settings_choice aggconf_referrals[] = {
 	{ NULL, 0 }
 };
 
+static const struct settings_choice aggconf_live[] = {
+	{ "syncrepl", WATCH_SYNCREPL },
+	{ "poll", WATCH_POLL },
+	{ NULL, 0 }
+};
+
 #define SRC(member) SETTINGS_FIELD(struct aggconf_source, member)
 static const struct settings_key aggconf_source_keys[] = {
 	{ .name = "uri", .type = SETTINGS_TEXT, .flags = SETTINGS_REQUIRED,
@@ -375,6 +424,13 @@ static const struct settings_key aggconf_source_keys[] = {
 	{ .name = "group", .type = SETTINGS_CUSTOM,
 	  SRC(kind[CATALOG_GROUP]), .check = aggconf_formula,
 	  .meta = "FORMULA", .doc = "Entries of kind group." },
+	{ .name = "live", .type = SETTINGS_CHOICE, .def = "syncrepl",
+	  .choices = aggconf_live, SRC(live),
+	  .doc = "Watch mode: RFC 4533 content sync, or a full read every "
+		 "poll_interval." },
+	{ .name = "poll_interval", .type = SETTINGS_DURATION, .def = "15m",
+	  .min = 1, .max = 86400, SRC(poll_interval),
+	  .doc = "Watch mode, live = poll: the time between full reads." },
 	{ .name = NULL }
 };
 #undef SRC

@@ -47,6 +47,8 @@ struct aggconf_source {
 	struct aggconf_extra extras[AGGCONF_EXTRAS_MAX];
 	size_t nextras;
 	int num;			/* its place in the file, from 0 */
+	int live;			/* watch mode: enum watch_kind */
+	int64_t poll_interval;		/* seconds, live = poll */
 	/* As read; the ldapsrc_conf gets them as ints. */
 	int64_t network_timeout, timeout, page_size;
 };
@@ -70,6 +72,11 @@ struct aggconf {
 	struct aggconf_source src[AGGCONF_SOURCES_MAX];
 	size_t nsrc;
 	int index_logins;		/* some source has owner_attribute */
+	/* watch mode */
+	int64_t publish_interval_ms;
+	int64_t shrink_window, reconcile_interval;	/* seconds */
+	const char *notify_socket;	/* the replicator's; NULL: none */
+	const char *watch_status_file;	/* NULL: none */
 };
 
 /* The settings of aggregator.conf: top level, then [source NAME]. */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "collect.h"
+#include "digest.h"
 #include "util.h"
 
 struct collect_rec {
@@ -534,10 +535,13 @@ static int collect_kind_rank(int kind)
 }
 
 /* <0 when a beats b under rule. */
-static int collect_better(const struct collect_rec *a,
+static int collect_better(const struct collect *c, const struct collect_rec *a,
 			  const struct collect_rec *b, enum collect_rule rule)
 {
 	int ka = collect_kind_rank(a->kind), kb = collect_kind_rank(b->kind);
+	unsigned char oa[LDAPSRC_DNKEY_MAX + 1], ob[LDAPSRC_DNKEY_MAX + 1];
+	size_t la, lb;
+	int r;
 
 	if (rule == COLLECT_KIND_FIRST && ka != kb)
 		return ka - kb;
@@ -545,7 +549,18 @@ static int collect_better(const struct collect_rec *a,
 		return (int)a->src - (int)b->src;
 	if (ka != kb)
 		return ka - kb;
-	/* Same source and kind: the entry read first (arrival order). */
+	/* Same source and kind: the DN first in canonical order, which the
+	 * watch mode can tell as well (it never sees the order of a full
+	 * read), so both give every address the same owner. */
+	la = digest_dn_order((const char *)c->dns.data + a->entry, oa,
+			     sizeof(oa));
+	lb = digest_dn_order((const char *)c->dns.data + b->entry, ob,
+			     sizeof(ob));
+	r = memcmp(oa, ob, la < lb ? la : lb);
+	if (r)
+		return r;
+	if (la != lb)
+		return la < lb ? -1 : 1;
 	return a->entry < b->entry ? -1 : 1;
 }
 
@@ -586,7 +601,7 @@ int collect_finish(struct collect *c, enum collect_rule rule, char *err,
 			size_t k;
 
 			for (k = i + 1; k < j; k++)
-				if (collect_better(&c->recs[k], &c->recs[best],
+				if (collect_better(c, &c->recs[k], &c->recs[best],
 						   rule) < 0)
 					best = k;
 			for (k = i; k < j; k++) {

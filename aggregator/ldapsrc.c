@@ -370,6 +370,7 @@ static LDAP *ldapsrc_connect(const struct ldapsrc_conf *conf, char *err,
 
 /* Per-search scratch: values of each interned attribute of one entry. */
 struct ldapsrc_scratch {
+	char *attrlist[LDAPSRC_ATTRS_MAX + 1];
 	size_t nattrs;
 	struct formula_vals vals[LDAPSRC_ATTRS_MAX];
 	struct berval *bv[LDAPSRC_ATTRS_MAX];	/* libldap's arrays */
@@ -630,6 +631,68 @@ out:
 	if (cookie.bv_val)
 		ber_memfree(cookie.bv_val);
 	return ret;
+}
+
+struct ldap *ldapsrc_open(const struct ldapsrc_conf *conf, char *err,
+			  size_t errlen)
+{
+	return ldapsrc_connect(conf, err, errlen);
+}
+
+void ldapsrc_close(struct ldap *ld)
+{
+	if (ld)
+		ldap_unbind_ext_s(ld, NULL, NULL);
+}
+
+void ldapsrc_describe(struct ldap *ld, int rc, const char *what,
+		      const struct ldapsrc_conf *conf, char *err,
+		      size_t errlen)
+{
+	ldapsrc_error(ld, rc, what, conf, err, errlen);
+}
+
+struct ldapsrc_scratch *ldapsrc_scratch_new(const struct formula_attrs *attrs)
+{
+	struct ldapsrc_scratch *s;
+	size_t i, n = formula_attrs_count(attrs);
+
+	if (n > LDAPSRC_ATTRS_MAX)
+		return NULL;
+	s = xcalloc(1, sizeof(*s));
+	s->nattrs = n;
+	for (i = 0; i < n; i++)
+		s->attrlist[i] = (char *)formula_attrs_name(attrs, i);
+	if (n == 0)
+		s->attrlist[n++] = (char *)LDAP_NO_ATTRS;
+	s->attrlist[n] = NULL;
+	return s;
+}
+
+void ldapsrc_scratch_free(struct ldapsrc_scratch *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < LDAPSRC_ATTRS_MAX; i++)
+		free(s->fv[i]);
+	free(s);
+}
+
+char **ldapsrc_scratch_attrlist(struct ldapsrc_scratch *s)
+{
+	return s->attrlist;
+}
+
+int ldapsrc_entry_parse(struct ldap *ld, struct ldapmsg *msg,
+			const struct formula_attrs *attrs,
+			struct ldapsrc_scratch *s,
+			int (*fn)(void *arg, const struct ldapsrc_entry *e,
+				  char *err, size_t errlen),
+			void *arg, char *err, size_t errlen)
+{
+	return ldapsrc_entry(ld, msg, attrs, s, fn, arg, err, errlen);
 }
 
 int ldapsrc_search(const struct ldapsrc_conf *conf,

@@ -84,6 +84,35 @@ int ldapsrc_search(const struct ldapsrc_conf *conf,
 /* "libldap: VENDOR X.Y.Z" of the library as loaded, a line into out. */
 void ldapsrc_version_print(FILE *out);
 
+/*
+ * For other readers of a source (the watch mode's live sources): the
+ * connection, bound as configured (libldap's LDAP handle, struct ldap),
+ * and an entry message (struct ldapmsg) turned into the callback's view.
+ * ldapsrc_open: NULL with err.  ldapsrc_entry_parse: fn's result, or -1
+ * with err when the message does not parse.
+ */
+struct ldap;
+struct ldapmsg;
+struct ldapsrc_scratch;
+struct ldap *ldapsrc_open(const struct ldapsrc_conf *conf, char *err,
+			  size_t errlen);
+void ldapsrc_close(struct ldap *ld);
+/* A short description of the last error on ld, with what. */
+void ldapsrc_describe(struct ldap *ld, int rc, const char *what,
+		      const struct ldapsrc_conf *conf, char *err,
+		      size_t errlen);
+struct ldapsrc_scratch *ldapsrc_scratch_new(const struct formula_attrs *);
+void ldapsrc_scratch_free(struct ldapsrc_scratch *);
+/* The attribute list to ask for (NULL-terminated, owned by attrs and the
+ * scratch; valid as long as both). */
+char **ldapsrc_scratch_attrlist(struct ldapsrc_scratch *);
+int ldapsrc_entry_parse(struct ldap *ld, struct ldapmsg *msg,
+			const struct formula_attrs *attrs,
+			struct ldapsrc_scratch *s,
+			int (*fn)(void *arg, const struct ldapsrc_entry *e,
+				  char *err, size_t errlen),
+			void *arg, char *err, size_t errlen);
+
 /* Parse "base", "one", "sub" into conf->scope; -1 when unknown. */
 int ldapsrc_scope(const char *name, int *scope);
 

@@ -21,12 +21,14 @@
 #include "aggconf.h"
 #include "catalog.h"
 #include "collect.h"
+#include "digest.h"
 #include "formula.h"
 #include "ldapsrc.h"
 #include "log.h"
 #include "report.h"
 #include "util.h"
 #include "version.h"
+#include "watch.h"
 
 #define AGG_SAMPLE          10	/* addresses shown per reason */
 
@@ -43,6 +45,9 @@ enum {
 
 struct agg {
 	struct aggconf *conf;
+	struct digest_env env;		/* domains and flags, for digest */
+	struct digest_rules rules[AGGCONF_SOURCES_MAX];	/* per source */
+	struct digest digest;		/* scratch, one entry at a time */
 	char lock_path[PATH_MAX];	/* the configured one, or catalog.lock */
 	struct collect *col;
 	struct report rep;
@@ -59,6 +64,7 @@ struct agg {
 
 static const char agg_usage[] =
 "usage: dircat-aggregator [-c FILE] [-v] [-n|--dry-run] [--force] [-t] [-V]\n"
+"       dircat-aggregator [-c FILE] --watch|--once [-v] [--force]\n"
 "       dircat-aggregator --settings\n"
 "\n"
 "Reads the LDAP sources of FILE, selects and classifies entries with the\n"
@@ -71,6 +77,10 @@ static const char agg_usage[] =
 "              read everything, show what would change, write nothing\n"
 "  --force     publish even when a safety gate (min_records, max_shrink)\n"
 "              would refuse\n"
+"  -w, --watch follow the sources live (RFC 4533 content sync, or a read\n"
+"              every poll_interval) and publish each change at once, until\n"
+"              SIGTERM; SIGUSR1 releases a safety gate's hold\n"
+"  --once      as --watch, but exit once caught up with every source\n"
 "  -t          check the configuration and formulas, then exit\n"
 "  -V          print the version and exit\n"
 "  --settings  list every setting of the file with its default, and exit\n"
@@ -87,36 +97,6 @@ static const char agg_usage[] =
 "  78  configuration error (unknown setting, bad formula, password file\n"
 "      readable by others, catalog of another catalog_id)\n";
 
-/*
- * The owner DNs among the owner_attribute values of an entry that has
- * addresses (entry), left with collect to be resolved once every source
- * is read; values that are no DN (no '=') were taken as logins already.
- */
-static int agg_owner_dns(struct agg *a, const struct formula_vals *ov,
-			 uint32_t entry, char *err, size_t errlen)
-{
-	unsigned char key[LDAPSRC_DNKEY_MAX];
-	char rdn[260], dn[LDAPSRC_DNKEY_MAX];
-	size_t i, klen;
-
-	for (i = 0; i < ov->n; i++) {
-		const char *v = ov->v[i].ptr;
-		size_t len = ov->v[i].len;
-
-		if (!memchr(v, '=', len))
-			continue;
-		klen = ldapsrc_dn_key(v, len, key, sizeof(key), rdn,
-				      sizeof(rdn));
-		if (!collect_login_usable(rdn, strlen(rdn)))
-			rdn[0] = '\0';
-		snprintf(dn, sizeof(dn), "%.*s", (int)len, v);
-		if (collect_owner_dn(a->col, entry, key, klen, rdn, dn, err,
-				     errlen) < 0)
-			return -1;
-	}
-	return 0;
-}
-
 static void agg_progress(struct agg *a, int force)
 {
 	double now = util_now();
@@ -132,6 +112,17 @@ static void agg_progress(struct agg *a, int force)
 		fputc('\n', stderr);
 }
 
+/* An address an entry names but the catalog leaves out. */
+static void agg_left_out(void *arg, int reason, const char *what, size_t len,
+			 const char *dn, const char *why)
+{
+	struct agg *a = arg;
+
+	report_left_out(&a->rep, reason == DIGEST_INVALID ? REPORT_INVALID
+							 : REPORT_FOREIGN,
+			what, len, dn, why);
+}
+
 /* Everything the aggregator does with one LDAP entry. */
 static int agg_entry(void *arg, const struct ldapsrc_entry *e, char *err,
 		     size_t errlen)
@@ -139,147 +130,83 @@ static int agg_entry(void *arg, const struct ldapsrc_entry *e, char *err,
 	struct agg *a = arg;
 	struct aggconf_source *s = a->cur;
 	struct report_source *rs = &a->rep.src[s->num];
-	unsigned char val[CATALOG_VALUE_MAX];
-	char norm[ADDR_BUF], aerr[128];
-	char seen[8][ADDR_BUF];
-	size_t nseen = 0, i, j, vlen;
-	struct buf owners, extra;
-	struct catalog_rec rec;
-	uint32_t entry = UINT32_MAX;
-	int kind = 0, naddr = 0, k;
-	size_t nownerdns = 0;
-	static const int order[3] = { CATALOG_PERSON, CATALOG_MAILIN,
-				      CATALOG_GROUP };
+	struct digest *d = &a->digest;
+	const unsigned char *key;
+	const char *fallback, *dn, *p, *end;
+	size_t pos = 0, klen;
+	uint32_t entry;
 
 	rs->entries++;
 	if ((rs->entries & 4095) == 0)
 		agg_progress(a, 0);
+	if (digest_entry(d, &a->rules[s->num], &a->env, e, agg_left_out, a,
+			 err, errlen) < 0)
+		return -1;
+	a->rep.addresses_seen += d->addresses_seen;
 	/* Every entry read with a login may be named as an owner by DN,
 	 * selected or not, from any source, before or after it is read
 	 * (when some source has an owner_attribute). */
-	buf_init(&owners, CATALOG_OWNERS_MAX);
-	if (s->login_idx >= 0)
-		for (i = 0; i < e->vals[s->login_idx].n; i++)
-			collect_owner_add(&owners, e->vals[s->login_idx].v[i].ptr,
-					  e->vals[s->login_idx].v[i].len);
-	if (owners.len && a->conf->index_logins) {
-		unsigned char key[LDAPSRC_DNKEY_MAX];
-		size_t klen = ldapsrc_dn_key(e->dn, strlen(e->dn), key,
-					     sizeof(key), NULL, 0);
+	if (d->logins.len && a->conf->index_logins) {
+		unsigned char dkey[LDAPSRC_DNKEY_MAX];
 
-		if (klen && collect_login(a->col, key, klen,
-					  (const char *)owners.data, owners.len,
-					  err, errlen) < 0) {
-			buf_free(&owners);
+		klen = ldapsrc_dn_key(e->dn, strlen(e->dn), dkey, sizeof(dkey),
+				      NULL, 0);
+		if (klen && collect_login(a->col, dkey, klen,
+					  (const char *)d->logins.data,
+					  d->logins.len, err, errlen) < 0)
 			return -1;
-		}
 	}
-	if (s->select && !formula_eval(s->select, e->vals)) {
+	switch (d->left) {
+	case DIGEST_NOT_SELECTED:
 		a->rep.left_not_selected++;
-		buf_free(&owners);
 		return 0;
-	}
-	for (k = 0; k < 3; k++)
-		if (s->kind[order[k]] && formula_eval(s->kind[order[k]], e->vals)) {
-			kind = order[k];
-			break;
-		}
-	if (!kind) {
+	case DIGEST_NO_KIND:
 		a->rep.left_no_kind++;
-		buf_free(&owners);
 		return 0;
-	}
-	buf_init(&extra, CATALOG_EXTRA_MAX);
-	/* Owners that are no DN are logins; DNs wait for the end of the
-	 * run (agg_owner_dns). */
-	if (s->owner_idx >= 0)
-		for (i = 0; i < e->vals[s->owner_idx].n; i++) {
-			const struct formula_val *ov = &e->vals[s->owner_idx].v[i];
-
-			if (memchr(ov->ptr, '=', ov->len))
-				nownerdns++;
-			else
-				collect_owner_add(&owners, ov->ptr, ov->len);
-		}
-	for (i = 0; i < s->nextras; i++) {
-		const struct formula_vals *xv = &e->vals[s->extras[i].idx];
-
-		if (xv->n == 0 || memchr(xv->v[0].ptr, '\n', xv->v[0].len))
-			continue;
-		if (extra.len + strlen(s->extras[i].name) + xv->v[0].len + 2 >
-		    CATALOG_EXTRA_MAX)
-			continue;
-		if (extra.len)
-			buf_append(&extra, "\n", 1);
-		buf_printf(&extra, "%s=", s->extras[i].name);
-		buf_append(&extra, xv->v[0].ptr, xv->v[0].len);
-	}
-	memset(&rec, 0, sizeof(rec));
-	rec.kind = kind;
-	rec.owners = owners.len ? (const char *)owners.data : "";
-	rec.ownerslen = owners.len;
-	rec.extra = extra.len ? (const char *)extra.data : "";
-	rec.extralen = extra.len;
-	vlen = catalog_rec_encode(&rec, val, sizeof(val));
-	buf_free(&owners);
-	buf_free(&extra);
-	if (vlen == 0) {
-		util_err(err, errlen, "internal: record of %s too large", e->dn);
-		return -1;
-	}
-	for (i = 0; i < s->naddr; i++) {
-		const struct formula_vals *av = &e->vals[s->addr_idx[i]];
-
-		for (j = 0; j < av->n; j++) {
-			const char *p = av->v[j].ptr;
-			size_t len = av->v[j].len;
-			size_t m;
-			int dup = 0;
-
-			if (s->addr_proxy[i]) {
-				/* Only SMTP addresses; "SMTP:" is the primary. */
-				if (len < 5 || strncasecmp(p, "smtp:", 5))
-					continue;
-				p += 5;
-				len -= 5;
-			}
-			a->rep.addresses_seen++;
-			if (addr_normalise(p, len, norm, sizeof(norm),
-					   a->conf->addr_flags, aerr, sizeof(aerr)) < 0) {
-				report_left_out(&a->rep, REPORT_INVALID, p, len,
-						e->dn, aerr);
-				continue;
-			}
-			if (!addr_domains_match(a->conf->domains, addr_domain(norm))) {
-				report_left_out(&a->rep, REPORT_FOREIGN, norm,
-						strlen(norm), e->dn, NULL);
-				continue;
-			}
-			for (m = 0; m < nseen; m++)
-				if (!strcmp(seen[m], norm))
-					dup = 1;
-			if (dup)
-				continue;
-			if (nseen < 8)
-				memcpy(seen[nseen++], norm, strlen(norm) + 1);
-			if (entry == UINT32_MAX)
-				entry = collect_entry(a->col, e->dn);
-			if (collect_add(a->col, entry, s->num, kind, norm,
-					strlen(norm), val, vlen, err, errlen) < 0)
-				return -1;
-			naddr++;
-		}
-	}
-	if (naddr == 0) {
+	case DIGEST_NO_ADDRESS:
 		a->rep.left_no_address++;
 		return 0;
 	}
-	if (nownerdns && agg_owner_dns(a, &e->vals[s->owner_idx], entry, err,
-				       errlen) < 0)
-		return -1;
-	rs->selected[kind]++;
-	a->rep.selected[kind]++;
+	entry = collect_entry(a->col, e->dn);
+	p = (const char *)d->addrs.data;
+	end = p + d->addrs.len;
+	for (; p < end; p += strlen(p) + 1)
+		if (collect_add(a->col, entry, s->num, d->kind, p, strlen(p),
+				d->value, d->vlen, err, errlen) < 0)
+			return -1;
+	/* Owner DNs wait until every source is read. */
+	while (digest_owner_dn(d, &pos, &key, &klen, &fallback, &dn))
+		if (collect_owner_dn(a->col, entry, key, klen, fallback, dn, err,
+				     errlen) < 0)
+			return -1;
+	rs->selected[d->kind]++;
+	a->rep.selected[d->kind]++;
 	return 0;
+}
+
+/* A source's digest rules, from its configuration. */
+static void agg_rules(struct digest_rules *r, const struct aggconf_source *s)
+{
+	size_t i;
+	int k;
+
+	memset(r, 0, sizeof(*r));
+	r->select = s->select;
+	for (k = 0; k < CATALOG_KINDS; k++)
+		r->kind[k] = s->kind[k];
+	for (i = 0; i < s->naddr && i < DIGEST_ADDR_ATTRS_MAX; i++) {
+		r->addr_idx[i] = s->addr_idx[i];
+		r->addr_proxy[i] = s->addr_proxy[i];
+	}
+	r->naddr = i;
+	r->login_idx = s->login_idx;
+	r->owner_idx = s->owner_idx;
+	for (i = 0; i < s->nextras && i < DIGEST_EXTRAS_MAX; i++) {
+		util_strlcpy(r->extras[i].name, s->extras[i].name,
+			     sizeof(r->extras[i].name));
+		r->extras[i].idx = s->extras[i].idx;
+	}
+	r->nextras = i;
 }
 
 /* An owner DN that gave no login: counted, with a sample, in the report. */
@@ -413,6 +340,7 @@ static void agg_failure_summary(const struct agg *a, int status, double t0)
 struct agg_opts {
 	const char *cfgpath;
 	int dry, force, check, verbose;
+	int watch, once;
 };
 
 /* Read the command line into o: -1 to go on, else the exit status. */
@@ -434,6 +362,10 @@ static int agg_options(int argc, char **argv, struct agg_opts *o)
 			o->dry = 1;
 		else if (!strcmp(arg, "--force"))
 			o->force = 1;
+		else if (!strcmp(arg, "-w") || !strcmp(arg, "--watch"))
+			o->watch = 1;
+		else if (!strcmp(arg, "--once"))
+			o->watch = o->once = 1;
 		else if (!strcmp(arg, "-t"))
 			o->check = 1;
 		else if (!strcmp(arg, "-V") || !strcmp(arg, "--version")) {
@@ -648,6 +580,13 @@ static int agg_compare(struct agg *a, struct catalog **catp,
 	}
 	catalog_txn_set_id(*tp, a->conf->catalog_id);
 	catalog_txn_set_history(*tp, (unsigned)a->conf->history);
+	/* A batch run rewrites the records the watch mode kept track of:
+	 * its next start reads everything again. */
+	if (catalog_txn_meta_del_prefix(*tp, "live.") < 0) {
+		log_error("%s: cannot clear the watch mode's state",
+			  a->conf->catalog_path);
+		return EXIT_LOCAL;
+	}
 	if (catalog_txn_replace_all(*tp, collect_next, a->col, err,
 				    sizeof(err)) < 0) {
 		log_error("%s; nothing written", err);
@@ -763,6 +702,81 @@ static int agg_run(struct agg *a, const struct agg_opts *o, double t0)
 	return agg_write(a, o, t0);
 }
 
+/* The watch mode's reconcile: a batch run's records, nothing written. */
+static int agg_full_read(void *arg, struct collect **out, char *err,
+			 size_t errlen)
+{
+	struct agg *a = arg;
+	size_t si;
+	int status;
+
+	report_free(&a->rep);
+	report_init(&a->rep, a->conf->catalog_id, a->conf->nsrc, 1);
+	for (si = 0; si < a->conf->nsrc; si++)
+		a->rep.src[si].name = a->conf->src[si].lc.name;
+	collect_free(a->col);
+	a->col = collect_new();
+	a->progress = 0;
+	if ((status = agg_read_sources(a)) == EXIT_OK)
+		status = agg_settle(a);
+	if (status != EXIT_OK) {
+		util_err(err, errlen, "%s", a->rep.error ? a->rep.error :
+			 "a full read failed");
+		return -1;
+	}
+	*out = a->col;
+	a->col = NULL;
+	return 0;
+}
+
+/* The watch mode (watch.h) over this configuration. */
+static int agg_watch(struct agg *a, const struct agg_opts *o)
+{
+	const struct aggconf *c = a->conf;
+	struct watch_source *ws = xcalloc(c->nsrc, sizeof(*ws));
+	struct watch_conf wc;
+	char err[1024];
+	size_t si;
+	int status;
+
+	for (si = 0; si < c->nsrc; si++) {
+		ws[si].lc = &c->src[si].lc;
+		ws[si].attrs = c->src[si].attrs;
+		ws[si].rules = &a->rules[si];
+		ws[si].kind = c->src[si].live;
+		ws[si].poll_interval = (double)c->src[si].poll_interval;
+	}
+	memset(&wc, 0, sizeof(wc));
+	wc.catalog_path = c->catalog_path;
+	wc.catalog_id = c->catalog_id;
+	wc.config_path = o->cfgpath;
+	wc.env = &a->env;
+	wc.rule = c->rule;
+	wc.index_logins = c->index_logins;
+	wc.history = (unsigned)c->history;
+	wc.src = ws;
+	wc.nsrc = c->nsrc;
+	wc.publish_interval = (double)c->publish_interval_ms / 1000.0;
+	wc.min_records = c->min_records;
+	wc.max_shrink_pct = c->max_shrink_pct;
+	wc.shrink_window = (double)c->shrink_window;
+	wc.reconcile_interval = (double)c->reconcile_interval;
+	wc.notify_socket = c->notify_socket;
+	wc.status_file = c->watch_status_file;
+	wc.metrics_path = c->metrics_path;
+	wc.force = o->force;
+	wc.once = o->once;
+	wc.full_read = agg_full_read;
+	wc.full_read_arg = a;
+	/* A daemon says what it does: connections, refreshes. */
+	log_set_verbose(o->verbose > 1 ? 2 : 1);
+	status = watch_run(&wc, err, sizeof(err));
+	if (status != 0)
+		log_error("%s", err);
+	free(ws);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	static struct agg agg;
@@ -770,6 +784,7 @@ int main(int argc, char **argv)
 	struct agg_opts o;
 	char err[1024];
 	double t0 = util_now();
+	size_t si;
 	int status, lockfd;
 
 	log_init("dircat-aggregator",
@@ -789,12 +804,21 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	a->env.domains = a->conf->domains;
+	a->env.addr_flags = a->conf->addr_flags;
+	for (si = 0; si < a->conf->nsrc; si++)
+		agg_rules(&a->rules[si], &a->conf->src[si]);
+	digest_init(&a->digest);
 	lockfd = agg_lock(a, &status);
-	if (lockfd >= 0) {
+	if (lockfd >= 0 && o.watch) {
+		status = agg_watch(a, &o);
+		close(lockfd);
+	} else if (lockfd >= 0) {
 		status = agg_run(a, &o, t0);
 		status = agg_finish(a, &o, status, t0);
 		close(lockfd);
 	}
+	digest_free(&a->digest);
 	collect_free(a->col);
 	report_free(&a->rep);
 	aggconf_free(a->conf);

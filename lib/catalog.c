@@ -22,7 +22,8 @@
 struct catalog {
 	MDB_env *env;
 	MDB_dbi records, meta, history;
-	int have_dbs;
+	MDB_dbi aux[CATALOG_AUX_TABLES];
+	int have_dbs, have_aux;
 	unsigned flags;
 	char *path;
 	struct catalog_read *spare;	/* a reset read txn, reused */
@@ -58,7 +59,13 @@ struct catalog_txn {
 	char id[CATALOG_ID_MAX + 1];
 	char key_id[65];
 	unsigned history_max;
+	int keep_serial;
 };
+
+static const char *const catalog_aux_names[CATALOG_AUX_TABLES] = {
+	"aux.entries", "aux.claims", "aux.dns", "aux.refs"
+};
+#define CATALOG_META_PREFIX "x."	/* named meta values */
 
 static const char *const catalog_kinds[CATALOG_KINDS] = {
 	"?", "person", "group", "mailin", "domain"
@@ -154,6 +161,17 @@ static int catalog_open_dbs(struct catalog *cat, char *err, size_t errlen)
 	if (!rc)
 		rc = mdb_dbi_open(txn, "history", create,
 				  &cat->history);
+	if (!rc && (cat->flags & CATALOG_PROVENANCE)) {
+		int i;
+
+		for (i = 0; !rc && i < CATALOG_AUX_TABLES; i++)
+			rc = mdb_dbi_open(txn, catalog_aux_names[i], create,
+					  &cat->aux[i]);
+		if (!rc)
+			cat->have_aux = 1;
+		else if (rc == MDB_NOTFOUND && !create)
+			rc = 0;		/* read-only, never written live */
+	}
 	if (rc == MDB_NOTFOUND && !create) {
 		/* A catalog file that was never written: empty. */
 		mdb_txn_abort(txn);
@@ -188,7 +206,7 @@ struct catalog *catalog_open(const char *path, unsigned flags,
 		envflags |= MDB_NOSYNC;
 	rc = mdb_env_create(&cat->env);
 	if (!rc)
-		rc = mdb_env_set_maxdbs(cat->env, 4);
+		rc = mdb_env_set_maxdbs(cat->env, 8);
 	if (!rc)
 		rc = mdb_env_set_mapsize(cat->env, CATALOG_MAPSIZE_DEFAULT);
 	if (!rc)
@@ -1014,7 +1032,12 @@ uint64_t catalog_txn_commit(struct catalog_txn *t, char *err, size_t errlen)
 	int64_t now = (int64_t)time(NULL);
 	int rc = 0, i;
 
-	if (t->serial_set) {
+	if (t->keep_serial) {
+		if (t->nchanges > 0 || t->serial_set || t->diff.added ||
+		    t->diff.removed || t->diff.changed)
+			log_panic("%s: records changed in a bookkeeping-only "
+				  "transaction", cat->path);
+	} else if (t->serial_set) {
 		serial = t->serial_set;
 	} else if (t->nchanges > 0 || t->serial_before == 0) {
 		serial = t->serial_before + 1;
@@ -1053,7 +1076,7 @@ uint64_t catalog_txn_commit(struct catalog_txn *t, char *err, size_t errlen)
 	if (!rc && t->expires_given)
 		rc = catalog_meta_put_u64(t->txn, cat->meta, "expires",
 					  (uint64_t)t->expires_set);
-	if (!rc)
+	if (!rc && !t->keep_serial)
 		rc = catalog_meta_put_u64(t->txn, cat->meta, "installed",
 					  (uint64_t)now);
 	for (i = 0; !rc && i < CATALOG_KINDS; i++)
@@ -1074,6 +1097,319 @@ uint64_t catalog_txn_commit(struct catalog_txn *t, char *err, size_t errlen)
 		return 0;
 	}
 	return serial;
+}
+
+void catalog_txn_keep_serial(struct catalog_txn *t)
+{
+	t->keep_serial = 1;
+}
+
+/* ------------------------------------------------------------ aux */
+
+/* The table's handle, or -1 when the catalog has no aux tables. */
+static int catalog_aux_dbi(struct catalog_txn *t, int table, MDB_dbi *dbi)
+{
+	if (!t->cat->have_aux || table < 0 || table >= CATALOG_AUX_TABLES)
+		return -1;
+	*dbi = t->cat->aux[table];
+	return 0;
+}
+
+int catalog_txn_aux_get(struct catalog_txn *t, int table, const void *key,
+			size_t keylen, const void **val, size_t *vallen)
+{
+	MDB_val k = { keylen, (void *)key }, v;
+	MDB_dbi dbi;
+	int rc;
+
+	if (catalog_aux_dbi(t, table, &dbi) < 0 || keylen == 0 ||
+	    keylen > CATALOG_AUX_KEY_MAX)
+		return -1;
+	rc = mdb_get(t->txn, dbi, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc)
+		return -1;
+	*val = v.mv_data;
+	*vallen = v.mv_size;
+	return 1;
+}
+
+int catalog_txn_aux_put(struct catalog_txn *t, int table, const void *key,
+			size_t keylen, const void *val, size_t vallen,
+			char *err, size_t errlen)
+{
+	MDB_val k = { keylen, (void *)key }, v = { vallen, (void *)val };
+	MDB_dbi dbi;
+	int rc;
+
+	if (catalog_aux_dbi(t, table, &dbi) < 0) {
+		util_err(err, errlen, "%s: opened without provenance tables",
+			 t->cat->path);
+		return -1;
+	}
+	if (keylen == 0 || keylen > CATALOG_AUX_KEY_MAX ||
+	    vallen > CATALOG_AUX_VALUE_MAX) {
+		util_err(err, errlen, "%s: %s: key of %zu or value of %zu "
+			 "bytes over the limits", t->cat->path,
+			 catalog_aux_names[table], keylen, vallen);
+		return -1;
+	}
+	rc = mdb_put(t->txn, dbi, &k, &v, 0);
+	if (rc) {
+		util_err(err, errlen, "%s: %s", t->cat->path, mdb_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int catalog_txn_aux_del(struct catalog_txn *t, int table, const void *key,
+			size_t keylen, char *err, size_t errlen)
+{
+	MDB_val k = { keylen, (void *)key };
+	MDB_dbi dbi;
+	int rc;
+
+	if (catalog_aux_dbi(t, table, &dbi) < 0 || keylen == 0 ||
+	    keylen > CATALOG_AUX_KEY_MAX) {
+		util_err(err, errlen, "%s: bad provenance key", t->cat->path);
+		return -1;
+	}
+	rc = mdb_del(t->txn, dbi, &k, NULL);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc) {
+		util_err(err, errlen, "%s: %s", t->cat->path, mdb_strerror(rc));
+		return -1;
+	}
+	return 1;
+}
+
+int catalog_txn_aux_scan(struct catalog_txn *t, int table, const void *prefix,
+			 size_t plen,
+			 int (*fn)(void *arg, const void *key, size_t keylen,
+				   const void *val, size_t vallen),
+			 void *arg)
+{
+	MDB_cursor *cur;
+	MDB_val k = { plen, (void *)prefix }, v;
+	MDB_dbi dbi;
+	int rc, ret = 0;
+
+	if (catalog_aux_dbi(t, table, &dbi) < 0 ||
+	    plen > CATALOG_AUX_KEY_MAX)
+		return -1;
+	if (mdb_cursor_open(t->txn, dbi, &cur))
+		return -1;
+	rc = plen ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)
+		  : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	while (rc == 0) {
+		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen))
+			break;
+		ret = fn(arg, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
+		if (ret)
+			break;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	if (rc && rc != MDB_NOTFOUND)
+		ret = -1;
+	mdb_cursor_close(cur);
+	return ret;
+}
+
+struct catalog_aux_iter {
+	MDB_cursor *cur;
+	int started;
+};
+
+struct catalog_aux_iter *catalog_aux_iter_new(struct catalog_txn *t,
+					      int table)
+{
+	struct catalog_aux_iter *it;
+	MDB_dbi dbi;
+
+	if (catalog_aux_dbi(t, table, &dbi) < 0)
+		return NULL;
+	it = xcalloc(1, sizeof(*it));
+	if (mdb_cursor_open(t->txn, dbi, &it->cur)) {
+		free(it);
+		return NULL;
+	}
+	return it;
+}
+
+int catalog_aux_iter_next(struct catalog_aux_iter *it, const void **key,
+			  size_t *keylen, const void **val, size_t *vallen)
+{
+	MDB_val k, v;
+	int rc = mdb_cursor_get(it->cur, &k, &v,
+				it->started ? MDB_NEXT : MDB_FIRST);
+
+	it->started = 1;
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc)
+		return -1;
+	*key = k.mv_data;
+	*keylen = k.mv_size;
+	*val = v.mv_data;
+	*vallen = v.mv_size;
+	return 1;
+}
+
+void catalog_aux_iter_free(struct catalog_aux_iter *it)
+{
+	if (!it)
+		return;
+	mdb_cursor_close(it->cur);
+	free(it);
+}
+
+int catalog_txn_aux_clear(struct catalog_txn *t, int table)
+{
+	MDB_dbi dbi;
+
+	if (catalog_aux_dbi(t, table, &dbi) < 0)
+		return -1;
+	return mdb_drop(t->txn, dbi, 0) ? -1 : 0;
+}
+
+int64_t catalog_txn_aux_count(struct catalog_txn *t, int table)
+{
+	MDB_stat st;
+	MDB_dbi dbi;
+
+	if (catalog_aux_dbi(t, table, &dbi) < 0 ||
+	    mdb_stat(t->txn, dbi, &st))
+		return -1;
+	return (int64_t)st.ms_entries;
+}
+
+/* ----------------------------------------------------- named meta */
+
+/* "x." + name into key; -1 when the name is not acceptable. */
+static int catalog_meta_name(const char *name, char *key, size_t size)
+{
+	size_t i, n = strlen(name);
+
+	if (n == 0 || n > CATALOG_META_NAME_MAX)
+		return -1;
+	for (i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return -1;
+	}
+	if ((size_t)snprintf(key, size, "%s%s", CATALOG_META_PREFIX, name) >=
+	    size)
+		return -1;
+	return 0;
+}
+
+/* Look a named value up in txn. */
+static int catalog_meta_named(struct catalog *cat, MDB_txn *txn,
+			      const char *name, void *buf, size_t size,
+			      size_t *len)
+{
+	char key[CATALOG_META_NAME_MAX + 8];
+	MDB_val k, v;
+	int rc;
+
+	if (!cat->have_dbs)
+		return 0;
+	if (catalog_meta_name(name, key, sizeof(key)) < 0)
+		return -1;
+	k.mv_data = key;
+	k.mv_size = strlen(key);
+	rc = mdb_get(txn, cat->meta, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc || v.mv_size > size)
+		return -1;
+	if (v.mv_size)
+		memcpy(buf, v.mv_data, v.mv_size);
+	*len = v.mv_size;
+	return 1;
+}
+
+int catalog_txn_meta_get(struct catalog_txn *t, const char *name, void *buf,
+			 size_t size, size_t *len)
+{
+	return catalog_meta_named(t->cat, t->txn, name, buf, size, len);
+}
+
+int catalog_read_meta(struct catalog_read *r, const char *name, void *buf,
+		      size_t size, size_t *len)
+{
+	return catalog_meta_named(r->cat, r->txn, name, buf, size, len);
+}
+
+int catalog_txn_meta_put(struct catalog_txn *t, const char *name,
+			 const void *val, size_t len, char *err,
+			 size_t errlen)
+{
+	char key[CATALOG_META_NAME_MAX + 8];
+	MDB_val k, v = { len, (void *)val };
+	int rc;
+
+	if (catalog_meta_name(name, key, sizeof(key)) < 0 ||
+	    len > CATALOG_META_VALUE_MAX) {
+		util_err(err, errlen, "%s: bad meta name or value over %d "
+			 "bytes", t->cat->path, CATALOG_META_VALUE_MAX);
+		return -1;
+	}
+	k.mv_data = key;
+	k.mv_size = strlen(key);
+	rc = mdb_put(t->txn, t->cat->meta, &k, &v, 0);
+	if (rc) {
+		util_err(err, errlen, "%s: %s", t->cat->path, mdb_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int catalog_txn_meta_del(struct catalog_txn *t, const char *name)
+{
+	char key[CATALOG_META_NAME_MAX + 8];
+	MDB_val k;
+	int rc;
+
+	if (catalog_meta_name(name, key, sizeof(key)) < 0)
+		return -1;
+	k.mv_data = key;
+	k.mv_size = strlen(key);
+	rc = mdb_del(t->txn, t->cat->meta, &k, NULL);
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : -1;
+}
+
+int catalog_txn_meta_del_prefix(struct catalog_txn *t, const char *prefix)
+{
+	char key[CATALOG_META_NAME_MAX + 8];
+	MDB_cursor *cur;
+	MDB_val k, v;
+	size_t plen;
+	int rc;
+
+	if ((size_t)snprintf(key, sizeof(key), "%s%s", CATALOG_META_PREFIX,
+			     prefix) >= sizeof(key))
+		return -1;
+	plen = strlen(key);
+	if (mdb_cursor_open(t->txn, t->cat->meta, &cur))
+		return -1;
+	/* Few names: look the first match up again after each delete. */
+	for (;;) {
+		k.mv_data = key;
+		k.mv_size = plen;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		if (rc || k.mv_size < plen || memcmp(k.mv_data, key, plen))
+			break;
+		rc = mdb_cursor_del(cur, 0);
+		if (rc)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : -1;
 }
 
 void catalog_txn_abort(struct catalog_txn *t)

@@ -9,6 +9,11 @@
  * rises by one per commit that changed something (or is set explicitly).
  * Readers: catalog_read_begin(), catalog_get() / catalog_foreach(),
  * catalog_read_end(); they never block and are never blocked.
+ * A catalog opened with CATALOG_PROVENANCE also holds the aggregator's
+ * watch-mode bookkeeping (which records each directory entry claims) in
+ * tables of its own (catalog_txn_aux_*) and named meta values such as a
+ * source's sync cookie (catalog_txn_meta_*), written in the same
+ * transaction as the records they describe.
  * Layout on disk: schema/catalog.md.  Limits: CATALOG_* below.
  */
 #ifndef DIRCAT_CATALOG_H
@@ -24,6 +29,10 @@
 #define CATALOG_ID_MAX      64	/* catalog id: [A-Za-z0-9._-] */
 #define CATALOG_HISTORY_DEFAULT 64	/* serials of change history kept */
 #define CATALOG_MAPSIZE_DEFAULT (16ULL << 30)	/* address space, bytes */
+#define CATALOG_AUX_KEY_MAX 511	/* LMDB's key limit: an aux table key */
+#define CATALOG_AUX_VALUE_MAX (4 << 20)	/* an aux table value, bytes */
+#define CATALOG_META_NAME_MAX 128	/* a named meta value's name */
+#define CATALOG_META_VALUE_MAX 65536	/* and its value, bytes */
 
 enum catalog_kind {
 	CATALOG_PERSON = 1,
@@ -81,6 +90,7 @@ struct catalog_txn;
 
 #define CATALOG_RDONLY  0x01	/* open for reading only */
 #define CATALOG_NOSYNC  0x02	/* no fsync per commit (bulk tests only) */
+#define CATALOG_PROVENANCE 0x04	/* open (create) the aux tables too */
 
 /* Open (creating when writable) the catalog file at path.  NULL with err. */
 struct catalog *catalog_open(const char *path, unsigned flags,
@@ -175,6 +185,71 @@ void catalog_txn_set_key_id(struct catalog_txn *, const char *key_id);
 void catalog_txn_set_history(struct catalog_txn *, unsigned max);
 /* Serial the commit will give; valid before commit. */
 uint64_t catalog_txn_serial_before(const struct catalog_txn *);
+
+/* Commit only bookkeeping (aux tables, named meta): the serial, history
+ * and created time stay.  Changing a record in such a transaction is a
+ * bug (the commit refuses it). */
+void catalog_txn_keep_serial(struct catalog_txn *);
+
+/*
+ * Aux tables (CATALOG_PROVENANCE only): plain ordered key -> value maps
+ * for the aggregator's watch mode; the catalog attaches no meaning to
+ * them.  Keys 1..CATALOG_AUX_KEY_MAX bytes, values at most
+ * CATALOG_AUX_VALUE_MAX.  get: 1 found (*val valid until the next write
+ * in this transaction), 0 not found, -1 error.  put: 0 / -1.  del: 1
+ * removed, 0 absent, -1.  scan calls fn for every key starting with
+ * prefix (plen 0: all), in key order, and stops at fn's first non-zero
+ * return, which it returns; fn must not write to the table it scans.
+ */
+enum catalog_aux {
+	CATALOG_AUX_ENTRIES = 0,	/* entry id -> what it contributes */
+	CATALOG_AUX_CLAIMS,		/* address, entry id -> kind */
+	CATALOG_AUX_DNS,		/* DN hash, entry id -> "" */
+	CATALOG_AUX_REFS,		/* owner DN hash, entry id -> "" */
+	CATALOG_AUX_TABLES
+};
+int catalog_txn_aux_get(struct catalog_txn *, int table, const void *key,
+			size_t keylen, const void **val, size_t *vallen);
+int catalog_txn_aux_put(struct catalog_txn *, int table, const void *key,
+			size_t keylen, const void *val, size_t vallen,
+			char *err, size_t errlen);
+int catalog_txn_aux_del(struct catalog_txn *, int table, const void *key,
+			size_t keylen, char *err, size_t errlen);
+int catalog_txn_aux_scan(struct catalog_txn *, int table, const void *prefix,
+			 size_t plen,
+			 int (*fn)(void *arg, const void *key, size_t keylen,
+				   const void *val, size_t vallen),
+			 void *arg);
+/* The same as a pull iterator over the whole table: next returns 1 with
+ * the fields set (valid until the next call or a write), 0 at the end,
+ * -1 on error. */
+struct catalog_aux_iter;
+struct catalog_aux_iter *catalog_aux_iter_new(struct catalog_txn *, int table);
+int catalog_aux_iter_next(struct catalog_aux_iter *, const void **key,
+			  size_t *keylen, const void **val, size_t *vallen);
+void catalog_aux_iter_free(struct catalog_aux_iter *);
+/* Empty a table.  0 / -1. */
+int catalog_txn_aux_clear(struct catalog_txn *, int table);
+/* Entries in a table (for status and tests); -1 on error. */
+int64_t catalog_txn_aux_count(struct catalog_txn *, int table);
+
+/*
+ * Named meta values ("cookie.corp"): name 1..CATALOG_META_NAME_MAX bytes
+ * of [a-z0-9._-] not clashing with the catalog's own fields (they are
+ * kept under a "x." prefix), value up to CATALOG_META_VALUE_MAX bytes.
+ * get: 1 found (copied into buf, *len set), 0 absent, -1 error or too
+ * big for size.  put/del: 0 / -1.  The read variant works on any catalog.
+ */
+int catalog_txn_meta_get(struct catalog_txn *, const char *name, void *buf,
+			 size_t size, size_t *len);
+int catalog_txn_meta_put(struct catalog_txn *, const char *name,
+			 const void *val, size_t len, char *err,
+			 size_t errlen);
+int catalog_txn_meta_del(struct catalog_txn *, const char *name);
+/* Remove every named meta value whose name starts with prefix. */
+int catalog_txn_meta_del_prefix(struct catalog_txn *, const char *prefix);
+int catalog_read_meta(struct catalog_read *, const char *name, void *buf,
+		      size_t size, size_t *len);
 
 /* Commit (durably) and free.  Returns the catalog's serial after it, or
  * 0 with err on failure (nothing changed then). */

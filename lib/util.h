@@ -87,6 +87,8 @@ int util_parse_mode(const char *s, unsigned max, unsigned *out);
 char *util_time_iso(time_t t, char *buf, size_t size);
 /* Seconds since an arbitrary point, monotonic, as a double. */
 double util_now(void);
+/* The wall clock: Unix time as a double (for timestamps people read). */
+double util_wall(void);
 
 /* Big-endian helpers for on-disk formats. */
 static inline void util_put_u16(unsigned char *p, uint16_t v)

@@ -13,6 +13,10 @@
 #   With SLAPD_TLS_CERT and SLAPD_TLS_KEY set: StartTLS on SLAPD_URI and
 #   an ldaps listener, SLAPD_LDAPS_URI (certificates need IP:127.0.0.1).
 #   With SLAPD_EXTRA_INDEX set (e.g. "mail eq"): one more index line.
+#   With SLAPD_SYNCPROV set: the syncprov overlay (RFC 4533 provider) with
+#   a session log of SLAPD_SESSIONLOG changes (default 1000); with
+#   SLAPD_NOPRESENT set, a cookie older than the session log is refused
+#   (e-syncRefreshRequired) instead of answered with a present phase.
 #   With SLAPD_EXTRA_SCHEMA set (e.g. "$DIRCAT_TOP/tests/integration/data/
 #   ad-389.schema"): those schema files (slapd.conf format, separated by
 #   spaces) included after the standard ones.
@@ -52,6 +56,7 @@ pidfile $dir/slapd.pid
 argsfile $dir/slapd.args
 modulepath /usr/lib/ldap
 moduleload back_mdb
+${SLAPD_SYNCPROV:+moduleload syncprov}
 sizelimit $sizelimit
 database mdb
 suffix "$SLAPD_BASE"
@@ -61,6 +66,7 @@ directory $dir/db
 maxsize 8589934592
 index objectClass eq
 ${SLAPD_EXTRA_INDEX:+index $SLAPD_EXTRA_INDEX}
+${SLAPD_SYNCPROV:+index entryCSN,entryUUID eq}
 access to attrs=userPassword
 	by self write
 	by anonymous auth
@@ -70,6 +76,14 @@ access to *
 	by users read
 	by * none
 CONF
+	if [ -n "${SLAPD_SYNCPROV:-}" ]; then
+		cat >>"$dir/slapd.conf" <<CONF
+overlay syncprov
+syncprov-checkpoint 100 1
+syncprov-sessionlog ${SLAPD_SESSIONLOG:-1000}
+${SLAPD_NOPRESENT:+syncprov-nopresent TRUE}
+CONF
+	fi
 	if [ "$sizelimit" != unlimited ]; then
 		# As Active Directory: a small size limit, but a paged search
 		# may return everything.
