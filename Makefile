@@ -127,6 +127,11 @@ $(B)/tests/test_owners: tests/lib/test_owners.c $(OWNERS_OBJ) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $< $(OWNERS_OBJ) $(LIBA) $(LIBS_AGG)
 
+# RFC 4533 values: the aggregator's decoder and liblber.
+$(B)/tests/test_syncinfo: tests/lib/test_syncinfo.c $(B)/aggregator/syncinfo.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests/lib -Iaggregator $(ALL_LDFLAGS) -o $@ $< $(B)/aggregator/syncinfo.o $(LIBA) $(LIBS_AGG)
+
 $(B)/tests/tools/%: tests/tools/%.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS_TEST) -lpthread
@@ -201,6 +206,10 @@ $(FD)/%.o: %.c $(wildcard lib/*.h) $(wildcard */*.h)
 $(FD)/libdircat.a: $(FUZZ_LIBOBJ)
 	rm -f $@
 	ar rcs $@ $(FUZZ_LIBOBJ)
+
+$(FD)/fuzz_syncinfo: tests/fuzz/fuzz_syncinfo.c aggregator/syncinfo.c $(FD)/libdircat.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iaggregator -fsanitize=fuzzer -o $@ $< \
+	    aggregator/syncinfo.c $(FD)/libdircat.a $(LIBS_AGG)
 
 $(FD)/fuzz_%: tests/fuzz/fuzz_%.c $(FD)/libdircat.a
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FD)/libdircat.a \

@@ -102,6 +102,107 @@ static int replace(struct catalog *cat, const char *const *keys,
 	return *serial ? 0 : -1;
 }
 
+static int count_cb(void *arg, const void *key, size_t keylen,
+		    const void *val, size_t vallen)
+{
+	(void)key;
+	(void)keylen;
+	(void)val;
+	(void)vallen;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* Aux tables, named meta values, epochs, bookkeeping-only commits. */
+static void test_provenance(const char *dir)
+{
+	char path[512], err[600], big[CATALOG_META_VALUE_MAX + 1], buf[64];
+	unsigned char key[CATALOG_AUX_KEY_MAX + 1];
+	struct catalog *cat;
+	struct catalog_txn *t;
+	struct catalog_info info;
+	struct catalog_rec rec = { "p@example.com", 13, CATALOG_PERSON, "", 0,
+				   "", 0 };
+	const void *v;
+	size_t vlen, len;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/prov.mdb", dir);
+	cat = catalog_open(path, CATALOG_PROVENANCE, err, sizeof(err));
+	CHECK(cat != NULL, "open with provenance tables: %s", err);
+	if (!cat)
+		return;
+	t = catalog_write_begin(cat, err, sizeof(err));
+	memset(key, 'k', sizeof(key));
+	CHECK(catalog_txn_aux_put(t, CATALOG_AUX_CLAIMS, "a\0\001x", 4, "\001",
+				  1, err, sizeof(err)) == 0 &&
+	      catalog_txn_aux_put(t, CATALOG_AUX_CLAIMS, "a\0\002y", 4, "\002",
+				  1, err, sizeof(err)) == 0 &&
+	      catalog_txn_aux_put(t, CATALOG_AUX_CLAIMS, "ab\0\001z", 5, "\001",
+				  1, err, sizeof(err)) == 0, "aux puts");
+	CHECK(catalog_txn_aux_put(t, CATALOG_AUX_DNS, key, CATALOG_AUX_KEY_MAX,
+				  "", 0, err, sizeof(err)) == 0,
+	      "a key of CATALOG_AUX_KEY_MAX bytes");
+	CHECK(catalog_txn_aux_put(t, CATALOG_AUX_DNS, key,
+				  CATALOG_AUX_KEY_MAX + 1, "", 0, err,
+				  sizeof(err)) < 0,
+	      "a key of CATALOG_AUX_KEY_MAX + 1 bytes refused");
+	catalog_txn_aux_scan(t, CATALOG_AUX_CLAIMS, "a\0", 2, count_cb, &n);
+	CHECK(n == 2, "scan of a prefix sees its keys only (%d)", n);
+	CHECK(catalog_txn_aux_get(t, CATALOG_AUX_CLAIMS, "ab\0\001z", 5, &v,
+				  &vlen) == 1 && vlen == 1, "aux get");
+	CHECK(catalog_txn_aux_del(t, CATALOG_AUX_CLAIMS, "ab\0\001z", 5, err,
+				  sizeof(err)) == 1 &&
+	      catalog_txn_aux_del(t, CATALOG_AUX_CLAIMS, "ab\0\001z", 5, err,
+				  sizeof(err)) == 0, "aux del: 1, then 0");
+	memset(big, 'c', sizeof(big));
+	CHECK(catalog_txn_meta_put(t, "live.cookie.0", "rid=1", 5, err,
+				   sizeof(err)) == 0 &&
+	      catalog_txn_meta_put(t, "live.cookie.1", big,
+				   CATALOG_META_VALUE_MAX, err,
+				   sizeof(err)) == 0,
+	      "named meta values up to CATALOG_META_VALUE_MAX");
+	CHECK(catalog_txn_meta_put(t, "x", big, CATALOG_META_VALUE_MAX + 1, err,
+				   sizeof(err)) < 0 &&
+	      catalog_txn_meta_put(t, "Bad Name", "", 0, err, sizeof(err)) < 0,
+	      "over the limit, or a bad name, refused");
+	catalog_txn_set_epoch(t, 7);
+	catalog_txn_keep_serial(t);
+	err[0] = '\0';
+	CHECK(catalog_txn_commit(t, err, sizeof(err)) == 0 && !err[0],
+	      "a bookkeeping-only commit keeps serial 0");
+	CHECK(catalog_info(cat, &info, err, sizeof(err)) == 0 &&
+	      info.serial == 0 && info.epoch == 7, "epoch stored, no serial");
+	t = catalog_write_begin(cat, err, sizeof(err));
+	CHECK(catalog_txn_meta_get(t, "live.cookie.0", buf, sizeof(buf),
+				   &len) == 1 && len == 5 &&
+	      !memcmp(buf, "rid=1", 5), "named meta value read back");
+	CHECK(catalog_txn_meta_get(t, "live.cookie.1", buf, sizeof(buf),
+				   &len) == -1, "too big for the buffer: -1");
+	CHECK(catalog_txn_meta_del_prefix(t, "live.") == 0 &&
+	      catalog_txn_meta_get(t, "live.cookie.0", buf, sizeof(buf),
+				   &len) == 0 &&
+	      catalog_txn_meta_get(t, "live.cookie.1", buf, sizeof(buf),
+				   &len) == 0, "del_prefix drops them all");
+	catalog_txn_put(t, &rec, err, sizeof(err));
+	CHECK(catalog_txn_commit(t, err, sizeof(err)) == 1,
+	      "the first record makes serial 1");
+	t = catalog_write_begin(cat, err, sizeof(err));
+	CHECK(catalog_txn_aux_clear(t, CATALOG_AUX_CLAIMS) == 0 &&
+	      catalog_txn_aux_count(t, CATALOG_AUX_CLAIMS) == 0 &&
+	      catalog_txn_aux_count(t, CATALOG_AUX_DNS) == 1, "aux clear");
+	catalog_txn_abort(t);
+	catalog_close(cat);
+	/* Without the flag the tables are not there for writers. */
+	cat = catalog_open(path, 0, err, sizeof(err));
+	t = catalog_write_begin(cat, err, sizeof(err));
+	CHECK(catalog_txn_aux_put(t, CATALOG_AUX_DNS, "x", 1, "", 0, err,
+				  sizeof(err)) < 0,
+	      "aux tables need CATALOG_PROVENANCE");
+	catalog_txn_abort(t);
+	catalog_close(cat);
+}
+
 int main(void)
 {
 	char dir[256], path[512], err[600];
@@ -251,6 +352,7 @@ int main(void)
 
 	CHECK(catalog_id_valid("corp-1.mail") && !catalog_id_valid("a b") &&
 	      !catalog_id_valid(""), "catalog id syntax");
+	test_provenance(dir);
 
 	snprintf(err, sizeof(err), "rm -rf %s", dir);
 	if (system(err) != 0)
