@@ -202,7 +202,7 @@ static void push_decide(struct push_loop *l, struct push_target *pt,
 {
 	const struct push_params *p = l->p;
 	struct push_result *res = pt->res;
-	uint64_t have = st ? st->serial : 0;
+	uint64_t have = st ? st->serial : 0, base;
 	const struct spool_file *f;
 	char err[1024];
 	int rc;
@@ -264,8 +264,17 @@ static void push_decide(struct push_loop *l, struct push_target *pt,
 			 (long long)((int64_t)time(NULL) - pt->st.sent_at),
 			 have);
 	rc = 1;
-	if (have > 0 && pt->st.sent_serial != p->serial) {
-		rc = spool_get(p->spool, have, &f, err, sizeof(err));
+	base = have;
+	/* A serial delivered moments ago and not installed yet (changes
+	 * coming in a burst): catalogd installs the lowest serial first, so
+	 * a delta chained onto it follows it in, where one from the node's
+	 * serial would find its base gone. */
+	if (pt->st.sent_serial > have && pt->st.sent_serial < p->serial &&
+	    pt->st.sent_at > 0 &&
+	    (int64_t)time(NULL) - pt->st.sent_at < p->conf->install_grace)
+		base = pt->st.sent_serial;
+	if (base > 0 && pt->st.sent_serial != p->serial) {
+		rc = spool_get(p->spool, base, &f, err, sizeof(err));
 		if (rc < 0) {
 			push_done(l, pt, 0, PUSH_FAILED, err);
 			return;
@@ -424,6 +433,8 @@ int push_run(const struct push_params *p, struct push_result *results,
 			memset(&pt->st, 0, sizeof(pt->st));
 		}
 		pt->x = xfer_new(t, pt, why, sizeof(why));
+		if (pt->x && p->share)
+			xfer_set_share(pt->x, p->share);
 		if (!pt->x)
 			push_done(&l, pt, 0, PUSH_FAILED, why);
 	}

@@ -55,6 +55,8 @@ struct push_params {
 	const char *catalog_id;
 	int dry_run;			/* decide only; send nothing */
 	const char *const *only;	/* NULL, or target names to serve */
+	CURLSH *share;			/* NULL, or a connection cache kept
+					   across runs (the watch mode) */
 };
 
 /* The name of an action: "nothing", "waiting", "full", "delta",

@@ -193,6 +193,13 @@ static const struct settings_key repconf_top_keys[] = {
 	{ .name = "run_timeout", .type = SETTINGS_DURATION, .def = "1h",
 	  .min = 1, .max = INT64_MAX, TOP(run_timeout),
 	  .doc = "The whole run's limit." },
+	{ .name = "notify_socket", .type = SETTINGS_TEXT,
+	  .flags = SETTINGS_ABSOLUTE, TOP(notify_socket), .meta = "PATH",
+	  .doc = "With -w: where the aggregator's watch mode announces each new "
+		 "serial (a datagram socket this program creates)." },
+	{ .name = "watch_interval", .type = SETTINGS_DURATION, .def = "1m",
+	  .min = 1, .max = 86400, TOP(watch_interval),
+	  .doc = "With -w: a run at least this often, announced or not." },
 	{ .name = NULL }
 };
 #undef TOP

@@ -68,6 +68,8 @@ struct repconf {
 	char *lock_file_default;	/* the storage of that default */
 	const char *report_json;	/* NULL: none */
 	const char *metrics_file;	/* NULL: none */
+	const char *notify_socket;	/* -w: the aggregator's datagrams */
+	int64_t watch_interval;		/* -w: a run at least this often */
 	int64_t concurrency;
 	int64_t install_grace;		/* seconds */
 	int64_t run_timeout;		/* seconds */

@@ -24,6 +24,8 @@
 #define XFER_PART_PREFIX     "."
 #define XFER_PART_SUFFIX     ".part"
 #define XFER_STATUS_NAME     "status"
+#define XFER_KEEP_CONN       86400		/* seconds a shared connection
+						   may sit idle */
 #define XFER_USER_AGENT      "dircat-replicator/1"
 #define XFER_DEBUG_REDACTED  "[redacted]"
 
@@ -66,6 +68,7 @@ struct xfer {
 	struct curl_slist *quote, *headers;
 	char *password, *passphrase;		/* wiped on free */
 	int hostkey;				/* enum xfer_hostkey */
+	CURLSH *share;				/* NULL: none */
 };
 
 int xfer_global_init(char *err, size_t errlen)
@@ -170,6 +173,11 @@ void xfer_free(struct xfer *x)
 	util_free_secret(x->password);
 	util_free_secret(x->passphrase);
 	free(x);
+}
+
+void xfer_set_share(struct xfer *x, CURLSH *share)
+{
+	x->share = share;
 }
 
 CURL *xfer_easy(struct xfer *x)
@@ -330,6 +338,12 @@ static int xfer_common(struct xfer *x, const char *url, char *err,
 	const char *proto = repconf_scheme_name(t->scheme);
 
 	curl_easy_reset(x->easy);
+	if (x->share) {
+		/* Kept open between runs: as long as the nodes let us. */
+		XFER_SET(CURLOPT_SHARE, x->share);
+		XFER_SET(CURLOPT_MAXAGE_CONN, (long)XFER_KEEP_CONN);
+		XFER_SET(CURLOPT_TCP_KEEPALIVE, 1L);
+	}
 	XFER_SET(CURLOPT_URL, url);
 	XFER_SET(CURLOPT_PRIVATE, x->priv);
 	XFER_SET(CURLOPT_NOSIGNAL, 1L);

@@ -54,6 +54,10 @@ void xfer_global_cleanup(void);
 struct xfer *xfer_new(const struct repconf_target *t, void *priv,
 		      char *err, size_t errlen);
 void xfer_free(struct xfer *);
+/* Take connections from (and leave them in) share's connection cache,
+ * so that the next run finds the ssh or TLS session still open.  share
+ * must outlive the xfer. */
+void xfer_set_share(struct xfer *, CURLSH *share);
 /* The easy handle to add to a multi handle. */
 CURL *xfer_easy(struct xfer *);
 

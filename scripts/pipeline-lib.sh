@@ -14,6 +14,12 @@
 #                            target, the node; sets PL_REP_CONF
 #   pipeline_postfix DIR     a private Postfix in front of the node's
 #                            catalogd (postfix_start: PF_SMTP_PORT ...)
+#   pipeline_watch           the live path: the aggregator in watch mode
+#                            (slapd must run with SLAPD_SYNCPROV=1) and the
+#                            replicator in watch mode, told of each serial
+#                            on a datagram socket; sets PL_WATCH_CONF,
+#                            PL_AGG_PID, PL_REP_PID, PL_NOTIFY
+#   pipeline_watch_stop      stop both by pid
 #   pl_aggregate [ARGS]      run the aggregator (quietly unless ARGS)
 #   pl_replicate [ARGS]      run the replicator
 #   pl_node_serial           the serial the node reports in INBOX/status
@@ -96,6 +102,38 @@ CONF
 
 pipeline_postfix() {
 	postfix_start "$1/postfix" "$PL_MAPSOCK" "example.com example.org" "$PL_POLICYSOCK"
+}
+
+pipeline_watch() {
+	PL_NOTIFY=$PL_INT/notify.sock
+	PL_WATCH_CONF=$PL_INT/watch.conf
+	# One base for the live session: the sample's three are under it.
+	sed -e '/^base = ou=groups/d' -e '/^base = ou=mailin/d' \
+	    -e "s|^base = ou=people,|base = |" "$PL_AGG_CONF" >"$PL_WATCH_CONF"
+	cat >>"$PL_WATCH_CONF.top" <<CONF
+notify_socket = $PL_NOTIFY
+watch_status_file = $PL_INT/watch.status
+publish_interval = 100ms
+CONF
+	# Top-level settings go before the first [section].
+	awk -v top="$PL_WATCH_CONF.top" '/^\[/ && !done { while ((getline l < top) > 0) print l; done = 1 } { print }' \
+		"$PL_WATCH_CONF" >"$PL_WATCH_CONF.new" && mv "$PL_WATCH_CONF.new" "$PL_WATCH_CONF"
+	rm -f "$PL_WATCH_CONF.top"
+	printf 'notify_socket = %s\nwatch_interval = 1m\n' "$PL_NOTIFY" |
+		cat - "$PL_REP_CONF" >"$PL_REP_CONF.watch"
+	"$DIRCAT_BIN/dircat-replicator" -c "$PL_REP_CONF.watch" -w >"$PL_INT/replicator-watch.log" 2>&1 &
+	PL_REP_PID=$!
+	track_pid "$PL_REP_PID"
+	wait_for 10 test -S "$PL_NOTIFY" || return 1
+	"$DIRCAT_BIN/dircat-aggregator" -c "$PL_WATCH_CONF" --watch >"$PL_INT/aggregator-watch.log" 2>&1 &
+	PL_AGG_PID=$!
+	track_pid "$PL_AGG_PID"
+	wait_for 30 grep -q '^source.*=following' "$PL_INT/watch.status"
+}
+
+pipeline_watch_stop() {
+	stop_pid "${PL_AGG_PID:-}"
+	stop_pid "${PL_REP_PID:-}"
 }
 
 pl_aggregate() { "$DIRCAT_BIN/dircat-aggregator" -c "$PL_AGG_CONF" "$@"; }

@@ -181,11 +181,13 @@ out=$(cd "$u" && MANPATH=$root/usr/share/man: SYSTEMD_LOG_COLOR=0 \
 	systemd-analyze verify "$u"/*.service "$u"/*.timer 2>&1)
 check_eq "systemd-analyze verify: every unit, no output" "$out" ""
 check_eq "units verified" "$(cd "$u" && ls *.service *.timer | tr '\n' ' ')" \
-	"catalogd.service dircat-aggregate.service dircat-aggregate.timer dircat-metrics.service dircat-metrics.timer "
+	"catalogd.service dircat-aggregate.service dircat-aggregate.timer dircat-aggregator-watch.service dircat-metrics.service dircat-metrics.timer dircat-replicator-watch.service "
 check_match "dircat-metrics.service runs the installed dircat" \
 	"$(grep '^ExecStart=' "$u/dircat-metrics.service")" \
 	"^ExecStart=$root/usr/bin/dircat metrics -c $root/etc/dircat/catalogd.conf -o "
 for unit in catalogd:$MAX_EXPOSURE_CATALOGD dircat-aggregate:$MAX_EXPOSURE_AGGREGATE \
+	dircat-aggregator-watch:$MAX_EXPOSURE_AGGREGATE \
+	dircat-replicator-watch:$MAX_EXPOSURE_AGGREGATE \
 	dircat-metrics:$MAX_EXPOSURE_METRICS; do
 	name=${unit%%:*} max=${unit#*:}
 	out=$(systemd-analyze security --offline=true --no-pager \
