@@ -177,7 +177,7 @@ FD          = build/fuzz
 FUZZ_SRC    = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN    = $(FUZZ_SRC:tests/fuzz/%.c=$(FD)/%)
 FUZZ_LIBOBJ = $(LIB_SRC:%.c=$(FD)/%.o)
-FUZZ_CFLAGS = $(WARN) -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -Ilib \
+FUZZ_CFLAGS = $(WARN) -g -O1 -fno-omit-frame-pointer $(CPPFLAGS_ALL) \
               -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
 fuzz-build: $(FUZZ_BIN)
@@ -199,9 +199,10 @@ fuzz: fuzz-build
 	FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_TARGETS="$(FUZZ_TARGETS)" \
 	nice -n 19 tests/fuzz/campaign.sh
 
-$(FD)/%.o: %.c $(wildcard lib/*.h) $(wildcard */*.h)
+$(FD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEPFLAGS) -fsanitize=fuzzer-no-link -c \
+	    -o $@ $<
 
 $(FD)/libdircat.a: $(FUZZ_LIBOBJ)
 	rm -f $@
@@ -212,16 +213,17 @@ $(FD)/fuzz_syncinfo: tests/fuzz/fuzz_syncinfo.c aggregator/syncinfo.c $(FD)/libd
 	    aggregator/syncinfo.c $(FD)/libdircat.a $(LIBS_AGG)
 
 $(FD)/fuzz_%: tests/fuzz/fuzz_%.c $(FD)/libdircat.a
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FD)/libdircat.a \
-	    $(LIBS_BASE)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEPFLAGS) -fsanitize=fuzzer -o $@ $< \
+	    $(FD)/libdircat.a $(LIBS_BASE)
 
 # The configuration target also runs the programs' own loaders.
 FUZZ_CONF_OBJ = $(FD)/aggregator/aggconf.o $(FD)/aggregator/ldapsrc.o \
                 $(FD)/replicator/repconf.o $(FD)/catalogd/conf.o
 $(FD)/fuzz_config: tests/fuzz/fuzz_config.c $(FUZZ_CONF_OBJ) $(FD)/libdircat.a
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iaggregator -Icatalogd -Ireplicator \
-	    -fsanitize=fuzzer -o $@ $< $(FUZZ_CONF_OBJ) $(FD)/libdircat.a \
-	    $(LIBS_AGG) -lcurl
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEPFLAGS) -Iaggregator -Icatalogd \
+	    -Ireplicator -fsanitize=fuzzer -o $@ $< $(FUZZ_CONF_OBJ) \
+	    $(FD)/libdircat.a $(LIBS_AGG) $(PC_CURL)
+-include $(FUZZ_LIBOBJ:.o=.d) $(FUZZ_CONF_OBJ:.o=.d) $(FUZZ_BIN:=.d)
 
 bench: tests $(BENCH_BIN)
 	DIRCAT_BIN=$(CURDIR)/bin DIRCAT_BENCHBIN=$(CURDIR)/$(B)/bench \
