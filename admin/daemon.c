@@ -33,9 +33,12 @@
 #include "admin.h"
 #include "catalog.h"
 #include "config.h"
+#include "ctlproto.h"
 #include "daemon.h"
+#include "kvtext.h"
 #include "lookup.h"
 #include "netstring.h"
+#include "nodestatus.h"
 #include "util.h"
 
 #define DAEMON_TIMEOUT_MS   10000	/* for one answer */
@@ -139,8 +142,7 @@ static int daemon_recv(int fd, struct buf *b, int (*complete)(struct buf *))
 /* A control reply ends with an empty line. */
 static int daemon_control_done(struct buf *b)
 {
-	return b->len >= 2 && b->data[b->len - 1] == '\n' &&
-	       b->data[b->len - 2] == '\n';
+	return ctlproto_reply_complete(b->data, b->len);
 }
 
 int daemon_control(const char *sock, const char *cmd, struct buf *b,
@@ -182,27 +184,32 @@ static int daemon_netstring_done(struct buf *b)
 			       &data, &dlen, &used, &why) != NETSTRING_MORE;
 }
 
-/* Print a file's "key=value" lines as "key: value". */
-static void daemon_print_kv(const char *path, const char *prefix)
+/* s as dircat shows text that came from elsewhere: escaped (kvtext.h),
+ * so that no byte of it can start a line or reach the terminal raw. */
+static const char *daemon_shown(const char *s, char *out, size_t size)
 {
-	char err[512], *text, *line, *save = NULL;
-	size_t len;
+	return kvtext_escape(s, strlen(s), out, size);
+}
 
-	text = util_read_file(path, DAEMON_STATUS_MAX, &len, err, sizeof(err));
-	if (!text) {
-		printf("%s%s\n", prefix, err);
+/* Print a .reason file as last_refusal_time/file/reason lines. */
+static void daemon_print_refusal(const char *path)
+{
+	struct nodestatus_refusal r;
+	char err[1024], t[32];
+	char file[4 * NODESTATUS_FILE_MAX + 1];
+	char reason[4 * NODESTATUS_REASON_MAX + 1];
+
+	if (nodestatus_refusal_read(path, &r, err, sizeof(err)) < 0) {
+		printf("last_refusal: %s\n", daemon_shown(err, reason,
+							  sizeof(reason)));
 		return;
 	}
-	for (line = strtok_r(text, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		char *eq = strchr(line, '=');
-
-		if (eq) {
-			*eq = '\0';
-			printf("%s%s: %s\n", prefix, line, eq + 1);
-		}
-	}
-	free(text);
+	printf("last_refusal_time: %lld (%s)\n", (long long)r.time,
+	       util_time_iso((time_t)r.time, t, sizeof(t)));
+	printf("last_refusal_file: %s\n",
+	       daemon_shown(r.file, file, sizeof(file)));
+	printf("last_refusal_reason: %s\n",
+	       daemon_shown(r.reason, reason, sizeof(reason)));
 }
 
 /* The newest INBOX/rejected/ *.reason file, printed. */
@@ -241,7 +248,7 @@ static void daemon_last_refusal(const char *inbox)
 		printf("last_refusal: none recorded\n");
 		return;
 	}
-	daemon_print_kv(best, "last_refusal_");
+	daemon_print_refusal(best);
 }
 
 /* ------------------------------------------------------------- status */
@@ -329,74 +336,142 @@ static void daemon_status_offline(const struct daemon_paths *p,
 		daemon_last_refusal(p->inbox);
 }
 
-/* The value after "key: " on a line of the status text, or NULL. */
-static const char *status_field(const char *text, const char *key)
+static const char *status_time(int64_t t, char *buf, size_t size)
 {
-	size_t n = strlen(key);
-	const char *p = text;
-
-	while (p && *p) {
-		if (!strncmp(p, key, n) && p[n] == ':' && p[n + 1] == ' ')
-			return p + n + 2;
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
-	return NULL;
+	if (t <= 0)
+		return "never";
+	return util_time_iso((time_t)t, buf, size);
 }
 
-/* A decimal number at s (no sign); 0 or -1. */
-static int status_number(const char *s, uint64_t *out)
+/* catalogd's status reply as people read it: the name: value lines that
+ * dircat(1) and docs/catalogd.md show.  Text from the reply is shown
+ * escaped. */
+static void status_print(const struct ctlproto_status *st)
 {
-	char *end;
-	unsigned long long v;
+	static const char *const map_names[CTLPROTO_MAPS] = {
+		"lookups_recipients", "lookups_domains", "lookups_senders"
+	};
+	char t1[32], t2[32], a[4 * CTLPROTO_PATH_MAX], b[4 * 600 + 1];
+	const struct ctlproto_answers *l = &st->lookups;
+	int m;
 
-	if (!s || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -1;
-	*out = v;
-	return 0;
+	printf("daemon: running, pid %lld, up %llds\n", (long long)st->pid,
+	       (long long)(st->now - st->started));
+	printf("catalog: %s\n", daemon_shown(st->catalog, a, sizeof(a)));
+	printf("catalog_id: %s\n", daemon_shown(st->catalog_id, a, sizeof(a)));
+	if (st->serial == 0) {
+		printf("serial: 0 (no catalog installed yet)\n");
+	} else {
+		printf("serial: %llu\n", (unsigned long long)st->serial);
+		printf("created: %s (age %llds)\n",
+		       status_time(st->created, t1, sizeof(t1)),
+		       (long long)(st->now - st->created));
+		printf("expires: %s%s\n",
+		       st->expires ? status_time(st->expires, t2, sizeof(t2))
+				   : "never", st->stale ? " STALE" : "");
+	}
+	printf("stale: %s (policy %s)\n", st->stale ? "yes" : "no",
+	       daemon_shown(st->stale_policy, a, sizeof(a)));
+	printf("records: %llu (person %llu, group %llu, mailin %llu, domain "
+	       "%llu)\n", (unsigned long long)st->records,
+	       (unsigned long long)st->records_person,
+	       (unsigned long long)st->records_group,
+	       (unsigned long long)st->records_mailin,
+	       (unsigned long long)st->records_domain);
+	printf("key_id: %s\n", st->key_id[0] ? daemon_shown(st->key_id, a,
+							    sizeof(a))
+					     : "none");
+	printf("installed: %s\n", status_time(st->installed, t1, sizeof(t1)));
+	if (st->last_install > 0) {
+		char kind[48];
+
+		if (!strcmp(st->last_install_type, "full"))
+			util_strlcpy(kind, "full", sizeof(kind));
+		else
+			snprintf(kind, sizeof(kind), "delta from %llu",
+				 (unsigned long long)st->last_install_base);
+		printf("last_install: %s serial %llu %s, %llu records, +%llu "
+		       "-%llu ~%llu, %.2fs\n",
+		       status_time(st->last_install, t1, sizeof(t1)),
+		       (unsigned long long)st->last_install_serial, kind,
+		       (unsigned long long)st->last_install_records,
+		       (unsigned long long)st->last_install_added,
+		       (unsigned long long)st->last_install_removed,
+		       (unsigned long long)st->last_install_changed,
+		       (double)st->last_install_us / 1e6);
+	} else {
+		printf("last_install: none since start\n");
+	}
+	if (st->last_refusal > 0)
+		printf("last_refusal: %s %s: %s\n",
+		       status_time(st->last_refusal, t1, sizeof(t1)),
+		       daemon_shown(st->last_refusal_file, a, sizeof(a)),
+		       daemon_shown(st->last_refusal_reason, b, sizeof(b)));
+	else
+		printf("last_refusal: none since start\n");
+	printf("installs: %llu installed, %llu refused since start\n",
+	       (unsigned long long)st->installs,
+	       (unsigned long long)st->refusals);
+	if (st->install_timeouts)
+		printf("install_timeouts: %llu since start, the last %s "
+		       "(install_timeout %llds)\n",
+		       (unsigned long long)st->install_timeouts,
+		       status_time(st->last_install_timeout, t1, sizeof(t1)),
+		       (long long)st->install_timeout);
+	if (st->installing[0])
+		printf("installing: %s (%.1fs so far)\n",
+		       daemon_shown(st->installing, a, sizeof(a)),
+		       (double)st->installing_us / 1e6);
+	printf("inbox: %s, %llu snapshot%s waiting\n",
+	       daemon_shown(st->inbox, a, sizeof(a)),
+	       (unsigned long long)st->inbox_waiting,
+	       st->inbox_waiting == 1 ? "" : "s");
+	printf("lookups: %llu (hits %llu, misses %llu, temp %llu, perm %llu)\n",
+	       (unsigned long long)(l->ok + l->notfound + l->temp + l->perm),
+	       (unsigned long long)l->ok, (unsigned long long)l->notfound,
+	       (unsigned long long)l->temp, (unsigned long long)l->perm);
+	for (m = 0; m < CTLPROTO_MAPS; m++)
+		printf("%s: hits %llu, misses %llu, temp %llu\n", map_names[m],
+		       (unsigned long long)st->map[m].ok,
+		       (unsigned long long)st->map[m].notfound,
+		       (unsigned long long)st->map[m].temp);
+	printf("policy: pass %llu, reject %llu, defer %llu, no reply %llu\n",
+	       (unsigned long long)st->policy_pass,
+	       (unsigned long long)st->policy_reject,
+	       (unsigned long long)st->policy_defer,
+	       (unsigned long long)st->policy_no_reply);
+	printf("connections: %llu open, %llu accepted, %llu evicted, %llu "
+	       "refused, %llu idle timeouts, %llu request timeouts, %llu bad "
+	       "requests, %llu output overflows\n",
+	       (unsigned long long)st->connections_open,
+	       (unsigned long long)st->connections_accepted,
+	       (unsigned long long)st->connections_evicted,
+	       (unsigned long long)st->connections_refused,
+	       (unsigned long long)st->idle_timeouts,
+	       (unsigned long long)st->request_timeouts,
+	       (unsigned long long)st->bad_requests,
+	       (unsigned long long)st->output_overflows);
+	for (m = 0; m < (int)st->sockets && m < CTLPROTO_SOCKETS_MAX; m++) {
+		const struct ctlproto_socket *s = &st->socket[m];
+
+		printf("socket %s: %s, %llu open (limit %lld), %llu evicted\n",
+		       daemon_shown(s->name, a, sizeof(a)),
+		       daemon_shown(s->protocol, b, sizeof(b)),
+		       (unsigned long long)s->open, (long long)s->limit,
+		       (unsigned long long)s->evicted);
+	}
 }
 
-/* Fill v from the daemon's status text (NUL-terminated). */
-static void status_parse(const char *text, struct status_view *v)
+/* What the judgement needs, from the daemon's reply. */
+static void status_view_from(const struct ctlproto_status *st,
+			     struct status_view *v)
 {
-	const char *s;
-	uint64_t n;
-
-	if ((s = status_field(text, "catalog_id"))) {
-		size_t len = strcspn(s, " \n");
-
-		if (len < sizeof(v->id)) {
-			memcpy(v->id, s, len);
-			v->id[len] = '\0';
-		}
-	}
-	if (status_number(status_field(text, "serial"), &v->serial) < 0) {
-		util_strlcpy(v->err, "catalogd's status has no serial",
-			     sizeof(v->err));
-		return;
-	}
 	v->known = 1;
-	if (status_number(status_field(text, "records"), &n) == 0)
-		v->records = n;
-	s = status_field(text, "stale");
-	v->stale = s && !strncmp(s, "yes", 3);
-	s = status_field(text, "created");
-	if (s) {
-		const char *eol = strchr(s, '\n');
-		const char *age = strstr(s, "(age ");
-
-		if (age && (!eol || age < eol)) {
-			int neg = age[5] == '-';
-
-			if (status_number(age + 5 + neg, &n) == 0)
-				v->age = neg ? -(int64_t)n : (int64_t)n;
-		}
-	}
+	util_strlcpy(v->id, st->catalog_id, sizeof(v->id));
+	v->serial = st->serial;
+	v->records = st->records;
+	v->stale = st->stale;
+	v->age = st->serial ? st->now - st->created : 0;
 }
 
 /* Append "; "-separated text to msg. */
@@ -572,11 +647,23 @@ int admin_status(int argc, char **argv)
 		v.daemon = 0;
 		daemon_status_offline(&p, &v, nagios);
 	} else {
+		struct ctlproto_status *st = xmalloc(sizeof(*st));
+		char why[256];
+
 		v.daemon = 1;
-		status_parse((const char *)b.data, &v);
-		/* The reply's last line is empty: print without it. */
-		if (!nagios)
-			fwrite(b.data, 1, b.len - 1, stdout);
+		if (ctlproto_status_parse((const char *)b.data, b.len, st, why,
+					  sizeof(why)) < 0) {
+			snprintf(v.err, sizeof(v.err), "catalogd's status "
+				 "reply: %s", why);
+			if (!nagios)
+				printf("daemon: running, but its status reply "
+				       "is not understood: %s\n", v.err);
+		} else {
+			status_view_from(st, &v);
+			if (!nagios)
+				status_print(st);
+		}
+		free(st);
 		buf_free(&b);
 	}
 	state = status_judge(&v, warn, crit, msg, sizeof(msg));

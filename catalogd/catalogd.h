@@ -107,9 +107,9 @@ void server_close_listener(struct daemon *d, struct listener *l);
 /* Bring l down to its max_connections (lowered by a reload). */
 void server_trim(struct daemon *d, struct listener *l);
 void server_close_all(struct daemon *d);
-/* The status text (key: value lines) into out. */
+/* The status reply (ctlproto.h) into out; -1 when it does not fit. */
 struct buf;
-void server_status(struct daemon *d, struct buf *out);
+int server_status(struct daemon *d, struct buf *out);
 /* The metrics (Prometheus text format) into out; -1 when they do not fit
  * its maximum. */
 int server_metrics(struct daemon *d, struct buf *out);
@@ -124,8 +124,9 @@ void install_event(struct daemon *d, void *ptr);
 int install_tick(struct daemon *d);
 /* INBOX/status from the installed catalog. */
 void install_write_status(struct daemon *d);
-/* Status lines about installs, for server_status. */
-void install_status(struct daemon *d, struct buf *out);
+/* The installs' part of the status reply, for server_status. */
+struct ctlproto_status;
+void install_status(struct daemon *d, struct ctlproto_status *st);
 /* The dircat_catalogd_install* and refusal families, for server_metrics. */
 struct metrics;
 void install_metrics(struct daemon *d, struct metrics *m);

@@ -38,8 +38,10 @@
 
 #include "apply.h"
 #include "catalogd.h"
+#include "ctlproto.h"
 #include "log.h"
 #include "metrics.h"
+#include "nodestatus.h"
 #include "snapshot.h"
 #include "util.h"
 
@@ -319,23 +321,23 @@ static void install_mark_closed(struct install *in, const char *name)
 void install_write_status(struct daemon *d)
 {
 	const struct catalog_info *i = &d->info;
+	struct nodestatus st;
 	char path[PATH_MAX], err[512];
-	struct buf b;
 
 	if (install_path(path, sizeof(path), d->conf->inbox,
 			 INSTALL_STATUS_FILE) < 0)
 		return;
-	buf_init(&b, 4096);
-	buf_printf(&b, "catalog_id=%s\nserial=%llu\ncreated=%lld\n"
-		   "expires=%lld\ninstalled=%lld\nkey_id=%s\nstale=%s\n",
-		   i->id[0] ? i->id : d->conf->catalog_id,
-		   (unsigned long long)i->serial, (long long)i->created,
-		   (long long)i->expires, (long long)i->installed, i->key_id,
-		   d->st.stale ? "yes" : "no");
-	if (util_write_file_atomic(path, b.data, b.len, 0644, err,
-				   sizeof(err)) < 0)
+	memset(&st, 0, sizeof(st));
+	util_strlcpy(st.catalog_id, i->id[0] ? i->id : d->conf->catalog_id,
+		     sizeof(st.catalog_id));
+	st.serial = i->serial;
+	st.created = i->created;
+	st.expires = i->expires;
+	st.installed = i->installed;
+	util_strlcpy(st.key_id, i->key_id, sizeof(st.key_id));
+	st.stale = d->st.stale;
+	if (nodestatus_write(path, &st, err, sizeof(err)) < 0)
 		log_error("status file: %s", err);
-	buf_free(&b);
 	if (d->install)
 		d->install->last_stale = d->st.stale;
 }
@@ -401,8 +403,8 @@ static void install_reject(struct daemon *d, const char *name, int why,
 {
 	struct install *in = d->install;
 	char dir[PATH_MAX], from[PATH_MAX], to[PATH_MAX], rpath[PATH_MAX];
-	char err[512], when[32], q[LOG_QUOTE_SIZE];
-	struct buf b;
+	char err[512], q[LOG_QUOTE_SIZE];
+	struct nodestatus_refusal ref;
 
 	log_warn("refused %s: %s", log_quote(name, strlen(name), q, sizeof(q)),
 		 reason);
@@ -440,14 +442,12 @@ static void install_reject(struct daemon *d, const char *name, int why,
 		unlink(from);
 		return;
 	}
-	buf_init(&b, 4096);
-	buf_printf(&b, "time=%lld (%s)\nfile=%s\nreason=%s\n",
-		   (long long)d->now, util_time_iso(d->now, when, sizeof(when)),
-		   name, reason);
-	if (util_write_file_atomic(rpath, b.data, b.len, 0644, err,
-				   sizeof(err)) < 0)
+	memset(&ref, 0, sizeof(ref));
+	ref.time = (int64_t)d->now;
+	util_strlcpy(ref.file, name, sizeof(ref.file));
+	util_strlcpy(ref.reason, reason, sizeof(ref.reason));
+	if (nodestatus_refusal_write(rpath, &ref, err, sizeof(err)) < 0)
 		log_error("%s", err);
-	buf_free(&b);
 	install_prune_rejected(d, dir);
 }
 
@@ -915,45 +915,42 @@ void install_free(struct install *in)
 	free(in);
 }
 
-void install_status(struct daemon *d, struct buf *out)
+void install_status(struct daemon *d, struct ctlproto_status *st)
 {
 	struct install *in = d->install;
-	char t[32], kind[48];
 
-	if (in->last_time)
-		buf_printf(out, "last_install: %s serial %llu %s, %llu "
-			   "records, +%llu -%llu ~%llu, %.2fs\n",
-			   util_time_iso(in->last_time, t, sizeof(t)),
-			   (unsigned long long)in->last_serial,
-			   install_type(in->last_type, in->last_base, kind,
-					sizeof(kind)),
-			   (unsigned long long)in->last_records,
-			   (unsigned long long)in->last_diff.added,
-			   (unsigned long long)in->last_diff.removed,
-			   (unsigned long long)in->last_diff.changed,
-			   in->last_seconds);
-	else
-		buf_printf(out, "last_install: none since start\n");
-	if (in->refused_time)
-		buf_printf(out, "last_refusal: %s %s: %s\n",
-			   util_time_iso(in->refused_time, t, sizeof(t)),
-			   in->refused_file, in->refused_reason);
-	else
-		buf_printf(out, "last_refusal: none since start\n");
-	buf_printf(out, "installs: %llu installed, %llu refused since start\n",
-		   (unsigned long long)in->installs,
-		   (unsigned long long)in->refusals);
-	if (in->timeouts)
-		buf_printf(out, "install_timeouts: %llu since start, the last "
-			   "%s (install_timeout %llds)\n",
-			   (unsigned long long)in->timeouts,
-			   util_time_iso(in->timeout_time, t, sizeof(t)),
-			   (long long)d->conf->install_timeout);
-	if (in->pid)
-		buf_printf(out, "installing: %s (%.1fs so far)\n", in->current,
-			   install_mono() - in->t0);
-	buf_printf(out, "inbox: %s, %zu snapshot%s waiting\n", d->conf->inbox,
-		   in->waiting, in->waiting == 1 ? "" : "s");
+	if (in->last_time) {
+		st->last_install = (int64_t)in->last_time;
+		st->last_install_serial = in->last_serial;
+		util_strlcpy(st->last_install_type,
+			     in->last_type == SNAPSHOT_FULL ? "full" : "delta",
+			     sizeof(st->last_install_type));
+		st->last_install_base = in->last_base;
+		st->last_install_records = in->last_records;
+		st->last_install_added = in->last_diff.added;
+		st->last_install_removed = in->last_diff.removed;
+		st->last_install_changed = in->last_diff.changed;
+		st->last_install_us = (uint64_t)(in->last_seconds * 1e6);
+	}
+	if (in->refused_time) {
+		st->last_refusal = (int64_t)in->refused_time;
+		util_strlcpy(st->last_refusal_file, in->refused_file,
+			     sizeof(st->last_refusal_file));
+		util_strlcpy(st->last_refusal_reason, in->refused_reason,
+			     sizeof(st->last_refusal_reason));
+	}
+	st->installs = in->installs;
+	st->refusals = in->refusals;
+	st->install_timeouts = in->timeouts;
+	st->last_install_timeout = (int64_t)in->timeout_time;
+	st->install_timeout = d->conf->install_timeout;
+	if (in->pid) {
+		util_strlcpy(st->installing, in->current,
+			     sizeof(st->installing));
+		st->installing_us = (uint64_t)((install_mono() - in->t0) * 1e6);
+	}
+	util_strlcpy(st->inbox, d->conf->inbox, sizeof(st->inbox));
+	st->inbox_waiting = in->waiting;
 }
 
 void install_metrics(struct daemon *d, struct metrics *m)

@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "catalogd.h"
+#include "ctlproto.h"
 #include "log.h"
 #include "metrics.h"
 #include "netstring.h"
@@ -695,8 +696,15 @@ static void server_control_one(struct daemon *d, struct conn *c, char *line,
 	if (len && line[len - 1] == '\r')
 		line[--len] = '\0';
 	if (len == 6 && !memcmp(line, "status", 6)) {
-		server_status(d, &c->out);
-		server_out(d, c, "\n", 1);
+		static const char toobig[] = "error status too large\n\n";
+
+		/* Bounded by its own maximum, as metrics below. */
+		if (c->out.max < c->out.len + CTLPROTO_STATUS_MAX + 2)
+			c->out.max = c->out.len + CTLPROTO_STATUS_MAX + 2;
+		if (server_status(d, &c->out) < 0)
+			server_out(d, c, toobig, sizeof(toobig) - 1);
+		else
+			server_out(d, c, "\n", 1);
 	} else if (len > 7 && !memcmp(line, "lookup ", 7)) {
 		struct lookup_answer ans;
 		const char *key;
@@ -973,92 +981,76 @@ void server_close_all(struct daemon *d)
 }
 
 /* "2025-11-23T10:00:00Z" or "never". */
-static const char *server_time(int64_t t, char *buf, size_t size)
-{
-	if (t <= 0)
-		return "never";
-	return util_time_iso((time_t)t, buf, size);
-}
+/* Every socket fits the status reply. */
+_Static_assert(CONF_SOCKETS_MAX <= CTLPROTO_SOCKETS_MAX,
+	       "more sockets than the status reply can list");
 
-void server_status(struct daemon *d, struct buf *out)
+int server_status(struct daemon *d, struct buf *out)
 {
 	const struct catalog_info *i = &d->info;
-	char t1[32], t2[32];
-	uint64_t hits = 0, misses = 0, temp = 0, perm = 0;
-	int m;
+	struct ctlproto_status st;
+	int m, a;
 
+	memset(&st, 0, sizeof(st));
+	st.pid = (int64_t)getpid();
+	st.now = (int64_t)d->now;
+	st.started = (int64_t)d->started;
+	util_strlcpy(st.catalog, d->conf->catalog, sizeof(st.catalog));
+	util_strlcpy(st.catalog_id, i->id[0] ? i->id : d->conf->catalog_id,
+		     sizeof(st.catalog_id));
+	st.serial = i->serial;
+	st.created = i->created;
+	st.expires = i->expires;
+	st.installed = i->installed;
+	st.stale = d->st.stale;
+	util_strlcpy(st.stale_policy,
+		     lookup_stale_name(d->conf->lookup.stale_policy),
+		     sizeof(st.stale_policy));
+	st.records = i->records;
+	st.records_person = i->count[CATALOG_PERSON];
+	st.records_group = i->count[CATALOG_GROUP];
+	st.records_mailin = i->count[CATALOG_MAILIN];
+	st.records_domain = i->count[CATALOG_DOMAIN];
+	util_strlcpy(st.key_id, i->key_id, sizeof(st.key_id));
+	install_status(d, &st);
+	/* answers[0] counts requests for a map catalogd does not serve. */
 	for (m = 0; m < 4; m++) {
-		hits += d->stats.answers[m][LOOKUP_OK];
-		misses += d->stats.answers[m][LOOKUP_NOTFOUND];
-		temp += d->stats.answers[m][LOOKUP_TEMP];
-		perm += d->stats.answers[m][LOOKUP_PERM];
+		st.lookups.ok += d->stats.answers[m][LOOKUP_OK];
+		st.lookups.notfound += d->stats.answers[m][LOOKUP_NOTFOUND];
+		st.lookups.temp += d->stats.answers[m][LOOKUP_TEMP];
+		st.lookups.perm += d->stats.answers[m][LOOKUP_PERM];
 	}
-	buf_printf(out, "daemon: running, pid %ld, up %llds\n",
-		   (long)getpid(), (long long)(d->now - d->started));
-	buf_printf(out, "catalog: %s\n", d->conf->catalog);
-	buf_printf(out, "catalog_id: %s\n",
-		   i->id[0] ? i->id : d->conf->catalog_id);
-	if (i->serial == 0) {
-		buf_printf(out, "serial: 0 (no catalog installed yet)\n");
-	} else {
-		buf_printf(out, "serial: %llu\n",
-			   (unsigned long long)i->serial);
-		buf_printf(out, "created: %s (age %llds)\n",
-			   server_time(i->created, t1, sizeof(t1)),
-			   (long long)(d->now - i->created));
-		buf_printf(out, "expires: %s%s\n",
-			   i->expires ? server_time(i->expires, t2, sizeof(t2))
-				      : "never",
-			   d->st.stale ? " STALE" : "");
+	for (m = LOOKUP_RECIPIENTS, a = 0; m <= LOOKUP_SENDERS; m++, a++) {
+		st.map[a].ok = d->stats.answers[m][LOOKUP_OK];
+		st.map[a].notfound = d->stats.answers[m][LOOKUP_NOTFOUND];
+		st.map[a].temp = d->stats.answers[m][LOOKUP_TEMP];
+		st.map[a].perm = d->stats.answers[m][LOOKUP_PERM];
 	}
-	buf_printf(out, "stale: %s (policy %s)\n", d->st.stale ? "yes" : "no",
-		   lookup_stale_name(d->conf->lookup.stale_policy));
-	buf_printf(out, "records: %llu (person %llu, group %llu, mailin %llu, "
-		   "domain %llu)\n", (unsigned long long)i->records,
-		   (unsigned long long)i->count[CATALOG_PERSON],
-		   (unsigned long long)i->count[CATALOG_GROUP],
-		   (unsigned long long)i->count[CATALOG_MAILIN],
-		   (unsigned long long)i->count[CATALOG_DOMAIN]);
-	buf_printf(out, "key_id: %s\n", i->key_id[0] ? i->key_id : "none");
-	buf_printf(out, "installed: %s\n",
-		   server_time(i->installed, t1, sizeof(t1)));
-	install_status(d, out);
-	buf_printf(out, "lookups: %llu (hits %llu, misses %llu, temp %llu, "
-		   "perm %llu)\n", (unsigned long long)(hits + misses + temp +
-							perm),
-		   (unsigned long long)hits, (unsigned long long)misses,
-		   (unsigned long long)temp, (unsigned long long)perm);
-	for (m = LOOKUP_RECIPIENTS; m <= LOOKUP_SENDERS; m++)
-		buf_printf(out, "lookups_%s: hits %llu, misses %llu, temp "
-			   "%llu\n", lookup_map_name(m),
-			   (unsigned long long)d->stats.answers[m][LOOKUP_OK],
-			   (unsigned long long)
-				   d->stats.answers[m][LOOKUP_NOTFOUND],
-			   (unsigned long long)d->stats.answers[m][LOOKUP_TEMP]);
-	buf_printf(out, "policy: pass %llu, reject %llu, defer %llu, "
-		   "no reply %llu\n", (unsigned long long)d->stats.policy_pass,
-		   (unsigned long long)d->stats.policy_reject,
-		   (unsigned long long)d->stats.policy_defer,
-		   (unsigned long long)d->stats.policy_fail);
-	buf_printf(out, "connections: %zu open, %llu accepted, %llu evicted, "
-		   "%llu refused, %llu idle timeouts, %llu request timeouts, "
-		   "%llu bad requests, %llu output overflows\n", d->nconns,
-		   (unsigned long long)d->stats.accepted,
-		   (unsigned long long)d->stats.evicted,
-		   (unsigned long long)d->stats.refused,
-		   (unsigned long long)d->stats.timeouts,
-		   (unsigned long long)d->stats.request_timeouts,
-		   (unsigned long long)d->stats.bad_requests,
-		   (unsigned long long)d->stats.overflows);
-	for (m = 0; m < (int)d->nlisteners; m++) {
+	st.policy_pass = d->stats.policy_pass;
+	st.policy_reject = d->stats.policy_reject;
+	st.policy_defer = d->stats.policy_defer;
+	st.policy_no_reply = d->stats.policy_fail;
+	st.connections_open = d->nconns;
+	st.connections_accepted = d->stats.accepted;
+	st.connections_evicted = d->stats.evicted;
+	st.connections_refused = d->stats.refused;
+	st.idle_timeouts = d->stats.timeouts;
+	st.request_timeouts = d->stats.request_timeouts;
+	st.bad_requests = d->stats.bad_requests;
+	st.output_overflows = d->stats.overflows;
+	for (m = 0; m < (int)d->nlisteners && m < CTLPROTO_SOCKETS_MAX; m++) {
 		const struct listener *l = d->listener[m];
+		struct ctlproto_socket *cs = &st.socket[m];
 
-		buf_printf(out, "socket %s: %s, %zu open (limit %lld), %llu "
-			   "evicted\n", l->cs.name,
-			   conf_protocol_name(l->cs.protocol), l->nconns,
-			   (long long)l->cs.max_connections,
-			   (unsigned long long)l->evicted);
+		util_strlcpy(cs->name, l->cs.name, sizeof(cs->name));
+		util_strlcpy(cs->protocol, conf_protocol_name(l->cs.protocol),
+			     sizeof(cs->protocol));
+		cs->open = l->nconns;
+		cs->limit = l->cs.max_connections;
+		cs->evicted = l->evicted;
+		st.sockets++;
 	}
+	return ctlproto_status_format(&st, out);
 }
 
 int server_metrics(struct daemon *d, struct buf *out)

@@ -74,6 +74,9 @@ struct ctlproto_status {
 	char last_refusal_file[CTLPROTO_NAME_MAX + 1];
 	char last_refusal_reason[CTLPROTO_REASON_MAX + 1];
 	uint64_t installs, refusals;	/* since start */
+	uint64_t install_timeouts;	/* installs stopped, since start */
+	int64_t last_install_timeout;	/* the last one; 0: none */
+	int64_t install_timeout;	/* the setting, seconds */
 	char installing[CTLPROTO_NAME_MAX + 1];	/* "" when idle */
 	uint64_t installing_us;		/* running for */
 	char inbox[CTLPROTO_PATH_MAX];

@@ -61,7 +61,7 @@ catd_conf() {
 
 _catd_ready() {
 	printf 'status\n' | "$CATD_TOOLS/catdclient" -t 1 raw "$CATD_DIR/run/ctl.sock" |
-		grep -q '^daemon: running'
+		grep -q '^pid=[0-9]'
 }
 
 catd_start() {

@@ -44,11 +44,11 @@ catd_full corp.1.full.snap
 catd_wait_serial 1 || { fail "catalogd installed the test catalog"; exit 1; }
 pass "catalogd serves a test catalog (serial 1)"
 
-# open_connections: the "connections: N open" figure of catalogd's status
-# (the status request itself is one of them).
+# open_connections: the connections_open figure of catalogd's status
+# reply (the status request itself is one of them).
 open_connections() {
 	printf 'status\n' | "$CATD_TOOLS/catdclient" -t 1 raw "$d/run/ctl.sock" |
-		sed -n 's/^connections: \([0-9]*\) open.*/\1/p'
+		sed -n 's/^connections_open=\([0-9]*\)$/\1/p'
 }
 
 # --- Exim: ${readsocket} on the socketmap socket ---------------------------
