@@ -5,10 +5,12 @@
 # other for FUZZ_RUNS executions (default 10,000,000), starting from the
 # committed seeds (tests/fuzz/corpus/NAME/, read only) and from what
 # earlier campaigns found (build/fuzz/corpus/NAME/, where new inputs go).
-# Crashing inputs are kept in build/fuzz-artifacts/.  Prints, and writes
-# to build/fuzz/campaign.txt, one line per target: executions, time,
-# coverage (cov: edges, ft: features, from libFuzzer's final line),
-# corpus size and crashes.  Exit status 1 when any target crashed.
+# Crashing inputs are kept in build/fuzz-artifacts/.  Prints one line per
+# target: executions, time, coverage (cov: edges, ft: features, from
+# libFuzzer's final line), corpus size and crashes; each target's latest
+# line is kept in build/fuzz/results/NAME, and build/fuzz/campaign.txt
+# gathers them all (a later run of some targets replaces only theirs).
+# Exit status 1 when any target crashed.
 # make fuzz runs it under nice -n 19; so should anyone running it by hand.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -16,7 +18,8 @@ fd=$top/build/fuzz
 runs=${FUZZ_RUNS:-10000000}
 art=$top/build/fuzz-artifacts
 out=$fd/campaign.txt
-mkdir -p "$art" "$fd/logs"
+res=$fd/results
+mkdir -p "$art" "$fd/logs" "$res"
 
 targets=()
 if [ -n "${FUZZ_TARGETS:-}" ]; then
@@ -27,12 +30,8 @@ fi
 [ ${#targets[@]} -gt 0 ] || { echo "campaign: no targets built in $fd" >&2; exit 1; }
 
 bad=0
-{
-	echo "# dircat fuzz campaign, $(date -u +%Y-%m-%dT%H:%M:%SZ), $runs runs per target"
-	echo "# host: $(nproc) cores; load before: $(cut -d' ' -f1-3 /proc/loadavg); nice $(nice)"
-	printf '%-16s %12s %8s %8s %7s %7s %8s %7s\n' target executions seconds \
-		exec/s cov ft corpus crashes
-} | tee "$out"
+head='%-16s %12s %8s %8s %7s %7s %8s %7s  %s\n'
+printf "$head" target executions seconds exec/s cov ft corpus crashes finished
 for t in "${targets[@]}"; do
 	name=$(basename "$t")
 	seeds=$top/tests/fuzz/corpus/$name
@@ -43,8 +42,9 @@ for t in "${targets[@]}"; do
 	[ -f "$top/tests/fuzz/$name.dict" ] &&
 		dict=(-dict="$top/tests/fuzz/$name.dict")
 	before=$(find "$art" -name "$name-*" -type f | wc -l)
+	load=$(cut -d' ' -f1 /proc/loadavg)
 	t0=$(date +%s)
-	# The catalog of fuzz_lookup goes to a directory of its own, removed.
+	# A target that needs a scratch directory gets one of its own.
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/dircat-fuzz.XXXXXX")
 	TMPDIR=$tmp "$t" "${dict[@]}" -runs="$runs" -timeout=10 \
 		-rss_limit_mb=2048 -print_final_stats=1 \
@@ -61,10 +61,16 @@ for t in "${targets[@]}"; do
 	crashes=$(( $(find "$art" -name "$name-*" -type f | wc -l) - before ))
 	[ "$rc" -ne 0 ] && [ "$crashes" -eq 0 ] && crashes="exit$rc"
 	[ "$rc" -ne 0 ] && bad=1
-	printf '%-16s %12s %8s %8s %7s %7s %8s %7s\n' "$name" "${execs:-?}" \
-		$((t1 - t0)) "${rate:-?}" "${cov:-?}" "${ft:-?}" \
-		"$(find "$corpus" -type f | wc -l)" "$crashes" | tee -a "$out"
+	printf "$head" "$name" "${execs:-?}" $((t1 - t0)) "${rate:-?}" \
+		"${cov:-?}" "${ft:-?}" "$(find "$corpus" -type f | wc -l)" \
+		"$crashes" "$(date -u +%H:%M:%SZ) (load $load at start)" |
+		tee "$res/$name"
 done
-echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg); logs in $fd/logs/, crashes in $art/" |
-	tee -a "$out"
+{
+	echo "# dircat fuzz campaign: each target's latest run of $runs executions"
+	echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, nice $(nice)"
+	printf "$head" target executions seconds exec/s cov ft corpus crashes finished
+	cat "$res"/*
+} >"$out"
+echo "campaign: $out; logs in $fd/logs/, crashes in $art/"
 exit $bad
