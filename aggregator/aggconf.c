@@ -20,17 +20,6 @@
 
 /* --- checks of the top level ------------------------------------------ */
 
-static int aggconf_catalog_id(void *obj, const struct settings_key *k,
-			      const struct settings_value *v, char *err,
-			      size_t errlen)
-{
-	(void)obj;
-	if (!catalog_id_valid(v->text))
-		return settings_fail(k, v, err, errlen, "letters, digits, '.', "
-				     "'_', '-', at most %d", CATALOG_ID_MAX);
-	return 0;
-}
-
 struct aggconf_domsplit {
 	struct aggconf *c;
 	const struct settings_key *k;
@@ -96,7 +85,7 @@ static const struct settings_key aggconf_top_keys[] = {
 	  .doc = "The catalog file (LMDB)." },
 	{ .name = "catalog_id", .type = SETTINGS_COPY,
 	  .flags = SETTINGS_REQUIRED, TOP(catalog_id),
-	  .check = aggconf_catalog_id, .meta = "ID",
+	  .check = settings_catalog_id, .meta = "ID",
 	  .doc = "The catalog's name, stamped on every snapshot." },
 	{ .name = "local_domains", .type = SETTINGS_TEXT,
 	  .flags = SETTINGS_REQUIRED, TOP(local_domains),

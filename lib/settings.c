@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "catalog.h"
 #include "log.h"
 #include "settings.h"
 #include "util.h"
@@ -39,6 +40,17 @@ int settings_fail(const struct settings_key *k,
 		util_err(err, errlen, "%s:%d: %s: %s", v->file, v->line, k->name,
 			 why);
 	return -1;
+}
+
+int settings_catalog_id(void *obj, const struct settings_key *k,
+			const struct settings_value *v, char *err,
+			size_t errlen)
+{
+	(void)obj;
+	if (!catalog_id_valid(v->text))
+		return settings_fail(k, v, err, errlen, "letters, digits, '.', "
+				     "'_' and '-', at most %d", CATALOG_ID_MAX);
+	return 0;
 }
 
 /* A bad table is a bug of the program, found by its tests. */

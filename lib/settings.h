@@ -135,6 +135,11 @@ int settings_fail(const struct settings_key *k,
 		  const struct settings_value *v, char *err, size_t errlen,
 		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* A check for the tables: the value is a catalog id (catalog.h). */
+int settings_catalog_id(void *obj, const struct settings_key *k,
+			const struct settings_value *v, char *err,
+			size_t errlen);
+
 /* The table for administrators: each setting with its value's form,
  * default, limits and documentation (dircat-aggregator --settings). */
 void settings_print(FILE *out, const struct settings_section *program);

@@ -138,24 +138,13 @@ out:
 	return ret;
 }
 
-static int repconf_catalog_id(void *obj, const struct settings_key *k,
-			      const struct settings_value *v, char *err,
-			      size_t errlen)
-{
-	(void)obj;
-	if (!catalog_id_valid(v->text))
-		return settings_fail(k, v, err, errlen, "letters, digits, '.', "
-				     "'_' and '-', at most %d", CATALOG_ID_MAX);
-	return 0;
-}
-
 #define TOP(member) SETTINGS_FIELD(struct repconf, member)
 static const struct settings_key repconf_top_keys[] = {
 	{ .name = "catalog", .type = SETTINGS_TEXT,
 	  .flags = SETTINGS_REQUIRED, TOP(catalog), .meta = "PATH",
 	  .doc = "The catalog the aggregator writes." },
 	{ .name = "catalog_id", .type = SETTINGS_COPY, TOP(catalog_id),
-	  .check = repconf_catalog_id, .meta = "ID",
+	  .check = settings_catalog_id, .meta = "ID",
 	  .doc = "The id stamped on the snapshots; default: the catalog's "
 		 "own." },
 	{ .name = "signing_key", .type = SETTINGS_TEXT,

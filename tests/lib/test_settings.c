@@ -21,6 +21,7 @@ struct t_top {
 	int nrep;
 	int replines[4];
 	const char *stamp;
+	char cid[65];
 };
 
 struct t_sec {
@@ -82,6 +83,8 @@ static const struct settings_key t_top_keys[] = {
 	  .check = t_repeat, .doc = "an item" },
 	{ .name = "stamp", .type = SETTINGS_CUSTOM, .def = "x",
 	  .check = t_stamp, .doc = "a stamp" },
+	{ .name = "cid", .type = SETTINGS_COPY, TOP(cid),
+	  .check = settings_catalog_id, .doc = "a catalog id" },
 	{ .name = "password", .type = SETTINGS_CUSTOM,
 	  .flags = SETTINGS_REFUSED, .doc = "never here" },
 	{ .name = NULL }
@@ -227,6 +230,16 @@ int main(void)
 	       "absolute path");
 	refuse(BASE "item = a\nitem = bad\n" TARGET,
 	       "t.conf:3: item: not this one", "repeated: the bad one's line");
+
+	/* The shared check of catalog ids (CATALOG_ID_MAX is 64). */
+	accept(BASE "cid = corp-1.a_b\n" TARGET, "catalog id");
+	accept(BASE "cid = " "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	       "\n" TARGET, "catalog id of 64 bytes");
+	refuse(BASE "cid = " "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	       "\n" TARGET, "cid: longer than 64 bytes", "catalog id of 65 bytes");
+	refuse(BASE "cid = a/b\n" TARGET,
+	       "t.conf:2: cid: letters, digits, '.', '_' and '-', at most 64",
+	       "catalog id with a '/'");
 
 	/* Required, refused. */
 	refuse(TARGET, "t.conf: 'name' is missing", "required at the top");
