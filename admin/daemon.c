@@ -32,7 +32,7 @@
 
 #include "admin.h"
 #include "catalog.h"
-#include "config.h"
+#include "conf.h"
 #include "ctlproto.h"
 #include "daemon.h"
 #include "kvtext.h"
@@ -45,34 +45,32 @@
 
 int daemon_read_conf(const char *file, struct daemon_paths *p)
 {
-	const struct config_section *top, *sec = NULL;
-	struct config *cfg;
-	const char *v;
+	struct conf *c;
 	char err[1024];
+	size_t i;
 
 	memset(p, 0, sizeof(*p));
-	cfg = config_load(file, err, sizeof(err));
-	if (!cfg) {
+	/* catalogd's own table and rules; its users, groups and keys are
+	 * catalogd's business, not looked up here. */
+	c = conf_load_syntax(file, err, sizeof(err));
+	if (!c) {
 		fprintf(stderr, "dircat: %s\n", err);
 		return -1;
 	}
-	top = config_top(cfg);
-	if ((v = config_get(top, "catalog", NULL)))
-		util_strlcpy(p->catalog, v, sizeof(p->catalog));
-	if ((v = config_get(top, "inbox", NULL)))
-		util_strlcpy(p->inbox, v, sizeof(p->inbox));
-	while ((sec = config_next(cfg, sec, "socket")) != NULL) {
-		const char *proto = config_get(sec, "protocol", NULL);
-		const char *path = config_get(sec, "path", NULL);
+	/* Each fits: the paths are at most PATH_MAX - 1 bytes in struct
+	 * conf, the sockets' at most CONF_SOCKPATH_MAX. */
+	util_strlcpy(p->catalog, c->catalog, sizeof(p->catalog));
+	util_strlcpy(p->inbox, c->inbox, sizeof(p->inbox));
+	for (i = 0; i < c->nsockets; i++) {
+		const struct conf_socket *s = &c->socket[i];
 
-		if (!proto || !path)
-			continue;
-		if (!strcmp(proto, "control") && !p->control[0])
-			util_strlcpy(p->control, path, sizeof(p->control));
-		if (!strcmp(proto, "socketmap") && !p->socketmap[0])
-			util_strlcpy(p->socketmap, path, sizeof(p->socketmap));
+		if (s->protocol == CONF_CONTROL && !p->control[0])
+			util_strlcpy(p->control, s->path, sizeof(p->control));
+		if (s->protocol == CONF_SOCKETMAP && !p->socketmap[0])
+			util_strlcpy(p->socketmap, s->path,
+				     sizeof(p->socketmap));
 	}
-	config_free(cfg);
+	conf_free(c);
 	return 0;
 }
 

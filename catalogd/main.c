@@ -44,6 +44,7 @@ static void main_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: catalogd [-c FILE] [-f] [-t] [-v]... [-R]\n"
+		"       catalogd --settings\n"
 		"  -c FILE  configuration (default %s)\n"
 		"  -f       stay in the foreground, log to stderr\n"
 		"  -t       check the configuration and exit\n"
@@ -52,6 +53,8 @@ static void main_usage(FILE *f)
 		"for tests)\n"
 		"  -V       print the version and exit\n"
 		"  -h       this help\n"
+		"  --settings  list every setting of the file with its "
+		"default, and exit\n"
 		"exit status: 0 stopped by a signal or -t passed, 64 usage, "
 		"78 configuration,\n1 any other start-up failure\n",
 		CONF_DEFAULT_PATH);
@@ -364,6 +367,10 @@ int main(int argc, char **argv)
 	size_t i;
 
 	memset(&d, 0, sizeof(d));
+	if (argc == 2 && !strcmp(argv[1], "--settings")) {
+		settings_print(stdout, conf_settings);
+		return 0;
+	}
 	while ((opt = getopt(argc, argv, "c:ftvRhV")) != -1) {
 		switch (opt) {
 		case 'c':

@@ -28,7 +28,7 @@ program_settings() {	# program
 }
 
 for pair in dircat-aggregator:AGGREGATOR.CONF \
-	    dircat-replicator:REPLICATOR.CONF; do
+	    dircat-replicator:REPLICATOR.CONF catalogd:CATALOGD.CONF; do
 	prog=${pair%%:*}
 	heading=${pair#*:}
 	if ! out=$("$DIRCAT_BIN/$prog" --settings) || [ -z "$out" ]; then
@@ -105,3 +105,31 @@ for prog in dircat-aggregator:aggregator.conf:-t \
 	check_match "$p: without -c it reads /etc/dircat/$file" "$err" \
 		"/etc/dircat/$file: No such file or directory"
 done
+
+# dircat status and lookup read catalogd.conf by catalogd's own table:
+# a file catalogd would refuse is refused with the same message; what the
+# file names on the host (keys, accounts) is catalogd's to check.
+cat >"$d/catalogd.conf" <<EOF2
+catalog = $d/catalog.mdb
+catalog_id = corp
+inbox = $d
+trusted_key = $d/signing.pub
+stale_polcy = serve
+
+[socket control]
+path = $d/control.sock
+protocol = control
+EOF2
+(cd "$d" && "$DIRCAT_BIN/dircat" keygen signing >/dev/null)
+err=$("$DIRCAT_BIN/catalogd" -c "$d/catalogd.conf" -t 2>&1)
+check_match "catalogd: a misspelt setting, with a suggestion" "$err" \
+	"catalogd.conf:5: unknown setting 'stale_polcy'; did you mean 'stale_policy'\\?"
+err=$("$DIRCAT_BIN/dircat" status -c "$d/catalogd.conf" 2>&1)
+check_eq "dircat status: catalogd's refused file is UNKNOWN (3)" "$?" 3
+check_match "dircat status: ... with catalogd's message" "$err" \
+	"catalogd.conf:5: unknown setting 'stale_polcy'; did you mean 'stale_policy'\\?"
+sed -i '/^stale_polcy/d' "$d/catalogd.conf"
+rm "$d/signing.pub"
+out=$("$DIRCAT_BIN/dircat" status -c "$d/catalogd.conf" 2>&1)
+check_match "dircat status: reads the file without loading the keys" \
+	"$out" "daemon: NOT RUNNING"

@@ -1,12 +1,17 @@
 /*
- * conf.h - catalogd's configuration: read and check the whole file into a
- * struct conf, or refuse it with "file:line: reason".  A reload builds a
- * new struct conf and the daemon swaps it in only when it is complete, so
- * a bad file never replaces a good one.  Settings: man/catalogd.8 and
- * docs/catalogd.conf.example.
+ * conf.h - catalogd.conf: the table of catalogd's settings (conf_settings,
+ * read by settings.h) and the file loaded into a struct conf, for catalogd
+ * and for the dircat commands that ask it (status, lookup, metrics).
+ *
+ * conf_load() checks the whole file and what it names on this host (the
+ * account, socket owners and groups, the trusted keys) or refuses it with
+ * "file:line: reason"; conf_load_syntax() reads it by the same rules
+ * without looking anything up.  A reload builds a new struct conf and the
+ * daemon swaps it in only when it is complete, so a bad file never
+ * replaces a good one.  Settings: man/dircat.conf.5, catalogd --settings.
  */
-#ifndef CATALOGD_CONF_H
-#define CATALOGD_CONF_H
+#ifndef DIRCAT_CONF_H
+#define DIRCAT_CONF_H
 
 #include <limits.h>
 #include <stddef.h>
@@ -14,6 +19,7 @@
 #include <sys/types.h>
 
 #include "lookup.h"
+#include "settings.h"
 #include "sign.h"
 
 #define CONF_DEFAULT_PATH  "/etc/dircat/catalogd.conf"
@@ -82,10 +88,20 @@ struct conf {
 	int64_t max_snapshot_size;	/* bytes; larger files are refused
 					   unread */
 	int accept_snapshot_v1;	/* install format version 1 too */
+	/* As read, before they go where lookups use them. */
+	int case_sensitive;
+	int syntax_only;	/* conf_load_syntax(): nothing looked up */
 };
+
+/* The settings of catalogd.conf: top level, then [socket NAME]. */
+extern const struct settings_section conf_settings[];
 
 /* Load and check path.  NULL with "file:line: reason" in err. */
 struct conf *conf_load(const char *path, char *err, size_t errlen);
+/* The same rules, but no user, group or trusted key is looked up: the
+ * file as dircat status reads it (uid, gid, owners, groups left unset,
+ * no keyring). */
+struct conf *conf_load_syntax(const char *path, char *err, size_t errlen);
 void conf_free(struct conf *);
 
 /* 1 when two socket settings are the same (the listener can be kept). */

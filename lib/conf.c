@@ -1,0 +1,431 @@
+/*
+ * conf.c - catalogd.conf's settings table and its checks; see conf.h.
+ * What a setting means is in man/dircat.conf.5; a new setting is one row
+ * below (and a line there).
+ */
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "conf.h"
+#include "snapshot.h"
+#include "util.h"
+
+/* The defaults that depend on a socket's protocol (the table cannot say
+ * them): see conf_socket_rules(). */
+#define CONF_CONTROL_CONNECTIONS_DEFAULT 16	/* dircat status, metrics */
+
+/* max_snapshot_size's default, as text, is SNAPSHOT_FILE_MAX. */
+_Static_assert(SNAPSHOT_FILE_MAX == 17179869184ULL,
+	       "max_snapshot_size's default in conf_top_keys");
+
+static const struct settings_choice conf_protocols[] = {
+	{ "socketmap", CONF_SOCKETMAP },
+	{ "readsocket", CONF_READSOCKET },
+	{ "policy", CONF_POLICY },
+	{ "control", CONF_CONTROL },
+	{ NULL, 0 }
+};
+
+const char *conf_protocol_name(int protocol)
+{
+	size_t i;
+
+	for (i = 0; conf_protocols[i].name; i++)
+		if (conf_protocols[i].value == protocol)
+			return conf_protocols[i].name;
+	return "?";
+}
+
+/* --- checks of the top level ------------------------------------------ */
+
+/* Each trusted_key file joins the keyring. */
+static int conf_trusted_key(void *obj, const struct settings_key *k,
+			    const struct settings_value *v, char *err,
+			    size_t errlen)
+{
+	struct conf *c = obj;
+	char why[512];
+
+	c->ntrusted++;
+	if (c->syntax_only)
+		return 0;
+	if (!c->keyring)
+		c->keyring = sign_keyring_new();
+	if (sign_keyring_add_file(c->keyring, v->text, why, sizeof(why)) < 0)
+		return settings_fail(k, v, err, errlen, "%s", why);
+	return 0;
+}
+
+/* The account to run as: it must exist and not be root. */
+static int conf_user(void *obj, const struct settings_key *k,
+		     const struct settings_value *v, char *err,
+		     size_t errlen)
+{
+	struct conf *c = obj;
+	struct passwd *pw;
+
+	if (c->syntax_only)
+		return 0;
+	pw = getpwnam(v->text);
+	if (!pw)
+		return settings_fail(k, v, err, errlen, "no such user '%s'",
+				     v->text);
+	if (pw->pw_uid == 0)
+		return settings_fail(k, v, err, errlen, "must not be root");
+	c->uid = pw->pw_uid;
+	c->gid = pw->pw_gid;
+	return 0;
+}
+
+static int conf_extension_delimiter(void *obj, const struct settings_key *k,
+				    const struct settings_value *v, char *err,
+				    size_t errlen)
+{
+	struct conf *c = obj;
+	const char *d = strcmp(v->text, "none") ? v->text : "";
+
+	if (strlen(d) > LOOKUP_DELIMS_MAX || strchr(d, '@') || strchr(d, '"'))
+		return settings_fail(k, v, err, errlen, "at most %d characters, "
+				     "not '@' or '\"' (none: no extensions)",
+				     LOOKUP_DELIMS_MAX);
+	memcpy(c->lookup.delims, d, strlen(d) + 1);	/* fits: checked */
+	return 0;
+}
+
+static int conf_stale_policy(void *obj, const struct settings_key *k,
+			     const struct settings_value *v, char *err,
+			     size_t errlen)
+{
+	struct conf *c = obj;
+
+	c->lookup.stale_policy = lookup_stale_parse(v->text);
+	if (c->lookup.stale_policy < 0)
+		return settings_fail(k, v, err, errlen, "'%s' is not "
+				     "defer-unknown, serve or tempfail",
+				     v->text);
+	return 0;
+}
+
+/* A policy reply text ("550 5.1.1 text") into the buffer the key's field
+ * names (LOOKUP_ACTION_MAX bytes). */
+static int conf_policy_text(void *obj, const struct settings_key *k,
+			    const struct settings_value *v, char *err,
+			    size_t errlen)
+{
+	char *out = (char *)obj + k->offset, why[128];
+
+	if (lookup_policy_text_ok(v->text, why, sizeof(why)) < 0)
+		return settings_fail(k, v, err, errlen, "%s", why);
+	/* lookup_policy_text_ok allows LOOKUP_ACTION_MAX - 8 bytes: fits */
+	memcpy(out, v->text, strlen(v->text) + 1);
+	return 0;
+}
+
+#define TOP(member) SETTINGS_FIELD(struct conf, member)
+#define POLICY_TEXT(i) .type = SETTINGS_CUSTOM, TOP(policy_text[i]), \
+	.check = conf_policy_text, .meta = "CODE TEXT"
+static const struct settings_key conf_top_keys[] = {
+	{ .name = "catalog", .type = SETTINGS_COPY,
+	  .flags = SETTINGS_REQUIRED | SETTINGS_ABSOLUTE, TOP(catalog),
+	  .meta = "PATH", .doc = "The node's catalog file (LMDB)." },
+	{ .name = "catalog_id", .type = SETTINGS_COPY,
+	  .flags = SETTINGS_REQUIRED, TOP(catalog_id),
+	  .check = settings_catalog_id, .meta = "ID",
+	  .doc = "The id of the catalog this node serves." },
+	{ .name = "inbox", .type = SETTINGS_COPY,
+	  .flags = SETTINGS_REQUIRED | SETTINGS_ABSOLUTE, TOP(inbox),
+	  .meta = "DIR", .doc = "Where the replicator delivers snapshots." },
+	{ .name = "trusted_key", .type = SETTINGS_CUSTOM,
+	  .flags = SETTINGS_REQUIRED | SETTINGS_REPEAT,
+	  .check = conf_trusted_key, .meta = "PATH",
+	  .doc = "A public key whose signatures are accepted." },
+	{ .name = "user", .type = SETTINGS_COPY, TOP(user),
+	  .check = conf_user, .meta = "NAME",
+	  .doc = "The account catalogd runs as once its sockets are open." },
+	{ .name = "extension_delimiter", .type = SETTINGS_CUSTOM, .def = "+",
+	  .check = conf_extension_delimiter, .meta = "CHARS",
+	  .doc = "The characters that start an address extension; none: "
+		 "no extensions." },
+	{ .name = "case_sensitive", .type = SETTINGS_BOOL, .def = "no",
+	  TOP(case_sensitive), .doc = "Keep the case of local parts." },
+	{ .name = "stale_policy", .type = SETTINGS_CUSTOM,
+	  .def = "defer-unknown", .check = conf_stale_policy,
+	  .meta = "defer-unknown|serve|tempfail",
+	  .doc = "What to answer once the snapshot has expired." },
+	{ .name = "policy_unknown_recipient", POLICY_TEXT(0),
+	  .def = "550 5.1.1 User unknown",
+	  .doc = "The policy reply to an unknown recipient." },
+	{ .name = "policy_stale_recipient", POLICY_TEXT(1),
+	  .def = "450 4.1.1 User unknown here for now: directory catalog "
+		 "out of date, try again later",
+	  .doc = "The same while the catalog is stale." },
+	{ .name = "policy_sender_not_owned", POLICY_TEXT(2),
+	  .def = "553 5.7.1 Sender address not owned by the authenticated "
+		 "user",
+	  .doc = "The reply when the user does not own the sender." },
+	{ .name = "policy_unauthenticated_local_sender", POLICY_TEXT(3),
+	  .def = "550 5.7.1 Authentication required to send as a local "
+		 "address",
+	  .doc = "The reply to an unauthenticated local sender." },
+	{ .name = "reject_unauthenticated_local_sender",
+	  .type = SETTINGS_BOOL, .def = "no",
+	  TOP(policy.reject_unauthenticated_local_sender),
+	  .doc = "Refuse unauthenticated clients using a local sender." },
+	{ .name = "idle_timeout", .type = SETTINGS_DURATION, .def = "60s",
+	  .min = 1, .max = INT64_MAX, TOP(idle_timeout),
+	  .doc = "Close a connection idle this long between requests." },
+	{ .name = "request_timeout", .type = SETTINGS_DURATION, .def = "10s",
+	  .min = 1, .max = INT64_MAX, TOP(request_timeout),
+	  .doc = "A request must be complete, and its reply taken, this "
+		 "long after its first byte." },
+	{ .name = "max_connections", .type = SETTINGS_INT, .def = "2048",
+	  .min = 1, .max = CONF_CONNECTIONS_MAX, TOP(max_connections),
+	  .doc = "Connections at once on each lookup socket (default of "
+		 "the sockets)." },
+	{ .name = "max_output", .type = SETTINGS_INT, .def = "262144",
+	  .min = 4096, .max = 64 * 1024 * 1024, TOP(max_output),
+	  .meta = "BYTES",
+	  .doc = "Replies queued for one client that is not reading." },
+	{ .name = "rescan_interval", .type = SETTINGS_DURATION, .def = "60s",
+	  .min = 1, .max = INT64_MAX, TOP(rescan_interval),
+	  .doc = "Look at the inbox this often even without a file event." },
+	{ .name = "rejected_keep", .type = SETTINGS_INT, .def = "20",
+	  .min = 0, .max = 10000, TOP(rejected_keep),
+	  .doc = "Refused snapshots kept in INBOX/rejected/." },
+	{ .name = "install_timeout", .type = SETTINGS_DURATION, .def = "10m",
+	  .min = 1, .max = INT64_MAX, TOP(install_timeout),
+	  .doc = "The longest an install may take." },
+	{ .name = "max_snapshot_size", .type = SETTINGS_INT,
+	  .def = "17179869184", .min = SNAPSHOT_PREFIX_LEN,
+	  .max = (int64_t)SNAPSHOT_FILE_MAX, TOP(max_snapshot_size),
+	  .meta = "BYTES", .doc = "Larger snapshot files are refused unread." },
+	{ .name = "accept_snapshot_v1", .type = SETTINGS_BOOL, .def = "no",
+	  TOP(accept_snapshot_v1),
+	  .doc = "Install snapshots of format version 1 too." },
+	{ .name = NULL }
+};
+#undef TOP
+#undef POLICY_TEXT
+
+/* --- checks of a [socket NAME] --------------------------------------- */
+
+/* A socket while its section is read: the conf it belongs to is needed
+ * for the defaults that come from the top (user, max_connections). */
+struct conf_socket_load {
+	struct conf_socket s;
+	const struct conf *c;
+	int64_t max_request;	/* -1: the protocol's default */
+	int64_t max_connections;	/* -1: the default for the protocol */
+	unsigned mode;		/* (unsigned)-1: the default */
+};
+
+static int conf_owner(void *obj, const struct settings_key *k,
+		      const struct settings_value *v, char *err,
+		      size_t errlen)
+{
+	struct conf_socket_load *l = obj;
+	struct passwd *pw;
+
+	if (l->c->syntax_only)
+		return 0;
+	pw = getpwnam(v->text);
+	if (!pw)
+		return settings_fail(k, v, err, errlen, "no such user '%s'",
+				     v->text);
+	l->s.owner = pw->pw_uid;
+	return 0;
+}
+
+static int conf_group(void *obj, const struct settings_key *k,
+		      const struct settings_value *v, char *err,
+		      size_t errlen)
+{
+	struct conf_socket_load *l = obj;
+	struct group *gr;
+
+	if (l->c->syntax_only)
+		return 0;
+	gr = getgrnam(v->text);
+	if (!gr)
+		return settings_fail(k, v, err, errlen, "no such group '%s'",
+				     v->text);
+	l->s.group = gr->gr_gid;
+	return 0;
+}
+
+#define SOCK(member) SETTINGS_FIELD(struct conf_socket_load, member)
+static const struct settings_key conf_socket_keys[] = {
+	{ .name = "path", .type = SETTINGS_COPY,
+	  .flags = SETTINGS_REQUIRED | SETTINGS_ABSOLUTE, SOCK(s.path),
+	  .meta = "PATH", .doc = "The socket's path; unique among the "
+				 "sockets." },
+	{ .name = "protocol", .type = SETTINGS_CHOICE,
+	  .flags = SETTINGS_REQUIRED, .choices = conf_protocols,
+	  SOCK(s.protocol), .doc = "What the socket speaks." },
+	{ .name = "owner", .type = SETTINGS_CUSTOM, .check = conf_owner,
+	  .meta = "USER", .doc = "The socket's owner; default: user." },
+	{ .name = "group", .type = SETTINGS_CUSTOM, .check = conf_group,
+	  .meta = "GROUP", .doc = "The socket's group; default: user's "
+				  "group." },
+	{ .name = "mode", .type = SETTINGS_MODE, .max = 07777, SOCK(mode),
+	  .doc = "The socket's permissions; default 0660, 0600 for "
+		 "control." },
+	{ .name = "max_request", .type = SETTINGS_INT,
+	  .min = CONF_REQUEST_MIN, .max = CONF_REQUEST_MAX, SOCK(max_request),
+	  .meta = "BYTES",
+	  .doc = "The largest request; default 2048, 16384 for policy, 1024 "
+		 "for control." },
+	{ .name = "max_connections", .type = SETTINGS_INT, .min = 1,
+	  .max = CONF_CONNECTIONS_MAX, SOCK(max_connections),
+	  .doc = "Connections at once; default: the top-level value, 16 for "
+		 "control." },
+	{ .name = NULL }
+};
+#undef SOCK
+
+const struct settings_section conf_settings[] = {
+	{ .type = NULL, .keys = conf_top_keys },
+	{ .type = "socket", .min = 1, .max = CONF_SOCKETS_MAX,
+	  .why_needed = "nothing to serve", .keys = conf_socket_keys },
+	{ .keys = NULL }
+};
+
+/* What the top level's rows cannot say alone. */
+static void conf_top_rules(struct conf *c)
+{
+	c->lookup.addr_flags = c->case_sensitive ? ADDR_CASE_SENSITIVE : 0;
+	c->policy.unknown_recipient = c->policy_text[0];
+	c->policy.stale_recipient = c->policy_text[1];
+	c->policy.sender_not_owned = c->policy_text[2];
+	c->policy.unauthenticated_local_sender = c->policy_text[3];
+}
+
+/* The defaults that depend on the protocol, and what concerns the
+ * sockets together. */
+static int conf_socket_rules(struct conf *c, const struct config_section *sec,
+			     struct conf_socket_load *l, char *err,
+			     size_t errlen)
+{
+	struct conf_socket *s = &l->s;
+	char where[PATH_MAX + 64];
+	size_t i;
+
+	if (l->mode == (unsigned)-1)
+		l->mode = s->protocol == CONF_CONTROL ? 0600 : 0660;
+	s->mode = l->mode;
+	if (l->max_request < 0)
+		l->max_request = s->protocol == CONF_SOCKETMAP ?
+					 CONF_SOCKETMAP_REQUEST_DEFAULT :
+				 s->protocol == CONF_READSOCKET ?
+					 CONF_READSOCKET_REQUEST_DEFAULT :
+				 s->protocol == CONF_POLICY ?
+					 CONF_POLICY_REQUEST_DEFAULT :
+					 CONF_CONTROL_REQUEST;
+	s->max_request = (size_t)l->max_request;
+	if (l->max_connections < 0)
+		l->max_connections = s->protocol == CONF_CONTROL ?
+			CONF_CONTROL_CONNECTIONS_DEFAULT : c->max_connections;
+	s->max_connections = l->max_connections;
+	c->connections_total += s->max_connections;
+	if (c->connections_total > CONF_CONNECTIONS_TOTAL_MAX) {
+		util_err(err, errlen, "%smax_connections: the sockets together "
+			 "allow more than %d connections",
+			 config_where(sec, "max_connections", where,
+				      sizeof(where)), CONF_CONNECTIONS_TOTAL_MAX);
+		return -1;
+	}
+	for (i = 0; i < c->nsockets; i++)
+		if (!strcmp(c->socket[i].path, s->path)) {
+			util_err(err, errlen,
+				 "%spath: %s is also used by [socket %s]",
+				 config_where(sec, "path", where, sizeof(where)),
+				 s->path, c->socket[i].name);
+			return -1;
+		}
+	return 0;
+}
+
+/* One [socket NAME] into c->socket[c->nsockets]. */
+static int conf_socket(struct conf *c, const struct config_section *sec,
+		       char *err, size_t errlen)
+{
+	struct conf_socket_load l;
+
+	memset(&l, 0, sizeof(l));
+	l.c = c;
+	l.max_request = l.max_connections = -1;
+	l.mode = (unsigned)-1;
+	/* Section names are at most CONFIG_NAME_MAX (= CONF_NAME_MAX). */
+	util_strlcpy(l.s.name, config_section_name(sec), sizeof(l.s.name));
+	l.s.owner = c->user[0] && !c->syntax_only ? c->uid : (uid_t)-1;
+	l.s.group = c->user[0] && !c->syntax_only ? c->gid : (gid_t)-1;
+	if (settings_load(&conf_settings[1], sec, &l, err, errlen) < 0 ||
+	    conf_socket_rules(c, sec, &l, err, errlen) < 0)
+		return -1;
+	c->socket[c->nsockets++] = l.s;
+	return 0;
+}
+
+_Static_assert(CONF_NAME_MAX == CONFIG_NAME_MAX,
+	       "a [socket NAME] fits struct conf_socket's name");
+
+static struct conf *conf_read(const char *path, int syntax_only, char *err,
+			      size_t errlen)
+{
+	struct config *cfg = config_load(path, err, errlen);
+	const struct config_section *sec;
+	struct conf *c;
+
+	if (!cfg)
+		return NULL;
+	c = xcalloc(1, sizeof(*c));
+	c->syntax_only = syntax_only;
+	if (util_strlcpy(c->file, path, sizeof(c->file)) >= sizeof(c->file)) {
+		util_err(err, errlen, "%s: path too long", path);
+		goto fail;
+	}
+	if (settings_load(&conf_settings[0], config_top(cfg), c, err,
+			  errlen) < 0 ||
+	    settings_check_layout(cfg, conf_settings, err, errlen) < 0)
+		goto fail;
+	conf_top_rules(c);
+	for (sec = NULL; (sec = config_next(cfg, sec, "socket"));)
+		if (conf_socket(c, sec, err, errlen) < 0)
+			goto fail;
+	if (settings_check_unknown(cfg, conf_settings, err, errlen) < 0)
+		goto fail;
+	config_free(cfg);
+	return c;
+fail:
+	config_free(cfg);
+	conf_free(c);
+	return NULL;
+}
+
+struct conf *conf_load(const char *path, char *err, size_t errlen)
+{
+	return conf_read(path, 0, err, errlen);
+}
+
+struct conf *conf_load_syntax(const char *path, char *err, size_t errlen)
+{
+	return conf_read(path, 1, err, errlen);
+}
+
+void conf_free(struct conf *c)
+{
+	if (!c)
+		return;
+	sign_keyring_free(c->keyring);
+	free(c);
+}
+
+int conf_socket_same(const struct conf_socket *a, const struct conf_socket *b)
+{
+	return !strcmp(a->path, b->path) && a->protocol == b->protocol &&
+	       a->mode == b->mode && a->owner == b->owner &&
+	       a->group == b->group;
+}
