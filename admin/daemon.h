@@ -13,7 +13,6 @@
 
 #define DAEMON_CONF_DEFAULT "/etc/dircat/catalogd.conf"
 #define DAEMON_REPLY_MAX    (256 * 1024)	/* one answer, bytes */
-#define DAEMON_STATUS_MAX   4096	/* INBOX/status, a .reason file */
 
 /* What dircat needs from catalogd's configuration ("" when absent). */
 struct daemon_paths {
