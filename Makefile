@@ -177,7 +177,7 @@ FD          = build/fuzz
 FUZZ_SRC    = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN    = $(FUZZ_SRC:tests/fuzz/%.c=$(FD)/%)
 FUZZ_LIBOBJ = $(LIB_SRC:%.c=$(FD)/%.o)
-FUZZ_CFLAGS = $(WARN) -g -O1 -fno-omit-frame-pointer $(CPPFLAGS_ALL) \
+FUZZ_CFLAGS = $(WARN) -g -O1 -fno-omit-frame-pointer $(CPPFLAGS_ALL) -Itests/lib \
               -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
 fuzz-build: $(FUZZ_BIN)

@@ -96,19 +96,19 @@ static const struct kvtext_field ctlproto_status_fields[] = {
 #undef MAP
 #undef SOCK
 
+static const struct kvtext_doc ctlproto_status_doc = {
+	"status reply", ctlproto_status_fields, CTLPROTO_STATUS_MAX,
+	CTLPROTO_LINE_MAX
+};
+
 int ctlproto_status_format(const struct ctlproto_status *st,
 			   struct buf *out)
 {
 	struct ctlproto_status w = *st;
-	size_t start = out->len;
+	char err[128];
 
 	w.version = CTLPROTO_VERSION;
-	if (kvtext_format(out, ctlproto_status_fields, &w) < 0 ||
-	    out->len - start > CTLPROTO_STATUS_MAX) {
-		out->len = start;
-		return -1;
-	}
-	return 0;
+	return kvtext_format(&ctlproto_status_doc, out, &w, err, sizeof(err));
 }
 
 int ctlproto_status_parse(const char *text, size_t len,
@@ -116,27 +116,22 @@ int ctlproto_status_parse(const char *text, size_t len,
 			  size_t errlen)
 {
 	memset(st, 0, sizeof(*st));
-	if (len > CTLPROTO_STATUS_MAX) {
-		util_err(err, errlen, "status reply larger than %d bytes",
-			 CTLPROTO_STATUS_MAX);
-		return -1;
-	}
 	if (len < 8 || memcmp(text, "version=", 8)) {
-		util_err(err, errlen, "line 1: not a status reply (no "
-			 "version= line first)");
+		util_err(err, errlen, "status reply: line 1: not a status "
+			 "reply (no version= line first)");
 		return -1;
 	}
-	if (kvtext_parse(text, len, CTLPROTO_LINE_MAX, ctlproto_status_fields,
-			 st, err, errlen) < 0)
+	if (kvtext_parse(&ctlproto_status_doc, text, len, st, err, errlen) < 0)
 		return -1;
 	if (st->sockets > CTLPROTO_SOCKETS_MAX) {
-		util_err(err, errlen, "sockets: %llu, more than %d",
-			 (unsigned long long)st->sockets, CTLPROTO_SOCKETS_MAX);
+		util_err(err, errlen, "status reply: sockets: %llu, more than "
+			 "%d", (unsigned long long)st->sockets,
+			 CTLPROTO_SOCKETS_MAX);
 		return -1;
 	}
 	if (st->version != CTLPROTO_VERSION) {
-		util_err(err, errlen, "line 1: control protocol version %llu "
-			 "(this dircat reads version %d)",
+		util_err(err, errlen, "status reply: line 1: control protocol "
+			 "version %llu (this dircat reads version %d)",
 			 (unsigned long long)st->version, CTLPROTO_VERSION);
 		return -1;
 	}

@@ -130,13 +130,13 @@ static int kvtext_put_value(struct buf *b, const struct kvtext_field *f,
 	return kvtext_put(b, key, num, (size_t)n);
 }
 
-int kvtext_format(struct buf *b, const struct kvtext_field *fields,
-		  const void *obj)
+int kvtext_format(const struct kvtext_doc *doc, struct buf *b,
+		  const void *obj, char *err, size_t errlen)
 {
 	const struct kvtext_field *f;
 	size_t start = b->len, i;
 
-	for (f = fields; f->key; f++) {
+	for (f = doc->fields; f->key; f++) {
 		const char *p = (const char *)obj + f->offset;
 		char key[KVTEXT_KEY_MAX + 1];
 
@@ -156,9 +156,12 @@ int kvtext_format(struct buf *b, const struct kvtext_field *fields,
 				goto full;
 		}
 	}
-	return 0;
+	if (b->len - start <= doc->text_max)
+		return 0;
 full:
 	b->len = start;
+	util_err(err, errlen, "%s larger than %zu bytes", doc->what,
+		 doc->text_max);
 	return -1;
 }
 
@@ -328,15 +331,21 @@ static const struct kvtext_field *kvtext_find(
 	return NULL;
 }
 
-int kvtext_parse(const char *text, size_t len, size_t line_max,
-		 const struct kvtext_field *fields, void *obj, char *err,
-		 size_t errlen)
+int kvtext_parse(const struct kvtext_doc *doc, const char *text, size_t len,
+		 void *obj, char *err, size_t errlen)
 {
-	const struct kvtext_field *f;
+	const struct kvtext_field *f, *fields = doc->fields;
+	size_t line_max = doc->line_max;
 	unsigned char *seen;
 	size_t *first, nfields = 0, nslots = 0, pos = 0;
 	char why[160], *value;
 	int lineno = 0, rc = -1;
+
+	if (len > doc->text_max) {
+		util_err(err, errlen, "%s: larger than %zu bytes", doc->what,
+			 doc->text_max);
+		return -1;
+	}
 
 	for (f = fields; f->key; f++) {
 		if (f->count > KVTEXT_ARRAY_MAX ||
@@ -364,8 +373,8 @@ int kvtext_parse(const char *text, size_t len, size_t line_max,
 		lineno++;
 		pos += n + (nl ? 1 : 0);
 		if (n > line_max) {
-			util_err(err, errlen, "line %d: longer than %zu bytes",
-				 lineno, line_max);
+			util_err(err, errlen, "%s: line %d: longer than %zu "
+				 "bytes", doc->what, lineno, line_max);
 			goto out;
 		}
 		if (n && line[n - 1] == '\r')
@@ -375,35 +384,37 @@ int kvtext_parse(const char *text, size_t len, size_t line_max,
 		while (k < n && kvtext_keychar((unsigned char)line[k]))
 			k++;
 		if (k == 0 || k > KVTEXT_KEY_MAX || k == n || line[k] != '=') {
-			util_err(err, errlen, "line %d col %zu: expected "
+			util_err(err, errlen, "%s: line %d col %zu: expected "
 				 "key=value (a key of at most %d bytes of "
-				 "a-z, 0-9, '_', '.', '-')", lineno,
+				 "a-z, 0-9, '_', '.', '-')", doc->what, lineno,
 				 k < n ? k + 1 : n + 1, KVTEXT_KEY_MAX);
 			goto out;
 		}
 		if (kvtext_unescape(line, n, k + 1, value, &vlen, &col, why,
 				    sizeof(why)) < 0) {
-			util_err(err, errlen, "line %d col %zu: %s", lineno,
-				 col, why);
+			util_err(err, errlen, "%s: line %d col %zu: %s",
+				 doc->what, lineno, col, why);
 			goto out;
 		}
 		f = kvtext_find(fields, line, k, &index);
 		if (!f)
 			continue;	/* for later versions, or for people */
 		if (seen[first[f - fields] + index]++) {
-			util_err(err, errlen, "line %d: %.*s given twice",
-				 lineno, (int)k, line);
+			util_err(err, errlen, "%s: line %d: %.*s given twice",
+				 doc->what, lineno, (int)k, line);
 			goto out;
 		}
 		if (kvtext_store(f, (char *)obj + f->offset + index * f->stride,
 				 value, vlen, why, sizeof(why)) < 0) {
-			util_err(err, errlen, "line %d: %s", lineno, why);
+			util_err(err, errlen, "%s: line %d: %s", doc->what,
+				 lineno, why);
 			goto out;
 		}
 	}
 	for (f = fields; f->key; f++)
 		if ((f->flags & KVTEXT_REQUIRED) && !seen[first[f - fields]]) {
-			util_err(err, errlen, "no %s= line", f->key);
+			util_err(err, errlen, "%s: no %s= line", doc->what,
+				 f->key);
 			goto out;
 		}
 	rc = 0;

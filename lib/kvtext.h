@@ -56,10 +56,21 @@ struct kvtext_field {
 #define KVTEXT_ARRAY(n, s) .count = (n), .stride = (s)
 #define KVTEXT_ARRAY_MAX 256
 
-/* Append every field of obj as "key=value\n" (fields ends with a NULL
- * key).  0, or -1 when b would pass its maximum (b then holds a part). */
-int kvtext_format(struct buf *b, const struct kvtext_field *fields,
-		  const void *obj);
+/*
+ * A document: its fields (ending with a NULL key), the largest text and
+ * the longest line a reader accepts (line_max at most KVTEXT_LINE_LIMIT),
+ * and what it is called in messages ("status file").
+ */
+struct kvtext_doc {
+	const char *what;
+	const struct kvtext_field *fields;
+	size_t text_max, line_max;
+};
+
+/* Append every field of obj as "key=value\n".  0, or -1 with err when the
+ * text would pass doc->text_max or b's maximum (b is left as it was). */
+int kvtext_format(const struct kvtext_doc *doc, struct buf *b,
+		  const void *obj, char *err, size_t errlen);
 
 /* One line "key=value\n", value[0..len) escaped.  0, or -1 (b full). */
 int kvtext_put(struct buf *b, const char *key, const char *value,
@@ -67,14 +78,13 @@ int kvtext_put(struct buf *b, const char *key, const char *value,
 
 /*
  * Read text[0..len) into obj (which the caller has cleared or filled
- * with defaults): each line is a key of fields, parsed by its type, or an
- * unknown key (skipped).  line_max: the longest line accepted (at most
- * KVTEXT_LINE_LIMIT).  0, or -1 with "line N: reason" (or "line N col C:
- * reason") in err; obj may then be partly filled.
+ * with defaults): each line is a key of doc's fields, parsed by its type,
+ * or an unknown key (skipped).  0, or -1 with "WHAT: line N: reason" (or
+ * "WHAT: line N col C: reason", "WHAT: larger than N bytes") in err; obj
+ * may then be partly filled.
  */
-int kvtext_parse(const char *text, size_t len, size_t line_max,
-		 const struct kvtext_field *fields, void *obj, char *err,
-		 size_t errlen);
+int kvtext_parse(const struct kvtext_doc *doc, const char *text, size_t len,
+		 void *obj, char *err, size_t errlen);
 
 /* Escape s[0..len) as a writer does, into out (always NUL-terminated,
  * cut at a whole escape when out is too small).  Returns out. */

@@ -33,6 +33,15 @@ static const struct kvtext_field nodestatus_refusal_fields[] = {
 	{ .key = NULL }
 };
 
+static const struct kvtext_doc nodestatus_doc = {
+	"status file", nodestatus_fields, NODESTATUS_MAX, NODESTATUS_LINE_MAX
+};
+
+static const struct kvtext_doc nodestatus_refusal_doc = {
+	"refusal", nodestatus_refusal_fields, NODESTATUS_REFUSAL_MAX,
+	NODESTATUS_REFUSAL_LINE_MAX
+};
+
 /* 1 when s is empty or lower-case hex. */
 static int nodestatus_hex(const char *s)
 {
@@ -66,19 +75,11 @@ int nodestatus_format(const struct nodestatus *st, struct buf *out,
 		      char *err, size_t errlen)
 {
 	struct nodestatus w = *st;
-	size_t start = out->len;
 
 	w.version = NODESTATUS_VERSION;
 	if (nodestatus_check(&w, err, errlen) < 0)
 		return -1;
-	if (kvtext_format(out, nodestatus_fields, &w) < 0 ||
-	    out->len - start > NODESTATUS_MAX) {
-		out->len = start;
-		util_err(err, errlen, "status larger than %d bytes",
-			 NODESTATUS_MAX);
-		return -1;
-	}
-	return 0;
+	return kvtext_format(&nodestatus_doc, out, &w, err, errlen);
 }
 
 int nodestatus_parse(const char *text, size_t len, struct nodestatus *st,
@@ -88,14 +89,9 @@ int nodestatus_parse(const char *text, size_t len, struct nodestatus *st,
 
 	memset(st, 0, sizeof(*st));
 	st->version = 1;	/* none written before version 1.1 */
-	if (len > NODESTATUS_MAX) {
-		util_err(err, errlen, "status file: larger than %d bytes",
-			 NODESTATUS_MAX);
+	if (kvtext_parse(&nodestatus_doc, text, len, st, err, errlen) < 0)
 		return -1;
-	}
-	if (kvtext_parse(text, len, NODESTATUS_LINE_MAX, nodestatus_fields,
-			 st, why, sizeof(why)) < 0 ||
-	    nodestatus_check(st, why, sizeof(why)) < 0) {
+	if (nodestatus_check(st, why, sizeof(why)) < 0) {
 		util_err(err, errlen, "status file: %s", why);
 		return -1;
 	}
@@ -139,16 +135,7 @@ int nodestatus_write(const char *path, const struct nodestatus *st,
 int nodestatus_refusal_format(const struct nodestatus_refusal *r,
 			      struct buf *out, char *err, size_t errlen)
 {
-	size_t start = out->len;
-
-	if (kvtext_format(out, nodestatus_refusal_fields, r) < 0 ||
-	    out->len - start > NODESTATUS_REFUSAL_MAX) {
-		out->len = start;
-		util_err(err, errlen, "refusal larger than %d bytes",
-			 NODESTATUS_REFUSAL_MAX);
-		return -1;
-	}
-	return 0;
+	return kvtext_format(&nodestatus_refusal_doc, out, r, err, errlen);
 }
 
 int nodestatus_refusal_parse(const char *text, size_t len,
@@ -156,13 +143,8 @@ int nodestatus_refusal_parse(const char *text, size_t len,
 			     size_t errlen)
 {
 	memset(r, 0, sizeof(*r));
-	if (len > NODESTATUS_REFUSAL_MAX) {
-		util_err(err, errlen, "larger than %d bytes",
-			 NODESTATUS_REFUSAL_MAX);
-		return -1;
-	}
-	return kvtext_parse(text, len, NODESTATUS_REFUSAL_LINE_MAX,
-			    nodestatus_refusal_fields, r, err, errlen);
+	return kvtext_parse(&nodestatus_refusal_doc, text, len, r, err,
+			    errlen);
 }
 
 static int nodestatus_refusal_format_any(const void *obj, struct buf *out,

@@ -31,6 +31,10 @@ static const struct kvtext_field nodestate_fields[] = {
 	{ .key = NULL }
 };
 
+static const struct kvtext_doc nodestate_doc = {
+	"state file", nodestate_fields, NODESTATE_FILE_MAX, NODESTATE_LINE_MAX
+};
+
 /* STATE_DIR/NAME.state into path; -1 when too long. */
 static int nodestate_path(const char *dir, const char *name, char *path,
 			  size_t size, char *err, size_t errlen)
@@ -61,8 +65,7 @@ int nodestate_load(const char *dir, const char *name, struct nodestate *st,
 		util_err(err, errlen, "%s", why);
 		return -1;
 	}
-	if (kvtext_parse(text, len, NODESTATE_LINE_MAX, nodestate_fields, st,
-			 why, sizeof(why)) < 0) {
+	if (kvtext_parse(&nodestate_doc, text, len, st, why, sizeof(why)) < 0) {
 		util_err(err, errlen, "%s: %s", path, why);
 		free(text);
 		return -1;
@@ -85,7 +88,7 @@ int nodestate_save(const char *dir, const char *name,
 		     "%s has; rewritten by every run\n", name);
 	if (n < 0 || (size_t)n >= sizeof(head) ||
 	    buf_append(&b, head, (size_t)n) < 0 ||
-	    kvtext_format(&b, nodestate_fields, st) < 0) {
+	    kvtext_format(&nodestate_doc, &b, st, err, errlen) < 0) {
 		util_err(err, errlen, "%s: state too long", path);
 		buf_free(&b);
 		return -1;

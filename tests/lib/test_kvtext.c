@@ -27,13 +27,17 @@ static const struct kvtext_field fields[] = {
 	{ .key = NULL }
 };
 
+static const struct kvtext_doc doc = { "test", fields, 4096, 512 };
+
 /* Parse s with fields; 0/-1, err filled. */
 static int parse(const char *s, size_t line_max, struct rec *r, char *err,
 		 size_t errlen)
 {
+	struct kvtext_doc d = { "test", fields, 4096, line_max };
+
 	memset(r, 0, sizeof(*r));
 	err[0] = '\0';
-	return kvtext_parse(s, strlen(s), line_max, fields, r, err, errlen);
+	return kvtext_parse(&d, s, strlen(s), r, err, errlen);
 }
 
 struct one {
@@ -44,12 +48,14 @@ static const struct kvtext_field one_fields[] = {
 	{ .key = NULL }
 };
 
+static const struct kvtext_doc one_doc = { "one", one_fields, 4096, 2048 };
+
 /* Every byte but NUL goes through escape and parse unchanged. */
 static void test_round_trip(void)
 {
 	struct one a, b;
 	struct buf out;
-	char err[256];
+	char err[256] = "";
 	size_t i, lines = 0;
 	int ok = 1;
 
@@ -57,7 +63,8 @@ static void test_round_trip(void)
 	for (i = 1; i < 256; i++)
 		a.text[i - 1] = (char)i;
 	buf_init(&out, 4096);
-	CHECK(kvtext_format(&out, one_fields, &a) == 0, "format 255 bytes");
+	CHECK(kvtext_format(&one_doc, &out, &a, err, sizeof(err)) == 0,
+	      "format 255 bytes");
 	for (i = 0; i < out.len; i++) {
 		if (out.data[i] == '\n')
 			lines++;
@@ -67,8 +74,8 @@ static void test_round_trip(void)
 	CHECK(ok && lines == 1 && out.data[out.len - 1] == '\n',
 	      "written as one line of printable ASCII");
 	memset(&b, 0, sizeof(b));
-	CHECK(kvtext_parse((const char *)out.data, out.len, 2048, one_fields,
-			   &b, err, sizeof(err)) == 0 &&
+	CHECK(kvtext_parse(&one_doc, (const char *)out.data, out.len, &b, err,
+			   sizeof(err)) == 0 &&
 	      !strcmp(a.text, b.text), "every byte but NUL read back (%s)",
 	      err);
 	buf_free(&out);
@@ -79,20 +86,20 @@ static void test_forgery(void)
 {
 	struct rec r;
 	struct buf out;
-	char err[256];
+	char err[256] = "";
 
 	memset(&r, 0, sizeof(r));
 	util_strlcpy(r.t, "x\nreq=9", sizeof(r.t));
 	r.req = 1;
 	buf_init(&out, 4096);
-	CHECK(kvtext_format(&out, fields, &r) == 0, "format");
+	CHECK(kvtext_format(&doc, &out, &r, err, sizeof(err)) == 0, "format");
 	CHECK(strstr((const char *)out.data, "\nreq=9") == NULL,
 	      "a newline in a value is escaped");
 	CHECK(strstr((const char *)out.data, "t=x\\x0areq=9\n") != NULL,
 	      "as \\x0a");
 	memset(&r, 0, sizeof(r));
-	CHECK(kvtext_parse((const char *)out.data, out.len, 512, fields, &r,
-			   err, sizeof(err)) == 0 && r.req == 1 &&
+	CHECK(kvtext_parse(&doc, (const char *)out.data, out.len, &r, err,
+			   sizeof(err)) == 0 && r.req == 1 &&
 	      !strcmp(r.t, "x\nreq=9"), "read back: req stays 1");
 	buf_free(&out);
 	CHECK(!strcmp(kvtext_escape("a\\b\r", 4, err, sizeof(err)),
@@ -104,7 +111,7 @@ static void test_forgery(void)
 static void test_reader(void)
 {
 	struct rec r;
-	char err[256], line[700];
+	char err[256] = "", line[700];
 	int rc;
 
 	rc = parse("# comment\n\nu=18446744073709551615\ni=-9223372036854775808\n"
@@ -210,12 +217,14 @@ static const struct kvtext_field list_fields[] = {
 	{ .key = NULL }
 };
 
+static const struct kvtext_doc list_doc = { "list", list_fields, 512, 100 };
+
 /* Arrays: "key.N" lines, empty elements left out. */
 static void test_arrays(void)
 {
 	struct list a, b;
 	struct buf out;
-	char err[256];
+	char err[256] = "";
 	int rc;
 
 	memset(&a, 0, sizeof(a));
@@ -224,28 +233,62 @@ static void test_arrays(void)
 	a.item[0].v = 5;
 	util_strlcpy(a.item[2].name, "ctl", sizeof(a.item[2].name));
 	buf_init(&out, 512);
-	CHECK(kvtext_format(&out, list_fields, &a) == 0 &&
+	CHECK(kvtext_format(&list_doc, &out, &a, err, sizeof(err)) == 0 &&
 	      out.len == strlen("n=3\nname.0=map\nname.2=ctl\nv.0=5\n") &&
 	      !memcmp(out.data, "n=3\nname.0=map\nname.2=ctl\nv.0=5\n",
 		      out.len), "array elements as key.N, empty ones left out");
 	memset(&b, 0, sizeof(b));
-	CHECK(kvtext_parse((const char *)out.data, out.len, 100, list_fields,
-			   &b, err, sizeof(err)) == 0 &&
+	CHECK(kvtext_parse(&list_doc, (const char *)out.data, out.len, &b, err,
+			   sizeof(err)) == 0 &&
 	      !memcmp(&a, &b, sizeof(a)), "read back (%s)", err);
 	buf_free(&out);
 	memset(&b, 0, sizeof(b));
-	rc = kvtext_parse("v.2=7\nv.3=8\nv.01=9\nv.=1\nv=2\n", 28, 100,
-			  list_fields, &b, err, sizeof(err));
+	rc = kvtext_parse(&list_doc, "v.2=7\nv.3=8\nv.01=9\nv.=1\nv=2\n", 28,
+			  &b, err, sizeof(err));
 	CHECK(rc == 0 && b.item[2].v == 7 && b.item[1].v == 0 &&
 	      b.item[0].v == 0, "index 2 of 3 read; 3, 01, empty: skipped");
-	rc = kvtext_parse("v.1=7\nv.1=8\n", 12, 100, list_fields, &b, err,
+	rc = kvtext_parse(&list_doc, "v.1=7\nv.1=8\n", 12, &b, err,
 			  sizeof(err));
 	CHECK(rc < 0 && strstr(err, "v.1 given twice"), "an element twice: %s",
 	      err);
 }
 
+/* The whole text: text_max bytes, then one more; the writer too. */
+static void test_text_max(void)
+{
+	struct kvtext_doc small = { "small", fields, 40, 40 };
+	struct rec r;
+	struct buf out;
+	char text[64], err[256] = "";
+	int rc;
+
+	memset(text, '\n', sizeof(text));
+	memcpy(text, "req=1\n", 6);
+	rc = kvtext_parse(&small, text, 40, &r, err, sizeof(err));
+	CHECK(rc == 0, "a text of text_max bytes");
+	rc = kvtext_parse(&small, text, 41, &r, err, sizeof(err));
+	CHECK(rc < 0 && strstr(err, "small: larger than 40 bytes"),
+	      "a text of text_max + 1 bytes refused: %s", err);
+	memset(&r, 0, sizeof(r));
+	buf_init(&out, 1000);
+	small.text_max = 1000;
+	kvtext_format(&small, &out, &r, err, sizeof(err));
+	small.text_max = out.len - 1;	/* one byte short */
+	out.len = 0;
+	buf_append(&out, "x", 1);
+	rc = kvtext_format(&small, &out, &r, err, sizeof(err));
+	CHECK(rc < 0 && out.len == 1 && strstr(err, "larger than"),
+	      "the writer refuses text_max + 1, leaves b as it was");
+	small.text_max++;
+	rc = kvtext_format(&small, &out, &r, err, sizeof(err));
+	CHECK(rc == 0 && out.len == small.text_max + 1,
+	      "the writer writes text_max");
+	buf_free(&out);
+}
+
 int main(void)
 {
+	test_text_max();
 	test_arrays();
 	test_round_trip();
 	test_forgery();

@@ -9,62 +9,12 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "catfill.h"
 #include "check.h"
 #include "lookup.h"
 #include "util.h"
 
-static const struct {
-	const char *key;
-	int kind;
-	const char *owners;
-} recs[] = {
-	{ ".sub.example.org", CATALOG_DOMAIN, "" },
-	{ "@catchall.example", CATALOG_MAILIN, "" },
-	{ "a+b@example.com", CATALOG_PERSON, "plus" },
-	{ "catchall.example", CATALOG_DOMAIN, "" },
-	{ "example.com", CATALOG_DOMAIN, "" },
-	{ "info@catchall.example", CATALOG_GROUP, "boss" },
-	{ "jsmith@example.com", CATALOG_PERSON, "jsmith" },
-	{ "nobody-owns@example.com", CATALOG_MAILIN, "" },
-	{ "sales@example.com", CATALOG_GROUP, "jsmith,Adm@Example.COM" },
-	{ "x@deep.sub.example.org", CATALOG_PERSON, "x" },
-	{ "xn--bcher-kva.example", CATALOG_DOMAIN, "" },
-	{ "anna@xn--bcher-kva.example", CATALOG_PERSON, "anna" },
-};
-
-struct feed {
-	size_t i, order[64], n;
-};
-
-static int feed_next(void *arg, struct catalog_rec *rec, char *err,
-		     size_t errlen)
-{
-	struct feed *f = arg;
-	size_t k;
-
-	(void)err;
-	(void)errlen;
-	if (f->i == f->n)
-		return 0;
-	k = f->order[f->i++];
-	memset(rec, 0, sizeof(*rec));
-	rec->key = recs[k].key;
-	rec->keylen = strlen(recs[k].key);
-	rec->kind = recs[k].kind;
-	rec->owners = recs[k].owners;
-	rec->ownerslen = strlen(recs[k].owners);
-	return 1;
-}
-
-static int feed_cmp(const void *a, const void *b)
-{
-	const char *x = recs[*(const size_t *)a].key;
-	const char *y = recs[*(const size_t *)b].key;
-	size_t xl = strlen(x), yl = strlen(y);
-	int c = memcmp(x, y, xl < yl ? xl : yl);
-
-	return c ? c : (xl < yl ? -1 : xl > yl);
-}
+static const struct catfill_rec recs[] = { CATFILL_LOOKUP_RECS };
 
 /* Ask map for key; return "STATUS data" in a static buffer. */
 static const char *ask(struct catalog_read *r, const struct lookup_opts *o,
@@ -250,10 +200,7 @@ int main(void)
 	};
 	struct lookup_addr a;
 	struct catalog *cat;
-	struct catalog_txn *t;
 	struct catalog_read *r;
-	struct feed f = { 0, { 0 }, 0 };
-	size_t i;
 	int rc;
 
 	if (check_mkdtemp(dir, sizeof(dir), "lookup") < 0)
@@ -263,15 +210,8 @@ int main(void)
 	CHECK(cat != NULL, "open catalog (%s)", cat ? "" : err);
 	if (!cat)
 		return check_done();
-	f.n = sizeof(recs) / sizeof(recs[0]);
-	for (i = 0; i < f.n; i++)
-		f.order[i] = i;
-	qsort(f.order, f.n, sizeof(f.order[0]), feed_cmp);
-	t = catalog_write_begin(cat, err, sizeof(err));
-	CHECK(t && catalog_txn_replace_all(t, feed_next, &f, err,
-					   sizeof(err)) == 0 &&
-	      catalog_txn_commit(t, err, sizeof(err)) == 1,
-	      "fill catalog (%s)", err);
+	CHECK(catfill(cat, recs, sizeof(recs) / sizeof(recs[0]), err,
+		      sizeof(err)) == 1, "fill catalog (%s)", err);
 	r = catalog_read_begin(cat, err, sizeof(err));
 	CHECK(r != NULL, "read");
 
