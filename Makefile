@@ -91,7 +91,9 @@ BENCH_BIN = $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
 
 all: $(PROGS)
 
-$(B)/%.o: %.c
+# An object whose .d is missing (built before, or the .d removed) is
+# built again, since its header dependencies are unknown.
+$(B)/%.o: %.c $(B)/%.d
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
@@ -116,27 +118,29 @@ $(BIN)/dircat: $(ADM_OBJ) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(ADM_OBJ) $(LIBA) $(LIBS_ADM)
 
-$(B)/tests/%: tests/lib/%.c $(LIBA)
+$(B)/tests/%: tests/lib/%.c $(B)/tests/%.d $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS_TEST)
 
 # The aggregator's owner resolution: its modules and libldap too.
 OWNERS_OBJ = $(B)/aggregator/collect.o $(B)/aggregator/digest.o \
              $(B)/aggregator/ldapsrc.o
-$(B)/tests/test_owners: tests/lib/test_owners.c $(OWNERS_OBJ) $(LIBA)
+$(B)/tests/test_owners: tests/lib/test_owners.c $(B)/tests/test_owners.d \
+                        $(OWNERS_OBJ) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $< $(OWNERS_OBJ) $(LIBA) $(LIBS_AGG)
 
 # RFC 4533 values: the aggregator's decoder and liblber.
-$(B)/tests/test_syncinfo: tests/lib/test_syncinfo.c $(B)/aggregator/syncinfo.o $(LIBA)
+$(B)/tests/test_syncinfo: tests/lib/test_syncinfo.c $(B)/tests/test_syncinfo.d \
+                          $(B)/aggregator/syncinfo.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests/lib -Iaggregator $(ALL_LDFLAGS) -o $@ $< $(B)/aggregator/syncinfo.o $(LIBA) $(LIBS_AGG)
 
-$(B)/tests/tools/%: tests/tools/%.c $(LIBA)
+$(B)/tests/tools/%: tests/tools/%.c $(B)/tests/tools/%.d $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS_TEST) -lpthread
 
-$(B)/bench/%: tests/bench/%.c $(LIBA)
+$(B)/bench/%: tests/bench/%.c $(B)/bench/%.d $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS_TEST) -lpthread
 
@@ -156,6 +160,8 @@ DEPS = $(LIB_OBJ:.o=.d) $(AGG_OBJ:.o=.d) $(REP_OBJ:.o=.d) \
        $(CATD_OBJ:.o=.d) $(ADM_OBJ:.o=.d) $(TEST_BIN:=.d) $(TOOL_BIN:=.d) \
        $(BENCH_BIN:=.d)
 -include $(DEPS)
+$(B)/%.d: ;
+.PRECIOUS: $(B)/%.d
 
 check: tests fuzz-probe
 	DIRCAT_BIN=$(CURDIR)/$(BIN) DIRCAT_TESTBIN=$(CURDIR)/$(B)/tests \
