@@ -80,8 +80,8 @@ static int diff_open(struct diff_side *s, const char *path,
 	if (s->cat)
 		s->rd = catalog_read_begin(s->cat, err, sizeof(err));
 	if (s->rd && catalog_read_info(s->rd, &s->info) < 0)
-		util_strlcpy(err, "cannot read the catalog's serial",
-			     sizeof(err));
+		util_copy_text(err, "cannot read the catalog's serial",
+			       sizeof(err));
 	else if (s->rd)
 		s->it = catalog_iter_new(s->rd);
 	if (!s->it) {

@@ -960,7 +960,7 @@ int catalog_txn_change(const struct catalog_txn *t, size_t i, int *op,
 
 void catalog_txn_set_id(struct catalog_txn *t, const char *id)
 {
-	util_strlcpy(t->id, id, sizeof(t->id));
+	util_copy_fit(t->id, id, sizeof(t->id));	/* catalog_id_valid */
 }
 
 void catalog_txn_set_serial(struct catalog_txn *t, uint64_t serial,
@@ -989,7 +989,7 @@ void catalog_txn_set_expires(struct catalog_txn *t, int64_t expires)
 
 void catalog_txn_set_key_id(struct catalog_txn *t, const char *key_id)
 {
-	util_strlcpy(t->key_id, key_id, sizeof(t->key_id));
+	util_copy_fit(t->key_id, key_id, sizeof(t->key_id));
 }
 
 void catalog_txn_set_history(struct catalog_txn *t, unsigned max)

@@ -169,7 +169,8 @@ int catalog_txn_change(const struct catalog_txn *, size_t i, int *op,
 		       const char **key, size_t *keylen);
 size_t catalog_txn_nchanges(const struct catalog_txn *);
 
-/* Metadata to set at commit. */
+/* Metadata to set at commit.  id passes catalog_id_valid(); a key id is
+ * at most 64 bytes (hex).  Longer is a bug: the program aborts. */
 void catalog_txn_set_id(struct catalog_txn *, const char *id);
 /* An explicit serial (a DMZ node installing a snapshot); default: +1 when
  * something changed. */

@@ -359,7 +359,7 @@ static int conf_socket(struct conf *c, const struct config_section *sec,
 	l.max_request = l.max_connections = -1;
 	l.mode = (unsigned)-1;
 	/* Section names are at most CONFIG_NAME_MAX (= CONF_NAME_MAX). */
-	util_strlcpy(l.s.name, config_section_name(sec), sizeof(l.s.name));
+	util_copy_fit(l.s.name, config_section_name(sec), sizeof(l.s.name));
 	l.s.owner = c->user[0] && !c->syntax_only ? c->uid : (uid_t)-1;
 	l.s.group = c->user[0] && !c->syntax_only ? c->gid : (gid_t)-1;
 	if (settings_load(&conf_settings[1], sec, &l, err, errlen) < 0 ||

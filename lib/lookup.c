@@ -396,7 +396,8 @@ void lookup_answer(struct catalog_read *r, const struct lookup_opts *o,
 static void lookup_action(char *action, size_t size, const char *text,
 			  const char **rule, const char *name)
 {
-	util_strlcpy(action, text, size);
+	/* size >= LOOKUP_ACTION_MAX; texts pass lookup_policy_text_ok */
+	util_copy_fit(action, text, size);
 	*rule = name;
 }
 

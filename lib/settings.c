@@ -126,7 +126,7 @@ static void settings_choices_text(const struct settings_key *k,
 		buf_printf(&b, "%s", k->choices[i].name);
 	}
 	buf_append(&b, "", 1);
-	util_strlcpy(out, b.data ? (const char *)b.data : "", size);
+	util_copy_text(out, b.data ? (const char *)b.data : "", size);
 	buf_free(&b);
 }
 
@@ -392,7 +392,7 @@ static void settings_types_text(const struct settings_section *program,
 		buf_printf(&b, "%s[%s NAME]", n++ ? " or " : "", program->type);
 	}
 	buf_append(&b, "", 1);
-	util_strlcpy(out, b.data ? (const char *)b.data : "", size);
+	util_copy_text(out, b.data ? (const char *)b.data : "", size);
 	buf_free(&b);
 }
 
@@ -646,7 +646,7 @@ static void settings_terms(const struct settings_key *k, char *out,
 	if (k->flags & SETTINGS_SECRET)
 		buf_printf(&b, "; a secret file");
 	buf_append(&b, "", 1);
-	util_strlcpy(out, b.len > 3 ? (const char *)b.data + 2 : "", size);
+	util_copy_text(out, b.len > 3 ? (const char *)b.data + 2 : "", size);
 	buf_free(&b);
 }
 

@@ -46,7 +46,7 @@ static const char *sign_ssl_error(char *buf, size_t size, const char *fallback)
 	if (e)
 		ERR_error_string_n(e, buf, size);
 	else
-		util_strlcpy(buf, fallback, size);
+		util_copy_text(buf, fallback, size);
 	ERR_clear_error();
 	return buf;
 }
@@ -216,7 +216,7 @@ int sign_keygen(const char *name, char id_hex[SIGN_KEY_ID_HEX],
 		unlink(keypath);
 		goto out;
 	}
-	util_strlcpy(id_hex, k->hex, SIGN_KEY_ID_HEX);
+	util_copy_fit(id_hex, k->hex, SIGN_KEY_ID_HEX);
 	ret = 0;
 out:
 	BIO_free(bpriv);

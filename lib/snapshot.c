@@ -119,7 +119,7 @@ static void snapshot_label_err(const char *label, char *err, size_t errlen)
 
 	if (!err || !errlen)
 		return;
-	util_strlcpy(tmp, err, sizeof(tmp));
+	util_copy_text(tmp, err, sizeof(tmp));
 	util_err(err, errlen, "%s: %s", label, tmp);
 }
 

@@ -218,7 +218,8 @@ static int snapwrite_finish(struct snapwrite *w, const struct sign_key *key)
 		unlink(w->tmp);
 		return -1;
 	}
-	util_strlcpy(dir, w->path, sizeof(dir));
+	/* rename() took the path: it is shorter than PATH_MAX */
+	util_copy_fit(dir, w->path, sizeof(dir));
 	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0) {
 		(void)fsync(dfd);
@@ -231,7 +232,7 @@ static int snapwrite_finish(struct snapwrite *w, const struct sign_key *key)
 	w->st.base = h->base;
 	w->st.epoch = h->epoch;
 	w->st.file_size = SNAPSHOT_PREFIX_LEN + h->payload_len;
-	util_strlcpy(w->st.key_id, h->key_id, sizeof(w->st.key_id));
+	util_copy_fit(w->st.key_id, h->key_id, sizeof(w->st.key_id));
 	return 0;
 }
 
@@ -264,7 +265,7 @@ static int snapwrite_prepare(struct snapshot_header *h,
 			 (long long)SNAPSHOT_LIFETIME_MAX);
 		return -1;
 	}
-	util_strlcpy(h->catalog_id, catalog_id, sizeof(h->catalog_id));
+	util_copy_fit(h->catalog_id, catalog_id, sizeof(h->catalog_id));
 	h->serial = info->serial;
 	h->epoch = o->epoch;
 	h->created = created;

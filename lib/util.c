@@ -74,6 +74,19 @@ size_t util_strlcpy(char *dst, const char *src, size_t size)
 	return len;
 }
 
+void util_copy_fit(char *dst, const char *src, size_t size)
+{
+	if (util_strlcpy(dst, src, size) >= size)
+		log_panic("a %zu-byte text copied into %zu bytes",
+			  strlen(src), size);
+}
+
+void util_copy_text(char *dst, const char *src, size_t size)
+{
+	if (util_strlcpy(dst, src, size) >= size && size > 3)
+		memcpy(dst + size - 4, "...", 4);
+}
+
 void util_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;

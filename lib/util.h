@@ -23,8 +23,20 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 
-/* Copy with truncation, always NUL-terminated; returns strlen(src). */
+/*
+ * Three copies into a fixed buffer, one for each reason it may be short:
+ *   util_strlcpy()    returns strlen(src): >= size means src was cut,
+ *                     which the caller checks and reports;
+ *   util_copy_fit()   src fits by construction (same-size buffers, a
+ *                     value checked before, a literal): a src that does
+ *                     not fit is a bug and aborts;
+ *   util_copy_text()  text for people (messages, reasons): a text that
+ *                     does not fit ends in "..." so the cut shows.
+ * Each always NUL-terminates (size > 0).
+ */
 size_t util_strlcpy(char *dst, const char *src, size_t size);
+void util_copy_fit(char *dst, const char *src, size_t size);
+void util_copy_text(char *dst, const char *src, size_t size);
 /* snprintf into err that is harmless when err is NULL or errlen is 0. */
 void util_err(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
