@@ -339,6 +339,7 @@ static const struct settings_choice aggconf_referrals[] = {
 static const struct settings_choice aggconf_live[] = {
 	{ "syncrepl", WATCH_SYNCREPL },
 	{ "poll", WATCH_POLL },
+	{ "usn", WATCH_USN },
 	{ NULL, 0 }
 };
 
@@ -415,11 +416,19 @@ static const struct settings_key aggconf_source_keys[] = {
 	  .meta = "FORMULA", .doc = "Entries of kind group." },
 	{ .name = "live", .type = SETTINGS_CHOICE, .def = "syncrepl",
 	  .choices = aggconf_live, SRC(live),
-	  .doc = "Watch mode: RFC 4533 content sync, or a full read every "
-		 "poll_interval." },
+	  .doc = "Watch mode: RFC 4533 content sync, Active Directory's "
+		 "uSNChanged, or a full read every poll_interval." },
 	{ .name = "poll_interval", .type = SETTINGS_DURATION, .def = "15m",
 	  .min = 1, .max = 86400, SRC(poll_interval),
 	  .doc = "Watch mode, live = poll: the time between full reads." },
+	{ .name = "usn_interval", .type = SETTINGS_DURATION, .def = "5s",
+	  .min = 1, .max = 3600, SRC(usn_interval),
+	  .doc = "Watch mode, live = usn: the time between two looks at the "
+		 "DC's highestCommittedUSN." },
+	{ .name = "usn_sweep_interval", .type = SETTINGS_DURATION,
+	  .def = "10m", .min = 1, .max = 86400, SRC(usn_sweep_interval),
+	  .doc = "Watch mode, live = usn: the least time between two sweeps "
+		 "for deletions the account cannot see." },
 	{ .name = NULL }
 };
 #undef SRC

@@ -49,6 +49,8 @@ struct aggconf_source {
 	int num;			/* its place in the file, from 0 */
 	int live;			/* watch mode: enum watch_kind */
 	int64_t poll_interval;		/* seconds, live = poll */
+	int64_t usn_interval;		/* seconds, live = usn */
+	int64_t usn_sweep_interval;	/* seconds, live = usn */
 	/* As read; the ldapsrc_conf gets them as ints. */
 	int64_t network_timeout, timeout, page_size;
 };

@@ -695,6 +695,35 @@ int ldapsrc_entry_parse(struct ldap *ld, struct ldapmsg *msg,
 	return ldapsrc_entry(ld, msg, attrs, s, fn, arg, err, errlen);
 }
 
+int ldapsrc_search_on(struct ldap *ld, const struct ldapsrc_conf *conf,
+		      const struct formula_attrs *attrs,
+		      int (*fn)(void *arg, const struct ldapsrc_entry *e,
+				char *err, size_t errlen),
+		      void *arg, struct ldapsrc_stats *stats,
+		      char *err, size_t errlen)
+{
+	struct ldapsrc_scratch *s;
+	double t0 = util_now();
+	time_t deadline;
+	size_t i;
+	int ret = 0;
+
+	memset(stats, 0, sizeof(*stats));
+	s = ldapsrc_scratch_new(attrs);
+	if (!s) {
+		util_err(err, errlen, "too many attributes");
+		return -1;
+	}
+	deadline = time(NULL) + conf->timeout;
+	for (i = 0; i < conf->nbases && ret == 0; i++)
+		ret = ldapsrc_search_base(ld, conf, conf->bases[i], s->attrlist,
+					  attrs, s, fn, arg, stats, deadline,
+					  err, errlen);
+	ldapsrc_scratch_free(s);
+	stats->seconds = util_now() - t0;
+	return ret;
+}
+
 int ldapsrc_search(const struct ldapsrc_conf *conf,
 		   const struct formula_attrs *attrs,
 		   int (*fn)(void *arg, const struct ldapsrc_entry *e,
@@ -702,39 +731,19 @@ int ldapsrc_search(const struct ldapsrc_conf *conf,
 		   void *arg, struct ldapsrc_stats *stats,
 		   char *err, size_t errlen)
 {
-	struct ldapsrc_scratch *s;
-	char *attrlist[LDAPSRC_ATTRS_MAX + 1];
 	double t0 = util_now();
-	time_t deadline;
-	size_t i, n = formula_attrs_count(attrs);
 	LDAP *ld;
-	int ret = 0;
+	int ret;
 
 	memset(stats, 0, sizeof(*stats));
-	if (n > LDAPSRC_ATTRS_MAX) {
+	if (formula_attrs_count(attrs) > LDAPSRC_ATTRS_MAX) {
 		util_err(err, errlen, "too many attributes");
 		return -1;
-	}
-	for (i = 0; i < n; i++)
-		attrlist[i] = (char *)formula_attrs_name(attrs, i);
-	attrlist[n] = NULL;
-	if (n == 0) {
-		attrlist[0] = (char *)LDAP_NO_ATTRS;
-		attrlist[1] = NULL;
 	}
 	ld = ldapsrc_connect(conf, err, errlen);
 	if (!ld)
 		return -1;
-	s = xcalloc(1, sizeof(*s));
-	s->nattrs = n;
-	deadline = time(NULL) + conf->timeout;
-	for (i = 0; i < conf->nbases && ret == 0; i++)
-		ret = ldapsrc_search_base(ld, conf, conf->bases[i], attrlist,
-					  attrs, s, fn, arg, stats, deadline,
-					  err, errlen);
-	for (i = 0; i < LDAPSRC_ATTRS_MAX; i++)
-		free(s->fv[i]);
-	free(s);
+	ret = ldapsrc_search_on(ld, conf, attrs, fn, arg, stats, err, errlen);
 	ldap_unbind_ext_s(ld, NULL, NULL);
 	stats->seconds = util_now() - t0;
 	return ret;

@@ -113,6 +113,15 @@ int ldapsrc_entry_parse(struct ldap *ld, struct ldapmsg *msg,
 				  char *err, size_t errlen),
 			void *arg, char *err, size_t errlen);
 
+/* The same search on a connection ldapsrc_open() made, which stays
+ * open (a failure may leave it unusable: close it then). */
+int ldapsrc_search_on(struct ldap *ld, const struct ldapsrc_conf *conf,
+		      const struct formula_attrs *attrs,
+		      int (*fn)(void *arg, const struct ldapsrc_entry *e,
+				char *err, size_t errlen),
+		      void *arg, struct ldapsrc_stats *stats,
+		      char *err, size_t errlen);
+
 /* Parse "base", "one", "sub" into conf->scope; -1 when unknown. */
 int ldapsrc_scope(const char *name, int *scope);
 

@@ -32,8 +32,8 @@
  * starts it again after a growing delay; the catalog stays as it was).
  *
  * Sources: syncrepl.c (RFC 4533 refreshAndPersist: OpenLDAP, 389-DS),
- * pollsrc.c (a full read every poll_interval: any directory).  Active
- * Directory's DirSync or uSNChanged sources plug in the same way.
+ * pollsrc.c (a full read every poll_interval: any directory), usnsrc.c
+ * (Active Directory: uSNChanged polling, by objectGUID).
  */
 #ifndef LIVESRC_H
 #define LIVESRC_H
@@ -85,5 +85,10 @@ int pollsrc_new(struct livesrc *out, const struct ldapsrc_conf *conf,
 		const struct formula_attrs *attrs,
 		const struct livesrc_sink *sink, double interval, char *err,
 		size_t errlen);
+int usnsrc_new(struct livesrc *out, const struct ldapsrc_conf *conf,
+	       const struct formula_attrs *attrs,
+	       const struct livesrc_sink *sink, const char *owner_attr,
+	       double interval, double sweep_interval, char *err,
+	       size_t errlen);
 
 #endif

@@ -745,6 +745,9 @@ static int agg_watch(struct agg *a, const struct agg_opts *o)
 		ws[si].rules = &a->rules[si];
 		ws[si].kind = c->src[si].live;
 		ws[si].poll_interval = (double)c->src[si].poll_interval;
+		ws[si].usn_interval = (double)c->src[si].usn_interval;
+		ws[si].usn_sweep_interval =
+			(double)c->src[si].usn_sweep_interval;
 	}
 	memset(&wc, 0, sizeof(wc));
 	wc.catalog_path = c->catalog_path;

@@ -710,11 +710,22 @@ int watch_run(const struct watch_conf *c, char *err, size_t errlen)
 
 		sink.core = w;
 		sink.src = (int)i;
-		rc = c->src[i].kind == WATCH_POLL ?
-		     pollsrc_new(&w->s[i].ls, c->src[i].lc, c->src[i].attrs,
-				 &sink, c->src[i].poll_interval, err, errlen) :
-		     syncrepl_new(&w->s[i].ls, c->src[i].lc, c->src[i].attrs,
-				  &sink, err, errlen);
+		if (c->src[i].kind == WATCH_POLL)
+			rc = pollsrc_new(&w->s[i].ls, c->src[i].lc,
+					 c->src[i].attrs, &sink,
+					 c->src[i].poll_interval, err, errlen);
+		else if (c->src[i].kind == WATCH_USN)
+			rc = usnsrc_new(&w->s[i].ls, c->src[i].lc,
+					c->src[i].attrs, &sink,
+					c->src[i].rules->owner_idx < 0 ? NULL :
+					formula_attrs_name(c->src[i].attrs,
+						(size_t)c->src[i].rules->owner_idx),
+					c->src[i].usn_interval,
+					c->src[i].usn_sweep_interval, err,
+					errlen);
+		else
+			rc = syncrepl_new(&w->s[i].ls, c->src[i].lc,
+					  c->src[i].attrs, &sink, err, errlen);
 		if (rc < 0)
 			goto out;
 		w->s[i].made = 1;

@@ -29,7 +29,7 @@
 #define WATCH_RETRY_MAX     60.0	/* longest delay between them */
 #define WATCH_NOTIFY_MAX    128		/* bytes of a notification */
 
-enum watch_kind { WATCH_SYNCREPL = 1, WATCH_POLL };
+enum watch_kind { WATCH_SYNCREPL = 1, WATCH_POLL, WATCH_USN };
 
 struct watch_source {
 	const struct ldapsrc_conf *lc;
@@ -37,6 +37,8 @@ struct watch_source {
 	const struct digest_rules *rules;
 	int kind;			/* enum watch_kind */
 	double poll_interval;		/* seconds, WATCH_POLL */
+	double usn_interval;		/* seconds, WATCH_USN */
+	double usn_sweep_interval;	/* seconds, WATCH_USN */
 };
 
 struct watch_conf {
