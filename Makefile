@@ -130,6 +130,11 @@ $(B)/tests/test_owners: tests/lib/test_owners.c $(B)/tests/test_owners.d \
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $< $(OWNERS_OBJ) $(LIBA) $(LIBS_AGG)
 
+# The AD live source's cookie and filter escape.
+$(B)/tests/test_usncookie: tests/lib/test_usncookie.c $(B)/aggregator/usncookie.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $< $(B)/aggregator/usncookie.o $(LIBA) $(LIBS_TEST)
+
 # RFC 4533 values: the aggregator's decoder and liblber.
 $(B)/tests/test_syncinfo: tests/lib/test_syncinfo.c $(B)/tests/test_syncinfo.d \
                           $(B)/aggregator/syncinfo.o $(LIBA)
@@ -217,6 +222,10 @@ $(FD)/libdircat.a: $(FUZZ_LIBOBJ)
 $(FD)/fuzz_syncinfo: tests/fuzz/fuzz_syncinfo.c aggregator/syncinfo.c $(FD)/libdircat.a
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iaggregator -fsanitize=fuzzer -o $@ $< \
 	    aggregator/syncinfo.c $(FD)/libdircat.a $(LIBS_AGG)
+
+$(FD)/fuzz_usncookie: tests/fuzz/fuzz_usncookie.c aggregator/usncookie.c $(FD)/libdircat.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iaggregator -fsanitize=fuzzer -o $@ $< \
+	    aggregator/usncookie.c $(FD)/libdircat.a $(LIBS_BASE)
 
 $(FD)/fuzz_%: tests/fuzz/fuzz_%.c $(FD)/libdircat.a
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEPFLAGS) -fsanitize=fuzzer -o $@ $< \

@@ -35,11 +35,10 @@
 
 #include "livesrc.h"
 #include "log.h"
+#include "usncookie.h"
 #include "util.h"
 
-#define USNSRC_COOKIE_MAGIC "USN1"
 #define USNSRC_GUID 16			/* bytes of an objectGUID */
-#define USNSRC_COOKIE_LEN (4 + USNSRC_GUID + 8 + 1)	/* + sweep owed */
 #define USNSRC_FILTER_MAX 8192		/* bytes of a combined filter */
 #define USNSRC_USN_DIGITS 20		/* a USN in decimal, at most */
 #define USNSRC_SEEN_MAX 1000000		/* distinct USNs counted per poll */
@@ -59,8 +58,8 @@ struct usnsrc {
 	const char *owner_attr;		/* owner_attribute, or NULL */
 	double interval, sweep_interval, due, sweep_due;
 	int have;			/* the cookie below is valid */
-	unsigned char dc[USNSRC_GUID];	/* the DC's invocationId */
-	unsigned long long usn;		/* everything up to it is applied */
+	unsigned char dc[USNCOOKIE_GUID];	/* the DC's invocationId */
+	uint64_t usn;			/* everything up to it is applied */
 	int owed;			/* an invisible write awaits a sweep */
 	/* during one poll */
 	int mode;			/* what each entry is reported as */
@@ -270,20 +269,6 @@ static int usnsrc_filter(const struct usnsrc *p, int negate,
 	return 0;
 }
 
-/* Append value to buf, escaped for an LDAP filter (RFC 4515).  0, or -1
- * when buf is full. */
-static int usnsrc_escape(struct buf *b, const char *v)
-{
-	for (; *v; v++) {
-		unsigned char c = (unsigned char)*v;
-
-		if ((c == '*' || c == '(' || c == ')' || c == '\\' || c < 0x20 ?
-		     buf_printf(b, "\\%02x", c) : buf_append(b, v, 1)) < 0)
-			return -1;
-	}
-	return 0;
-}
-
 static void usnsrc_dns_clear(struct usnsrc *p)
 {
 	size_t i;
@@ -305,7 +290,7 @@ static int usnsrc_owner_filter(struct usnsrc *p, struct buf *f, size_t *i)
 		return -1;
 	for (j = 0; j < USNSRC_MOVED_BATCH && *i < p->ndns; j++, (*i)++)
 		if (buf_printf(f, "(%s=", p->owner_attr) < 0 ||
-		    usnsrc_escape(f, p->dns[*i]) < 0 ||
+		    usncookie_filter_escape(f, p->dns[*i]) < 0 ||
 		    buf_append(f, ")", 1) < 0)
 			return -1;
 	return buf_append(f, "))", 3);	/* with the NUL */
@@ -353,16 +338,14 @@ static int usnsrc_owners(struct usnsrc *p, char *err, size_t errlen)
 
 static int usnsrc_cookie(struct usnsrc *p, char *err, size_t errlen)
 {
-	unsigned char c[USNSRC_COOKIE_LEN];
-	int i;
+	unsigned char c[USNCOOKIE_LEN];
+	struct usncookie k;
 
-	memcpy(c, USNSRC_COOKIE_MAGIC, 4);
-	memcpy(c + 4, p->dc, USNSRC_GUID);
-	for (i = 0; i < 8; i++)
-		c[4 + USNSRC_GUID + i] = (unsigned char)(p->usn >> (56 - 8 * i));
-	c[4 + USNSRC_GUID + 8] = (unsigned char)p->owed;
-	return p->sink.cookie(p->sink.core, p->sink.src, c, sizeof(c), err,
-			      errlen);
+	memcpy(k.dc, p->dc, sizeof(k.dc));
+	k.usn = p->usn;
+	k.owed = p->owed;
+	return p->sink.cookie(p->sink.core, p->sink.src, c,
+			      usncookie_make(&k, c), err, errlen);
 }
 
 /* A sweep: every entry of FILTER, objectGUID only, as a present phase. */
@@ -389,20 +372,16 @@ static int usnsrc_start(void *arg, const void *cookie, size_t len,
 			char *err, size_t errlen)
 {
 	struct usnsrc *p = arg;
-	const unsigned char *c = cookie;
-	size_t i;
+	struct usncookie k;
 
 	usnsrc_stop(p);
 	p->have = 0;
-	if (c && len == USNSRC_COOKIE_LEN &&
-	    !memcmp(c, USNSRC_COOKIE_MAGIC, 4) && c[4 + USNSRC_GUID + 8] <= 1) {
-		memcpy(p->dc, c + 4, USNSRC_GUID);
-		p->usn = 0;
-		for (i = 0; i < 8; i++)
-			p->usn = p->usn << 8 | c[4 + USNSRC_GUID + i];
-		p->owed = c[4 + USNSRC_GUID + 8];
+	if (usncookie_parse(cookie, len, &k) == 0) {
+		memcpy(p->dc, k.dc, sizeof(p->dc));
+		p->usn = k.usn;
+		p->owed = k.owed;
 		p->have = 1;
-	} else if (c && len) {
+	} else if (cookie && len) {
 		log_warn("source %s: a stored cookie that is no uSNChanged "
 			 "cookie: reading everything again", p->conf->name);
 	}
@@ -468,7 +447,7 @@ static int usnsrc_step(void *arg, int max, char *err, size_t errlen)
 	if (hcu < p->usn) {
 		log_warn("source %s: the DC's highestCommittedUSN went back "
 			 "from %llu to %llu: reading everything again",
-			 p->conf->name, p->usn, hcu);
+			 p->conf->name, (unsigned long long)p->usn, hcu);
 		return LIVESRC_REFRESH_REQUIRED;
 	}
 	if (hcu == p->usn && !(p->owed && now >= p->sweep_due))

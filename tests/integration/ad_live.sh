@@ -6,7 +6,8 @@
 # address removed (the entry leaves the filter), an object moved between
 # OUs (and its manager with it), a new mailbox, an object deleted (its
 # tombstone invisible to the account: found by the sweep), a
-# re-enabled account - the live catalog equals what a batch run of the
+# re-enabled account, a manager whose CN holds a filter wildcard moved -
+# the live catalog equals what a batch run of the
 # same configuration writes (dircat dump --full, owners included).  Then
 # the aggregator killed (kill -9) and restarted from its cookie; the DC
 # restarted under it; and a stored cookie of another DC (invocationId)
@@ -148,6 +149,40 @@ proxyAddresses: SMTP:nina.new@example.com
 msExchRecipientTypeDetails: 1
 EOF
 equal "a new mailbox: in"
+
+# A hostile name: a manager whose CN holds a filter wildcard (Samba
+# refuses parentheses in a name; the unit test covers them).  When it
+# moves, the groups naming it are found by a filter with its DN in it:
+# escaped, it matches exactly them; unescaped it would be a substring
+# match, which DN attributes do not support.
+samba_admin_modify >>"$d/ldap.log" 2>&1 <<EOF
+dn: CN=Evil* Twin,OU=Staff,$B
+changetype: add
+objectClass: user
+sAMAccountName: evil
+userAccountControl: 544
+proxyAddresses: SMTP:evil@example.com
+
+dn: CN=Shady,OU=Groups,$B
+changetype: add
+objectClass: group
+sAMAccountName: Shady
+groupType: 8
+proxyAddresses: SMTP:shady@example.com
+managedBy: CN=Evil* Twin,OU=Staff,$B
+EOF
+equal "a manager named with a filter wildcard (CN=Evil* Twin) and its group: in"
+samba_admin_modify >>"$d/ldap.log" 2>&1 <<EOF
+dn: CN=Evil* Twin,OU=Staff,$B
+changetype: modrdn
+newrdn: CN=Evil* Twin
+deleteoldrdn: 1
+newsuperior: OU=Munich,OU=Staff,$B
+EOF
+equal "that manager moved: its group still names it (escaped filter)"
+wdump | grep -q $'^shady@example.com\tgroup\tShady,evil\t' &&
+	pass "shady@ still owned by evil after the move" ||
+	fail "shady@ still owned by evil after the move"
 
 # A deletion: the tombstone moves to CN=Deleted Objects, which the
 # service account cannot read; the sweep finds the entry missing.
