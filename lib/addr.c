@@ -301,6 +301,73 @@ static int addr_local_dotatom(const unsigned char *p, size_t len, char *out,
 	return 0;
 }
 
+/*
+ * A quoted local part p[0..llen) ("..."), unescaped and case-folded into
+ * local (size bytes); written back as a plain atom when it is one, else
+ * quoted again with '"' and '\\' escaped.  0, or -1 with err.
+ */
+static int addr_local_quoted(const unsigned char *p, size_t llen, char *local,
+			     size_t size, unsigned flags, char *err,
+			     size_t errlen)
+{
+	size_t o = 0, j;
+	int plain = 1;
+
+	if (llen < 2 || p[llen - 1] != '"') {
+		util_err(err, errlen, "unterminated quoted local part");
+		return -1;
+	}
+	for (j = 1; j + 1 < llen; j++) {
+		unsigned char c = p[j];
+
+		if (c == '\\') {
+			if (j + 2 >= llen) {
+				util_err(err, errlen,
+					 "bad escape in local part at byte %zu", j);
+				return -1;
+			}
+			c = p[++j];
+		}
+		if (c < 0x20 || c == 0x7f) {
+			util_err(err, errlen,
+				 "control character in local part at byte %zu",
+				 j);
+			return -1;
+		}
+		if (!addr_atext(c) && c != '.')
+			plain = 0;
+		if (o + 2 >= size - 1)
+			break;
+		local[o++] = (flags & ADDR_CASE_SENSITIVE) ? (char)c
+							   : (char)tolower(c);
+	}
+	local[o] = '\0';
+	if (o == 0 || local[0] == '.' || local[o - 1] == '.' ||
+	    strstr(local, ".."))
+		plain = 0;
+	if (!plain) {
+		/* Re-quote, escaping '"' and '\\'. */
+		char q[(ADDR_INPUT_MAX + 3) * 2 + 3];
+		size_t k, w = 0;
+
+		q[w++] = '"';
+		for (k = 0; k < o && w + 3 < sizeof(q); k++) {
+			if (local[k] == '"' || local[k] == '\\')
+				q[w++] = '\\';
+			q[w++] = local[k];
+		}
+		q[w++] = '"';
+		q[w] = '\0';
+		if (w >= size) {
+			util_err(err, errlen, "local part longer than %d bytes",
+				 ADDR_LOCAL_MAX);
+			return -1;
+		}
+		memcpy(local, q, w + 1);
+	}
+	return 0;
+}
+
 int addr_normalise(const char *in, size_t len, char *out, size_t outsize,
 		   unsigned flags, char *err, size_t errlen)
 {
@@ -355,63 +422,9 @@ int addr_normalise(const char *in, size_t len, char *out, size_t outsize,
 		}
 		local[0] = '\0';
 	} else if (p[0] == '"') {
-		/* Quoted string: keep it quoted unless it is a plain atom. */
-		size_t o = 0, j;
-		int plain = 1;
-
-		if (llen < 2 || p[llen - 1] != '"') {
-			util_err(err, errlen, "unterminated quoted local part");
+		if (addr_local_quoted(p, llen, local, sizeof(local), flags, err,
+				      errlen) < 0)
 			return -1;
-		}
-		for (j = 1; j + 1 < llen; j++) {
-			unsigned char c = p[j];
-
-			if (c == '\\') {
-				if (j + 2 >= llen) {
-					util_err(err, errlen,
-						 "bad escape in local part at byte %zu",
-						 j);
-					return -1;
-				}
-				c = p[++j];
-			}
-			if (c < 0x20 || c == 0x7f) {
-				util_err(err, errlen,
-					 "control character in local part at byte %zu",
-					 j);
-				return -1;
-			}
-			if (!addr_atext(c) && c != '.')
-				plain = 0;
-			if (o + 2 >= sizeof(local) - 1)
-				break;
-			local[o++] = (flags & ADDR_CASE_SENSITIVE) ? (char)c
-								   : (char)tolower(c);
-		}
-		local[o] = '\0';
-		if (o == 0 || local[0] == '.' || local[o - 1] == '.' ||
-		    strstr(local, ".."))
-			plain = 0;
-		if (!plain) {
-			/* Re-quote, escaping '"' and '\'. */
-			char q[sizeof(local) * 2 + 3];
-			size_t k, w = 0;
-
-			q[w++] = '"';
-			for (k = 0; k < o && w + 3 < sizeof(q); k++) {
-				if (local[k] == '"' || local[k] == '\\')
-					q[w++] = '\\';
-				q[w++] = local[k];
-			}
-			q[w++] = '"';
-			q[w] = '\0';
-			if (w >= sizeof(local)) {
-				util_err(err, errlen, "local part longer than %d bytes",
-					 ADDR_LOCAL_MAX);
-				return -1;
-			}
-			memcpy(local, q, w + 1);
-		}
 	} else {
 		if (addr_local_dotatom(p, llen, local, flags, err, errlen) < 0)
 			return -1;

@@ -130,6 +130,22 @@ static void settings_choices_text(const struct settings_key *k,
 	buf_free(&b);
 }
 
+/* "10%" or "10" within [min, max]: 0 with *out, or -1. */
+static int settings_percent(const char *text, int64_t min, int64_t max,
+			    int64_t *out)
+{
+	char num[SETTINGS_NUM_MAX];
+	size_t l = strlen(text);
+
+	if (l && text[l - 1] == '%')
+		l--;
+	if (l >= sizeof(num))
+		return -1;
+	memcpy(num, text, l);
+	num[l] = '\0';
+	return util_parse_int(num, min, max, out);
+}
+
 /* The type's part: parse v and store it in obj.  0 or -1 with err. */
 static int settings_store(const struct settings_key *k,
 			  const struct settings_value *v, void *obj,
@@ -188,22 +204,14 @@ static int settings_store(const struct settings_key *k,
 					     "0660, at most %04llo",
 					     (unsigned long long)k->max);
 		return 0;
-	case SETTINGS_PERCENT: {
-		char num[SETTINGS_NUM_MAX];
-		size_t l = strlen(v->text);
-
-		if (l && v->text[l - 1] == '%')
-			l--;
-		if (l >= sizeof(num) ||
-		    (memcpy(num, v->text, l), num[l] = '\0',
-		     util_parse_int(num, k->min, k->max, &n) < 0))
+	case SETTINGS_PERCENT:
+		if (settings_percent(v->text, k->min, k->max, &n) < 0)
 			return settings_fail(k, v, err, errlen,
 					     "expected a share from %lld%% to "
 					     "%lld%%", (long long)k->min,
 					     (long long)k->max);
 		*(int64_t *)(void *)field = n;
 		return 0;
-	}
 	case SETTINGS_CHOICE:
 		for (i = 0; k->choices[i].name; i++)
 			if ((k->flags & SETTINGS_ANYCASE)
