@@ -622,78 +622,92 @@ static const struct formula_func {
 	{ "UpperCase",		FOP_CASE,		1, false },
 };
 
-/* Parse "@Name" or "@Name(arg; arg)" at the current FT_FUNC token. */
-static int formula_parse_call(struct formula_parser *p)
+/* The function named by the current token (@Name), or NULL after an
+ * error. */
+static const struct formula_func *formula_find_func(struct formula_parser *p)
 {
-	const struct formula_func *f = NULL;
 	size_t pos = p->tok.start;
 	const char *name = p->text + pos + 1;
-	size_t namelen = p->tok.end - pos - 1;
-	int args[2] = { -1, -1 };
-	unsigned nargs = 0;
-	char buf[160], what[32];
-	int k;
+	size_t namelen = p->tok.end - pos - 1, i;
+	char buf[160];
 
-	for (size_t i = 0; i < sizeof(formula_funcs) / sizeof(*formula_funcs);
-	     i++)
+	for (i = 0; i < sizeof(formula_funcs) / sizeof(*formula_funcs); i++)
 		if (strlen(formula_funcs[i].name) == namelen &&
 		    formula_fold_equal((const unsigned char *)name,
 				       (const unsigned char *)
 				       formula_funcs[i].name, namelen))
-			f = &formula_funcs[i];
-	if (f == NULL) {
-		formula_escape(buf, sizeof(buf), p->text + pos,
-			       p->tok.end - pos);
-		formula_fail(p, pos, "unknown function '%s'", buf);
-		return -1;
-	}
-	formula_next(p);
-	if (p->tok.type != FT_LPAREN && f->nargs > 0) {
-		formula_fail(p, p->tok.start, "expected '(' after @%s, found "
-			     "%s", f->name, formula_describe(p, buf,
-							     sizeof(buf)));
-		return -1;
-	}
-	if (p->tok.type == FT_LPAREN) {
-		if (!formula_enter(p, p->tok.start))
-			return -1;
-		formula_next(p);
-		if (p->tok.type == FT_RPAREN) {
-			formula_next(p);
-		} else for (;;) {
-			k = formula_parse_unary(p);
-			if (k < 0)
-				return -1;
-			if (nargs < 2)
-				args[nargs] = k;
-			nargs++;
-			if (p->tok.type == FT_SEMI) {
-				formula_next(p);
-				continue;
-			}
-			if (p->tok.type == FT_RPAREN) {
-				formula_next(p);
-				break;
-			}
-			if (p->failed)
-				return -1;
-			if (nargs < f->nargs)
-				formula_fail(p, p->tok.start, "expected ';' "
-					     "or ')' after argument %u of "
-					     "@%s, found %s", nargs, f->name,
-					     formula_describe(p, buf,
-							      sizeof(buf)));
-			else
-				formula_fail(p, p->tok.start, "expected ')' "
-					     "after function arguments, found "
-					     "%s", formula_describe(p, buf,
-								    sizeof(buf)));
+			return &formula_funcs[i];
+	formula_escape(buf, sizeof(buf), p->text + pos, p->tok.end - pos);
+	formula_fail(p, pos, "unknown function '%s'", buf);
+	return NULL;
+}
+
+/* The arguments of f, after its name: "(a; b)", "()" or nothing.  The
+ * first two go into args[]; the number found into *nargs.  0 or -1. */
+static int formula_parse_args(struct formula_parser *p,
+			      const struct formula_func *f, int args[2],
+			      unsigned *nargs)
+{
+	char buf[160];
+	int k;
+
+	*nargs = 0;
+	if (p->tok.type != FT_LPAREN) {
+		if (f->nargs > 0) {
+			formula_fail(p, p->tok.start, "expected '(' after @%s, "
+				     "found %s", f->name,
+				     formula_describe(p, buf, sizeof(buf)));
 			return -1;
 		}
-		p->depth--;
+		return 0;
 	}
-	if (p->failed)
+	if (!formula_enter(p, p->tok.start))
 		return -1;
+	formula_next(p);
+	if (p->tok.type == FT_RPAREN) {
+		formula_next(p);
+		p->depth--;
+		return 0;
+	}
+	for (;;) {
+		k = formula_parse_unary(p);
+		if (k < 0)
+			return -1;
+		if (*nargs < 2)
+			args[*nargs] = k;
+		(*nargs)++;
+		if (p->tok.type == FT_SEMI) {
+			formula_next(p);
+			continue;
+		}
+		if (p->tok.type == FT_RPAREN) {
+			formula_next(p);
+			p->depth--;
+			return 0;
+		}
+		if (p->failed)
+			return -1;
+		if (*nargs < f->nargs)
+			formula_fail(p, p->tok.start, "expected ';' or ')' after "
+				     "argument %u of @%s, found %s", *nargs,
+				     f->name, formula_describe(p, buf,
+							       sizeof(buf)));
+		else
+			formula_fail(p, p->tok.start, "expected ')' after "
+				     "function arguments, found %s",
+				     formula_describe(p, buf, sizeof(buf)));
+		return -1;
+	}
+}
+
+/* What f's arguments must be: an attribute name for @IsAvailable and
+ * @IsUnavailable, an integer mask for @BitAnd, values otherwise. */
+static int formula_check_args(struct formula_parser *p,
+			      const struct formula_func *f,
+			      const int args[2], unsigned nargs, size_t pos)
+{
+	char what[32];
+
 	if (nargs != f->nargs) {
 		formula_fail(p, pos, "@%s takes %u argument%s, found %u",
 			     f->name, f->nargs, f->nargs == 1 ? "" : "s",
@@ -723,6 +737,24 @@ static int formula_parse_call(struct formula_parser *p)
 	} else if (nargs == 2 && !formula_need_value(p, args[1], what)) {
 		return -1;
 	}
+	return 0;
+}
+
+/* A function call at the current token: its node, or -1. */
+static int formula_parse_call(struct formula_parser *p)
+{
+	const struct formula_func *f;
+	size_t pos = p->tok.start;
+	int args[2] = { -1, -1 };
+	unsigned nargs;
+	int k;
+
+	if (!(f = formula_find_func(p)))
+		return -1;
+	formula_next(p);
+	if (formula_parse_args(p, f, args, &nargs) < 0 || p->failed ||
+	    formula_check_args(p, f, args, nargs, pos) < 0)
+		return -1;
 	k = formula_node_new(p, f->op, f->cond, pos);
 	if (k < 0)
 		return -1;
