@@ -32,6 +32,11 @@
 
 #define AGG_SAMPLE          10	/* addresses shown per reason */
 
+/* An extra field's name, as the configuration allows it, fits the
+ * digest's. */
+_Static_assert(sizeof(((struct digest_extra *)0)->name) ==
+	       AGGCONF_EXTRA_NAME_MAX + 1, "extra field names");
+
 /* Exit codes, documented in the usage text and README. */
 enum {
 	EXIT_OK = EX_OK,
@@ -202,8 +207,8 @@ static void agg_rules(struct digest_rules *r, const struct aggconf_source *s)
 	r->login_idx = s->login_idx;
 	r->owner_idx = s->owner_idx;
 	for (i = 0; i < s->nextras && i < DIGEST_EXTRAS_MAX; i++) {
-		util_strlcpy(r->extras[i].name, s->extras[i].name,
-			     sizeof(r->extras[i].name));
+		util_copy_fit(r->extras[i].name, s->extras[i].name,
+			      sizeof(r->extras[i].name));
 		r->extras[i].idx = s->extras[i].idx;
 	}
 	r->nextras = i;
@@ -394,8 +399,13 @@ static int agg_lock(struct agg *a, int *status)
 	int fd;
 
 	if (a->conf->lock_path) {
-		util_strlcpy(a->lock_path, a->conf->lock_path,
-			     sizeof(a->lock_path));	/* PATH_MAX: fits */
+		if (util_strlcpy(a->lock_path, a->conf->lock_path,
+				 sizeof(a->lock_path)) >= sizeof(a->lock_path)) {
+			log_error("lock: path longer than %zu bytes",
+				  sizeof(a->lock_path) - 1);
+			*status = EXIT_LOCAL;
+			return -1;
+		}
 	} else if ((size_t)snprintf(a->lock_path, sizeof(a->lock_path),
 				    "%s.lock", a->conf->catalog_path) >=
 		   sizeof(a->lock_path)) {

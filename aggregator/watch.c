@@ -305,7 +305,7 @@ static void watch_start_source(struct watch *w, size_t i)
 		len = 0;
 	if (s->ls.ops->start(s->ls.s, len ? cookie : NULL, len, err,
 			     sizeof(err)) < 0) {
-		util_strlcpy(s->error, err, sizeof(s->error));
+		util_copy_text(s->error, err, sizeof(s->error));
 		s->connected = 0;
 		s->retry_delay = s->retry_delay ? s->retry_delay * 2
 						: WATCH_RETRY_MIN;
@@ -330,7 +330,7 @@ static void watch_lost(struct watch *w, size_t i, const char *err)
 	s->ls.ops->stop(s->ls.s);
 	s->connected = 0;
 	s->refreshing = 0;
-	util_strlcpy(s->error, err, sizeof(s->error));
+	util_copy_text(s->error, err, sizeof(s->error));
 	s->retry_delay = s->retry_delay ? s->retry_delay * 2 : WATCH_RETRY_MIN;
 	if (s->retry_delay > WATCH_RETRY_MAX)
 		s->retry_delay = WATCH_RETRY_MAX;
@@ -352,7 +352,7 @@ static void watch_hold(struct watch *w, const char *why)
 {
 	size_t i;
 
-	util_strlcpy(w->held_why, why, sizeof(w->held_why));
+	util_copy_text(w->held_why, why, sizeof(w->held_why));
 	w->held = 1;
 	livecat_abort(w->lc);
 	w->first_pending = 0;
