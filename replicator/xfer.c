@@ -10,12 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "nodestate.h"
+#include "redact.h"
 #include "util.h"
 #include "xfer.h"
 
@@ -27,16 +27,6 @@
 #define XFER_KEEP_CONN       86400		/* seconds a shared connection
 						   may sit idle */
 #define XFER_USER_AGENT      "dircat-replicator/1"
-#define XFER_DEBUG_REDACTED  "[redacted]"
-
-/* Header names whose values are credentials: never shown, at any
- * verbosity (matched without case, wherever they appear in a line, so
- * that HTTP/2 header fields libcurl reports as text are caught too). */
-static const char *const xfer_secret_headers[] = {
-	"authorization:",	/* also Proxy-Authorization */
-	"cookie:",		/* also Set-Cookie */
-	NULL
-};
 
 enum xfer_req {
 	XFER_REQ_NONE = 0,
@@ -218,66 +208,14 @@ static int xfer_hostkey_check(CURL *easy, const struct curl_khkey *known,
 	return CURLKHSTAT_REJECT;
 }
 
-/*
- * Mark the secrets of one line in hide[]: the value of a credential
- * header, and the userinfo of a URL ("scheme://USER:PASSWORD@host", as
- * libcurl prints a proxy taken from the environment).
- */
-static void xfer_debug_hide(const char *line, size_t len, char *hide)
-{
-	size_t i, k;
-
-	for (k = 0; xfer_secret_headers[k]; k++) {
-		size_t n = strlen(xfer_secret_headers[k]);
-
-		for (i = 0; i + n <= len; i++)
-			if (!strncasecmp(line + i, xfer_secret_headers[k], n)) {
-				i += n;
-				if (i < len && line[i] == ' ')
-					i++;
-				memset(hide + i, 1, len - i);
-				break;
-			}
-	}
-	for (i = 0; i + 3 <= len; i++) {
-		size_t start, at = 0, j;
-
-		if (memcmp(line + i, "://", 3))
-			continue;
-		start = i + 3;
-		for (j = start; j < len && !strchr("/ '\"<>", line[j]); j++)
-			if (line[j] == '@')
-				at = j;
-		if (at)
-			memset(hide + start, 1, at - start);
-		i = j ? j - 1 : i;
-	}
-}
-
-/* Write one line of libcurl's conversation to stderr after prefix,
- * secrets replaced by XFER_DEBUG_REDACTED, bytes other than printable
- * ASCII as \xNN (a server's header could hold terminal escapes). */
+/* One line of libcurl's conversation to stderr, after prefix, with its
+ * credentials hidden (redact.h). */
 static void xfer_debug_line(const char *prefix, const char *line, size_t len)
 {
-	char *hide = xcalloc(len + 1, 1);
-	size_t i;
+	char out[REDACT_OUT_SIZE];
 
-	xfer_debug_hide(line, len, hide);
-	fputs(prefix, stderr);
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)line[i];
-
-		if (hide[i]) {
-			if (!i || !hide[i - 1])
-				fputs(XFER_DEBUG_REDACTED, stderr);
-		} else if (c >= 0x20 && c < 0x7f) {
-			fputc(c, stderr);
-		} else {
-			fprintf(stderr, "\\x%02x", c);
-		}
-	}
-	fputc('\n', stderr);
-	free(hide);
+	fprintf(stderr, "%s%s\n", prefix,
+		redact_line(line, len, out, sizeof(out)));
 }
 
 /*
