@@ -380,6 +380,9 @@ static int replicator_watch(struct replicator_ctx *c)
 	curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
 	signal(SIGTERM, replicator_on_signal);
 	signal(SIGINT, replicator_on_signal);
+	/* A daemon says what it does: runs that failed, at least. */
+	if (log_verbose() < 1)
+		log_set_verbose(1);
 	log_info("watching %s for new serials (and every %llds)",
 		 conf->notify_socket, (long long)conf->watch_interval);
 	while (!replicator_stop) {

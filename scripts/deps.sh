@@ -4,7 +4,7 @@
 #
 # Usage: scripts/deps.sh [build|test|bench]   (default: test)
 #
-# Daemons installed here (slapd, nginx, sshd, postfix, samba) are NOT started by
+# Daemons installed here (slapd, nginx, sshd, postfix, samba, 389-ds-base) are NOT started by
 # the package installation: the tests and the demo start private instances
 # of their own on loopback and high ports.
 set -eu
@@ -18,7 +18,7 @@ postfix postfix-lmdb postfix-ldap swaks sasl2-bin libsasl2-modules clang
 libclang-rt-14-dev procps time openssl curl binutils mandoc systemd
 netcat-openbsd strace nftables iptables bc iproute2
 samba samba-ad-dc samba-ad-provision samba-dsdb-modules krb5-user
-libsasl2-modules-gssapi-mit"
+libsasl2-modules-gssapi-mit 389-ds-base"
 bench="$test gnuplot-nox hyperfine"
 
 case $what in
