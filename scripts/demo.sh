@@ -7,7 +7,9 @@
 #   -> catalogd -> socketmap / policy sockets -> a private Postfix
 #
 # then the directory changes (a new hire, a departure), the aggregator and
-# replicator run again, a delta arrives, and the answers change.
+# replicator run again, a delta arrives, and the answers change; then both
+# run in watch mode and a change made with ldapmodify reaches Postfix on
+# its own, in a fraction of a second.
 # Run as root (Postfix and the privilege drop of catalogd need it):
 #   scripts/deps.sh test && make demo
 # KEEP_DEMO=1 keeps the files (configurations, logs) for a look afterwards.
@@ -20,6 +22,8 @@ source "$top/tests/integration/slapd-lib.sh"
 source "$top/tests/integration/sshd-lib.sh"
 source "$top/tests/integration/postfix-lib.sh"
 source "$top/scripts/pipeline-lib.sh"
+# The directory also offers RFC 4533 content synchronisation (step 8).
+export SLAPD_SYNCPROV=1
 
 if [ "$(id -u)" != 0 ]; then
 	echo "demo: run as root (it starts a private Postfix and drops catalogd's privileges)" >&2
@@ -65,7 +69,7 @@ step "4. dircat-replicator: signed snapshot -> sftp -> the node's inbox"
 pipeline_replicator
 pl_replicate -v >"$d/rep1.out" 2>&1 || { bad "replicator failed:"; cat "$d/rep1.out"; }
 sed 's/^/   /' "$d/rep1.out"
-wait_for 15 test "$(pl_node_serial)" = 1 || bad "catalogd did not install serial 1"
+wait_for 15 grep -qx serial=1 "$PL_NODE/inbox/status" || bad "catalogd did not install serial 1"
 "$DIRCAT_BIN/dircat" status -c "$PL_CATD_CONF" 2>&1 |
 	grep -E '^(catalog_id|serial|records|key_id|last_install|stale):' | sed 's/^/   node: /'
 
@@ -110,11 +114,46 @@ grep -E '^(changes|catalog)' "$d/agg2.out" | sed 's/^/   /'
 pl_replicate -v >"$d/rep2.out" 2>&1 || { bad "replicator failed:"; cat "$d/rep2.out"; }
 sed 's/^/   /' "$d/rep2.out"
 grep -q 'delta' "$d/rep2.out" || bad "the replicator did not send a delta"
-wait_for 15 test "$(pl_node_serial)" = 2 || bad "catalogd did not install serial 2"
+wait_for 15 grep -qx serial=2 "$PL_NODE/inbox/status" || bad "catalogd did not install serial 2"
 say "catalogd now serves serial $(pl_node_serial)"
 rcpt new.hire@example.com dana.lee@example.com shared@example.com john.smith@example.com
 
-step "8. Stopping everything"
+step "8. Watch mode: the aggregator follows the directory, the replicator pushes at once"
+if pipeline_watch >>"$log" 2>&1; then
+	say "dircat-aggregator --watch follows slapd (RFC 4533, syncprov); dircat-replicator -w"
+	say "waits on $(basename "$PL_NOTIFY") and keeps its ssh connection to the node open"
+else
+	bad "the watch mode did not start (see $PL_INT/aggregator-watch.log)"
+fi
+cat >"$d/live.ldif" <<LDIF
+dn: uid=live,ou=people,dc=example,dc=com
+changetype: add
+objectClass: inetOrgPerson
+uid: live
+cn: Live Hire
+sn: Hire
+mail: live.hire@example.com
+LDIF
+t0=$(date +%s.%N)
+slapd_ldapmodify "$d/live.ldif" >>"$log" 2>&1
+ok=
+for i in $(seq 200); do
+	case $(pl_rcpt "$PF_SMTP_PORT" sender@outside.example live.hire@example.com) in
+	250*) ok=1; break ;;
+	esac
+	sleep 0.05
+done
+took=$(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.2f", a - b }')
+if [ -n "$ok" ]; then
+	say "added uid=live with ldapmodify: Postfix accepts live.hire@example.com ${took}s later"
+	say "(with no aggregator or replicator run by hand: serial $(pl_node_serial) on the node)"
+else
+	bad "live.hire@example.com was not accepted within 10 s"
+fi
+rcpt live.hire@example.com
+pipeline_watch_stop
+
+step "9. Stopping everything"
 postfix_stop >>"$log" 2>&1
 stop_pid "$PL_CATD_PID"
 sshd_stop >>"$log" 2>&1
