@@ -6,16 +6,19 @@
 # "PASS: ..." / "FAIL: ..." lines.  A program that dies without saying
 # FAIL counts as one failure; a test that prints only "SKIP: ..." lines
 # is shown as skipped.  DIRCAT_LONG=1 makes the fuzz smoke run longer.
-# TESTS="name ..." runs only those.
+# TESTS="name ..." runs only those.  DIRCAT_TESTDIR runs the *.sh of
+# another directory instead of tests/integration (tests/integration/
+# runner.sh checks this runner that way).
 #
 # Leftovers: every test runs with TMPDIR (and DIRCAT_TEST_TMP, where
 # lib.sh makes its directories) set to a directory of this run only,
-# /tmp/dircat-run.XXXXXX, and with DIRCAT_TEST_TAG=RUN:TEST in its
-# environment.  After each test, a file left in that directory, or a
-# process still running that carries the test's tag, was started with the
-# run's directory on its command line or works inside it, is a FAIL for
-# that test (and is then removed or stopped, by its pid).  Other runs, from
-# other worktrees, have other directories and tags and are never looked at.
+# $TMPDIR/dircat-run.XXXXXX (/tmp when TMPDIR is not set), and with
+# DIRCAT_TEST_TAG=RUN:TEST in its environment.  After each test, a file
+# left in that directory, or a process still running that carries the
+# test's tag, was started with the run's directory on its command line or
+# works inside it, is a FAIL for that test (and is then removed, or
+# stopped by its pid).  Other runs, from other worktrees, have other
+# directories and tags and are never looked at.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -23,13 +26,14 @@ export DIRCAT_BIN=${DIRCAT_BIN:-$top/bin}
 export DIRCAT_TESTBIN=${DIRCAT_TESTBIN:-$top/build/std/tests}
 export DIRCAT_TOP=$top
 export DIRCAT_LONG=${DIRCAT_LONG:-}
+testdir=${DIRCAT_TESTDIR:-$here/integration}
 logdir=${DIRCAT_TESTLOG:-$top/build/test-logs}
 mkdir -p "$logdir"
 
 passed=0 failed=0 failures=()
 start=$(date +%s)
 
-run_dir=$(mktemp -d /tmp/dircat-run.XXXXXX) || exit 1
+run_dir=$(mktemp -d "${TMPDIR:-/tmp}/dircat-run.XXXXXX") || exit 1
 chmod 755 "$run_dir"
 run_id=${run_dir##*/}
 
@@ -115,7 +119,7 @@ for t in "$DIRCAT_TESTBIN"/test_*; do
 	[ -x "$t" ] || continue
 	run_one "$(basename "$t")" "$t"
 done
-for t in "$here"/integration/*.sh; do
+for t in "$testdir"/*.sh; do
 	[ -f "$t" ] || continue
 	case $t in *lib.sh) continue ;; esac	# helpers, sourced by tests
 	run_one "$(basename "$t" .sh)" bash "$t"
