@@ -28,9 +28,10 @@ echo $! >"$RUNNER_PIDS/tagged"
 cd "$d" || exit 1
 env -i setsid sleep 302 </dev/null >/dev/null 2>&1 &
 echo $! >"$RUNNER_PIDS/cwd"
-# ... or by its command line.
+# ... or by its command line (a daemon started with its directory's path).
 cd / || exit 1
-env -i setsid tail -f "$d/config" </dev/null >/dev/null 2>&1 &
+env -i setsid bash -c 'exec -a "$0" sleep 303' "$d/daemon" \
+	</dev/null >/dev/null 2>&1 &
 echo $! >"$RUNNER_PIDS/cmdline"
 mkdir "$DIRCAT_TEST_TMP/stray"
 pass "left three processes and a directory"
