@@ -9,20 +9,30 @@ need make
 cd "$DIRCAT_TOP" || exit 1
 
 mk=(make --no-print-directory SANITIZE="${DIRCAT_SANITIZE:-}")
-if [ "${DIRCAT_SANITIZE:-}" = 1 ]; then b=build/asan; else b=build/std; fi
+if [ "${DIRCAT_SANITIZE:-}" = 1 ]; then
+	b=build/asan bin=build/asan/bin
+else
+	b=build/std bin=bin
+fi
 
-# Every object and test program has its dependency file.
+# Every object built has its dependency file (objects of sources since
+# removed do not count: make never looks at them).
 missing=
-for o in "$b"/lib/*.o "$b"/aggregator/*.o "$b"/replicator/*.o \
-	 "$b"/catalogd/*.o "$b"/admin/*.o; do
-	[ -f "${o%.o}.d" ] || missing+=" $o"
+for c in lib/*.c aggregator/*.c replicator/*.c catalogd/*.c admin/*.c; do
+	o=$b/${c%.c}.o
+	[ ! -f "$o" ] || [ -f "${o%.o}.d" ] || missing+=" $o"
 done
 check_eq "every object has its header dependencies (.d)" "$missing" ""
 
-# The objects "make -n" would compile after a header changed.
-rebuilt() {	# header
-	"${mk[@]}" -n -W "$1" tests 2>/dev/null |
+# The objects "make -n" would compile after a header changed, less those
+# it would compile anyway (a tree not quite up to date).
+compiled() {	# make arguments...
+	"${mk[@]}" -n "$@" tests 2>/dev/null |
 		grep -oE -- "-c -o $b/[^ ]+\\.o" | sed "s|-c -o $b/||" | sort
+}
+pending=$(compiled)
+rebuilt() {	# header
+	comm -23 <(compiled -W "$1") <(echo "$pending")
 }
 # The sources that include a header, directly or through a header that
 # does (one level).  A program's header is seen by its own folder only
@@ -58,8 +68,7 @@ done
 dfile=$b/lib/netstring.d
 if [ -f "$dfile" ]; then
 	mv "$dfile" "$dfile.saved"	# mv keeps its time: nothing to rebuild
-	got=$("${mk[@]}" -n tests 2>/dev/null | grep -oE -- "-c -o $b/[^ ]+\\.o" |
-		sed "s|-c -o $b/||")
+	got=$(comm -23 <(compiled) <(echo "$pending"))
 	mv "$dfile.saved" "$dfile"
 	check_eq "an object whose .d is missing is built again" "$got" \
 		"lib/netstring.o"
@@ -71,17 +80,19 @@ check "a change of lib/log.h recompiles fewer than every object ($n of $all)" \
 
 # Libraries: pkg-config's flags, or the plain ones without it.
 if command -v pkg-config >/dev/null; then
-	link=$("${mk[@]}" -n -B bin/dircat-replicator 2>/dev/null | grep -- '-o bin/dircat-replicator')
+	link=$("${mk[@]}" -n -B "$bin/dircat-replicator" 2>/dev/null |
+		grep -- "-o $bin/dircat-replicator")
 	want=$(pkg-config --libs libcurl lmdb libcrypto libidn2 | tr -s ' ')
 	for l in $want; do
 		check_match "replicator linked with pkg-config's $l" "$link" " $l( |$)"
 	done
-	link=$("${mk[@]}" -n -B bin/dircat-aggregator 2>/dev/null | grep -- '-o bin/dircat-aggregator')
+	link=$("${mk[@]}" -n -B "$bin/dircat-aggregator" 2>/dev/null |
+		grep -- "-o $bin/dircat-aggregator")
 	for l in $(pkg-config --libs ldap lber); do
 		check_match "aggregator linked with pkg-config's $l" "$link" " $l( |$)"
 	done
 fi
-link=$("${mk[@]}" -n -B PKG_CONFIG=/nonexistent/pkg-config bin/dircat-aggregator \
-	2>/dev/null | grep -- '-o bin/dircat-aggregator')
+link=$("${mk[@]}" -n -B PKG_CONFIG=/nonexistent/pkg-config \
+	"$bin/dircat-aggregator" 2>/dev/null | grep -- "-o $bin/dircat-aggregator")
 check_match "without pkg-config: the plain -l flags" "$link" \
 	' -lldap -llber -llmdb -lcrypto -lidn2$'
