@@ -192,7 +192,9 @@ check_eq "global catalog: the same catalog as the domain's LDAPS port" \
 # then kill it.
 conf midsearch "s|^page_size = .*|page_size = 5|;s|^catalog = .*|catalog = $d/var/ldaps.mdb|;s|^report_json = .*|report_json = $d/var/mid.json|"
 serial=$(grep -o '"serial_after": [0-9]*' "$d/var/ldaps.json" | grep -o '[0-9]*$')
-samba_ns "$agg" -c "$d/midsearch.conf" >"$d/mid.out" 2>&1 &
+# ip itself, not the function: $! is then the aggregator (ip execs it).
+ip netns exec "$SAMBA_NS" "$agg" -c "$d/midsearch.conf" >"$d/mid.out" 2>&1 &
+track_pid $!
 apid=$!
 sent=0
 for i in $(seq 400); do

@@ -66,6 +66,9 @@ _samba_conf() {
 	logging = file
 	log level = 1
 	dsdb:schema update allowed = true
+	# A test DC: no fsync after each write (what Samba's own test suite
+	# does); provisioning and every change in the tests go faster.
+	ldb:nosync = true
 EOF
 	cat >"$d/etc/krb5.conf" <<EOF
 [libdefaults]
@@ -157,6 +160,7 @@ _samba_make() {
 		--domain="$SAMBA_DOMAIN" --host-name=dc1 --server-role=dc \
 		--dns-backend=NONE --adminpass="$(cat "$d.admin.pw")" \
 		--option="interfaces=lo" --option="bind interfaces only=yes" \
+		--option="ldb:nosync=true" \
 		>"$d.provision.log" 2>&1 || { cat "$d.provision.log" >&2; return 1; }
 	mv "$d.admin.pw" "$d/admin.pw"
 	mv "$d.provision.log" "$d/provision.log"
