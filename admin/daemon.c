@@ -35,6 +35,7 @@
 #include "conf.h"
 #include "ctlproto.h"
 #include "daemon.h"
+#include "watchstat.h"
 #include "kvtext.h"
 #include "lookup.h"
 #include "netstring.h"
@@ -570,8 +571,13 @@ static void status_nagios(const struct status_view *v, int state,
 
 static const char status_usage[] =
 	"usage: dircat status [-c FILE] [-w AGE] [-C AGE] [--nagios]\n"
+	"       dircat status --watch FILE [--nagios]\n"
 	"  -c FILE   catalogd's configuration (default "
 	DAEMON_CONF_DEFAULT ")\n"
+	"  --watch FILE\n"
+	"            the aggregator's watch mode: its watch_status_file\n"
+	"            (CRITICAL when a safety gate holds, WARNING when a\n"
+	"            source is retrying)\n"
 	"  -w AGE    WARNING when the catalog is older (30m, 2h, 1d)\n"
 	"  -C AGE    CRITICAL when the catalog is older\n"
 	"  --nagios  one line with performance data, for Nagios/Icinga\n"
@@ -585,9 +591,10 @@ int admin_status(int argc, char **argv)
 		{ "warning", required_argument, NULL, 'w' },
 		{ "critical", required_argument, NULL, 'C' },
 		{ "config", required_argument, NULL, 'c' },
+		{ "watch", required_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *file = DAEMON_CONF_DEFAULT;
+	const char *file = DAEMON_CONF_DEFAULT, *watch = NULL;
 	struct status_view v;
 	struct daemon_paths p;
 	struct buf b;
@@ -599,11 +606,14 @@ int admin_status(int argc, char **argv)
 		if (!strcmp(argv[i], "--nagios"))
 			nagios = 1;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:w:C:", longopts, NULL)) !=
+	while ((opt = getopt_long(argc, argv, "c:w:C:W:", longopts, NULL)) !=
 	       -1) {
 		switch (opt) {
 		case 'c':
 			file = optarg;
+			break;
+		case 'W':
+			watch = optarg;
 			break;
 		case 'n':
 			nagios = 1;
@@ -629,6 +639,8 @@ int admin_status(int argc, char **argv)
 		fprintf(stderr, "dircat: status: -w is longer than -C\n");
 		goto usage;
 	}
+	if (watch)
+		return watchstat_show(watch, nagios);
 	if (daemon_read_conf(file, &p) < 0) {
 		if (nagios)
 			printf("DIRCAT UNKNOWN - cannot read %s\n", file);

@@ -335,11 +335,20 @@ else
 	fail "a burst of deletions beyond max_shrink holds publishing"
 fi
 check_match "the status says why" "$(grep held_reason "$d/w/status")" 'max_shrink = 30%'
+out=$("$dircat" status --watch "$d/w/status" --nagios)
+check_eq "dircat status --watch: CRITICAL while held" "$?" 2
+check_match "... with the reason" "$out" '^DIRCAT CRITICAL - watch mode held by a safety gate, serial [0-9]+: the catalog would shrink'
 held=$(wserial)
 sleep 1
 check_eq "the catalog stays at its serial while held" "$(wserial)" "$held"
 kill -USR1 "$watch_pid"
 equal "SIGUSR1: published after all"
+out=$("$dircat" status --watch "$d/w/status")
+check_eq "dircat status --watch: OK when running" "$?" 0
+check_match "... the mode" "$out" '^mode: watch$'
+check_match "... the last change (wall clock)" "$out" '^last_change: [0-9]{10}\.'
+check_match "... the lag to the published serial" "$out" '^lag_ms: [0-9.]+$'
+check_match "... the last reconcile" "$out" '^reconcile: never$'
 
 # --- a reconcile finds a planted difference and corrects it -------------
 stop_pid "$watch_pid"
