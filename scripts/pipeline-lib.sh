@@ -1,5 +1,5 @@
 # pipeline-lib.sh - the whole dircat pipeline on one machine, on private
-# servers (sourced by scripts/demo.sh and tests/bench/fresh_bench.sh, after
+# servers (sourced by scripts/demo.sh and tests/bench/live_bench.sh, after
 # tests/integration/lib.sh, slapd-lib.sh, sshd-lib.sh and postfix-lib.sh).
 # As root: catalogd drops to "nobody", Postfix runs as "postfix".
 #

@@ -20,7 +20,9 @@
 #               vs lmdb: vs ldap: (slapd), loadgen with 1, 8, 64 clients
 # once:
 #   push        push_bench.sh: 1 vs 5 and 1 vs 20 sftp targets
-#   freshness   fresh_bench.sh: LDAP add to Postfix accepting the address
+#   freshness   live_bench.sh at the largest size: LDAP change to postmap -q
+#               answering, watch mode (sftp, https) vs the triggered batch
+#               cycle vs a filtered syncrepl consumer queried through ldap:
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -144,12 +146,13 @@ say "push (push_bench.sh, 1 vs 5 and 1 vs 20 targets)"
 	done
 } >>"$report"
 
-say "freshness (fresh_bench.sh)"
+live_n=$(echo "$sizes" | tr ' ' '\n' | sort -n | tail -n 1)
+say "freshness (live_bench.sh, $live_n entries)"
 {
 	echo "## Freshness"
 	echo
-	bash "$here/fresh_bench.sh" "$((runs < 5 ? 5 : runs))" 2>>"$work/fresh.err" ||
-		echo "fresh_bench failed: $(tail -n 3 "$work/fresh.err")"
+	bash "$here/live_bench.sh" "$live_n" 20 "$runs" 2>>"$work/fresh.err" |
+		sed '1,2d' || echo "live_bench failed: $(tail -n 3 "$work/fresh.err")"
 	echo
 } >>"$report"
 
