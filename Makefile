@@ -151,6 +151,10 @@ $(B)/bench/%: tests/bench/%.c $(B)/bench/%.d $(LIBA)
 
 # Snapshots installed as catalogd installs them: its apply module too.
 APPLY_OBJ = $(B)/catalogd/apply.o
+INBOX_OBJ = $(B)/catalogd/inbox.o $(APPLY_OBJ)
+$(B)/tests/test_inbox: tests/lib/test_inbox.c $(INBOX_OBJ) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests/lib -Icatalogd $(ALL_LDFLAGS) -o $@ $< $(INBOX_OBJ) $(LIBA) $(LIBS_TEST)
 $(B)/bench/snapshot_bench: tests/bench/snapshot_bench.c $(APPLY_OBJ) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Icatalogd $(ALL_LDFLAGS) -o $@ $< $(APPLY_OBJ) $(LIBA) $(LIBS_TEST) -lpthread

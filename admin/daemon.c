@@ -421,10 +421,14 @@ static void status_print(const struct ctlproto_status *st)
 		printf("installing: %s (%.1fs so far)\n",
 		       daemon_shown(st->installing, a, sizeof(a)),
 		       (double)st->installing_us / 1e6);
-	printf("inbox: %s, %llu snapshot%s waiting\n",
+	printf("inbox: %s, %llu snapshot%s waiting, %llu files looked at in "
+	       "the last scan (at most %llu)%s\n",
 	       daemon_shown(st->inbox, a, sizeof(a)),
 	       (unsigned long long)st->inbox_waiting,
-	       st->inbox_waiting == 1 ? "" : "s");
+	       st->inbox_waiting == 1 ? "" : "s",
+	       (unsigned long long)st->inbox_looked,
+	       (unsigned long long)st->inbox_scan_max,
+	       st->inbox_scan_cut ? ", more left for the next" : "");
 	printf("lookups: %llu (hits %llu, misses %llu, temp %llu, perm %llu)\n",
 	       (unsigned long long)(l->ok + l->notfound + l->temp + l->perm),
 	       (unsigned long long)l->ok, (unsigned long long)l->notfound,

@@ -81,6 +81,9 @@ struct ctlproto_status {
 	uint64_t installing_us;		/* running for */
 	char inbox[CTLPROTO_PATH_MAX];
 	uint64_t inbox_waiting;		/* snapshots waiting */
+	uint64_t inbox_looked;		/* entries the last scan looked at */
+	uint64_t inbox_scan_max;	/* at most that many a scan */
+	int inbox_scan_cut;		/* the last scan stopped there */
 
 	struct ctlproto_answers lookups;	/* every map */
 	struct ctlproto_answers map[CTLPROTO_MAPS];	/* recipients,
