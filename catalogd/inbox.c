@@ -38,8 +38,10 @@
 #include "snapshot.h"
 #include "util.h"
 
-#define INBOX_STATUS_SIZE  4096	/* the status file's text */
 #define INBOX_SUFFIX_LEN   7	/* strlen(".reason") */
+
+/* One write of a message must be atomic, and the parent reads whole ones. */
+_Static_assert(sizeof(struct inbox_msg) <= PIPE_BUF, "inbox_msg size");
 
 /* Label values of dircat_catalogd_refusals_total{reason=...}. */
 static const char *const inbox_reason_names[INBOX_REASONS] = {
