@@ -22,9 +22,9 @@
 . "$(dirname "$0")/catalogd-lib.sh"
 . "$(dirname "$0")/postfix-lib.sh"
 
-SLOW_MEASURE=12		# seconds of lookups under each attack (> request_timeout)
-SLOW_BASELINE=5		# seconds of lookups without an attack
-SLOW_WARMUP=3		# seconds the attack runs before lookups start
+SLOW_MEASURE=11		# seconds of lookups under each attack (> request_timeout)
+SLOW_BASELINE=4		# seconds of lookups without an attack
+SLOW_WARMUP=2		# seconds the attack runs before lookups start
 SLOW_CLIENTS=16		# smtpd processes
 SLOW_P99_MS=500		# honest margin on a loaded, shared 2-core machine
 SLOW_STATUS_S=3		# dircat status must answer within this
