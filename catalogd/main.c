@@ -262,7 +262,8 @@ static void main_reload(struct daemon *d)
 	util_strlcpy(c->user, d->conf->user, sizeof(c->user));
 	c->uid = d->conf->uid;
 	c->gid = d->conf->gid;
-	if (main_listen_all(d, c, nl, &n, err, sizeof(err)) < 0) {
+	if (conf_check_socket_owners(c, d->conf, err, sizeof(err)) < 0 ||
+	    main_listen_all(d, c, nl, &n, err, sizeof(err)) < 0) {
 		log_error("reload refused, keeping the running configuration: "
 			  "%s", err);
 		conf_free(c);
@@ -360,7 +361,7 @@ int main(int argc, char **argv)
 {
 	struct epoll_event ev[MAIN_EVENTS_MAX];
 	const char *file = CONF_DEFAULT_PATH;
-	int opt, check = 0, root_ok = 0, verbose = 0, ready = -1;
+	int opt, check = 0, root_ok = 0, verbose = 0, ready = -1, owners;
 	struct daemon d;
 	sigset_t sigs;
 	char err[1024];
@@ -411,8 +412,22 @@ int main(int argc, char **argv)
 		log_error("%s", err);
 		return EX_CONFIG;
 	}
+	/* Before anything is opened: a socket group this account cannot
+	 * set is a configuration error (78, file:line), not a chown
+	 * failure half-way through the start. */
+	owners = conf_check_socket_owners(d.conf, NULL, err, sizeof(err));
+	if (owners < 0) {
+		log_error("%s", err);
+		conf_free(d.conf);
+		return EX_CONFIG;
+	}
 	if (check) {
 		main_checkconf(d.conf);
+		if (owners > 0 && !d.conf->user[0])
+			printf("socket owners and groups not checked: run as "
+			       "root without 'user'; check as the account "
+			       "that runs catalogd (runuser -u ACCOUNT -- "
+			       "catalogd -t)\n");
 		conf_free(d.conf);
 		return 0;
 	}

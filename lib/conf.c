@@ -5,7 +5,9 @@
  */
 #include <grp.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "config.h"
@@ -16,6 +18,7 @@
 /* The defaults that depend on a socket's protocol (the table cannot say
  * them): see conf_socket_rules(). */
 #define CONF_CONTROL_CONNECTIONS_DEFAULT 16	/* dircat status, metrics */
+#define CONF_GROUPS_MAX 1024	/* supplementary groups looked at */
 
 /* max_snapshot_size's default, as text, is SNAPSHOT_FILE_MAX. */
 _Static_assert(SNAPSHOT_FILE_MAX == 17179869184ULL,
@@ -236,6 +239,7 @@ static int conf_owner(void *obj, const struct settings_key *k,
 		return settings_fail(k, v, err, errlen, "no such user '%s'",
 				     v->text);
 	l->s.owner = pw->pw_uid;
+	l->s.owner_line = v->line;
 	return 0;
 }
 
@@ -253,6 +257,7 @@ static int conf_group(void *obj, const struct settings_key *k,
 		return settings_fail(k, v, err, errlen, "no such group '%s'",
 				     v->text);
 	l->s.group = gr->gr_gid;
+	l->s.group_line = v->line;
 	return 0;
 }
 
@@ -362,6 +367,8 @@ static int conf_socket(struct conf *c, const struct config_section *sec,
 	util_copy_fit(l.s.name, config_section_name(sec), sizeof(l.s.name));
 	l.s.owner = c->user[0] && !c->syntax_only ? c->uid : (uid_t)-1;
 	l.s.group = c->user[0] && !c->syntax_only ? c->gid : (gid_t)-1;
+	/* Not set: messages name the section's line. */
+	l.s.owner_line = l.s.group_line = config_section_line(sec);
 	if (settings_load(&conf_settings[1], sec, &l, err, errlen) < 0 ||
 	    conf_socket_rules(c, sec, &l, err, errlen) < 0)
 		return -1;
@@ -421,6 +428,81 @@ void conf_free(struct conf *c)
 		return;
 	sign_keyring_free(c->keyring);
 	free(c);
+}
+
+/* 1 when the running process has gid among its groups. */
+static int conf_in_group(gid_t gid)
+{
+	gid_t groups[CONF_GROUPS_MAX];
+	int n, i;
+
+	if (gid == getegid())
+		return 1;
+	n = getgroups(CONF_GROUPS_MAX, groups);
+	for (i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return 1;
+	return 0;
+}
+
+int conf_check_socket_owners(const struct conf *c, const struct conf *running,
+			     char *err, size_t errlen)
+{
+	uid_t uid = geteuid();
+	struct passwd *pw;
+	struct group *gr;
+	char account[CONF_NAME_MAX + 32], gname[CONF_NAME_MAX + 32];
+	size_t i, j;
+
+	if (uid == 0)
+		return 1;
+	pw = getpwuid(uid);
+	if (pw)
+		snprintf(account, sizeof(account), "%.*s", CONF_NAME_MAX,
+			 pw->pw_name);
+	else
+		snprintf(account, sizeof(account), "uid %ld", (long)uid);
+	for (i = 0; i < c->nsockets; i++) {
+		const struct conf_socket *s = &c->socket[i];
+		int kept = 0;
+
+		for (j = 0; running && j < running->nsockets; j++) {
+			const struct conf_socket *r = &running->socket[j];
+
+			if (!strcmp(r->path, s->path) && r->owner == s->owner &&
+			    r->group == s->group)
+				kept = 1;
+		}
+		if (kept)
+			continue;
+		if (s->owner != (uid_t)-1 && s->owner != uid) {
+			util_err(err, errlen,
+				 "%s:%d: [socket %s] owner: catalogd runs as "
+				 "%s, which cannot give a socket to another "
+				 "account; remove 'owner' (the socket is "
+				 "%s's) or start catalogd as root with 'user'",
+				 c->file, s->owner_line, s->name, account,
+				 account);
+			return -1;
+		}
+		if (s->group == (gid_t)-1 || conf_in_group(s->group))
+			continue;
+		gr = getgrgid(s->group);
+		if (gr)
+			snprintf(gname, sizeof(gname), "%.*s", CONF_NAME_MAX,
+				 gr->gr_name);
+		else
+			snprintf(gname, sizeof(gname), "%ld", (long)s->group);
+		util_err(err, errlen,
+			 "%s:%d: [socket %s] group: catalogd runs as %s, which "
+			 "is not a member of group %s and so cannot give the "
+			 "socket that group; add the account to it (adduser "
+			 "%s %s), then restart catalogd",
+			 c->file, s->group_line, s->name,
+			 account, gname, account, gname);
+		return -1;
+	}
+	return 0;
 }
 
 int conf_socket_same(const struct conf_socket *a, const struct conf_socket *b)

@@ -56,6 +56,7 @@ struct conf_socket {
 	unsigned mode;
 	uid_t owner;		/* (uid_t)-1: leave as created */
 	gid_t group;		/* (gid_t)-1: leave as created */
+	int owner_line, group_line;	/* where set, else the section's */
 	size_t max_request;
 	int64_t max_connections;	/* at once on this socket */
 };
@@ -103,6 +104,18 @@ struct conf *conf_load(const char *path, char *err, size_t errlen);
  * no keyring). */
 struct conf *conf_load_syntax(const char *path, char *err, size_t errlen);
 void conf_free(struct conf *);
+
+/*
+ * Whether the account running now may give each socket the owner and
+ * group configured: root may give any; another account only itself as
+ * owner and only a group it is a member of (its group list as the kernel
+ * sees it, so systemd's SupplementaryGroups= count).  Sockets that a
+ * reload keeps (same path, owner and group in running) are skipped.
+ * 0, 1 when not checked (root: the account that will serve is not known
+ * here), or -1 with "file:line: [socket NAME] group: ..." in err.
+ */
+int conf_check_socket_owners(const struct conf *c, const struct conf *running,
+			     char *err, size_t errlen);
 
 /* 1 when two socket settings are the same (the listener can be kept). */
 int conf_socket_same(const struct conf_socket *a, const struct conf_socket *b);
