@@ -17,8 +17,11 @@
 #   make demo            the whole pipeline on this machine
 #   make install         programs, manual pages, schema, systemd units and
 #                        example configurations (never over an existing one)
+#                        and the guides (README, docs/, the examples)
 #                        PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc/dircat
 #                        STATEDIR=/var/lib/dircat RUNDIR=/run/dircat
+#                        UPLOADDIR=/var/lib/dircat-upload
+#                        DOCDIR=$(PREFIX)/share/doc/dircat
 #                        SYSTEMDUNITDIR=$(PREFIX)/lib/systemd/system
 #   make uninstall       remove what install put there, except edited
 #                        configurations (same variables)
@@ -87,7 +90,7 @@ BENCH_SRC = $(sort $(wildcard tests/bench/*.c))
 BENCH_BIN = $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
 
 .PHONY: all check check-long asan fuzz fuzz-build fuzz-probe bench demo \
-        install uninstall clean tests lint
+        install install-doc uninstall clean tests lint
 
 all: $(PROGS)
 
@@ -262,8 +265,10 @@ BINDIR         ?= $(PREFIX)/bin
 SBINDIR        ?= $(PREFIX)/sbin
 MANDIR         ?= $(PREFIX)/share/man
 DATADIR        ?= $(PREFIX)/share/dircat
+DOCDIR         ?= $(PREFIX)/share/doc/dircat
 SYSCONFDIR     ?= /etc/dircat
 STATEDIR       ?= /var/lib/dircat
+UPLOADDIR      ?= /var/lib/dircat-upload
 RUNDIR         ?= /run/dircat
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 
@@ -273,16 +278,24 @@ INST_MAN   = $(sort $(wildcard man/*.1 man/*.5 man/*.7 man/*.8))
 INST_DATA  = $(sort $(wildcard schema/*))
 INST_UNITS = $(notdir $(sort $(wildcard systemd/*.service systemd/*.timer)))
 INST_CONF  = $(notdir $(sort $(wildcard etc/*.conf)))
+# Guides and examples, under DOCDIR as in the source tree (README's links
+# to docs/ keep working); the example configurations again, with the
+# paths filled in, in DOCDIR/etc for comparing with edited ones.
+INST_DOC   = README.md CHANGELOG.md
+INST_DOCS  = $(sort $(wildcard docs/*.md))
+INST_DOCEX = $(sort $(wildcard docs/examples/*))
 INST_GEN   = build/install
 # Units: @NAME@ placeholders.  Configurations: the default paths.
 INST_SUBST_UNIT = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
     -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@STATEDIR@|$(STATEDIR)|g' \
-    -e 's|@RUNDIR@|$(RUNDIR)|g' \
+    -e 's|@UPLOADDIR@|$(UPLOADDIR)|g' -e 's|@RUNDIR@|$(RUNDIR)|g' \
     -e 's|^RuntimeDirectory=dircat$$|RuntimeDirectory=$(patsubst /run/%,%,$(RUNDIR))|'
 INST_SUBST_CONF = sed -e 's|/etc/dircat|$(SYSCONFDIR)|g' \
-    -e 's|/var/lib/dircat|$(STATEDIR)|g' -e 's|/run/dircat|$(RUNDIR)|g'
+    -e 's|/var/lib/dircat-upload|@UPLOADDIR@|g' \
+    -e 's|/var/lib/dircat|$(STATEDIR)|g' -e 's|@UPLOADDIR@|$(UPLOADDIR)|g' \
+    -e 's|/run/dircat|$(RUNDIR)|g'
 
-install: all
+install: all install-doc
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR) \
 	    $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSCONFDIR) $(INST_GEN)
 	install -m 755 $(INST_BIN:%=$(BIN)/%) $(DESTDIR)$(BINDIR)
@@ -312,7 +325,21 @@ install: all
 	    fi; \
 	done
 
+# The guides alone (the Debian packaging installs them with this).
+install-doc:
+	install -d $(DESTDIR)$(DOCDIR)/docs/examples $(DESTDIR)$(DOCDIR)/etc \
+	    $(INST_GEN)
+	install -m 644 $(INST_DOC) $(DESTDIR)$(DOCDIR)
+	install -m 644 $(INST_DOCS) $(DESTDIR)$(DOCDIR)/docs
+	install -m 644 $(INST_DOCEX) $(DESTDIR)$(DOCDIR)/docs/examples
+	@set -e; for c in $(INST_CONF); do \
+	    $(INST_SUBST_CONF) etc/$$c >$(INST_GEN)/$$c; \
+	    echo "install -m 644 etc/$$c $(DESTDIR)$(DOCDIR)/etc/$$c"; \
+	    install -m 644 $(INST_GEN)/$$c $(DESTDIR)$(DOCDIR)/etc/$$c; \
+	done
+
 uninstall:
+	rm -rf $(DESTDIR)$(DOCDIR)
 	rm -f $(INST_BIN:%=$(DESTDIR)$(BINDIR)/%) \
 	    $(INST_SBIN:%=$(DESTDIR)$(SBINDIR)/%) \
 	    $(INST_UNITS:%=$(DESTDIR)$(SYSTEMDUNITDIR)/%) \

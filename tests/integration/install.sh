@@ -51,6 +51,13 @@ expected_files() {	# PREFIX (relative, no leading /)
 		done
 		for f in "$top"/etc/*.conf; do
 			echo "644 etc/dircat/$(basename "$f")"
+			echo "644 $p/share/doc/dircat/etc/$(basename "$f")"
+		done
+		for f in README.md CHANGELOG.md "$top"/docs/*.md; do
+			echo "644 $p/share/doc/dircat/${f#$top/}"
+		done
+		for f in "$top"/docs/examples/*; do
+			echo "644 $p/share/doc/dircat/docs/examples/$(basename "$f")"
 		done
 	} | sort
 }
@@ -81,6 +88,18 @@ check_match "catalogd.service starts the installed catalogd in the foreground" \
 check_match "dircat-aggregate.service runs the installed aggregator and replicator" \
 	"$(grep '^ExecStart=' "$units/dircat-aggregate.service")" \
 	'/usr/local/sbin/dircat-aggregator -c /etc/dircat/aggregator.conf.*/usr/local/sbin/dircat-replicator -c /etc/dircat/replicator.conf'
+check_eq "catalogd.service sets no SupplementaryGroups= (the MTA's group comes from the group database)" \
+	"$(grep -c '^SupplementaryGroups=' "$units/catalogd.service")" 0
+check "catalogd.service waits for a trusted key (ConditionPathExistsGlob=/etc/dircat/keys/*.pub)" \
+	grep -qx 'ConditionPathExistsGlob=/etc/dircat/keys/\*.pub' "$units/catalogd.service"
+check "catalogd.service may write the upload inbox when there is one" \
+	grep -qx 'ReadWritePaths=-/var/lib/dircat-upload/inbox' "$units/catalogd.service"
+check "the guides are installed (share/doc/dircat/docs/postfix.md, examples)" \
+	test -s "$dest/usr/local/share/doc/dircat/docs/postfix.md" -a \
+	     -s "$dest/usr/local/share/doc/dircat/docs/examples/activedirectory.conf"
+check "catalogd(8) points to the installed guides, not to the sources" \
+	bash -c "grep -q '/usr/share/doc/dircat/docs/catalogd.md' '$top/man/catalogd.8' &&
+		! grep -q 'in the dircat sources' '$top/man/catalogd.8'"
 check "catalogd.service: Type=notify, RestartPreventExitStatus=78, ReadWritePaths=/var/lib/dircat" \
 	bash -c "grep -qx Type=notify '$units/catalogd.service' &&
 		grep -qx RestartPreventExitStatus=78 '$units/catalogd.service' &&
@@ -110,9 +129,10 @@ done
 # Paths moved into a private root; the key and password files they name
 # made for real.
 cfg=$d/cfg
-mkdir -p "$cfg/etc/keys" "$cfg/var/inbox" "$cfg/run"
+mkdir -p "$cfg/etc/keys" "$cfg/var" "$cfg/upload/inbox" "$cfg/run"
 for c in aggregator replicator catalogd; do
-	sed -e "s|/etc/dircat|$cfg/etc|g" -e "s|/var/lib/dircat|$cfg/var|g" \
+	sed -e "s|/etc/dircat|$cfg/etc|g" -e "s|/var/lib/dircat-upload|$cfg/upload|g" \
+	    -e "s|/var/lib/dircat|$cfg/var|g" \
 	    -e "s|/run/dircat|$cfg/run|g" "$dest/etc/dircat/$c.conf" >"$cfg/$c.conf"
 done
 (cd "$cfg/etc/keys" && "$DIRCAT_BIN/dircat" keygen signer-2026 >/dev/null)
@@ -225,10 +245,10 @@ check_eq "aggregate unit: both fail -> the replicator's status" \
 # ---- catalogd as catalogd.service runs it, with sd_notify --------------
 # The installed example configuration (paths moved), started as an
 # unprivileged account with postfix as a supplementary group, as
-# User=/SupplementaryGroups= do; the socket directory belongs to that
+# User= and the group database (adduser ACCOUNT postfix) do; the socket directory belongs to that
 # account, mode 0755, as RuntimeDirectory= makes it.
 run_as=(setpriv --reuid=nobody --regid=nogroup --groups=postfix)
-chown nobody:nogroup "$cfg/run" "$cfg/var" "$cfg/var/inbox"
+chown nobody:nogroup "$cfg/run" "$cfg/var" "$cfg/upload/inbox"
 chmod 755 "$cfg/run"
 chmod 755 "$cfg" "$cfg/etc" "$cfg/etc/keys"
 chmod 644 "$cfg/catalogd.conf" "$cfg/etc/keys/signer-2026.pub"
@@ -248,7 +268,7 @@ check_eq "the map socket accepted connections when READY=1 arrived" \
 check_eq "every notification comes from catalogd's main process" \
 	"$(grep '^PID' "$nw" | sort -u)" "PID $cpid"
 check_match "READY=1 comes with a STATUS= line" "$(cat "$nw")" \
-	"MSG STATUS=no catalog installed yet: waiting for a snapshot in $cfg/var/inbox"
+	"MSG STATUS=no catalog installed yet: waiting for a snapshot in $cfg/upload/inbox"
 check_eq "map socket: owner nobody, group postfix, mode 660" \
 	"$(stat -c '%U %G %a' "$cfg/run/catalogd.sock")" "nobody postfix 660"
 check_eq "control socket: owner nobody, mode 600" \
@@ -269,9 +289,9 @@ check_match "RELOADING=1 carries MONOTONIC_USEC=" "$(cat "$nw")" \
 echo "a@example.com person" |
 	"$T/mkcatalog" -i corp -N "$d/src.mdb" >/dev/null
 "$T/mksnap" "$d/src.mdb" "$cfg/etc/keys/signer-2026.key" \
-	"$cfg/var/inbox/.up" >/dev/null &&
-	chown nobody "$cfg/var/inbox/.up" &&
-	mv "$cfg/var/inbox/.up" "$cfg/var/inbox/corp.1.full.snap"
+	"$cfg/upload/inbox/.up" >/dev/null &&
+	chown nobody "$cfg/upload/inbox/.up" &&
+	mv "$cfg/upload/inbox/.up" "$cfg/upload/inbox/corp.1.full.snap"
 check "STATUS= after the install names serial 1" \
 	wait_for 15 grep -qx "MSG STATUS=serving catalog corp serial 1 (1 records)" "$nw"
 check_eq "and the postfix account gets the answer" \
@@ -368,9 +388,9 @@ if command -v strace >/dev/null 2>&1; then
 	echo "b@example.com person" |
 		"$T/mkcatalog" -i corp -N "$d/src.mdb" >/dev/null
 	"$T/mksnap" -b 1 "$d/src.mdb" "$cfg/etc/keys/signer-2026.key" \
-		"$cfg/var/inbox/.up" >/dev/null &&
-		chown nobody "$cfg/var/inbox/.up" &&
-		mv "$cfg/var/inbox/.up" "$cfg/var/inbox/corp.1-2.delta.snap"
+		"$cfg/upload/inbox/.up" >/dev/null &&
+		chown nobody "$cfg/upload/inbox/.up" &&
+		mv "$cfg/upload/inbox/.up" "$cfg/upload/inbox/corp.1-2.delta.snap"
 	check "under strace: a delta installed (serial 2)" \
 		wait_for 15 grep -q "MSG STATUS=serving catalog corp serial 2" "$nw"
 	"$T/catdclient" sm "$cfg/run/catalogd.sock" recipients b@example.com >/dev/null

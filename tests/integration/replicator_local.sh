@@ -74,9 +74,9 @@ done
 sed -e "s#^catalog = .*#catalog = $REP_CAT#" \
 	-e "s#^signing_key = .*#signing_key = $REP_KEY#" \
 	-e "s#/etc/dircat/keys/#$top/ex/#; s#/etc/dircat/#$top/ex/#" \
-	"$DIRCAT_TOP/docs/replicator.conf.example" >"$top/example.conf"
+	"$DIRCAT_TOP/etc/replicator.conf" >"$top/example.conf"
 rep_run -c "$top/example.conf" -C
-check_eq "docs/replicator.conf.example passes -C" "$REP_RC $REP_ERR" "0 "
+check_eq "etc/replicator.conf (the shipped example) passes -C" "$REP_RC $REP_ERR" "0 "
 
 rep_run -c "$top/file.conf" -C
 check_eq "-C: a good configuration" "$REP_RC" 0
