@@ -275,7 +275,8 @@ SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 INST_BIN   = dircat
 INST_SBIN  = dircat-aggregator dircat-replicator catalogd
 INST_MAN   = $(sort $(wildcard man/*.1 man/*.5 man/*.7 man/*.8))
-INST_DATA  = $(sort $(wildcard schema/*))
+INST_DATA  = $(sort $(wildcard schema/*.schema schema/*.ldif))
+INST_SPEC  = $(sort $(wildcard schema/*.md))
 INST_UNITS = $(notdir $(sort $(wildcard systemd/*.service systemd/*.timer)))
 INST_CONF  = $(notdir $(sort $(wildcard etc/*.conf)))
 # Guides and examples, under DOCDIR as in the source tree (README's links
@@ -328,8 +329,9 @@ install: all install-doc
 # The guides alone (the Debian packaging installs them with this).
 install-doc:
 	install -d $(DESTDIR)$(DOCDIR)/docs/examples $(DESTDIR)$(DOCDIR)/etc \
-	    $(INST_GEN)
+	    $(DESTDIR)$(DOCDIR)/schema $(INST_GEN)
 	install -m 644 $(INST_DOC) $(DESTDIR)$(DOCDIR)
+	install -m 644 $(INST_SPEC) $(DESTDIR)$(DOCDIR)/schema
 	install -m 644 $(INST_DOCS) $(DESTDIR)$(DOCDIR)/docs
 	install -m 644 $(INST_DOCEX) $(DESTDIR)$(DOCDIR)/docs/examples
 	@set -e; for c in $(INST_CONF); do \

@@ -2,7 +2,8 @@
 # deps.sh - install the Debian packages dircat needs to build, test and
 # benchmark, skipping those already present.  Non-interactive, idempotent.
 #
-# Usage: scripts/deps.sh [build|test|bench]   (default: test)
+# Usage: scripts/deps.sh [build|package|test|bench]   (default: test)
+#   package: what `dpkg-buildpackage -us -uc -b` needs, and lintian
 #
 # Daemons installed here (slapd, nginx, sshd, postfix, samba, 389-ds-base) are NOT started by
 # the package installation: the tests and the demo start private instances
@@ -13,19 +14,21 @@ what=${1:-test}
 
 build="make gcc pkg-config libldap-dev liblmdb-dev libcurl4-openssl-dev
 libssl-dev libidn2-dev"
-test="$build slapd ldap-utils lmdb-utils openssh-server openssh-client nginx
+package="$build debhelper dpkg-dev lintian"
+test="$package slapd ldap-utils lmdb-utils openssh-server openssh-client nginx
 postfix postfix-lmdb postfix-ldap swaks sasl2-bin libsasl2-modules clang
 libclang-rt-14-dev procps time openssl curl binutils mandoc systemd
 netcat-openbsd strace nftables iptables bc iproute2
 samba samba-ad-dc samba-ad-provision samba-dsdb-modules krb5-user
-libsasl2-modules-gssapi-mit 389-ds-base"
+libsasl2-modules-gssapi-mit 389-ds-base bubblewrap debootstrap"
 bench="$test gnuplot-nox hyperfine"
 
 case $what in
 build) pkgs=$build ;;
+package) pkgs=$package ;;
 test) pkgs=$test ;;
 bench) pkgs=$bench ;;
-*) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
+*) echo "usage: $0 [build|package|test|bench]" >&2; exit 2 ;;
 esac
 
 missing=

@@ -43,8 +43,11 @@ expected_files() {	# PREFIX (relative, no leading /)
 			[ -e "$f" ] || continue
 			echo "644 $p/share/man/man${f##*.}/$(basename "$f")"
 		done
-		for f in "$top"/schema/*; do
+		for f in "$top"/schema/*.schema "$top"/schema/*.ldif; do
 			echo "644 $p/share/dircat/$(basename "$f")"
+		done
+		for f in "$top"/schema/*.md; do
+			echo "644 $p/share/doc/dircat/schema/$(basename "$f")"
 		done
 		for f in "$top"/systemd/*.service "$top"/systemd/*.timer; do
 			echo "644 $p/lib/systemd/system/$(basename "$f")"
