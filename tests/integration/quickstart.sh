@@ -98,12 +98,7 @@ done <<<"$excerpt"
 for r in internal node fresh; do
 	debroot_new "$d/$r" || { fail "root $r mounted"; exit 1; }
 	R=$d/$r/root
-	mkdir -p "$R/root/pkgs" "$R/usr/local/lib/unitrun"
-	for p in dircat dircat-internal dircat-node; do
-		cp "$(ls "$DEB_DIR/${p}"_*.deb | grep -v dbgsym | head -n 1)" "$R/root/pkgs/"
-	done
-	install -m 755 "$(dirname "$0")/unitrun/systemctl" "$R/usr/local/bin/systemctl"
-	install -m 755 "$T/notifywait" "$R/usr/local/lib/unitrun/notifywait"
+	debroot_prepare "$d/$r"
 	printf '127.0.0.2 mx1.dmz.example.com mx1\n127.0.0.3 ldap.example.com\n' >>"$R/etc/hosts"
 done
 pass "three roots: internal, node, fresh (overlays on the base)"
