@@ -52,6 +52,7 @@ done
 for f in /usr/sbin/dircat-aggregator /usr/sbin/dircat-replicator \
 	/lib/systemd/system/dircat-aggregate.service \
 	/lib/systemd/system/dircat-aggregate.timer /etc/dircat/aggregator.conf \
+	/lib/systemd/system/dircat-aggregator-watch.service \
 	/etc/dircat/replicator.conf /usr/share/man/man8/dircat-aggregator.8.gz; do
 	check "dircat-internal ships $f" grep -qx -- "$f" <<<"$internal"
 done
