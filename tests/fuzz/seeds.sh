@@ -115,8 +115,7 @@ if want_name fuzz_config; then
 			"bin/$p" --settings 2>/dev/null |
 				sed -n 's/^\([a-z_][a-z0-9_]*\) = .*/\1/p'
 		done
-		sed -n 's/^\([a-z_][a-z0-9_]*\) *=.*/\1/p' etc/catalogd.conf \
-			docs/catalogd.conf.example
+		sed -n 's/^#\{0,1\}\([a-z_][a-z0-9_]*\) *=.*/\1/p' etc/catalogd.conf
 		printf '%s\n' '[source ' '[target ' '[socket ' ']' ' = ' yes no \
 			0640 30s 7d 10% 'SELECT ' 'ldap://' 'sftp://' 'file:///'
 	} | awk '!seen[$0]++' | sed 's/\\/\\\\/g; s/"/\\"/g; s/.*/"&"/' >>$d
