@@ -31,13 +31,27 @@ bench) pkgs=$bench ;;
 *) echo "usage: $0 [build|package|test|bench]" >&2; exit 2 ;;
 esac
 
+# The Debian 12 root that the package tests install into (debootstrap,
+# with Exim's and Sendmail's packages in its apt cache), fetched from the
+# mirror once and kept in build/debroot; tests/integration/debroot-lib.sh.
+fetch_debroot() {
+	case $what in build|package) return 0 ;; esac
+	[ "$(id -u)" = 0 ] || return 0
+	top=$(cd "$(dirname "$0")/.." && pwd)
+	echo "deps.sh: the Debian 12 root for the package tests (build/debroot)"
+	DIRCAT_TOP=$top bash -c '. "$DIRCAT_TOP/tests/integration/debroot-lib.sh" && debroot_base'
+}
+
 missing=
 for p in $pkgs; do
 	if ! dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
 		missing="$missing $p"
 	fi
 done
-[ -z "$missing" ] && exit 0
+if [ -z "$missing" ]; then
+	fetch_debroot
+	exit 0
+fi
 
 if [ "$(id -u)" != 0 ]; then
 	echo "deps.sh: missing packages:$missing; run as root to install them" >&2
@@ -60,4 +74,5 @@ trap '[ -n "$ours" ] && rm -f $policy' EXIT
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fetch_debroot
 echo "deps.sh: done"
