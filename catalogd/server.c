@@ -49,8 +49,13 @@
 #include "policy.h"
 #include "util.h"
 
-#define SERVER_BACKLOG     512	/* listen() queue */
-#define SERVER_ACCEPT_MAX  64	/* accepts per wakeup per listener */
+/* listen() queue.  A client that finds it full gets EAGAIN from
+ * connect() on a Unix socket, and Postfix gives up at once (451 4.3.0):
+ * under a flood of connections the queue must hold every client that
+ * has not been taken yet.  The kernel caps it at net.core.somaxconn
+ * (4096 by default). */
+#define SERVER_BACKLOG     4096
+#define SERVER_ACCEPT_MAX  256	/* accepts per wakeup per listener */
 #define SERVER_READ_ROUNDS 4	/* reads per wakeup per connection */
 #define SERVER_OUT_INITIAL 4096	/* output buffer kept between requests */
 #define SERVER_FULL_WARN   60	/* seconds between "socket full" warnings */

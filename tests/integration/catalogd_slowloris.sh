@@ -134,6 +134,10 @@ smtp_rcpt() {	# ADDRESS: the reply to RCPT TO
 	awk '/^ *-> RCPT TO/ { want = 1; next }
 	     want && /^ *<[-*~]/ { sub(/^ *<[-*~]+ */, ""); print; want = 0 }' \
 		"$d/swaks.out"
+	# Why Postfix deferred, when it did.
+	grep -q '^ *<[-*~]* *4' "$d/swaks.out" &&
+		grep 'socketmap\|warning\|error' "$PF_LOG" | tail -n 3 | sed 's/^/    /' >&2
+	return 0
 }
 attack trickle trickle "$map" 2000 1
 lookups "2000 trickling connections" "$map"
