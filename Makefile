@@ -72,15 +72,17 @@ LIBS_AGG  = $(PC_LDAP) $(LIBS_BASE)
 LIBS_REP  = $(PC_CURL) $(LIBS_BASE)
 LIBS_CATD = $(LIBS_BASE)
 LIBS_ADM  = $(LIBS_BASE)
+LIBS_FETCH = $(PC_CURL) $(LIBS_BASE)
 LIBS_TEST = $(LIBS_BASE)
 
 AGG_OBJ  = $(patsubst %.c,$(B)/%.o,$(sort $(wildcard aggregator/*.c)))
 REP_OBJ  = $(patsubst %.c,$(B)/%.o,$(sort $(wildcard replicator/*.c)))
 CATD_OBJ = $(patsubst %.c,$(B)/%.o,$(sort $(wildcard catalogd/*.c)))
 ADM_OBJ  = $(patsubst %.c,$(B)/%.o,$(sort $(wildcard admin/*.c)))
+FETCH_OBJ = $(patsubst %.c,$(B)/%.o,$(sort $(wildcard fetcher/*.c)))
 
 PROGS = $(BIN)/dircat-aggregator $(BIN)/dircat-replicator $(BIN)/catalogd \
-        $(BIN)/dircat
+        $(BIN)/dircat $(BIN)/dircat-fetch
 
 TEST_SRC  = $(sort $(wildcard tests/lib/test_*.c))
 TEST_BIN  = $(TEST_SRC:tests/lib/%.c=$(B)/tests/%)
@@ -117,6 +119,10 @@ $(BIN)/catalogd: $(CATD_OBJ) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CATD_OBJ) $(LIBA) $(LIBS_CATD)
 
+$(BIN)/dircat-fetch: $(FETCH_OBJ) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(FETCH_OBJ) $(LIBA) $(LIBS_FETCH)
+
 $(BIN)/dircat: $(ADM_OBJ) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(ADM_OBJ) $(LIBA) $(LIBS_ADM)
@@ -147,6 +153,11 @@ $(B)/tests/test_syncinfo: tests/lib/test_syncinfo.c $(B)/tests/test_syncinfo.d \
 $(B)/tests/tools/%: tests/tools/%.c $(B)/tests/tools/%.d $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS_TEST) -lpthread
+
+# The S3 request tool speaks HTTP with libcurl.
+$(B)/tests/tools/s3req: tests/tools/s3req.c $(B)/tests/tools/s3req.d $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(PC_CURL) $(LIBS_TEST)
 
 $(B)/bench/%: tests/bench/%.c $(B)/bench/%.d $(LIBA)
 	@mkdir -p $(dir $@)
@@ -273,7 +284,7 @@ RUNDIR         ?= /run/dircat
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 
 INST_BIN   = dircat
-INST_SBIN  = dircat-aggregator dircat-replicator catalogd
+INST_SBIN  = dircat-aggregator dircat-replicator catalogd dircat-fetch
 INST_MAN   = $(sort $(wildcard man/*.1 man/*.5 man/*.7 man/*.8))
 INST_DATA  = $(sort $(wildcard schema/*.schema schema/*.ldif))
 INST_SPEC  = $(sort $(wildcard schema/*.md))

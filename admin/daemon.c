@@ -310,6 +310,7 @@ static void daemon_status_offline(const struct daemon_paths *p,
 		printf("serial: 0 (no catalog installed yet)\n");
 	} else {
 		printf("serial: %llu\n", (unsigned long long)info.serial);
+		printf("epoch: %llu\n", (unsigned long long)info.epoch);
 		printf("created: %s (age %llds)\n",
 		       util_time_iso((time_t)info.created, t1, sizeof(t1)),
 		       (long long)(now - info.created));
@@ -362,6 +363,7 @@ static void status_print(const struct ctlproto_status *st)
 		printf("serial: 0 (no catalog installed yet)\n");
 	} else {
 		printf("serial: %llu\n", (unsigned long long)st->serial);
+		printf("epoch: %llu\n", (unsigned long long)st->epoch);
 		printf("created: %s (age %llds)\n",
 		       status_time(st->created, t1, sizeof(t1)),
 		       (long long)(st->now - st->created));

@@ -82,11 +82,18 @@ static int apply_check_order(struct snapshot *s, struct catalog_txn *t,
 				  "epoch %llu is older than the installed "
 				  "epoch %llu", (unsigned long long)h->epoch,
 				  (unsigned long long)epoch);
-	if (h->serial <= serial)
+	/* Nodes order by (epoch, serial): a new epoch - started by an
+	 * administrator on the internal host, signed like any snapshot -
+	 * may bring any serial, even a lower one, so that a rebuilt or
+	 * restored catalog is not refused for ever; within an epoch the
+	 * serial must rise, so a replayed older snapshot still fails. */
+	if (h->epoch == epoch && h->serial <= serial)
 		return apply_fail(s, code, err, errlen, SNAPSHOT_E_ROLLBACK,
 				  "serial %llu is not newer than the installed "
-				  "serial %llu", (unsigned long long)h->serial,
-				  (unsigned long long)serial);
+				  "serial %llu (epoch %llu)",
+				  (unsigned long long)h->serial,
+				  (unsigned long long)serial,
+				  (unsigned long long)epoch);
 	if (h->type == SNAPSHOT_DELTA &&
 	    (h->base != serial || h->epoch != epoch))
 		return apply_fail(s, code, err, errlen, SNAPSHOT_E_WRONG_BASE,

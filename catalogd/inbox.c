@@ -450,6 +450,7 @@ static void inbox_write_status(struct inbox_ctx *c, int stale)
 	memset(&st, 0, sizeof(st));
 	util_strlcpy(st.catalog_id, i.id[0] ? i.id : c->r->catalog_id,
 		     sizeof(st.catalog_id));
+	st.epoch = i.epoch;
 	st.serial = i.serial;
 	st.created = i.created;
 	st.expires = i.expires;

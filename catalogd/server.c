@@ -1004,6 +1004,7 @@ int server_status(struct daemon *d, struct buf *out)
 	util_strlcpy(st.catalog_id, i->id[0] ? i->id : d->conf->catalog_id,
 		     sizeof(st.catalog_id));
 	st.serial = i->serial;
+	st.epoch = i->epoch;
 	st.created = i->created;
 	st.expires = i->expires;
 	st.installed = i->installed;

@@ -32,14 +32,19 @@ struct config_section {
 	char *name;
 	int line;
 	const struct config *cfg;
+	const char *file;	/* the file it is in (config_include) */
+	size_t first, count;	/* its entries: a section's settings follow
+				   its header, so they are contiguous */
 };
 
 struct config {
 	char *path;
-	struct config_section *sections[CONFIG_SECTION_MAX + 1];
-	size_t nsections;
+	char **files;		/* files included, for the sections' names */
+	size_t nfiles;
+	struct config_section **sections;
+	size_t nsections, sections_cap;
 	struct config_entry *entries;
-	size_t nentries;
+	size_t nentries, entries_cap;
 };
 
 /* Trim white space at both ends of [*s, *e). */
@@ -75,6 +80,14 @@ static struct config_section *config_add_section(struct config *cfg,
 	sec->name = xstrndup(name, nlen);
 	sec->line = line;
 	sec->cfg = cfg;
+	sec->file = cfg->path;
+	sec->first = cfg->nentries;
+	if (cfg->nsections == cfg->sections_cap) {
+		cfg->sections_cap = cfg->sections_cap ? 2 * cfg->sections_cap
+						      : 16;
+		cfg->sections = xrealloc(cfg->sections, cfg->sections_cap *
+					 sizeof(*cfg->sections));
+	}
 	cfg->sections[cfg->nsections++] = sec;
 	return sec;
 }
@@ -95,6 +108,10 @@ void config_free(struct config *cfg)
 		free(cfg->sections[i]->name);
 		free(cfg->sections[i]);
 	}
+	free(cfg->sections);
+	for (i = 0; i < cfg->nfiles; i++)
+		free(cfg->files[i]);
+	free(cfg->files);
 	free(cfg->path);
 	free(cfg);
 }
@@ -217,7 +234,18 @@ static int config_parse_setting(struct config_parser *p, const char *line,
 			 p->name, p->lineno, CONFIG_ENTRY_MAX);
 		return -1;
 	}
+	if (p->cfg->nentries == p->cfg->entries_cap) {
+		/* p->last points into the array: it is set to the new entry
+		 * just below. */
+		p->cfg->entries_cap = p->cfg->entries_cap ?
+				      2 * p->cfg->entries_cap : 64;
+		p->cfg->entries = xrealloc(p->cfg->entries,
+					   p->cfg->entries_cap *
+					   sizeof(*p->cfg->entries));
+	}
 	ent = &p->cfg->entries[p->cfg->nentries++];
+	memset(ent, 0, sizeof(*ent));
+	p->cur->count++;
 	ent->key = xstrndup(k, (size_t)(ke - k));
 	ent->value = xstrndup(v, (size_t)(ve - v));
 	ent->line = p->lineno;
@@ -267,7 +295,6 @@ struct config *config_parse(const char *name, const char *text, size_t len,
 
 	p.cfg = xcalloc(1, sizeof(*p.cfg));
 	p.cfg->path = xstrdup(name);
-	p.cfg->entries = xcalloc(CONFIG_ENTRY_MAX, sizeof(*p.cfg->entries));
 	p.cur = config_add_section(p.cfg, "", 0, "", 0, 0);
 	if (len > CONFIG_FILE_MAX) {
 		util_err(err, errlen, "%s: larger than %d bytes", name,
@@ -310,6 +337,100 @@ const char *config_path(const struct config *cfg)
 {
 	return cfg->path;
 }
+
+const char *config_section_path(const struct config_section *sec)
+{
+	return sec->file;
+}
+
+/* Is there a section [type name] in cfg already?  Returns it or NULL. */
+static const struct config_section *config_find(const struct config *cfg,
+						const char *type,
+						const char *name)
+{
+	size_t i;
+
+	for (i = 1; i < cfg->nsections; i++)
+		if (!strcmp(cfg->sections[i]->name, name) &&
+		    !strcmp(cfg->sections[i]->type, type))
+			return cfg->sections[i];
+	return NULL;
+}
+
+int config_include(struct config *cfg, const char *path, char *err,
+		   size_t errlen)
+{
+	struct config *inc = config_load(path, err, errlen);
+	const struct config_section *top, *dup;
+	size_t i, base;
+
+	if (!inc)
+		return -1;
+	top = inc->sections[0];
+	if (top->count > 0) {
+		util_err(err, errlen, "%s:%d: an included file holds sections "
+			 "only: put settings for every section in %s",
+			 path, inc->entries[0].line, cfg->path);
+		config_free(inc);
+		return -1;
+	}
+	if (cfg->nsections + inc->nsections - 1 > CONFIG_SECTION_MAX ||
+	    cfg->nentries + inc->nentries > CONFIG_ENTRY_MAX) {
+		util_err(err, errlen, "%s: with it, more than %d sections or "
+			 "%d settings in all", path, CONFIG_SECTION_MAX,
+			 CONFIG_ENTRY_MAX);
+		config_free(inc);
+		return -1;
+	}
+	for (i = 1; i < inc->nsections; i++) {
+		dup = config_find(cfg, inc->sections[i]->type,
+				  inc->sections[i]->name);
+		if (dup) {
+			util_err(err, errlen, "%s:%d: section [%s %s] already "
+				 "defined at %s:%d", path,
+				 inc->sections[i]->line, dup->type, dup->name,
+				 dup->file, dup->line);
+			config_free(inc);
+			return -1;
+		}
+	}
+	/* Move its entries and sections over; the file name stays with
+	 * them. */
+	cfg->files = xrealloc(cfg->files, (cfg->nfiles + 1) *
+			      sizeof(*cfg->files));
+	cfg->files[cfg->nfiles] = inc->path;
+	inc->path = NULL;
+	base = cfg->nentries;
+	if (cfg->nentries + inc->nentries > cfg->entries_cap) {
+		cfg->entries_cap = cfg->nentries + inc->nentries;
+		cfg->entries = xrealloc(cfg->entries, cfg->entries_cap *
+					sizeof(*cfg->entries));
+	}
+	memcpy(cfg->entries + base, inc->entries,
+	       inc->nentries * sizeof(*inc->entries));
+	cfg->nentries += inc->nentries;
+	for (i = 1; i < inc->nsections; i++) {
+		struct config_section *sec = inc->sections[i];
+
+		if (cfg->nsections == cfg->sections_cap) {
+			cfg->sections_cap = 2 * cfg->sections_cap;
+			cfg->sections = xrealloc(cfg->sections,
+						 cfg->sections_cap *
+						 sizeof(*cfg->sections));
+		}
+		sec->cfg = cfg;
+		sec->file = cfg->files[cfg->nfiles];
+		sec->first += base;
+		cfg->sections[cfg->nsections++] = sec;
+	}
+	cfg->nfiles++;
+	/* What moved no longer belongs to inc. */
+	inc->nentries = 0;
+	inc->nsections = 1;
+	config_free(inc);
+	return 0;
+}
+
 
 const struct config_section *config_top(const struct config *cfg)
 {
@@ -360,7 +481,7 @@ const char *config_get_nth(const struct config_section *sec, const char *key,
 	const struct config *cfg = sec->cfg;
 	size_t i, seen = 0;
 
-	for (i = 0; i < cfg->nentries; i++) {
+	for (i = sec->first; i < sec->first + sec->count; i++) {
 		struct config_entry *e = &cfg->entries[i];
 
 		if (e->section != sec || strcmp(e->key, key))
@@ -382,7 +503,7 @@ const char *config_get_at(const struct config_section *sec, const char *key,
 	const char *v = NULL;
 	size_t i;
 
-	for (i = 0; i < cfg->nentries; i++) {
+	for (i = sec->first; i < sec->first + sec->count; i++) {
 		struct config_entry *e = &cfg->entries[i];
 
 		if (e->section != sec || strcmp(e->key, key))
@@ -410,7 +531,7 @@ const char *config_where(const struct config_section *sec, const char *key,
 
 	if (key && config_get(sec, key, &line) == NULL)
 		line = sec->line;
-	snprintf(buf, size, "%s:%d: ", sec->cfg->path, line);
+	snprintf(buf, size, "%s:%d: ", sec->file, line);
 	return buf;
 }
 
@@ -422,11 +543,11 @@ const char *config_require(const struct config_section *sec, const char *key,
 	if (!v || !*v) {
 		if (sec->line)
 			util_err(err, errlen, "%s:%d: [%s %s]: '%s' is missing",
-				 sec->cfg->path, sec->line, sec->type,
+				 sec->file, sec->line, sec->type,
 				 sec->name, key);
 		else
 			util_err(err, errlen, "%s: '%s' is missing",
-				 sec->cfg->path, key);
+				 sec->file, key);
 		return NULL;
 	}
 	return v;
@@ -446,7 +567,7 @@ int config_get_int(const struct config_section *sec, const char *key,
 	if (util_parse_int(v, min, max, out) < 0) {
 		util_err(err, errlen,
 			 "%s:%d: %s: expected a whole number from %lld to %lld",
-			 sec->cfg->path, line, key, (long long)min,
+			 sec->file, line, key, (long long)min,
 			 (long long)max);
 		return -1;
 	}
@@ -465,7 +586,7 @@ int config_get_bool(const struct config_section *sec, const char *key,
 	}
 	if (util_parse_bool(v, out) == 0)
 		return 0;
-	util_err(err, errlen, "%s:%d: %s: expected yes or no", sec->cfg->path,
+	util_err(err, errlen, "%s:%d: %s: expected yes or no", sec->file,
 		 line, key);
 	return -1;
 }
@@ -484,7 +605,7 @@ int config_get_duration(const struct config_section *sec, const char *key,
 	if (*out < 0) {
 		util_err(err, errlen,
 			 "%s:%d: %s: expected a duration such as 30s, 5m, 2h, 7d",
-			 sec->cfg->path, line, key);
+			 sec->file, line, key);
 		return -1;
 	}
 	return 0;
@@ -502,7 +623,7 @@ int config_get_mode(const struct config_section *sec, const char *key,
 	}
 	if (util_parse_mode(v, 07777, out) < 0) {
 		util_err(err, errlen, "%s:%d: %s: expected an octal mode such as 0660",
-			 sec->cfg->path, line, key);
+			 sec->file, line, key);
 		return -1;
 	}
 	return 0;
@@ -537,7 +658,8 @@ int config_check_unused(const struct config *cfg, char *err, size_t errlen)
 		if (e->section->line)
 			util_err(err, errlen,
 				 "%s:%d: unknown setting '%s' in [%s %s]",
-				 cfg->path, e->line, e->key, e->section->type,
+				 e->section->file, e->line, e->key,
+				 e->section->type,
 				 e->section->name);
 		else
 			util_err(err, errlen, "%s:%d: unknown setting '%s'",

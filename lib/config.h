@@ -14,8 +14,10 @@
  * Keys may repeat (base = ..., base = ...).  Every error names file:line.
  * Settings a program never asked for are reported by config_check_unused(),
  * so a misspelt key is an error, not silently ignored.
- * Limits: file 1 MiB, line 8 KiB, value 64 KiB, 4096 settings, 256 sections,
- * names of 64 bytes.  What each program accepts is declared in its
+ * Limits: file 1 MiB, line 8 KiB, value 64 KiB, 200,000 settings, 10,000
+ * sections, names of 64 bytes.  A setting is found among its section's
+ * own entries only, so a file of thousands of sections reads in linear
+ * time.  What each program accepts is declared in its
  * settings table (settings.h), which reads the file through this module.
  */
 #ifndef DIRCAT_CONFIG_H
@@ -27,8 +29,8 @@
 #define CONFIG_FILE_MAX   (1024 * 1024)
 #define CONFIG_LINE_MAX   8192
 #define CONFIG_VALUE_MAX  65536
-#define CONFIG_ENTRY_MAX  4096
-#define CONFIG_SECTION_MAX 256
+#define CONFIG_ENTRY_MAX  200000	/* settings, all sections together */
+#define CONFIG_SECTION_MAX 10000	/* sections, the top level included */
 #define CONFIG_NAME_MAX    64	/* a setting's, a section's type or name */
 
 struct config;
@@ -42,6 +44,19 @@ struct config *config_parse(const char *name, const char *text, size_t len,
 			    char *err, size_t errlen);
 void config_free(struct config *);
 const char *config_path(const struct config *);
+
+/*
+ * Add the sections of the file at path to cfg, after its own: an included
+ * file holds sections only (their settings at the top of cfg's file stay
+ * defaults for them), no section may repeat one already in cfg, and the
+ * limits count both files together.  Messages about an included section
+ * name its own file (config_section_path()).  0, or -1 with err (cfg
+ * unchanged).
+ */
+int config_include(struct config *cfg, const char *path, char *err,
+		   size_t errlen);
+/* The file a section was read from. */
+const char *config_section_path(const struct config_section *);
 
 /* The settings before the first [section]: never NULL. */
 const struct config_section *config_top(const struct config *);

@@ -29,6 +29,7 @@ static const struct kvtext_field ctlproto_status_fields[] = {
 	T("catalog", catalog),
 	T("catalog_id", catalog_id),
 	{ "serial", KVTEXT_U64, KVTEXT_REQUIRED, KVTEXT_FIELD(S, serial) },
+	{ "epoch", KVTEXT_U64, 0, KVTEXT_FIELD(S, epoch) },
 	I("created", created),
 	I("expires", expires),
 	{ "stale", KVTEXT_YESNO, 0, KVTEXT_FIELD(S, stale) },

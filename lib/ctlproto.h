@@ -55,6 +55,7 @@ struct ctlproto_status {
 	char catalog[CTLPROTO_PATH_MAX];	/* its file */
 	char catalog_id[CATALOG_ID_MAX + 1];
 	uint64_t serial;		/* 0: nothing installed yet */
+	uint64_t epoch;			/* of the installed catalog */
 	int64_t created, expires, installed;	/* 0: none, never */
 	int stale;
 	char stale_policy[32];		/* lookup_stale_name() */

@@ -54,6 +54,11 @@ static int manifest_name_ok(const char *s, size_t n)
 	return 1;
 }
 
+int manifest_name_valid(const char *name, size_t len)
+{
+	return manifest_name_ok(name, len);
+}
+
 /* A projection name: [a-z0-9._-], 1 .. MANIFEST_PROJECTION_MAX. */
 static int manifest_projection_ok(const char *s, size_t n)
 {
@@ -98,6 +103,11 @@ static int manifest_file_check(const struct manifest *m,
 			 "bytes", f->name, (unsigned long long)f->size,
 			 MANIFEST_SNAPSHOT_MIN,
 			 (unsigned long long)SNAPSHOT_FILE_MAX);
+		return -1;
+	}
+	if (f->expires <= 0) {
+		util_err(err, errlen, "%s: expiry must be a positive time",
+			 f->name);
 		return -1;
 	}
 	if (f->full && (f->base != 0 || f->serial != m->serial)) {
@@ -202,17 +212,19 @@ int manifest_write(const struct manifest *m, const struct sign_key *key,
 			 (unsigned long long)m->serial, (long long)m->published,
 			 (long long)m->expires, sign_key_id(key));
 	manifest_hex(m->full.sha256, SIGN_SHA256_LEN, hash);
-	rc |= buf_printf(out, "full %s %llu %llu %s\n", m->full.name,
+	rc |= buf_printf(out, "full %s %llu %llu %lld %s\n", m->full.name,
 			 (unsigned long long)m->full.serial,
-			 (unsigned long long)m->full.size, hash);
+			 (unsigned long long)m->full.size,
+			 (long long)m->full.expires, hash);
 	for (i = 0; i < m->ndeltas; i++) {
 		const struct manifest_file *f = &m->deltas[i];
 
 		manifest_hex(f->sha256, SIGN_SHA256_LEN, hash);
-		rc |= buf_printf(out, "delta %s %llu %llu %llu %s\n", f->name,
-				 (unsigned long long)f->base,
+		rc |= buf_printf(out, "delta %s %llu %llu %llu %lld %s\n",
+				 f->name, (unsigned long long)f->base,
 				 (unsigned long long)f->serial,
-				 (unsigned long long)f->size, hash);
+				 (unsigned long long)f->size,
+				 (long long)f->expires, hash);
 	}
 	if (rc < 0 || out->len - start > MANIFEST_FILE_MAX - 12 -
 					  MANIFEST_SIG_HEX) {
@@ -422,13 +434,14 @@ static int manifest_catalog_id_ok(const char *s, size_t n)
 	return catalog_id_valid(id);
 }
 
-/* "full NAME SERIAL SIZE SHA256" or "delta NAME BASE SERIAL SIZE SHA256"
- * after the keyword. */
+/* "full NAME SERIAL SIZE EXPIRES SHA256" or
+ * "delta NAME BASE SERIAL SIZE EXPIRES SHA256" after the keyword. */
 static int manifest_file_line(struct manifest_cursor *c, struct manifest *m,
 			      struct manifest_file *f, int full)
 {
 	const char *start = c->p;
 	char why[256];
+	uint64_t expires;
 
 	memset(f, 0, sizeof(*f));
 	f->full = full;
@@ -442,9 +455,11 @@ static int manifest_file_line(struct manifest_cursor *c, struct manifest *m,
 	if (manifest_number(c, "serial", 1, UINT64_MAX, &f->serial) < 0 ||
 	    manifest_number(c, "size", MANIFEST_SNAPSHOT_MIN,
 			    SNAPSHOT_FILE_MAX, &f->size) < 0 ||
+	    manifest_number(c, "expires", 1, INT64_MAX, &expires) < 0 ||
 	    manifest_hexval(c, "sha256", f->sha256, SIGN_SHA256_LEN) < 0 ||
 	    manifest_end(c) < 0)
 		return -1;
+	f->expires = (int64_t)expires;
 	if (manifest_file_check(m, f, why, sizeof(why)) < 0) {
 		c->p = start;
 		return manifest_fail(c, MANIFEST_E_FIELD, "%s", why);
@@ -684,6 +699,7 @@ int manifest_order(uint64_t a_epoch, uint64_t a_serial, int64_t a_published,
 }
 
 int manifest_plan(const struct manifest *m, uint64_t epoch, uint64_t serial,
+		  int64_t now,
 		  const struct manifest_file *steps[MANIFEST_PLAN_MAX],
 		  size_t *nsteps, char *err, size_t errlen)
 {
@@ -715,6 +731,8 @@ int manifest_plan(const struct manifest *m, uint64_t epoch, uint64_t serial,
 			cost[i] = UINT64_MAX;
 			via[i] = -1;
 			hops[i] = 0;
+			if (f->expires <= now)
+				continue;
 			if (f->base == serial) {
 				cost[i] = f->size;
 				hops[i] = 1;

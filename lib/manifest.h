@@ -49,6 +49,10 @@ enum manifest_code {
 /* A short fixed phrase for a code. */
 const char *manifest_strerror(int code);
 
+/* 1 when name[0..len) may name a file on the origin: 1 to
+ * MANIFEST_NAME_MAX of [A-Za-z0-9._-], not starting with '.'. */
+int manifest_name_valid(const char *name, size_t len);
+
 /* A snapshot file the manifest offers. */
 struct manifest_file {
 	char name[MANIFEST_NAME_MAX + 1];	/* on the origin, no '/' */
@@ -57,6 +61,7 @@ struct manifest_file {
 					   full: 0 */
 	uint64_t serial;		/* the serial it brings a node to */
 	uint64_t size;			/* bytes */
+	int64_t expires;		/* the snapshot's own expiry */
 	unsigned char sha256[SIGN_SHA256_LEN];
 };
 
@@ -113,12 +118,13 @@ int manifest_order(uint64_t a_epoch, uint64_t a_serial, int64_t a_published,
  * What brings a node holding (epoch, serial) (serial 0: nothing yet) to
  * m's latest: the fewest bytes, over the chain of deltas when it starts at
  * the node's serial and within MANIFEST_PLAN_MAX steps, else the full
- * snapshot.  steps receives pointers into m (valid while m is).  Returns
+ * snapshot.  Deltas that have expired at now are not used.  steps receives pointers into m (valid while m is).  Returns
  * 0 nothing to do (the node is current), 1 with steps, or -1 with err
  * when the node is ahead of the manifest (a newer epoch or serial: the
  * manifest is old, or the catalog was rebuilt without a new epoch).
  */
 int manifest_plan(const struct manifest *m, uint64_t epoch, uint64_t serial,
+		  int64_t now,
 		  const struct manifest_file *steps[MANIFEST_PLAN_MAX],
 		  size_t *nsteps, char *err, size_t errlen);
 

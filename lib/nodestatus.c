@@ -12,6 +12,7 @@ static const struct kvtext_field nodestatus_fields[] = {
 	{ "version", KVTEXT_U64, 0, KVTEXT_FIELD(struct nodestatus, version) },
 	{ "catalog_id", KVTEXT_TEXT, 0,
 	  KVTEXT_FIELD(struct nodestatus, catalog_id) },
+	{ "epoch", KVTEXT_U64, 0, KVTEXT_FIELD(struct nodestatus, epoch) },
 	{ "serial", KVTEXT_U64, KVTEXT_REQUIRED,
 	  KVTEXT_FIELD(struct nodestatus, serial) },
 	{ "created", KVTEXT_I64, 0, KVTEXT_FIELD(struct nodestatus, created) },

@@ -38,6 +38,8 @@
 struct nodestatus {
 	uint64_t version;			/* as read; the writer's own */
 	char catalog_id[CATALOG_ID_MAX + 1];	/* "" when none yet */
+	uint64_t epoch;				/* installed; absent: 0 (a
+						   catalogd before epochs) */
 	uint64_t serial;			/* installed; 0: none */
 	int64_t created, expires, installed;	/* Unix times; 0: none */
 	char key_id[NODESTATUS_KEY_ID_MAX + 1];	/* "" when none */

@@ -268,7 +268,7 @@ static int settings_missing(const struct settings_key *k,
 			    const struct config_section *sec, char *err,
 			    size_t errlen)
 {
-	const char *file = config_path(config_section_file(sec));
+	const char *file = config_section_path(sec);
 
 	if (config_section_line(sec))
 		util_err(err, errlen, "%s:%d: [%s %s]: '%s' is missing", file,
@@ -284,8 +284,7 @@ static int settings_repeated(const struct settings_key *k,
 			     const struct config_section *sec, void *obj,
 			     char *err, size_t errlen)
 {
-	struct settings_value v = { .file = config_path(
-					    config_section_file(sec)) };
+	struct settings_value v = { .file = config_section_path(sec) };
 	size_t i;
 
 	for (i = 0; (v.text = config_get_nth(sec, k->name, i, &v.line)); i++)
@@ -302,7 +301,7 @@ static int settings_lookup(const struct settings_key *k,
 			   struct settings_value *v)
 {
 	memset(v, 0, sizeof(*v));
-	v->file = config_path(config_section_file(sec));
+	v->file = config_section_path(sec);
 	v->text = config_get_at(sec, k->name, &v->line, &v->col);
 	return v->text != NULL;
 }
@@ -418,7 +417,8 @@ int settings_check_layout(const struct config *cfg,
 		if (!t || !t->type) {
 			settings_types_text(program, types, sizeof(types));
 			util_err(err, errlen, "%s:%d: unknown section type "
-				 "[%s ...]; expected %s", config_path(cfg),
+				 "[%s ...]; expected %s",
+				 config_section_path(sec),
 				 config_section_line(sec),
 				 config_section_type(sec),
 				 types[0] ? types : "no section at all");
@@ -432,7 +432,7 @@ int settings_check_layout(const struct config *cfg,
 		for (sec = NULL; (sec = config_next(cfg, sec, t->type));) {
 			if (++n > t->max) {
 				util_err(err, errlen, "%s:%d: more than %zu [%s] "
-					 "sections", config_path(cfg),
+					 "sections", config_section_path(sec),
 					 config_section_line(sec), t->max,
 					 t->type);
 				return -1;
@@ -571,7 +571,7 @@ int settings_check_unknown(const struct config *cfg,
 		if (config_section_line(sec))
 			util_err(err, errlen,
 				 "%s:%d: unknown setting '%s' in [%s %s]%s",
-				 config_path(cfg), line, key, type,
+				 config_section_path(sec), line, key, type,
 				 config_section_name(sec), hint);
 		else
 			util_err(err, errlen, "%s:%d: unknown setting '%s'%s",

@@ -42,6 +42,7 @@ struct snapwrite {
 	char *err;
 	size_t errlen;
 	int failed;
+	int projection;			/* enum snapwrite_projection */
 };
 
 /* Write all of data at the current position. */
@@ -142,6 +143,14 @@ static int snapwrite_add(struct snapwrite *w, int op,
 	memcpy(w->prev, key, keylen);
 	w->prevlen = keylen;
 	if (rec) {
+		struct catalog_rec mx;
+
+		if (w->projection == SNAPWRITE_MX) {
+			mx = *rec;
+			mx.owners = mx.extra = "";
+			mx.ownerslen = mx.extralen = 0;
+			rec = &mx;
+		}
 		vl = catalog_rec_encode(rec, frame + hl + keylen,
 					CATALOG_VALUE_MAX);
 		if (vl == 0) {
@@ -312,6 +321,7 @@ int snapwrite_full(struct catalog_read *r, const struct snapwrite_opts *o,
 		return -1;
 	}
 	w.hdr = h;
+	w.projection = o->projection;
 	w.hdr.type = SNAPSHOT_FULL;
 	it = catalog_iter_new(r);
 	if (!it) {
@@ -371,6 +381,7 @@ int snapwrite_delta(struct catalog_read *r, uint64_t base,
 		return -1;
 	}
 	w.hdr = h;
+	w.projection = o->projection;
 	w.hdr.type = SNAPSHOT_DELTA;
 	w.hdr.base = base;
 	rc = catalog_changes_since(r, base, snapwrite_delta_one, &w);

@@ -20,6 +20,13 @@
 #include "catalog.h"
 #include "sign.h"
 
+/* What part of each record a snapshot carries (a node's projection). */
+enum snapwrite_projection {
+	SNAPWRITE_ALL = 0,	/* the whole record */
+	SNAPWRITE_MX = 1	/* address and kind only: no owner logins, no
+				   extra fields (an MX needs no more) */
+};
+
 /* What to stamp into the header. */
 struct snapwrite_opts {
 	const char *catalog_id;	/* NULL: the catalog's own id; must satisfy
@@ -28,6 +35,8 @@ struct snapwrite_opts {
 	int64_t created;	/* unix time, > 0 */
 	int64_t lifetime;	/* expires = created + lifetime, 1 s ..
 				   SNAPSHOT_LIFETIME_MAX */
+	int projection;		/* enum snapwrite_projection; a projected
+				   snapshot is signed like any other */
 };
 
 /* What a write produced. */

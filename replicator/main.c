@@ -25,10 +25,13 @@
 
 #include "catalog.h"
 #include "log.h"
+#include "nodestate.h"
+#include "publish.h"
 #include "push.h"
 #include "repconf.h"
 #include "report.h"
 #include "sign.h"
+#include "snapwrite.h"
 #include "spool.h"
 #include "util.h"
 #include "version.h"
@@ -54,11 +57,15 @@ static void replicator_usage(FILE *f)
 {
 	fprintf(f,
 "usage: dircat-replicator [-c FILE] [-v]... [-n] [-C] [-t TARGET]... [-w]\n"
+"       dircat-replicator [-c FILE] [-v]... [-n] --new-epoch\n"
+"       dircat-replicator [-c FILE] --fleet\n"
 "       dircat-replicator --settings\n"
 "\n"
 "Sign the catalog's current serial and send it to every configured node:\n"
 "nothing when a node has it, a delta when the node's serial is in the\n"
-"change history, else a full snapshot.\n"
+"change history, else a full snapshot.  [publish NAME] destinations (an\n"
+"HTTP origin or an S3 store) get the snapshots and a signed manifest,\n"
+"for nodes to fetch.\n"
 "\n"
 "  -c FILE    configuration (default " REPLICATOR_CONFIG_DEFAULT ")\n"
 "  -v         print the report on stdout; -vv progress, -vvv the timing\n"
@@ -66,13 +73,20 @@ static void replicator_usage(FILE *f)
 "  -n         dry run: read each node's status, say what would be sent,\n"
 "             send and write nothing\n"
 "  -C         check the configuration and the signing key, then exit\n"
-"  -t TARGET  serve only this target (repeatable)\n"
+"  -t NAME    serve only this target or publish destination (repeatable)\n"
 "  -w         watch: run at once, then on each serial the aggregator\n"
 "             announces on notify_socket (and every watch_interval),\n"
 "             keeping connections to the nodes open, until SIGTERM\n"
 "  -V         print the version and exit\n"
 "  -h         this help\n"
 "  --settings list every setting of the file with its default, and exit\n"
+"  --fleet    one table of every node: epoch, serial, when checked, last\n"
+"             error (pushed nodes as last seen; publish destinations as\n"
+"             their manifests say); exit 0 when all are current, else 69\n"
+"  --new-epoch  start a new epoch above any the nodes or the published\n"
+"             manifests have (logged), then run: every node takes this\n"
+"             catalog in full, even with a lower serial; for a rebuilt or\n"
+"             restored internal host or a standby taking over\n"
 "\n"
 "Quiet on success; on failure a summary on stderr.  Exit status:\n"
 "  0   every target has the catalog's current serial (or was just sent it)\n"
@@ -140,6 +154,271 @@ static int replicator_refresh(const struct repconf *conf, char *err,
 	return 0;
 }
 
+/*
+ * --new-epoch: start a new epoch above any the fleet has seen (the nodes'
+ * status, the published manifests), with a new serial of the same
+ * records, so that every node takes this catalog in full even when its
+ * serial is lower than theirs.  An explicit, logged act: the way back
+ * for a rebuilt or restored internal host, or a standby taking over.
+ * 0 done (or shown, in a dry run), -1 with err.
+ */
+static int replicator_new_epoch(const struct repconf *conf, int dry_run,
+				char *err, size_t errlen)
+{
+	struct catalog *cat;
+	struct catalog_txn *txn;
+	struct catalog_info info;
+	struct push_params pp;
+	struct push_result *res;
+	uint64_t seen = 0, epoch, serial;
+	size_t i, unread = 0;
+	int64_t now = (int64_t)time(NULL);
+	const char *id;
+
+	cat = catalog_open(conf->catalog, CATALOG_RDONLY, err, errlen);
+	if (!cat)
+		return -1;
+	if (catalog_info(cat, &info, err, errlen) < 0) {
+		catalog_close(cat);
+		return -1;
+	}
+	catalog_close(cat);
+	if (info.serial == 0) {
+		util_err(err, errlen, "%s: the catalog is empty: run the "
+			 "aggregator first", conf->catalog);
+		return -1;
+	}
+	id = conf->catalog_id[0] ? conf->catalog_id : info.id;
+	/* What every node says, as a dry run would read it. */
+	memset(&pp, 0, sizeof(pp));
+	pp.conf = conf;
+	pp.serial = info.serial;
+	pp.epoch = info.epoch;
+	pp.history_oldest = info.history_oldest;
+	pp.catalog_id = id;
+	pp.dry_run = 1;
+	res = xcalloc(conf->ntargets, sizeof(*res));
+	if (conf->ntargets > 0 && push_run(&pp, res, err, errlen) < 0) {
+		free(res);
+		return -1;
+	}
+	for (i = 0; i < conf->ntargets; i++) {
+		if (!res[i].node_known)
+			unread++;
+		else if (res[i].node_epoch > seen)
+			seen = res[i].node_epoch;
+	}
+	free(res);
+	publish_probe_epoch(conf, id, &seen, &unread);
+	epoch = (seen > info.epoch ? seen : info.epoch) + 1;
+	if (unread)
+		log_warn("--new-epoch: %zu node%s or destination%s could not "
+			 "be read; should one be in epoch %llu or later, it "
+			 "will refuse this catalog: run --new-epoch again then",
+			 unread, unread == 1 ? "" : "s", unread == 1 ? "" : "s",
+			 (unsigned long long)epoch);
+	if (dry_run) {
+		printf("would start epoch %llu (the catalog's is %llu, the "
+		       "highest seen in the fleet %llu)\n",
+		       (unsigned long long)epoch,
+		       (unsigned long long)info.epoch,
+		       (unsigned long long)seen);
+		return 0;
+	}
+	cat = catalog_open(conf->catalog, 0, err, errlen);
+	if (!cat)
+		return -1;
+	txn = catalog_write_begin(cat, err, errlen);
+	if (!txn) {
+		catalog_close(cat);
+		return -1;
+	}
+	catalog_txn_set_epoch(txn, epoch);
+	catalog_txn_set_serial(txn, catalog_txn_serial_before(txn) + 1, now);
+	serial = catalog_txn_commit(txn, err, errlen);
+	catalog_close(cat);
+	if (!serial)
+		return -1;
+	log_warn("catalog %s: epoch %llu started by --new-epoch (was %llu; "
+		 "highest seen in the fleet: %llu), serial %llu: every node "
+		 "now takes this catalog in full and refuses the snapshots of "
+		 "earlier epochs", id, (unsigned long long)epoch,
+		 (unsigned long long)info.epoch, (unsigned long long)seen,
+		 (unsigned long long)serial);
+	return 0;
+}
+
+/*
+ * --fleet: one table of every node this host serves: the pushed ones
+ * from their state files (what each reported at the last run, when, and
+ * the last error), the publish destinations from their manifests (nodes
+ * pulling from them report through their own metrics).  Returns 0 when
+ * every pushed node has this catalog's epoch and serial, else 1.
+ */
+static int replicator_fleet(const struct repconf *conf,
+			    const struct sign_key *key, char *err,
+			    size_t errlen)
+{
+	struct sign_keyring *kr;
+	struct catalog *cat;
+	struct catalog_info info;
+	struct nodestate st;
+	char when[32], why[1024];
+	int64_t now = (int64_t)time(NULL);
+	size_t i;
+	int behind = 0, rc;
+
+	cat = catalog_open(conf->catalog, CATALOG_RDONLY, err, errlen);
+	if (!cat)
+		return -1;
+	rc = catalog_info(cat, &info, err, errlen);
+	catalog_close(cat);
+	if (rc < 0)
+		return -1;
+	printf("fleet of catalog %s: this host has epoch %llu serial %llu\n",
+	       conf->catalog_id[0] ? conf->catalog_id : info.id,
+	       (unsigned long long)info.epoch,
+	       (unsigned long long)info.serial);
+	printf("%-16s %-8s %6s %8s  %-20s %8s  %s\n", "node", "how", "epoch",
+	       "serial", "checked", "age", "result / last error");
+	for (i = 0; i < conf->ntargets; i++) {
+		const struct repconf_target *t = &conf->targets[i];
+
+		rc = nodestate_load(conf->state_dir, t->name, &st, why,
+				    sizeof(why));
+		if (rc <= 0 || st.checked_at == 0) {
+			printf("%-16s %-8s %6s %8s  %-20s %8s  %s\n", t->name,
+			       "push", "?", "?", "never", "-",
+			       rc < 0 ? why : "not read yet");
+			behind = 1;
+			continue;
+		}
+		if (st.node_epoch != info.epoch ||
+		    st.node_serial != info.serial)
+			behind = 1;
+		printf("%-16s %-8s %6llu %8llu  %-20s %7llds  %s%s%s\n",
+		       t->name, "push", (unsigned long long)st.node_epoch,
+		       (unsigned long long)st.node_serial,
+		       util_time_iso((time_t)st.checked_at, when,
+				     sizeof(when)),
+		       (long long)(now - st.checked_at), st.result,
+		       st.error[0] ? ": " : "", st.error);
+	}
+	kr = sign_keyring_new();
+	if (sign_keyring_add_key(kr, key, err, errlen) < 0) {
+		sign_keyring_free(kr);
+		return -1;
+	}
+	publish_fleet(stdout, conf, conf->catalog_id[0] ? conf->catalog_id
+							: info.id, kr, now);
+	sign_keyring_free(kr);
+	return behind;
+}
+
+/* The index of [publish name], or -1. */
+static int replicator_publish_index(const struct repconf *conf,
+				    const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < conf->npublish; i++)
+		if (!strcmp(conf->publish[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+/*
+ * Publish to the [publish] destinations (those named by -t only, when
+ * any -t was given).  Returns the number that failed, -1 when the
+ * publication could not start.
+ */
+static int replicator_publish(const struct repconf *conf,
+			      struct spool *spool, struct spool *spool_mx,
+			      const struct sign_key *key,
+			      const struct catalog_info *info,
+			      const char *catalog_id, int dry_run,
+			      const char *const *only, size_t nonly,
+			      int verbose)
+{
+	struct publish_params pp;
+	struct publish_result *res;
+	struct repconf sub = *conf;
+	struct repconf_target *sel = NULL;
+	char err[1024];
+	size_t i, j, n = 0;
+	int failed;
+
+	if (conf->npublish == 0)
+		return 0;
+	if (nonly) {
+		sel = xcalloc(conf->npublish, sizeof(*sel));
+		for (i = 0; i < conf->npublish; i++)
+			for (j = 0; j < nonly; j++)
+				if (!strcmp(only[j], conf->publish[i].name)) {
+					sel[n++] = conf->publish[i];
+					break;
+				}
+		sub.publish = sel;
+		sub.npublish = n;
+	}
+	memset(&pp, 0, sizeof(pp));
+	pp.conf = &sub;
+	pp.spool = spool;
+	pp.spool_mx = spool_mx;
+	pp.key = key;
+	pp.epoch = info->epoch;
+	pp.serial = info->serial;
+	pp.history_oldest = info->history_oldest;
+	pp.catalog_id = catalog_id;
+	pp.dry_run = dry_run;
+	res = xcalloc(sub.npublish, sizeof(*res));
+	failed = publish_run(&pp, res, err, sizeof(err));
+	if (failed < 0)
+		log_error("%s", err);
+	else if (verbose || failed)
+		(void)publish_report(verbose ? stdout : stderr, res,
+				     sub.npublish);
+	free(res);
+	free(sel);
+	return failed;
+}
+
+/* Does a target or destination get the mx projection? */
+static int replicator_uses_mx(const struct repconf *conf)
+{
+	size_t i;
+
+	for (i = 0; i < conf->ntargets; i++)
+		if (conf->targets[i].projection == SNAPWRITE_MX)
+			return 1;
+	for (i = 0; i < conf->npublish; i++)
+		if (conf->publish[i].projection == SNAPWRITE_MX)
+			return 1;
+	return 0;
+}
+
+/* The mx projection's spool: SPOOL_DIR/mx, its files under the names
+ * nodes expect, never mixed up with the whole catalog's. */
+static struct spool *replicator_spool_mx(const struct repconf *conf,
+					 struct catalog_read *r,
+					 const char *catalog_id,
+					 const struct sign_key *key, char *err,
+					 size_t errlen)
+{
+	char dir[8192];
+	struct spool *sp;
+
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/mx", conf->spool_dir) >=
+	    sizeof(dir)) {
+		util_err(err, errlen, "spool_dir: path too long");
+		return NULL;
+	}
+	sp = spool_new(dir, r, catalog_id, conf->lifetime, key, err, errlen);
+	if (sp)
+		spool_set_projection(sp, SNAPWRITE_MX);
+	return sp;
+}
+
 /* Make a directory of ours when missing. */
 static int replicator_mkdir(const char *what, const char *dir)
 {
@@ -179,12 +458,12 @@ static int replicator_run(const struct replicator_ctx *c)
 	struct sign_key *key = c->key;
 	size_t nonly = c->nonly;
 	int dry_run = c->dry_run, verbose = c->verbose;
-	int ret = REPLICATOR_EXIT_LOCAL, failed, refresh_failed = 0;
+	int ret = REPLICATOR_EXIT_LOCAL, failed, pfailed, refresh_failed = 0;
 	char err[2048];
 	struct catalog *cat = NULL;
 	struct catalog_read *r = NULL;
 	struct catalog_info info;
-	struct spool *spool = NULL;
+	struct spool *spool = NULL, *spool_mx = NULL;
 	struct push_params pp;
 	struct push_result *results = NULL;
 	struct report_run run;
@@ -243,12 +522,22 @@ static int replicator_run(const struct replicator_ctx *c)
 			log_error("%s", err);
 			goto out;
 		}
+		if (replicator_uses_mx(conf)) {
+			spool_mx = replicator_spool_mx(conf, r, catalog_id,
+						       key, err, sizeof(err));
+			if (!spool_mx) {
+				log_error("%s", err);
+				goto out;
+			}
+		}
 	}
 
 	memset(&pp, 0, sizeof(pp));
 	pp.conf = conf;
 	pp.spool = spool;
+	pp.spool_mx = spool_mx;
 	pp.serial = info.serial;
+	pp.epoch = info.epoch;
 	pp.history_oldest = info.history_oldest;
 	pp.catalog_id = catalog_id;
 	pp.dry_run = dry_run;
@@ -260,10 +549,13 @@ static int replicator_run(const struct replicator_ctx *c)
 	log_debug("catalog %s serial %" PRIu64 ", %" PRIu64 " records, "
 		  "%zu targets", catalog_id, info.serial, info.records,
 		  conf->ntargets);
-	failed = push_run(&pp, results, err, sizeof(err));
-	if (failed < 0) {
-		log_error("%s", err);
-		goto out;
+	failed = 0;
+	if (conf->ntargets > 0) {
+		failed = push_run(&pp, results, err, sizeof(err));
+		if (failed < 0) {
+			log_error("%s", err);
+			goto out;
+		}
 	}
 
 	run.catalog_id = catalog_id;
@@ -273,8 +565,8 @@ static int replicator_run(const struct replicator_ctx *c)
 	run.dry_run = dry_run;
 	ret = failed ? REPLICATOR_EXIT_TARGETS :
 	      refresh_failed ? REPLICATOR_EXIT_LOCAL : REPLICATOR_EXIT_OK;
-	if (verbose && report_text(stdout, &run, results,
-				   conf->ntargets) < 0) {
+	if (verbose && conf->ntargets > 0 &&
+	    report_text(stdout, &run, results, conf->ntargets) < 0) {
 		log_error("writing the report: %s", strerror(errno));
 		ret = REPLICATOR_EXIT_LOCAL;
 	}
@@ -294,8 +586,15 @@ static int replicator_run(const struct replicator_ctx *c)
 			(void)report_text(stderr, &run, results,
 					  conf->ntargets);
 	}
+	pfailed = replicator_publish(conf, spool, spool_mx, key, &info,
+				     catalog_id, dry_run, only, nonly,
+				     verbose);
+	if (pfailed != 0 && ret == REPLICATOR_EXIT_OK)
+		ret = REPLICATOR_EXIT_TARGETS;
 	if (spool)
 		spool_clean(spool);
+	if (spool_mx)
+		spool_clean(spool_mx);
 out:
 	/* After every run, but not for -n or -t runs. */
 	if (conf->metrics_file && !dry_run && !nonly &&
@@ -306,6 +605,7 @@ out:
 	}
 	free(results);
 	spool_free(spool);
+	spool_free(spool_mx);
 	if (r)
 		catalog_read_end(r);
 	if (cat)
@@ -416,6 +716,7 @@ int main(int argc, char **argv)
 	size_t nonly = 0, i, j;
 	int verbose = 0, dry_run = 0, check_only = 0, c, lock_fd = -1;
 	int ret = REPLICATOR_EXIT_LOCAL, ran = 0, watch = 0;
+	int new_epoch = 0, fleet = 0;
 	char err[2048];
 	struct repconf *conf;
 	struct sign_key *key = NULL;
@@ -428,6 +729,17 @@ int main(int argc, char **argv)
 		settings_print(stdout, repconf_settings);
 		return REPLICATOR_EXIT_OK;
 	}
+	/* --new-epoch and --fleet, anywhere; getopt sees the rest. */
+	for (i = 1, j = 1; i < (size_t)argc; i++) {
+		if (!strcmp(argv[i], "--new-epoch"))
+			new_epoch = 1;
+		else if (!strcmp(argv[i], "--fleet"))
+			fleet = 1;
+		else
+			argv[j++] = argv[i];
+	}
+	argc = (int)j;
+	argv[argc] = NULL;
 	while ((c = getopt(argc, argv, "c:vnCt:hVw")) != -1) {
 		switch (c) {
 		case 'w':
@@ -487,9 +799,10 @@ int main(int argc, char **argv)
 		for (j = 0; j < conf->ntargets; j++)
 			if (!strcmp(only[i], conf->targets[j].name))
 				break;
-		if (j == conf->ntargets) {
-			log_error("-t %s: no [target %s] in %s", only[i],
-				  only[i], conf_path);
+		if (j == conf->ntargets &&
+		    replicator_publish_index(conf, only[i]) < 0) {
+			log_error("-t %s: no [target %s] or [publish %s] in %s",
+				  only[i], only[i], only[i], conf_path);
 			ret = REPLICATOR_EXIT_USAGE;
 			goto out;
 		}
@@ -500,10 +813,21 @@ int main(int argc, char **argv)
 		ret = REPLICATOR_EXIT_CONFIG;
 		goto out;
 	}
+	if (fleet) {
+		c = replicator_fleet(conf, key, err, sizeof(err));
+		if (c < 0)
+			log_error("--fleet: %s", err);
+		ret = c < 0 ? REPLICATOR_EXIT_LOCAL :
+		      c ? REPLICATOR_EXIT_TARGETS : REPLICATOR_EXIT_OK;
+		ran = 1;	/* no metrics for it */
+		goto out;
+	}
 	if (check_only) {
-		printf("%s: configuration ok, %zu target%s, signing key %s\n",
-		       conf_path, conf->ntargets,
-		       conf->ntargets == 1 ? "" : "s", sign_key_id(key));
+		printf("%s: configuration ok, %zu target%s, %zu publish "
+		       "destination%s, signing key %s\n", conf_path,
+		       conf->ntargets, conf->ntargets == 1 ? "" : "s",
+		       conf->npublish, conf->npublish == 1 ? "" : "s",
+		       sign_key_id(key));
 		ret = REPLICATOR_EXIT_OK;
 		goto out;
 	}
@@ -518,6 +842,13 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	/* An administrator's act, once, before any run. */
+	if (new_epoch && replicator_new_epoch(conf, dry_run, err,
+					      sizeof(err)) < 0) {
+		log_error("--new-epoch: %s", err);
+		ret = REPLICATOR_EXIT_LOCAL;
+		goto out;
+	}
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.conf_path = conf_path;
 	ctx.conf = conf;

@@ -17,6 +17,8 @@
 static const struct kvtext_field nodestate_fields[] = {
 	{ "node_serial", KVTEXT_U64, 0,
 	  KVTEXT_FIELD(struct nodestate, node_serial) },
+	{ "node_epoch", KVTEXT_U64, 0,
+	  KVTEXT_FIELD(struct nodestate, node_epoch) },
 	{ "checked_at", KVTEXT_I64, 0,
 	  KVTEXT_FIELD(struct nodestate, checked_at) },
 	{ "sent_serial", KVTEXT_U64, 0,

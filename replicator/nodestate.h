@@ -22,6 +22,7 @@
 /* The replicator's memory of one target. */
 struct nodestate {
 	uint64_t node_serial;		/* last serial the node reported */
+	uint64_t node_epoch;		/* and its epoch */
 	int64_t checked_at;		/* when; 0: never */
 	uint64_t sent_serial;		/* last serial delivered; 0: none */
 	uint64_t sent_base;		/* its delta base; 0: full */

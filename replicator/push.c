@@ -14,11 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "nodestate.h"
 #include "push.h"
 #include "snapshot.h"
+#include "snapwrite.h"
 #include "util.h"
 
 #define PUSH_POLL_MAX_MS 1000	/* longest wait between checks */
@@ -70,6 +72,42 @@ const char *push_action_name(int action)
 	return "?";
 }
 
+/*
+ * The projection the node was last sent (STATE_DIR/NAME.projection, "all"
+ * when absent): a node changing projection must get a full snapshot, or
+ * a delta would leave it half the one, half the other.
+ */
+static int push_projection_sent(const struct push_params *p,
+				const struct repconf_target *t)
+{
+	char path[4096], err[256], *text;
+	size_t len;
+	int proj = SNAPWRITE_ALL;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s.projection",
+			     p->conf->state_dir, t->name) >= sizeof(path) ||
+	    access(path, F_OK) < 0)
+		return SNAPWRITE_ALL;
+	text = util_read_file(path, 64, &len, err, sizeof(err));
+	if (text && !strcmp(text, "mx\n"))
+		proj = SNAPWRITE_MX;
+	free(text);
+	return proj;
+}
+
+static void push_projection_save(const struct push_params *p,
+				 const struct repconf_target *t)
+{
+	char path[4096], err[512];
+	const char *v = t->projection == SNAPWRITE_MX ? "mx\n" : "all\n";
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s.projection",
+			     p->conf->state_dir, t->name) >= sizeof(path) ||
+	    util_write_file_atomic(path, v, strlen(v), 0640, err,
+				   sizeof(err)) < 0)
+		log_error("target %s: projection state: %s", t->name, err);
+}
+
 /* Record the target's outcome, in memory and in its state file. */
 static void push_done(struct push_loop *l, struct push_target *pt, int ok,
 		      int action, const char *error)
@@ -106,8 +144,12 @@ static void push_done(struct push_loop *l, struct push_target *pt, int ok,
 
 	if (res->node_known) {
 		pt->st.node_serial = res->node_serial;
+		pt->st.node_epoch = res->node_epoch;
 		pt->st.checked_at = (int64_t)time(NULL);
 	}
+	if (ok && (action == PUSH_FULL || action == PUSH_DELTA) &&
+	    push_projection_sent(p, pt->t) != pt->t->projection)
+		push_projection_save(p, pt->t);
 	if (ok && (action == PUSH_FULL || action == PUSH_DELTA)) {
 		pt->st.sent_serial = res->serial;
 		pt->st.sent_base = res->base;
@@ -203,12 +245,17 @@ static void push_decide(struct push_loop *l, struct push_target *pt,
 	const struct push_params *p = l->p;
 	struct push_result *res = pt->res;
 	uint64_t have = st ? st->serial : 0, base;
+	uint64_t have_epoch = st ? st->epoch : 0;
+	struct spool *sp = pt->t->projection == SNAPWRITE_MX ? p->spool_mx
+							     : p->spool;
+	int reproject = push_projection_sent(p, pt->t) != pt->t->projection;
 	const struct spool_file *f;
 	char err[1024];
 	int rc;
 
 	res->node_known = 1;
 	res->node_serial = have;
+	res->node_epoch = have_epoch;
 	res->node_expires = st ? st->expires : 0;
 	res->node_stale = st ? st->stale : 0;
 	if (st && st->catalog_id[0] && strcmp(st->catalog_id, p->catalog_id)) {
@@ -218,6 +265,32 @@ static void push_decide(struct push_loop *l, struct push_target *pt,
 		push_done(l, pt, 0, PUSH_FAILED, err);
 		return;
 	}
+	/* Nodes order by (epoch, serial).  One ahead of this catalog was
+	 * served by another internal host, or by this one before it was
+	 * restored: only an administrator can say which catalog wins. */
+	if (have_epoch > p->epoch || (have_epoch == p->epoch &&
+				      have > p->serial)) {
+		snprintf(err, sizeof(err), "the node has epoch %" PRIu64
+			 " serial %" PRIu64 ", ahead of this catalog's epoch %"
+			 PRIu64 " serial %" PRIu64 ", and refuses older ones: "
+			 "another internal host serves it, or this one was "
+			 "rebuilt or restored; to make this catalog the one "
+			 "served, run dircat-replicator --new-epoch once "
+			 "(docs/fleet.md)", have_epoch, have, p->epoch,
+			 p->serial);
+		push_done(l, pt, 0, PUSH_FAILED, err);
+		return;
+	}
+	/* A node of an older epoch gets the full snapshot: its serials
+	 * belong to another catalog's history. */
+	if (have_epoch < p->epoch)
+		have = 0;
+	/* A node changing projection starts over in full. */
+	if (reproject && have > 0) {
+		log_info("target %s: projection changed: a full snapshot",
+			 pt->t->name);
+		have = 0;
+	}
 	if (have == p->serial) {
 		if (st && st->expires > 0 &&
 		    st->expires - (int64_t)time(NULL) < p->conf->lifetime / 4)
@@ -226,14 +299,6 @@ static void push_decide(struct push_loop *l, struct push_target *pt,
 				 "refresh_after)", pt->t->name,
 				 (long long)(st->expires - (int64_t)time(NULL)));
 		push_done(l, pt, 1, PUSH_NOTHING, NULL);
-		return;
-	}
-	if (have > p->serial) {
-		snprintf(err, sizeof(err), "the node has serial %" PRIu64
-			 ", newer than this catalog's %" PRIu64 ", and refuses "
-			 "older ones: was the catalog rebuilt?", have,
-			 p->serial);
-		push_done(l, pt, 0, PUSH_FAILED, err);
 		return;
 	}
 	/* Delivered recently, not installed yet: catalogd installs files
@@ -268,19 +333,20 @@ static void push_decide(struct push_loop *l, struct push_target *pt,
 	/* A serial delivered moments ago and not installed yet (changes
 	 * coming in a burst): catalogd installs the lowest serial first, so
 	 * a delta chained onto it follows it in, where one from the node's
-	 * serial would find its base gone. */
-	if (pt->st.sent_serial > have && pt->st.sent_serial < p->serial &&
-	    pt->st.sent_at > 0 &&
+	 * serial would find its base gone.  Not across epochs or
+	 * projections (have is 0 then). */
+	if (have > 0 && pt->st.sent_serial > have &&
+	    pt->st.sent_serial < p->serial && pt->st.sent_at > 0 &&
 	    (int64_t)time(NULL) - pt->st.sent_at < p->conf->install_grace)
 		base = pt->st.sent_serial;
 	if (base > 0 && pt->st.sent_serial != p->serial) {
-		rc = spool_get(p->spool, base, &f, err, sizeof(err));
+		rc = spool_get(sp, base, &f, err, sizeof(err));
 		if (rc < 0) {
 			push_done(l, pt, 0, PUSH_FAILED, err);
 			return;
 		}
 	}
-	if (rc == 1 && spool_get(p->spool, 0, &f, err, sizeof(err)) < 0) {
+	if (rc == 1 && spool_get(sp, 0, &f, err, sizeof(err)) < 0) {
 		push_done(l, pt, 0, PUSH_FAILED, err);
 		return;
 	}

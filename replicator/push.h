@@ -36,6 +36,7 @@ struct push_result {
 	int action;		/* enum push_action */
 	int node_known;		/* the node's serial was read */
 	uint64_t node_serial;	/* what the node had (0: none) */
+	uint64_t node_epoch;	/* its epoch (0: none, or before epochs) */
 	int64_t node_expires;	/* when its catalog expires (0: unknown) */
 	int node_stale;		/* it says its catalog has expired */
 	uint64_t serial;	/* the catalog's serial */
@@ -50,7 +51,10 @@ struct push_result {
 struct push_params {
 	const struct repconf *conf;
 	struct spool *spool;		/* NULL in a dry run */
+	struct spool *spool_mx;		/* the mx projection's; NULL when no
+					   target has it */
 	uint64_t serial;		/* the catalog's */
+	uint64_t epoch;			/* the catalog's */
 	uint64_t history_oldest;	/* catalog_info's */
 	const char *catalog_id;
 	int dry_run;			/* decide only; send nothing */

@@ -1,24 +1,30 @@
 /*
  * repconf.c - read and check the replicator's configuration; see repconf.h.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 
 #include "config.h"
 #include "log.h"
+#include "manifest.h"
 #include "repconf.h"
 #include "settings.h"
+#include "snapwrite.h"
 #include "util.h"
 
 
 /* Limits; the defaults are in the settings table below. */
 #define REPCONF_RETRIES_MAX           20
 #define REPCONF_TIMEOUT_MAX           (7 * 86400)
+#define REPCONF_S3_BUCKET_MAX         63
+#define REPCONF_MANIFEST_LIFETIME_MIN 300
 
 const char *repconf_scheme_name(int scheme)
 {
@@ -31,8 +37,34 @@ const char *repconf_scheme_name(int scheme)
 		return "https";
 	case REPCONF_FILE:
 		return "file";
+	case REPCONF_S3:
+		return "s3";
 	}
 	return "?";
+}
+
+/* An s3:// URL's bucket: what S3 allows in a path-style bucket name. */
+static int repconf_bucket(struct repconf_target *t, const char *host,
+			  const char *w, char *err, size_t errlen)
+{
+	size_t k, n = host ? strlen(host) : 0;
+
+	if (n < 3 || n > REPCONF_S3_BUCKET_MAX ||
+	    strspn(host, "abcdefghijklmnopqrstuvwxyz0123456789.-") != n) {
+		util_err(err, errlen, "%surl: s3://BUCKET/PREFIX/ with a bucket "
+			 "name of 3 to %d of a-z, 0-9, '.' and '-'", w,
+			 REPCONF_S3_BUCKET_MAX);
+		return -1;
+	}
+	for (k = 0; t->path && t->path[k]; k++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789._-/", t->path[k])) {
+			util_err(err, errlen, "%surl: an S3 prefix of letters, "
+				 "digits, '.', '_', '-' and '/'", w);
+			return -1;
+		}
+	t->s3_bucket = xstrdup(host);
+	return 0;
 }
 
 /* Split and check a target's URL into t->scheme and t->path. */
@@ -59,7 +91,10 @@ static int repconf_url(void *obj, const struct settings_key *k,
 			 REPCONF_URL_MAX);
 		goto out;
 	}
-	if (curl_url_set(u, CURLUPART_URL, t->url, 0) != CURLUE_OK) {
+	/* Schemes libcurl does not know (s3://) still parse, so that the
+	 * message can say what to use instead. */
+	if (curl_url_set(u, CURLUPART_URL, t->url,
+			 CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
 		util_err(err, errlen, "%surl: '%s' is not a valid URL", w,
 			 t->url);
 		goto out;
@@ -84,9 +119,30 @@ static int repconf_url(void *obj, const struct settings_key *k,
 		t->scheme = REPCONF_HTTPS;
 	else if (!strcmp(scheme, "file"))
 		t->scheme = REPCONF_FILE;
-	else {
-		util_err(err, errlen, "%surl: scheme %s: use sftp://, scp://, "
-			 "https:// or file://", w, scheme);
+	else if (!strcmp(scheme, "s3"))
+		t->scheme = REPCONF_S3;
+	else if (t->publish) {
+		util_err(err, errlen, "%surl: scheme %s is not supported for "
+			 "publishing: use https:// (an HTTP origin with WebDAV "
+			 "PUT) or s3://BUCKET/PREFIX/", w, scheme);
+		goto out;
+	} else {
+		util_err(err, errlen, "%surl: scheme %s is not supported: use "
+			 "sftp://, scp://, https:// or file://", w, scheme);
+		goto out;
+	}
+	if (t->publish && t->scheme != REPCONF_HTTPS &&
+	    t->scheme != REPCONF_S3) {
+		util_err(err, errlen, "%surl: %s:// is for pushing to a node "
+			 "([target NAME]); publish to https:// (an HTTP origin) "
+			 "or s3://BUCKET/PREFIX/", w, scheme);
+		goto out;
+	}
+	if (!t->publish && t->scheme == REPCONF_S3) {
+		util_err(err, errlen, "%surl: s3:// is an object store, not a "
+			 "node's inbox: publish to it with a [publish NAME] "
+			 "section, and let the nodes fetch from it "
+			 "(dircat-fetch)", w);
 		goto out;
 	}
 	if (pass) {
@@ -111,8 +167,9 @@ static int repconf_url(void *obj, const struct settings_key *k,
 		goto out;
 	}
 	if (!*path || path[strlen(path) - 1] != '/') {
-		util_err(err, errlen, "%surl: must name the inbox directory "
-			 "and end in '/'", w);
+		util_err(err, errlen, "%surl: must name %s and end in '/'", w,
+			 t->publish ? "a directory (prefix)" :
+			 "the inbox directory");
 		goto out;
 	}
 	for (i = 0; path[i]; i++) {
@@ -124,7 +181,15 @@ static int repconf_url(void *obj, const struct settings_key *k,
 			goto out;
 		}
 	}
+	free(t->path);
 	t->path = xstrdup(path);
+	if (t->scheme == REPCONF_S3 &&
+	    (user || repconf_bucket(t, host, w, err, errlen) < 0)) {
+		if (user)
+			util_err(err, errlen, "%surl: no user name in an s3:// "
+				 "URL: s3_access_key_id says who", w);
+		goto out;
+	}
 	ret = 0;
 out:
 	curl_free(scheme);
@@ -135,6 +200,76 @@ out:
 	curl_free(query);
 	curl_free(frag);
 	curl_url_cleanup(u);
+	return ret;
+}
+
+static int repconf_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* include = FILE or DIR: the [target] sections of other files.  A
+ * directory gives every regular *.conf file in it (not hidden), in name
+ * order, so that a node is added or removed by adding or removing its
+ * file. */
+static int repconf_include(void *obj, const struct settings_key *k,
+			   const struct settings_value *v, char *err,
+			   size_t errlen)
+{
+	struct repconf *rc = obj;
+	char **names = NULL, path[8192], why[1024];
+	size_t n = 0, i, len;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int ret = -1;
+
+	if (stat(v->text, &st) < 0)
+		return settings_fail(k, v, err, errlen, "%s: %s", v->text,
+				     strerror(errno));
+	if (!S_ISDIR(st.st_mode)) {
+		if (config_include(rc->cfg, v->text, why, sizeof(why)) < 0)
+			return settings_fail(k, v, err, errlen, "%s", why);
+		return 0;
+	}
+	d = opendir(v->text);
+	if (!d)
+		return settings_fail(k, v, err, errlen, "%s: %s", v->text,
+				     strerror(errno));
+	names = xcalloc(REPCONF_INCLUDE_FILES_MAX, sizeof(*names));
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (de->d_name[0] == '.' || len < 6 ||
+		    strcmp(de->d_name + len - 5, ".conf"))
+			continue;
+		if (n == REPCONF_INCLUDE_FILES_MAX) {
+			settings_fail(k, v, err, errlen, "%s: more than %d "
+				      "*.conf files", v->text,
+				      REPCONF_INCLUDE_FILES_MAX);
+			goto out;
+		}
+		names[n++] = xstrdup(de->d_name);
+	}
+	qsort(names, n, sizeof(*names), repconf_name_cmp);
+	for (i = 0; i < n; i++) {
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", v->text,
+				     names[i]) >= sizeof(path)) {
+			settings_fail(k, v, err, errlen, "path too long");
+			goto out;
+		}
+		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (config_include(rc->cfg, path, why, sizeof(why)) < 0) {
+			settings_fail(k, v, err, errlen, "%s", why);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	closedir(d);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
 	return ret;
 }
 
@@ -189,6 +324,11 @@ static const struct settings_key repconf_top_keys[] = {
 	{ .name = "watch_interval", .type = SETTINGS_DURATION, .def = "1m",
 	  .min = 1, .max = 86400, TOP(watch_interval),
 	  .doc = "With -w: a run at least this often, announced or not." },
+	{ .name = "include", .type = SETTINGS_CUSTOM,
+	  .flags = SETTINGS_REPEAT, .check = repconf_include,
+	  .meta = "PATH",
+	  .doc = "More [target] sections: a file, or every *.conf in a "
+		 "directory; repeatable." },
 	{ .name = NULL }
 };
 #undef TOP
@@ -208,6 +348,13 @@ static int repconf_host_sha256(void *obj, const struct settings_key *k,
 	return 0;
 }
 
+/* What part of the catalog a node gets. */
+static const struct settings_choice repconf_projections[] = {
+	{ "all", SNAPWRITE_ALL },
+	{ "mx", SNAPWRITE_MX },
+	{ NULL, 0 }
+};
+
 /* Transport settings: in a target, or at the top for every target. */
 #define TGT(member) SETTINGS_FIELD(struct repconf_target, member)
 #define INH SETTINGS_INHERIT
@@ -215,7 +362,8 @@ static const struct settings_key repconf_target_keys[] = {
 	{ .name = "url", .type = SETTINGS_TEXT, .flags = SETTINGS_REQUIRED,
 	  TGT(url), .check = repconf_url, .meta = "URL",
 	  .doc = "The node's inbox directory, ending in /: sftp://, scp://, "
-		 "https:// or file:///." },
+		 "https:// or file:///; for [publish], https:// or "
+		 "s3://BUCKET/PREFIX/." },
 	{ .name = "ssh_private_key", .type = SETTINGS_TEXT,
 	  .flags = INH | SETTINGS_SECRET, TGT(ssh_private_key),
 	  .meta = "PATH", .doc = "The ssh key the replicator logs in with." },
@@ -273,6 +421,10 @@ static const struct settings_key repconf_target_keys[] = {
 	{ .name = "retry_delay_max", .type = SETTINGS_DURATION, .flags = INH,
 	  .def = "60s", .min = 0, .max = 86400, TGT(retry_delay_max),
 	  .doc = "The longest delay between retries." },
+	{ .name = "projection", .type = SETTINGS_CHOICE, .flags = INH,
+	  .def = "all", .choices = repconf_projections, TGT(projection),
+	  .doc = "What the node gets: all, or mx (addresses and kinds only, "
+		 "no owner logins or extra fields)." },
 	{ .name = "upload_mode", .type = SETTINGS_MODE, .flags = INH,
 	  .def = "0640", .max = 0777, TGT(upload_mode),
 	  .doc = "Permissions of uploaded files (sftp, scp, file)." },
@@ -281,11 +433,44 @@ static const struct settings_key repconf_target_keys[] = {
 #undef TGT
 #undef INH
 
+/* What only a [publish NAME] section has; it takes the transport
+ * settings above too (read first, with the same table). */
+#define PUB(member) SETTINGS_FIELD(struct repconf_target, member)
+static const struct settings_key repconf_publish_keys[] = {
+	{ .name = "keep_deltas", .type = SETTINGS_INT, .def = "32", .min = 0,
+	  .max = REPCONF_KEEP_DELTAS_MAX, PUB(keep_deltas),
+	  .doc = "Deltas the manifest lists; a node further behind fetches "
+		 "the full snapshot." },
+	{ .name = "manifest_lifetime", .type = SETTINGS_DURATION, .def = "4h",
+	  .min = REPCONF_MANIFEST_LIFETIME_MIN, .max = MANIFEST_LIFETIME_MAX,
+	  PUB(manifest_lifetime),
+	  .doc = "How long nodes believe a manifest; it is signed again "
+		 "after a quarter of it." },
+	{ .name = "manifest_max_age", .type = SETTINGS_DURATION, .def = "5s",
+	  .min = 0, .max = 86400, PUB(manifest_max_age),
+	  .doc = "Cache-Control max-age sent with the manifest." },
+	{ .name = "s3_endpoint", .type = SETTINGS_TEXT, PUB(s3_endpoint),
+	  .meta = "URL", .doc = "The S3-compatible store, "
+				"https://HOST[:PORT] (s3:// urls)." },
+	{ .name = "s3_region", .type = SETTINGS_TEXT, .def = "us-east-1",
+	  PUB(s3_region), .meta = "REGION",
+	  .doc = "The region the request signatures name." },
+	{ .name = "s3_access_key_id", .type = SETTINGS_TEXT,
+	  PUB(s3_access_key_id), .meta = "ID",
+	  .doc = "The store's access key id." },
+	{ .name = "s3_secret_key_file", .type = SETTINGS_TEXT,
+	  .flags = SETTINGS_SECRET, PUB(s3_secret_key_file), .meta = "PATH",
+	  .doc = "The file holding its secret key." },
+	{ .name = NULL }
+};
+#undef PUB
+
 const struct settings_section repconf_settings[] = {
 	{ .type = NULL, .keys = repconf_top_keys },
-	{ .type = "target", .min = 1, .max = REPCONF_TARGETS_MAX,
-	  .why_needed = "nowhere to send the catalog",
+	{ .type = "target", .min = 0, .max = REPCONF_TARGETS_MAX,
 	  .keys = repconf_target_keys },
+	{ .type = "publish", .min = 0, .max = REPCONF_PUBLISH_MAX,
+	  .keys = repconf_publish_keys },
 	{ .keys = NULL }
 };
 
@@ -297,21 +482,73 @@ static int repconf_target_rules(const struct config_section *sec,
 	char where[512];
 	int ssh = t->scheme == REPCONF_SFTP || t->scheme == REPCONF_SCP;
 
+	const char *kind = t->publish ? "publish" : "target";
+
 	config_where(sec, NULL, where, sizeof(where));
 	if (ssh && (!t->ssh_private_key || !t->ssh_known_hosts)) {
-		util_err(err, errlen, "%s[target %s]: %s:// needs "
-			 "ssh_private_key and ssh_known_hosts", where, t->name,
-			 repconf_scheme_name(t->scheme));
+		util_err(err, errlen, "%s[%s %s]: %s:// needs "
+			 "ssh_private_key and ssh_known_hosts", where, kind,
+			 t->name, repconf_scheme_name(t->scheme));
 		return -1;
 	}
 	if (!t->client_cert != !t->client_key) {
-		util_err(err, errlen, "%s[target %s]: client_cert and "
-			 "client_key go together", where, t->name);
+		util_err(err, errlen, "%s[%s %s]: client_cert and "
+			 "client_key go together", where, kind, t->name);
 		return -1;
 	}
 	if (!t->password_file != !t->username) {
-		util_err(err, errlen, "%s[target %s]: username and "
-			 "password_file go together", where, t->name);
+		util_err(err, errlen, "%s[%s %s]: username and "
+			 "password_file go together", where, kind, t->name);
+		return -1;
+	}
+	return 0;
+}
+
+/* What no single setting can say about a [publish NAME] section. */
+static int repconf_publish_rules(const struct config_section *sec,
+				 struct repconf_target *t, char *err,
+				 size_t errlen)
+{
+	char where[512];
+
+	config_where(sec, NULL, where, sizeof(where));
+	if (t->manifest_max_age >= t->manifest_lifetime / 4) {
+		util_err(err, errlen, "%s[publish %s]: manifest_max_age must "
+			 "be well under a quarter of manifest_lifetime, or "
+			 "caches serve manifests about to expire", where,
+			 t->name);
+		return -1;
+	}
+	if (t->scheme != REPCONF_S3) {
+		if (t->s3_endpoint || t->s3_access_key_id ||
+		    t->s3_secret_key_file) {
+			util_err(err, errlen, "%s[publish %s]: s3_* settings go "
+				 "with an s3:// url", where, t->name);
+			return -1;
+		}
+		return 0;
+	}
+	if (!t->s3_endpoint || !t->s3_access_key_id ||
+	    !t->s3_secret_key_file) {
+		util_err(err, errlen, "%s[publish %s]: s3:// needs s3_endpoint, "
+			 "s3_access_key_id and s3_secret_key_file", where,
+			 t->name);
+		return -1;
+	}
+	if (strncmp(t->s3_endpoint, "https://", 8) || !t->s3_endpoint[8] ||
+	    strchr(t->s3_endpoint + 8, '/')) {
+		util_err(err, errlen, "%ss3_endpoint: https://HOST[:PORT], no "
+			 "path", config_where(sec, "s3_endpoint", where,
+					      sizeof(where)));
+		return -1;
+	}
+	/* The region goes into libcurl's "aws:amz:REGION:s3"; the key id
+	 * is passed on its own, so it may hold ':' (Swift's ACCOUNT:USER). */
+	if (strlen(t->s3_region) > 64 || strchr(t->s3_region, ':') ||
+	    strlen(t->s3_access_key_id) > 128) {
+		util_err(err, errlen, "%s[publish %s]: s3_region: at most 64 "
+			 "characters, no ':'; s3_access_key_id: at most 128",
+			 where, t->name);
 		return -1;
 	}
 	return 0;
@@ -368,6 +605,29 @@ struct repconf *repconf_load(const char *path, char *err, size_t errlen)
 		goto fail;
 	for (sec = NULL; (sec = config_next(rc->cfg, sec, "target"));)
 		n++;
+	for (sec = NULL; (sec = config_next(rc->cfg, sec, "publish"));)
+		rc->npublish++;
+	if (n == 0 && rc->npublish == 0) {
+		util_err(err, errlen, "%s: no [target NAME] or [publish NAME] "
+			 "section: nowhere to send the catalog", path);
+		goto fail;
+	}
+	rc->publish = xcalloc(rc->npublish, sizeof(*rc->publish));
+	rc->npublish = 0;
+	for (sec = NULL; (sec = config_next(rc->cfg, sec, "publish"));) {
+		struct repconf_target *t = &rc->publish[rc->npublish++];
+
+		t->name = config_section_name(sec);
+		t->line = config_section_line(sec);
+		t->publish = 1;
+		if (settings_load(&repconf_settings[1], sec, t, err,
+				  errlen) < 0 ||
+		    settings_load(&repconf_settings[2], sec, t, err,
+				  errlen) < 0 ||
+		    repconf_target_rules(sec, t, err, errlen) < 0 ||
+		    repconf_publish_rules(sec, t, err, errlen) < 0)
+			goto fail;
+	}
 	rc->targets = xcalloc(n, sizeof(*rc->targets));
 	for (sec = NULL; (sec = config_next(rc->cfg, sec, "target"));) {
 		struct repconf_target *t = &rc->targets[rc->ntargets++];
@@ -398,7 +658,12 @@ void repconf_free(struct repconf *rc)
 		return;
 	for (i = 0; i < rc->ntargets; i++)
 		free(rc->targets[i].path);
+	for (i = 0; i < rc->npublish; i++) {
+		free(rc->publish[i].path);
+		free(rc->publish[i].s3_bucket);
+	}
 	free(rc->targets);
+	free(rc->publish);
 	free(rc->lock_file_default);
 	config_free(rc->cfg);
 	free(rc);

@@ -39,23 +39,34 @@ static const char *report_sent(const struct push_result *r, char *buf,
 int report_text(FILE *out, const struct report_run *run,
 		const struct push_result *res, size_t n)
 {
-	size_t i, w = 6, nok = 0, nfail = 0;
+	size_t i, w = 6, ncur = 0, nsent = 0, nwait = 0, nfail = 0;
 	char sent[64], node[32];
 
+	/* Only a node that reported the serial is current: one just sent
+	 * it, or waiting to install it, is not yet. */
 	for (i = 0; i < n; i++) {
 		if (!res[i].target)
 			continue;
 		if (strlen(res[i].target->name) > w)
 			w = strlen(res[i].target->name);
-		if (res[i].ok)
-			nok++;
-		else
+		if (!res[i].ok)
 			nfail++;
+		else if (res[i].action == PUSH_NOTHING)
+			ncur++;
+		else if (res[i].action == PUSH_WAITING)
+			nwait++;
+		else
+			nsent++;
 	}
-	fprintf(out, "catalog %s serial %" PRIu64 "%s: %zu target%s "
-		"current, %zu %s (%.2fs)\n", run->catalog_id, run->serial,
-		run->dry_run ? " (dry run)" : "", nok, nok == 1 ? "" : "s",
-		nfail, run->dry_run ? "to send" : "failed", run->seconds);
+	fprintf(out, "catalog %s serial %" PRIu64 "%s: %zu target%s current",
+		run->catalog_id, run->serial, run->dry_run ? " (dry run)" : "",
+		ncur, ncur == 1 ? "" : "s");
+	if (nsent)
+		fprintf(out, ", %zu sent it (not installed yet)", nsent);
+	if (nwait)
+		fprintf(out, ", %zu waiting to install it", nwait);
+	fprintf(out, ", %zu %s (%.2fs)\n", nfail,
+		run->dry_run ? "to send" : "failed", run->seconds);
 	fprintf(out, "%-*s  %-6s  %-16s  %6s  %12s  %8s  %s\n", (int)w,
 		"target", "result", "sent", "node", "bytes", "time", "error");
 	for (i = 0; i < n; i++) {

@@ -34,7 +34,13 @@ struct spool {
 	struct sign_keyring *kr;	/* our own public key */
 	struct spool_entry *entries;
 	size_t n;
+	int projection;			/* enum snapwrite_projection */
 };
+
+void spool_set_projection(struct spool *sp, int projection)
+{
+	sp->projection = projection;
+}
 
 struct spool *spool_new(const char *dir, struct catalog_read *r,
 			const char *catalog_id, int64_t lifetime,
@@ -115,6 +121,7 @@ static int spool_reusable(struct spool *sp, struct spool_file *f,
 	}
 	f->size = h.file_size;
 	f->records = h.records;
+	f->expires = h.expires;
 	f->reused = 1;
 	return 1;
 }
@@ -184,6 +191,7 @@ int spool_get(struct spool *sp, uint64_t base, const struct spool_file **out,
 		o.epoch = sp->info.epoch;
 		o.created = now;
 		o.lifetime = sp->lifetime;
+		o.projection = sp->projection;
 		if (base)
 			rc = snapwrite_delta(sp->r, base, &o, sp->key, f->path,
 					     &st, err, errlen);
@@ -204,6 +212,7 @@ int spool_get(struct spool *sp, uint64_t base, const struct spool_file **out,
 		}
 		f->size = st.file_size;
 		f->records = st.records;
+		f->expires = now + sp->lifetime;
 		log_info("wrote %s: %" PRIu64 " records, %" PRIu64
 			 " bytes in %.2fs", f->path, st.records, st.file_size,
 			 st.seconds);

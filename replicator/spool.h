@@ -33,6 +33,7 @@ struct spool_file {
 	uint64_t serial, base;		/* base 0 for a full snapshot */
 	uint64_t size;			/* bytes */
 	uint64_t records;
+	int64_t expires;		/* the snapshot's expiry */
 	int reused;			/* 1: made by an earlier run */
 };
 
@@ -44,6 +45,9 @@ struct spool *spool_new(const char *dir, struct catalog_read *r,
 			const char *catalog_id, int64_t lifetime,
 			const struct sign_key *key, char *err, size_t errlen);
 void spool_free(struct spool *);
+/* Write the snapshots of a projection (enum snapwrite_projection) into
+ * this spool; give each projection its own spool directory. */
+void spool_set_projection(struct spool *, int projection);
 
 /*
  * The file for base (0: a full snapshot).  Returns 0 with *file set

@@ -11,6 +11,13 @@
  *   xfer_prepare_move()    the https MOVE
  *   xfer_result()          what the finished request did, with a message
  *
+ * Publish destinations ([publish NAME]: an HTTP origin, or an S3 store
+ * with AWS SigV4 request signing) use one blocking request at a time:
+ *   xfer_object_get()      an object's bytes (bounded)
+ *   xfer_object_put()      a file or bytes, with their SHA-256 (S3 signs
+ *                          it too) and a Cache-Control value
+ *   xfer_object_delete()   remove an object
+ *
  * Security: ssh host keys are checked strictly against the target's
  * known_hosts (an unknown or changed key is refused, never added); TLS
  * peers are verified; only the target's own scheme is allowed and no
@@ -28,6 +35,7 @@
 
 #include "repconf.h"
 #include "spool.h"
+#include "util.h"
 
 #define XFER_MSG_MAX 512
 
@@ -81,5 +89,25 @@ int xfer_needs_rename(const struct xfer *);
 /* file://: rename the uploaded ".NAME.part" into place, after an fsync.
  * 0, or -1 with res filled. */
 int xfer_finish_local(struct xfer *, struct xfer_result *res);
+
+/*
+ * A publish destination's object NAME (a plain name: no '/').  Each is
+ * one blocking request with the destination's timeouts; res says how it
+ * went (res->retryable for the caller's retries).
+ *   get: 1 found (the body in out, refused past out's maximum), 0 not
+ *        found (404), -1 failed.
+ *   put: from the file at path, or data/len when path is NULL; sha256 is
+ *        the body's hash (sent as x-amz-content-sha256 on S3);
+ *        cache_control may be NULL.  0, or -1.
+ *   delete: 0 deleted or already absent, -1 failed.
+ */
+int xfer_object_get(struct xfer *, const char *name, struct buf *out,
+		    struct xfer_result *res);
+int xfer_object_put(struct xfer *, const char *name, const char *path,
+		    const void *data, size_t len,
+		    const unsigned char sha256[32], const char *cache_control,
+		    struct xfer_result *res);
+int xfer_object_delete(struct xfer *, const char *name,
+		       struct xfer_result *res);
 
 #endif

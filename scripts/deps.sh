@@ -20,7 +20,8 @@ postfix postfix-lmdb postfix-ldap swaks sasl2-bin libsasl2-modules clang
 libclang-rt-14-dev procps time openssl curl binutils mandoc systemd
 netcat-openbsd strace nftables iptables bc iproute2
 samba samba-ad-dc samba-ad-provision samba-dsdb-modules krb5-user
-libsasl2-modules-gssapi-mit 389-ds-base bubblewrap debootstrap"
+libsasl2-modules-gssapi-mit 389-ds-base bubblewrap debootstrap
+swift swift-proxy swift-account swift-container swift-object python3-swift"
 bench="$test gnuplot-nox hyperfine"
 
 case $what in

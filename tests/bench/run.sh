@@ -23,6 +23,8 @@
 #   freshness   live_bench.sh at the largest size: LDAP change to postmap -q
 #               answering, watch mode (sftp, https) vs the triggered batch
 #               cycle vs a filtered syncrepl consumer queried through ldap:
+#   fleet       fleet_bench.sh: 100, 500, 1000 nodes pulling through 4
+#               caches vs push to as many, with the origin's requests
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -144,6 +146,13 @@ say "push (push_bench.sh, 1 vs 5 and 1 vs 20 targets)"
 			echo "push_bench $t failed: $(tail -n 3 "$work/push.err")"
 		echo
 	done
+} >>"$report"
+
+say "fleet (fleet_bench.sh, 100, 500 and 1000 nodes)"
+{
+	bash "$here/fleet_bench.sh" "100 500 1000" 4 "$runs" 30 2>>"$work/fleet.err" ||
+		echo "fleet_bench failed: $(tail -n 3 "$work/fleet.err")"
+	echo
 } >>"$report"
 
 live_n=$(echo "$sizes" | tr ' ' '\n' | sort -n | tail -n 1)

@@ -49,7 +49,7 @@ static void fuzz_consistent(const struct manifest *m)
 	for (i = 0; i < sizeof(from) / sizeof(from[0]); i++) {
 		if (from[i] > m->serial)
 			continue;
-		if (manifest_plan(m, m->epoch, from[i], steps, &n, err,
+		if (manifest_plan(m, m->epoch, from[i], 0, steps, &n, err,
 				  sizeof(err)) < 0)
 			abort();
 		if (n > 0 && steps[n - 1]->serial != m->serial)

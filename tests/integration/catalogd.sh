@@ -53,8 +53,9 @@ check_match "status: catalog_id" "$status" "^catalog_id=corp$"
 check_match "status: stale=no" "$status" "^stale=no$"
 check_match "status: created/expires/installed" "$status" \
 	"created=[1-9][0-9]*"$'\n'"expires=[1-9][0-9]*"$'\n'"installed=[1-9][0-9]*"
-check_eq "status file has exactly eight lines" "$(wc -l <"$d/inbox/status")" 8
+check_eq "status file has exactly nine lines" "$(wc -l <"$d/inbox/status")" 9
 check_eq "status file: version=1 first" "$(head -n 1 "$d/inbox/status")" version=1
+check_match "status: epoch" "$status" "^epoch=0$"
 
 # Socketmap, pipelined in one write.
 got=$(catd_sm recipients jsmith@example.com JSmith+News@EXAMPLE.com \

@@ -25,6 +25,8 @@ d=$(tmpdir)
 MAX_EXPOSURE_CATALOGD=1.0
 MAX_EXPOSURE_AGGREGATE=1.5
 MAX_EXPOSURE_METRICS=1.0
+# The fetcher needs the network (outbound only); otherwise as catalogd.
+MAX_EXPOSURE_FETCH=1.5
 
 minst() {	# make install/uninstall ARGS..., output in $d/make.out
 	make -s --no-print-directory -C "$top" "$@" >"$d/make.out" 2>&1
@@ -36,7 +38,7 @@ expected_files() {	# PREFIX (relative, no leading /)
 	local p=$1 f
 	{
 		echo "755 $p/bin/dircat"
-		for f in dircat-aggregator dircat-replicator catalogd; do
+		for f in dircat-aggregator dircat-replicator catalogd dircat-fetch; do
 			echo "755 $p/sbin/$f"
 		done
 		for f in "$top"/man/*.[1578]; do
@@ -74,7 +76,7 @@ minst install DESTDIR="$dest" PREFIX=/usr/local
 check "make install DESTDIR=... PREFIX=/usr/local succeeds" test $? -eq 0
 check_eq "every file installed where expected, with its mode" \
 	"$(installed_files "$dest")" "$(expected_files usr/local)"
-for f in dircat-aggregator dircat-replicator catalogd; do
+for f in dircat-aggregator dircat-replicator catalogd dircat-fetch; do
 	check "sbin/$f is the program built" \
 		cmp -s "$DIRCAT_BIN/$f" "$dest/usr/local/sbin/$f"
 done
@@ -204,14 +206,14 @@ out=$(cd "$u" && MANPATH=$root/usr/share/man: SYSTEMD_LOG_COLOR=0 \
 	systemd-analyze verify "$u"/*.service "$u"/*.timer 2>&1)
 check_eq "systemd-analyze verify: every unit, no output" "$out" ""
 check_eq "units verified" "$(cd "$u" && ls *.service *.timer | tr '\n' ' ')" \
-	"catalogd.service dircat-aggregate.service dircat-aggregate.timer dircat-aggregator-watch.service dircat-metrics.service dircat-metrics.timer dircat-replicator-watch.service "
+	"catalogd.service dircat-aggregate.service dircat-aggregate.timer dircat-aggregator-watch.service dircat-fetch.service dircat-metrics.service dircat-metrics.timer dircat-replicator-watch.service "
 check_match "dircat-metrics.service runs the installed dircat" \
 	"$(grep '^ExecStart=' "$u/dircat-metrics.service")" \
 	"^ExecStart=$root/usr/bin/dircat metrics -c $root/etc/dircat/catalogd.conf -o "
 for unit in catalogd:$MAX_EXPOSURE_CATALOGD dircat-aggregate:$MAX_EXPOSURE_AGGREGATE \
 	dircat-aggregator-watch:$MAX_EXPOSURE_AGGREGATE \
 	dircat-replicator-watch:$MAX_EXPOSURE_AGGREGATE \
-	dircat-metrics:$MAX_EXPOSURE_METRICS; do
+	dircat-metrics:$MAX_EXPOSURE_METRICS dircat-fetch:$MAX_EXPOSURE_FETCH; do
 	name=${unit%%:*} max=${unit#*:}
 	out=$(systemd-analyze security --offline=true --no-pager \
 		"$u/$name.service" 2>&1)

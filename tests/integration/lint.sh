@@ -4,7 +4,7 @@
 # lib/.  Programs' own sources and lib/ only; tests may do as they like.
 source "$(dirname "$0")/lib.sh"
 cd "$DIRCAT_TOP" || exit 1
-src=$(ls lib/*.[ch] aggregator/*.[ch] replicator/*.[ch] catalogd/*.[ch] admin/*.[ch] 2>/dev/null)
+src=$(ls lib/*.[ch] aggregator/*.[ch] replicator/*.[ch] catalogd/*.[ch] admin/*.[ch] fetcher/*.[ch] 2>/dev/null)
 
 for fn in sprintf vsprintf strcat strncat strcpy gets; do
 	hits=$(grep -nE "(^|[^_a-z0-9])$fn[[:space:]]*\\(" $src | grep -v '^\S*:[0-9]*:\s*\*' || true)

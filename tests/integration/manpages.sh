@@ -65,7 +65,7 @@ check_match "dircat -V reports a version" "$version" '^[0-9]+\.[0-9]+'
 pages=("$mandir"/*.[1-8])
 check "man/ holds the pages" test -f "${pages[0]}"
 for want in dircat.1 dircat.conf.5 dircat-formula.7 dircat-aggregator.8 \
-	    dircat-replicator.8 catalogd.8; do
+	    dircat-replicator.8 catalogd.8 dircat-fetch.8; do
 	check "page $want exists" test -f "$mandir/$want"
 done
 
@@ -179,4 +179,5 @@ dircat-aggregator dircat-aggregator.8
 dircat-replicator dircat-replicator.8
 catalogd catalogd.8
 dircat dircat.1
+dircat-fetch dircat-fetch.8
 EOF

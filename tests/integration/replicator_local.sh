@@ -33,7 +33,7 @@ check_match "misspelt key: names file and line" "$REP_ERR" \
 
 rep_conf "$top/notarget.conf" </dev/null
 rep_run -c "$top/notarget.conf" -C
-check_match "no target: refused" "$REP_ERR" 'no \[target NAME\] section'
+check_match "no target: refused" "$REP_ERR" 'no \[target NAME\] or \[publish NAME\] section'
 
 rep_conf "$top/sshnokh.conf" <<EOF
 [target s]
@@ -81,7 +81,7 @@ check_eq "etc/replicator.conf (the shipped example) passes -C" "$REP_RC $REP_ERR
 rep_run -c "$top/file.conf" -C
 check_eq "-C: a good configuration" "$REP_RC" 0
 check_match "-C: says so with the key id" "$REP_OUT" \
-	'configuration ok, 2 targets, signing key [0-9a-f]{16}'
+	'configuration ok, 2 targets, 0 publish destinations, signing key [0-9a-f]{16}'
 chmod 644 "$REP_KEY"
 rep_run -c "$top/file.conf"
 check_eq "signing key readable by others: exit status 78" "$REP_RC" 78

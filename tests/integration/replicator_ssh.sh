@@ -138,7 +138,7 @@ check_match "one down: the failure is reported on stderr" "$REP_ERR" \
 	'target c: .*(connect|Connect).*\(after 2 attempts\)'
 check_match "one down: stderr has the summary table, c failed" "$REP_ERR" $'\nc +FAILED'
 check_match "one down: stderr has the summary table, a ok" "$REP_ERR" $'\na +ok +full 2'
-check_match "one down: stderr summary head" "$REP_ERR" 'catalog corp serial 2: 2 targets current, 1 failed'
+check_match "one down: stderr summary head: sent is not current" "$REP_ERR" 'catalog corp serial 2: 0 targets current, 2 sent it \(not installed yet\), 1 failed'
 check_eq "one down: nothing on stdout without -v" "$REP_OUT" ""
 check_eq "one down: report says c failed" "$(rep_json c ok)" false
 check_eq "one down: report says a ok" "$(rep_json a ok)" true
@@ -206,7 +206,7 @@ check_eq "chain: node with another catalog refused" \
 check_match "chain: another catalog: message" "$REP_ERR" \
 	"target other: the node holds catalog 'othercat', not 'corp'"
 check_match "chain: node ahead of the catalog: message" "$REP_ERR" \
-	'target ahead: the node has serial 9, newer than'
+	'target ahead: the node has epoch 0 serial 9, ahead of this catalog.s epoch 0 serial 3.*--new-epoch'
 check_eq "chain: nothing sent to those two" \
 	"$(ls -A "$top/in-other" "$top/in-ahead" | grep -c snap)" 0
 check "chain: delta smaller than full" test \

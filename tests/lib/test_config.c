@@ -193,13 +193,46 @@ int main(void)
 		free(t);
 	}
 	{
-		/* Too many settings. */
-		size_t cap = (CONFIG_ENTRY_MAX + 1) * 12 + 1, i, o = 0;
-		char *t = malloc(cap);
+		/* Settings: CONFIG_ENTRY_MAX of them (the shortest lines, so
+		 * that they fit CONFIG_FILE_MAX), then one more. */
+		size_t cap = (CONFIG_ENTRY_MAX + 1) * 4 + 1, i, o = 0;
+		char *t = malloc(cap), want[64];
 
-		for (i = 0; i < CONFIG_ENTRY_MAX + 1; i++)
-			o += (size_t)snprintf(t + o, cap - o, "k%zu = 1\n", i % 1000);
-		refuse(t, "more than 4096 settings", "settings limit");
+		for (i = 0; i < CONFIG_ENTRY_MAX; i++)
+			o += (size_t)snprintf(t + o, cap - o, "k=1\n");
+		c = parse(t, err, sizeof(err));
+		CHECK(c != NULL, "%d settings accepted (%s)", CONFIG_ENTRY_MAX,
+		      c ? "" : err);
+		config_free(c);
+		snprintf(t + o, cap - o, "k=1\n");
+		snprintf(want, sizeof(want), "more than %d settings",
+			 CONFIG_ENTRY_MAX);
+		refuse(t, want, "settings limit + 1");
+		free(t);
+	}
+	{
+		/* Sections: CONFIG_SECTION_MAX with the top level, then one
+		 * more; found by name in linear time. */
+		size_t cap = (size_t)CONFIG_SECTION_MAX * 32, i, o = 0;
+		char *t = malloc(cap), want[64];
+		const struct config_section *sec;
+
+		for (i = 1; i < CONFIG_SECTION_MAX; i++)
+			o += (size_t)snprintf(t + o, cap - o,
+					      "[target t%zu]\nurl = u%zu\n", i, i);
+		c = parse(t, err, sizeof(err));
+		CHECK(c != NULL, "%d sections accepted (%s)",
+		      CONFIG_SECTION_MAX, c ? "" : err);
+		sec = NULL;
+		for (i = 0; c && (sec = config_next(c, sec, "target")); i++)
+			if (i == CONFIG_SECTION_MAX - 2)
+				CHECK_STR(config_get(sec, "url", NULL), "u9999",
+					  "the last section's own setting");
+		config_free(c);
+		snprintf(t + o, cap - o, "[target one-more]\n");
+		snprintf(want, sizeof(want), "more than %d sections",
+			 CONFIG_SECTION_MAX);
+		refuse(t, want, "sections limit + 1");
 		free(t);
 	}
 	{

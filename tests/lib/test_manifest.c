@@ -33,6 +33,7 @@ static void sample(struct manifest *m)
 	m->full.serial = 10;
 	m->full.size = 100000;
 	strcpy(m->full.name, "corp.e2.10.full.snap");
+	m->full.expires = 1700600000;
 	memset(m->full.sha256, 0xab, sizeof(m->full.sha256));
 	for (i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
 		struct manifest_file *f = &m->deltas[m->ndeltas++];
@@ -43,6 +44,7 @@ static void sample(struct manifest *m)
 		snprintf(f->name, sizeof(f->name), "corp.e2.%llu-%llu.delta.snap",
 			 (unsigned long long)f->base,
 			 (unsigned long long)f->serial);
+		f->expires = 1700500000 + (int64_t)i;
 		memset(f->sha256, (int)i + 1, sizeof(f->sha256));
 	}
 }
@@ -185,6 +187,7 @@ static void test_limits(void)
 		f->base = i + 1;
 		f->serial = i + 2;
 		f->size = 400;
+		f->expires = 1;
 		memset(f->name, 'a', MANIFEST_NAME_MAX);
 		snprintf(f->name, sizeof(f->name), "%05zu", i);
 		f->name[5] = 'a';
@@ -209,9 +212,9 @@ static void test_limits(void)
 		buf_init(&body, 4 * MANIFEST_FILE_MAX);
 		buf_printf(&body, "dircat-manifest 1\ncatalog corp\nprojection "
 			   "all\nepoch 0\nserial 300\npublished 1\nexpires 2\n"
-			   "key %s\nfull f 300 400 %064d\n", sign_key_id(key), 0);
+			   "key %s\nfull f 300 400 9 %064d\n", sign_key_id(key), 0);
 		for (i = 1; i <= MANIFEST_DELTAS_MAX + 1; i++)
-			buf_printf(&body, "delta d%zu %zu %zu 400 %064d\n", i,
+			buf_printf(&body, "delta d%zu %zu %zu 400 9 %064d\n", i,
 				   i, i + 1, 0);
 		sign_text((char *)body.data, body.len, &b);
 		CHECK(parse(&b, out, &code, err, sizeof(err)) < 0 &&
@@ -343,6 +346,8 @@ static const struct hostile hostile[] = {
 	  MANIFEST_E_FIELD, "line 13", "a name given twice" },
 	{ "delta ", "dleta ", MANIFEST_E_SYNTAX, "line 10", "an unknown line" },
 	{ "key ", "key 00", MANIFEST_E_SYNTAX, "line 8", "a long key id" },
+	{ " 1700600000 ", " 0 ", MANIFEST_E_FIELD, "line 9",
+	  "a snapshot expiry of 0" },
 };
 
 static void test_hostile(void)
@@ -404,6 +409,8 @@ static void test_fresh_and_order(void)
 	      "an old epoch loses to a lower serial");
 }
 
+#define NOW 1700000100
+
 static void test_plan(void)
 {
 	struct manifest m;
@@ -412,38 +419,42 @@ static void test_plan(void)
 	char err[256];
 
 	sample(&m);
-	CHECK(manifest_plan(&m, 2, 10, steps, &n, err, sizeof(err)) == 0 &&
+	CHECK(manifest_plan(&m, 2, 10, NOW, steps, &n, err, sizeof(err)) == 0 &&
 	      n == 0, "current: nothing");
-	CHECK(manifest_plan(&m, 2, 9, steps, &n, err, sizeof(err)) == 1 &&
+	CHECK(manifest_plan(&m, 2, 9, NOW, steps, &n, err, sizeof(err)) == 1 &&
 	      n == 1 && steps[0]->base == 9, "one delta behind: 9-10");
-	CHECK(manifest_plan(&m, 2, 7, steps, &n, err, sizeof(err)) == 1 &&
+	CHECK(manifest_plan(&m, 2, 7, NOW, steps, &n, err, sizeof(err)) == 1 &&
 	      n == 3 && steps[0]->base == 7 && steps[1]->base == 8 &&
 	      steps[2]->base == 9, "three small deltas beat one large "
 	      "(3000 < 5000 bytes)");
 	m.deltas[2].size = 2500;
-	CHECK(manifest_plan(&m, 2, 7, steps, &n, err, sizeof(err)) == 1 &&
+	CHECK(manifest_plan(&m, 2, 7, NOW, steps, &n, err, sizeof(err)) == 1 &&
 	      n == 1 && steps[0]->base == 7 && steps[0]->serial == 10,
 	      "one delta beats three when smaller");
 	m.full.size = 2000;
-	CHECK(manifest_plan(&m, 2, 7, steps, &n, err, sizeof(err)) == 1 &&
+	CHECK(manifest_plan(&m, 2, 7, NOW, steps, &n, err, sizeof(err)) == 1 &&
 	      n == 1 && steps[0]->full, "the full snapshot when cheaper");
 	m.full.size = 100000;
-	CHECK(manifest_plan(&m, 2, 5, steps, &n, err, sizeof(err)) == 1 &&
+	CHECK(manifest_plan(&m, 2, 5, NOW, steps, &n, err, sizeof(err)) == 1 &&
 	      n == 1 && steps[0]->full, "older than the chain: full");
-	CHECK(manifest_plan(&m, 2, 0, steps, &n, err, sizeof(err)) == 1 &&
+	CHECK(manifest_plan(&m, 2, 0, NOW, steps, &n, err, sizeof(err)) == 1 &&
 	      n == 1 && steps[0]->full, "a new node: full");
-	CHECK(manifest_plan(&m, 1, 9, steps, &n, err, sizeof(err)) == 1 &&
+	CHECK(manifest_plan(&m, 1, 9, NOW, steps, &n, err, sizeof(err)) == 1 &&
 	      n == 1 && steps[0]->full, "an older epoch: full, never a delta");
-	CHECK(manifest_plan(&m, 3, 1, steps, &n, err, sizeof(err)) < 0 &&
+	CHECK(manifest_plan(&m, 3, 1, NOW, steps, &n, err, sizeof(err)) < 0 &&
 	      strstr(err, "ahead"), "a node in a newer epoch: refused (%s)",
 	      err);
-	CHECK(manifest_plan(&m, 2, 11, steps, &n, err, sizeof(err)) < 0,
+	CHECK(manifest_plan(&m, 2, 11, NOW, steps, &n, err, sizeof(err)) < 0,
 	      "a node at a higher serial: refused");
+	m.deltas[3].expires = NOW;
+	CHECK(manifest_plan(&m, 2, 9, NOW, steps, &n, err, sizeof(err)) == 1 &&
+	      n == 1 && steps[0]->full, "an expired delta is not used");
+	m.deltas[3].expires = NOW + 1;
 	/* A gap in the chain. */
 	m.deltas[1].base = 6;
 	m.deltas[1].serial = 7;
 	m.deltas[2].size = 99999999;
-	CHECK(manifest_plan(&m, 2, 8, steps, &n, err, sizeof(err)) == 1 &&
+	CHECK(manifest_plan(&m, 2, 8, NOW, steps, &n, err, sizeof(err)) == 1 &&
 	      n == 1 && steps[0]->full, "a gap in the chain: full");
 }
 
