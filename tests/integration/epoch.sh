@@ -106,8 +106,7 @@ check_match "--new-epoch: logged" "$REP_ERR" \
 check "--new-epoch: every node at epoch 1 serial 2 (a lower serial)" converge 1 2
 check "--new-epoch: every node serves exactly the rebuilt catalog" \
 	every_node_serves "$A/catalog.mdb"
-check_match "pushed nodes got it in full" "$(cat "$top/a/catalogd.log")" \
-	'installed corp\.2\.full\.snap'
+check "pushed nodes got it in full" wait_for 10 grep -Eq 'installed corp\.2\.full\.snap' "$top/a/catalogd.log"
 rep_run -c "$top/a.conf" --fleet
 check_eq "--fleet: right after sending, the nodes as last seen: not yet (69)" "$REP_RC" 69
 rep_run -c "$top/a.conf"

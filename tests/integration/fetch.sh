@@ -48,13 +48,11 @@ check_match "lookup after the pull" "$(catd_sm recipients user5@example.org)" '^
 rep_records 1 305 | rep_catalog >/dev/null		# serial 2
 rep_run -c "$top/pub.conf"
 check_eq "publish serial 2" "$REP_RC" 0
-check_match "manifest lists the delta 1-2" "$(cat "$top/www/pub/corp.manifest")" \
-	'delta corp\.e0\.1-2\.[0-9a-f]{8}\.delta\.snap 1 2 '
+check "manifest lists the delta 1-2" wait_for 10 grep -Eq 'delta corp\.e0\.1-2\.[0-9a-f]{8}\.delta\.snap 1 2 ' "$top/www/pub/corp.manifest"
 fleet_fetch "$top/n1"
 check_eq "fetch serial 2: exit status" "$FETCH_RC" 0
 check "catalogd installed serial 2" catd_wait_serial 2
-check_match "catalogd installed a delta" "$(cat "$CATD_LOG")" \
-	'installed corp\.1-2\.delta\.snap'
+check "catalogd installed a delta" wait_for 10 grep -Eq 'installed corp\.1-2\.delta\.snap' "$CATD_LOG"
 check_match "lookup of a new address" "$(catd_sm recipients user303@example.org)" '^OK'
 fleet_fetch "$top/n1"
 check_eq "current: exit status" "$FETCH_RC" 0
@@ -62,8 +60,7 @@ check_eq "current: outcome" "$(fleet_state "$top/n1" last_outcome)" current
 check_match "current: answered 304 Not Modified" \
 	"$(grep 'corp.manifest' "$ORIGIN_LOG" | tail -n 1)" '" 304 '
 check_eq "current: two files fetched in all" "$(fleet_state "$top/n1" files)" 2
-check_match "metrics: node current" "$(cat "$top/n1/state/fetch.prom")" \
-	'dircat_fetch_current 1'
+check "metrics: node current" wait_for 10 grep -Eq 'dircat_fetch_current 1' "$top/n1/state/fetch.prom"
 check_match "fetch -s: shows the node current" \
 	"$(runuser -u nobody -- "$DIRCAT_BIN/dircat-fetch" -c "$top/n1/fetch.conf" -s)" \
 	'node: epoch 0 serial 2 \(current\)'
@@ -130,8 +127,7 @@ fleet_fetch "$H"
 check_eq "stale manifest: exit 65" "$FETCH_RC" 65
 check_match "stale manifest: said so" "$FETCH_ERR" 'stale or frozen'
 check_eq "stale manifest: counted" "$(fleet_state "$H" refused_stale)" 1
-check_match "stale manifest: metrics" "$(cat "$H/state/fetch.prom")" \
-	'dircat_fetch_refusals_total\{reason="stale"\} 1'
+check "stale manifest: metrics" wait_for 10 grep -Eq 'dircat_fetch_refusals_total\{reason="stale"\} 1' "$H/state/fetch.prom"
 check "stale manifest: nothing in the inbox" inbox_clean
 # Another catalog's manifest, signed by the right key.
 sed 's/^catalog corp$/catalog other/' "$top/www/pub/corp.manifest" |
@@ -199,8 +195,7 @@ printf 'manifest_url = s3://bucket/corp.manifest\ncatalog_id = corp\ntrusted_key
 	"$REP_PUB" "$top" >"$top/s3.conf"
 "$DIRCAT_BIN/dircat-fetch" -c "$top/s3.conf" -t >/dev/null 2>"$top/err"
 check_eq "s3:// manifest_url: exit 78" "$?" 78
-check_match "s3:// manifest_url: says what to use" "$(cat "$top/err")" \
-	'scheme s3 is not supported: http:// or https://'
+check "s3:// manifest_url: says what to use" wait_for 10 grep -Eq 'scheme s3 is not supported: http:// or https://' "$top/err"
 rep_conf "$top/s3target.conf" <<EOF
 [target x]
 url = s3://bucket/inbox/

@@ -111,8 +111,7 @@ for s in 2 3; do
 	check "serial $s: origin GETs far fewer than nodes ($gets for $NODES nodes)" \
 		test "$gets" -lt "$NODES"
 done
-check_match "real catalogd nodes installed deltas" "$(cat "$top/real1/catd/catalogd.log")" \
-	'installed corp\.2-3\.delta\.snap'
+check "real catalogd nodes installed deltas" wait_for 10 grep -Eq 'installed corp\.2-3\.delta\.snap' "$top/real1/catd/catalogd.log"
 stop_pid "$FAKE_PID"
 wait "$FAKE_PID" 2>/dev/null
 check_eq "the stand-in refused nothing" \
