@@ -21,7 +21,7 @@ else
 	exit 1
 fi
 cd "$DEB_DIR" || exit 1
-for p in dircat dircat-internal dircat-node; do
+for p in dircat dircat-internal dircat-node dircat-fetch; do
 	check "$p package made" bash -c "ls ${p}_*.deb >/dev/null"
 done
 deb() { ls "$DEB_DIR/${1}"_*_*.deb | grep -v dbgsym | head -n 1; }
@@ -38,6 +38,11 @@ check_eq "lintian: the only info tag is the documented one (no init.d script: sy
 
 # --- contents -------------------------------------------------------------
 common=$(files dircat) internal=$(files dircat-internal) node=$(files dircat-node)
+fetchpkg=$(files dircat-fetch)
+for f in /usr/sbin/dircat-fetch /lib/systemd/system/dircat-fetch.service \
+	/etc/dircat/fetch.conf /usr/share/man/man8/dircat-fetch.8.gz; do
+	check "dircat-fetch ships $f" grep -qx -- "$f" <<<"$fetchpkg"
+done
 for f in /usr/bin/dircat /usr/share/man/man1/dircat.1.gz \
 	/usr/share/man/man5/dircat.conf.5.gz /usr/share/man/man7/dircat-formula.7.gz \
 	/usr/share/doc/dircat/README.md /usr/share/doc/dircat/docs/postfix.md \
@@ -66,7 +71,7 @@ check_eq "dircat-node ships nothing of the internal host" \
 check_eq "dircat-internal ships nothing of the node" \
 	"$(grep -E 'catalogd' <<<"$internal")" ""
 check_eq "every file of the install is in exactly one package" \
-	"$(printf '%s\n' "$common" "$internal" "$node" | grep -v '/$' | sort | uniq -d)" ""
+	"$(printf '%s\n' "$common" "$internal" "$node" "$fetchpkg" | grep -v '/$' | sort | uniq -d)" ""
 dep_node=$(dpkg-deb -f "$(deb dircat-node)" Depends)
 check_eq "dircat-node needs neither libldap nor libcurl ($dep_node)" \
 	"$(grep -oE 'libldap[^,]*|libcurl[^,]*' <<<"$dep_node")" ""
@@ -77,9 +82,15 @@ check_eq "the guides stay uncompressed (they link to one another)" \
 
 # --- control files --------------------------------------------------------
 ctl=$(tmpdir)
-for p in dircat dircat-internal dircat-node; do
+for p in dircat dircat-internal dircat-node dircat-fetch; do
 	mkdir -p "$ctl/$p" && dpkg-deb -e "$(deb $p)" "$ctl/$p"
 done
+check_eq "dircat-fetch: fetch.conf is a conffile" \
+	"$(cat "$ctl/dircat-fetch/conffiles")" "/etc/dircat/fetch.conf"
+check_match "dircat-fetch postinst makes its account in group dircat" \
+	"$(cat "$ctl/dircat-fetch/postinst")" 'adduser --system --ingroup dircat --home /var/lib/dircat-fetch'
+check_eq "dircat-fetch postinst starts nothing (enabled only where the administrator did)" \
+	"$(grep -E "deb-systemd-invoke (start|restart)" "$ctl/dircat-fetch/postinst")" ""
 check_eq "dircat-node: catalogd.conf is a conffile" \
 	"$(cat "$ctl/dircat-node/conffiles")" "/etc/dircat/catalogd.conf"
 check_eq "dircat-internal: aggregator.conf and replicator.conf are conffiles" \
