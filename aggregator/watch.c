@@ -286,6 +286,15 @@ static const struct livesrc_sink watch_sink_proto = {
 	watch_sink_cookie
 };
 
+/* The next attempt: 1, 2, 4 ... WATCH_RETRY_MAX seconds from now. */
+static void watch_backoff(struct watch_src *s)
+{
+	s->retry_delay = s->retry_delay ? s->retry_delay * 2 : WATCH_RETRY_MIN;
+	if (s->retry_delay > WATCH_RETRY_MAX)
+		s->retry_delay = WATCH_RETRY_MAX;
+	s->retry_at = util_now() + s->retry_delay;
+}
+
 /* (Re)connect source i from its stored cookie. */
 static void watch_start_source(struct watch *w, size_t i)
 {
@@ -307,11 +316,7 @@ static void watch_start_source(struct watch *w, size_t i)
 			     sizeof(err)) < 0) {
 		util_copy_text(s->error, err, sizeof(s->error));
 		s->connected = 0;
-		s->retry_delay = s->retry_delay ? s->retry_delay * 2
-						: WATCH_RETRY_MIN;
-		if (s->retry_delay > WATCH_RETRY_MAX)
-			s->retry_delay = WATCH_RETRY_MAX;
-		s->retry_at = util_now() + s->retry_delay;
+		watch_backoff(s);
 		log_error("%s; trying again in %.0fs (the catalog stays as it "
 			  "is)", err, s->retry_delay);
 	} else {
@@ -331,10 +336,7 @@ static void watch_lost(struct watch *w, size_t i, const char *err)
 	s->connected = 0;
 	s->refreshing = 0;
 	util_copy_text(s->error, err, sizeof(s->error));
-	s->retry_delay = s->retry_delay ? s->retry_delay * 2 : WATCH_RETRY_MIN;
-	if (s->retry_delay > WATCH_RETRY_MAX)
-		s->retry_delay = WATCH_RETRY_MAX;
-	s->retry_at = util_now() + s->retry_delay;
+	watch_backoff(s);
 	log_error("%s; reconnecting in %.0fs (the catalog stays as it is)",
 		  err, s->retry_delay);
 }

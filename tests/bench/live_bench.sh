@@ -199,6 +199,48 @@ stats() {
 		printf "%.0f %.0f %.0f %.0f %d\n", p50 * 1000, v[i95] * 1000, v[1] * 1000, v[NR] * 1000, NR }'
 }
 
+# singles NAME MAP [parts]: SINGLES adds then SINGLES deletes, one at a
+# time, a quiet second apart; latencies into NAME.add and NAME.del, and
+# with "parts" where each add's time went into NAME.parts.
+singles() {
+	local name=$1 map=$2 i t0 a
+	: >"$d/$name.add"; : >"$d/$name.del"; : >"$d/$name.parts"
+	for i in $(seq "$SINGLES"); do
+		a=$name$i
+		add_ldif "$a" >"$d/one.ldif"
+		t0=$(now)
+		ldapw <"$d/one.ldif"
+		lat "$map" "$a@example.com" found "$t0" >>"$d/$name.add"
+		echo >>"$d/$name.add"
+		# LDAP (write -> arrival), commit (arrival -> publish), the
+		# rest (publish -> answer)
+		[ -n "${3:-}" ] && awk -v t0="$t0" -v arr="$(stat_of last_change)" \
+		    -v pub="$(stat_of last_publish)" -v tot="$(tail -n 1 "$d/$name.add")" \
+		    'BEGIN { printf "%.4f %.4f %.4f\n", arr - t0, pub - arr, t0 + tot - pub }' >>"$d/$name.parts"
+		sleep 1
+	done
+	for i in $(seq "$SINGLES"); do
+		a=$name$i
+		del_ldif "$a" >"$d/one.ldif"
+		t0=$(now)
+		ldapw <"$d/one.ldif"
+		lat "$map" "$a@example.com" gone "$t0" >>"$d/$name.del"
+		echo >>"$d/$name.del"
+		sleep 1
+	done
+}
+# burst NAME MAP: BURST adds in one ldapmodify; NAME.burst gets "seconds
+# to the last answer, seconds ldapmodify took"
+burst() {
+	local t0 t1 i
+	for i in $(seq "$BURST"); do add_ldif "${1}b$i"; done >"$d/burst.ldif"
+	t0=$(now)
+	ldapw <"$d/burst.ldif"
+	t1=$(now)
+	lat "$2" "${1}b$BURST@example.com" found "$t0" >"$d/$1.burst"
+	awk -v a="$t1" -v b="$t0" 'BEGIN { printf " %.4f", a - b }' >>"$d/$1.burst"
+}
+
 # --- watch mode ----------------------------------------------------------
 say "watch mode: initial full refresh of $N entries"
 t0=$(now)
@@ -214,43 +256,15 @@ catalog_mb=$(du -m "$PL_INT/catalog.mdb" | cut -f1)
 
 # single changes and a burst through one replicator transport
 run_watch() {	# NAME REPLICATOR-CONF
-	local name=$1 conf=$2 i t0 a
+	local name=$1 conf=$2
 	printf 'notify_socket = %s\nwatch_interval = 1m\n' "$NOTIFY" | cat - "$conf" >"$conf.w"
 	"$DIRCAT_BIN/dircat-replicator" -c "$conf.w" -w >"$d/rep-$name.log" 2>&1 &
 	REP_PID=$!
 	track_pid "$REP_PID"
 	wait_for 10 test -S "$NOTIFY"
 	sleep 2
-	: >"$d/$name.add" ; : >"$d/$name.del"; : >"$d/$name.parts"
-	for i in $(seq "$SINGLES"); do
-		a=$name$i
-		add_ldif "$a" >"$d/one.ldif"
-		t0=$(now)
-		ldapw <"$d/one.ldif"
-		lat "$MAP" "$a@example.com" found "$t0" >>"$d/$name.add"
-		echo >>"$d/$name.add"
-		# where it went: LDAP (write -> arrival), commit (arrival ->
-		# publish), the rest (publish -> answer)
-		awk -v t0="$t0" -v arr="$(stat_of last_change)" -v pub="$(stat_of last_publish)" \
-		    -v tot="$(tail -n 1 "$d/$name.add")" \
-		    'BEGIN { printf "%.4f %.4f %.4f\n", arr - t0, pub - arr, t0 + tot - pub }' >>"$d/$name.parts"
-		sleep 1
-	done
-	for i in $(seq "$SINGLES"); do
-		a=$name$i
-		del_ldif "$a" >"$d/one.ldif"
-		t0=$(now)
-		ldapw <"$d/one.ldif"
-		lat "$MAP" "$a@example.com" gone "$t0" >>"$d/$name.del"
-		echo >>"$d/$name.del"
-		sleep 1
-	done
-	for i in $(seq "$BURST"); do add_ldif "${name}b$i"; done >"$d/burst.ldif"
-	t0=$(now)
-	ldapw <"$d/burst.ldif"
-	t1=$(now)
-	lat "$MAP" "${name}b$BURST@example.com" found "$t0" >"$d/$name.burst"
-	awk -v a="$t1" -v b="$t0" 'BEGIN { printf " %.4f", a - b }' >>"$d/$name.burst"
+	singles "$name" "$MAP" parts
+	burst "$name" "$MAP"
 	stop_pid "$REP_PID"
 }
 say "watch mode over sftp: $SINGLES adds, $SINGLES deletes, a burst of $BURST"
@@ -289,29 +303,8 @@ done
 
 # --- the anchor ------------------------------------------------------------
 say "syncrepl consumer + ldap: table: $SINGLES adds, $SINGLES deletes, a burst"
-: >"$d/ldap.add"; : >"$d/ldap.del"
-for i in $(seq "$SINGLES"); do
-	add_ldif "anchor$i" >"$d/one.ldif"
-	t0=$(now)
-	ldapw <"$d/one.ldif"
-	lat "ldap:$d/ldap.cf" "anchor$i@example.com" found "$t0" >>"$d/ldap.add"
-	echo >>"$d/ldap.add"
-	sleep 1
-done
-for i in $(seq "$SINGLES"); do
-	del_ldif "anchor$i" >"$d/one.ldif"
-	t0=$(now)
-	ldapw <"$d/one.ldif"
-	lat "ldap:$d/ldap.cf" "anchor$i@example.com" gone "$t0" >>"$d/ldap.del"
-	echo >>"$d/ldap.del"
-	sleep 1
-done
-for i in $(seq "$BURST"); do add_ldif "anchorb$i"; done >"$d/burst.ldif"
-t0=$(now)
-ldapw <"$d/burst.ldif"
-t1=$(now)
-lat "ldap:$d/ldap.cf" "anchorb$BURST@example.com" found "$t0" >"$d/ldap.burst"
-awk -v a="$t1" -v b="$t0" 'BEGIN { printf " %.4f", a - b }' >>"$d/ldap.burst"
+singles ldap "ldap:$d/ldap.cf"
+burst ldap "ldap:$d/ldap.cf"
 
 # --- report ------------------------------------------------------------------
 row() {	# LABEL FILE
