@@ -102,11 +102,9 @@ records=$("$DIRCAT_BIN/dircat" dump "$PL_INT/catalog.mdb" | grep -c @)
 
 # --- the node: catalogd, its inbox by sftp and by https ------------------
 pipeline_node "$d" >"$d/node.log" 2>&1 || { echo "live_bench: node failed" >&2; tail "$d/node.log" >&2; exit 1; }
-nginx_start "$d" "$PL_NODE/inbox" >"$d/nginx.log" 2>&1 || { echo "live_bench: nginx failed" >&2; exit 1; }
-# catalogd reads the inbox as another user: files readable by all.
-sed -i 's/dav_access user:rw group:r;/dav_access user:rw group:r all:r;/' "$d/nginx/nginx.conf"
-kill -HUP "$NGINX_PID"
-sleep 0.5
+# catalogd (nobody) must read what nginx (root here) writes.
+NGINX_DAV_ACCESS="user:rw group:r all:r" nginx_start "$d" "$PL_NODE/inbox" >"$d/nginx.log" 2>&1 ||
+	{ echo "live_bench: nginx failed" >&2; exit 1; }
 pipeline_replicator
 REP_SFTP=$PL_REP_CONF
 REP_HTTPS=$PL_INT/replicator-https.conf

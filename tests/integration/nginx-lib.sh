@@ -17,7 +17,8 @@
 #     NGINX_LOG           the error log (NGINX_ACCESS_LOG: the access log)
 #   nginx_stop            stop it (by pid)
 #
-# Settings read when set: NGINX_AUTH_USER and NGINX_AUTH_PASSWORD (require
+# Settings read when set: NGINX_DAV_ACCESS (nginx's dav_access for the
+# files it writes; default "user:rw group:r"), NGINX_AUTH_USER and NGINX_AUTH_PASSWORD (require
 # HTTP basic authentication), NGINX_REQUIRE_CLIENT_CERT=1 (refuse clients
 # without a certificate from NGINX_CA), NGINX_HTTP2=1 (offer HTTP/2 too).  nginx runs as one process in the
 # foreground (master_process off, daemon off) as the user running the
@@ -104,7 +105,7 @@ nginx_start() {
 		        location / {
 		            $auth
 		            dav_methods PUT MOVE DELETE;
-		            dav_access user:rw group:r;
+		            dav_access ${NGINX_DAV_ACCESS:-user:rw group:r};
 		        }
 		    }
 		}
