@@ -18,6 +18,11 @@
 #                               first, then rename)
 #   catd_delta BASE NAME [MKSNAP-ARGS...]   the same, a delta from BASE
 #   catd_wait_serial N          wait until INBOX/status says serial=N
+#   catd_serving                start catalogd serving serial 1 of the
+#                               records on stdin (as catd_source), or
+#                               exit the test with a FAIL (not in a
+#                               pipeline: CATD_PID must reach the caller)
+#   catd_tool NAME...           CATD_TOOLS/NAME exists, or exit with a FAIL
 #   catd_sm MAP KEY...          socketmap answers, one a line
 : "${DIRCAT_TESTBIN:?}"
 CATD_TOOLS=$DIRCAT_TESTBIN/tools
@@ -112,4 +117,18 @@ catd_wait_serial() {
 catd_sm() {
 	local map=$1; shift
 	"$CATD_TOOLS/catdclient" sm "$CATD_DIR/run/map.sock" "$map" "$@"
+}
+
+catd_serving() {
+	catd_source >/dev/null
+	catd_full corp.1.full.snap
+	catd_start || exit 1
+	catd_wait_serial 1 60 || { fail "first snapshot not installed"; exit 1; }
+}
+
+catd_tool() {
+	local t
+	for t in "$@"; do
+		[ -x "$CATD_TOOLS/$t" ] || { fail "missing $CATD_TOOLS/$t (make tests)"; exit 1; }
+	done
 }

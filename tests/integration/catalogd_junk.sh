@@ -23,17 +23,12 @@ catd_init "$d"
 catd_conf "rescan_interval = 1s"
 inbox=$d/inbox
 attack=$CATD_TOOLS/inboxattack
-for t in inboxattack loadgen; do
-	[ -x "$CATD_TOOLS/$t" ] || { fail "missing $t (make tests)"; exit 1; }
-done
+catd_tool inboxattack loadgen
 
-catd_source >/dev/null <<'EOF2'
+catd_serving <<'EOF2'
 example.com domain
 alice@example.com person alice
 EOF2
-catd_full corp.1.full.snap
-catd_start || exit 1
-catd_wait_serial 1 || { fail "first snapshot not installed"; exit 1; }
 printf 'alice@example.com OK\nnobody@example.com NOTFOUND\n' >"$d/keys"
 
 # The genuine snapshot: serial 100000, above every junk name.

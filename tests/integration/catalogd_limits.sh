@@ -28,13 +28,10 @@ inbox=$d/inbox
 kid=$(openssl pkey -pubin -in "$d/signer.pub" -outform DER | tail -c 32 |
 	sha256sum | cut -c1-16)
 
-catd_source >/dev/null <<'EOF2'
+catd_serving <<'EOF2'
 example.com domain
 alice@example.com person alice
 EOF2
-catd_full corp.1.full.snap
-catd_start || exit 1
-catd_wait_serial 1 || { fail "first snapshot not installed"; exit 1; }
 
 # sparse NAME VERSION: a BIG-byte file with a header that claims exactly
 # that size (and a payload of BIG - 320 bytes), signed by nobody we trust.

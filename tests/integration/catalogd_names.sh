@@ -14,13 +14,10 @@ d=$(tmpdir)
 catd_init "$d"
 catd_conf "rescan_interval = 1s"
 inbox=$d/inbox
-catd_source >/dev/null <<'EOF2'
+catd_serving <<'EOF2'
 example.com domain
 alice@example.com person alice
 EOF2
-catd_full corp.1.full.snap
-catd_start || exit 1
-catd_wait_serial 1 || { fail "first snapshot not installed"; exit 1; }
 
 status() { "$DIRCAT_BIN/dircat" status -c "$CATD_CONF"; }
 lines_starting() { grep -c "^$2" <<<"$1"; }

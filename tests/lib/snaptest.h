@@ -38,8 +38,9 @@ static inline const char *path_in(const char *name)
 }
 
 /* Apply "key kind [owners]" puts and "key" deletes in one commit. */
-static inline uint64_t change(struct catalog *cat, const char *const *puts,
-		       const char *const *dels)
+static inline uint64_t change(struct catalog *cat,
+			      const char *const *puts,
+			      const char *const *dels)
 {
 	struct catalog_txn *t;
 	char err[512];
@@ -121,7 +122,8 @@ static inline void digest(struct catalog *cat, unsigned char out[32])
 }
 
 /* Records only, to compare a node with its source. */
-static inline void records_digest(struct catalog *cat, unsigned char out[32])
+static inline void records_digest(struct catalog *cat,
+				  unsigned char out[32])
 {
 	struct sign_sha256 *c = sign_sha256_new();
 	struct catalog_read *r;
@@ -158,8 +160,11 @@ static inline struct catalog *cat_new(const char *name)
 	return cat;
 }
 
-static inline int write_full(struct catalog *cat, const char *id, int64_t created,
-		      const char *name, struct snapwrite_stats *st)
+/* A snapshot of cat as name, signed by key A: with delta set, a delta
+ * from base; else a full one.  What snapwrite_full/delta return. */
+static inline int write_snap(struct catalog *cat, int delta, uint64_t base,
+			     const struct snapwrite_opts *o, const char *name,
+			     struct snapwrite_stats *st)
 {
 	struct catalog_read *r;
 	char err[512];
@@ -168,32 +173,35 @@ static inline int write_full(struct catalog *cat, const char *id, int64_t create
 	r = catalog_read_begin(cat, err, sizeof(err));
 	if (!r)
 		return -1;
-	rc = snapwrite_full(r, &(struct snapwrite_opts){ .catalog_id = id,
-			    .created = created, .lifetime = LIFE },
-			    key_a, path_in(name), st, err, sizeof(err));
-	if (rc)
-		printf("      write_full: %s\n", err);
+	if (delta)
+		rc = snapwrite_delta(r, base, o, key_a, path_in(name), st, err,
+				     sizeof(err));
+	else
+		rc = snapwrite_full(r, o, key_a, path_in(name), st, err,
+				    sizeof(err));
+	if (rc < 0)
+		printf("      write %s: %s\n", name, err);
 	catalog_read_end(r);
 	return rc;
 }
 
-static inline int write_delta(struct catalog *cat, uint64_t base, int64_t created,
-		       const char *name, struct snapwrite_stats *st)
+static inline int write_full(struct catalog *cat, const char *id,
+			     int64_t created, const char *name,
+			     struct snapwrite_stats *st)
 {
-	struct catalog_read *r;
-	char err[512];
-	int rc;
+	struct snapwrite_opts o = { .catalog_id = id, .created = created,
+				    .lifetime = LIFE };
 
-	r = catalog_read_begin(cat, err, sizeof(err));
-	if (!r)
-		return -1;
-	rc = snapwrite_delta(r, base, &(struct snapwrite_opts){
-			     .created = created, .lifetime = LIFE },
-			     key_a, path_in(name), st, err, sizeof(err));
-	if (rc < 0)
-		printf("      write_delta: %s\n", err);
-	catalog_read_end(r);
-	return rc;
+	return write_snap(cat, 0, 0, &o, name, st);
+}
+
+static inline int write_delta(struct catalog *cat, uint64_t base,
+			      int64_t created, const char *name,
+			      struct snapwrite_stats *st)
+{
+	struct snapwrite_opts o = { .created = created, .lifetime = LIFE };
+
+	return write_snap(cat, 1, base, &o, name, st);
 }
 
 static inline unsigned char *slurp(const char *name, size_t *len)

@@ -26,29 +26,14 @@ static int install(const char *name, struct catalog *node, const char *id,
 	return 0;
 }
 
-/* A full snapshot of cat with an epoch, as name. */
+/* A snapshot of cat with an epoch (a delta from base, or full), as name. */
 static int write_epoch(struct catalog *cat, uint64_t epoch, uint64_t base,
 		       const char *name)
 {
 	struct snapwrite_opts o = { .epoch = epoch, .created = T0,
 				    .lifetime = LIFE };
-	struct catalog_read *r;
-	char err[512];
-	int rc;
 
-	r = catalog_read_begin(cat, err, sizeof(err));
-	if (!r)
-		return -1;
-	if (base)
-		rc = snapwrite_delta(r, base, &o, key_a, path_in(name), NULL,
-				     err, sizeof(err));
-	else
-		rc = snapwrite_full(r, &o, key_a, path_in(name), NULL, err,
-				    sizeof(err));
-	if (rc)
-		printf("      write: %s\n", err);
-	catalog_read_end(r);
-	return rc;
+	return write_snap(cat, base != 0, base, &o, name, NULL);
 }
 
 static struct catalog *src;
