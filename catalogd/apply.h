@@ -4,9 +4,10 @@
  *
  * apply_snapshot() refuses (nothing changed) a snapshot for another
  * catalog id, an expired one, one that is not newer than the installed
- * catalog (no rollback, no replay: a lower epoch, or a serial not above
- * the installed one), and a delta whose base is not the installed serial
- * of the same epoch; otherwise it applies every record in one LMDB write
+ * catalog (no rollback, no replay: snapshots are ordered by (epoch,
+ * serial), so a lower epoch, or within the installed epoch a serial not
+ * above the installed one, is refused), and a delta whose base is not the
+ * installed serial of the same epoch; otherwise it applies every record in one LMDB write
  * transaction together with serial, epoch, created, expires and key id.
  * It trusts only what snapshot_read() verified: the snapshot's header and
  * records come from its private copy.
@@ -22,8 +23,8 @@
 /*
  * Install s into cat in one write transaction, checking first: catalog
  * id == expect_id (and the id the catalog file already holds, if any);
- * expires > now; epoch >= the installed epoch and serial > the installed
- * serial; for a delta, base == the installed serial and epoch == the
+ * expires > now; epoch > the installed epoch (any serial), or the same
+ * epoch and serial > the installed serial; for a delta, base == the installed serial and epoch == the
  * installed epoch.  A full snapshot replaces every record, a delta puts
  * and deletes; no change history is kept.  diff (may be NULL) receives
  * what changed.  0, or -1 with *code (enum snapshot_code) and err.
