@@ -46,7 +46,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "catalogd.h"
+#include "daemon.h"
+#include "install.h"
 #include "ctlproto.h"
 #include "inbox.h"
 #include "kvtext.h"

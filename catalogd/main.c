@@ -2,12 +2,15 @@
  * main.c - catalogd: installs signed catalog snapshots that arrive in its
  * inbox and answers the MTA's lookups from the catalog over local sockets.
  *
- * Start-up order: read and check the configuration (-t stops here), open
- * the listening sockets while root, detach (unless -f), drop to the
- * configured user (setgroups, setresgid, setresuid), open the catalog,
- * watch the inbox, serve.  One epoll loop serves every client; installs
- * run in a child process (install.c) so a long write transaction never
- * delays an answer.  SIGHUP re-reads the configuration (a bad file is
+ * This file only starts and stops things: read and check the
+ * configuration (-t stops here), open the listening sockets while root,
+ * detach (unless -f), drop to the configured user (setgroups, setresgid,
+ * setresuid), open the catalog, watch the inbox, serve, stop.  The parts
+ * it starts share one struct daemon (daemon.h): server.c answers the
+ * sockets on one epoll loop, install.c follows the inbox, whose rounds of
+ * work run in a child process (inbox.c) so a long write transaction never
+ * delays an answer, and report.c says how it all stands (status,
+ * metrics).  None of them calls back into this file.  SIGHUP re-reads the configuration (a bad file is
  * refused and the running one kept), SIGTERM and SIGINT stop cleanly.
  * Under a service manager ($NOTIFY_SOCKET, notify.c) it reports READY=1
  * once it serves, RELOADING=1 and READY=1 around a reload, STOPPING=1,
@@ -29,9 +32,11 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "catalogd.h"
+#include "daemon.h"
+#include "install.h"
 #include "log.h"
 #include "notify.h"
+#include "server.h"
 #include "util.h"
 #include "version.h"
 
@@ -58,55 +63,6 @@ static void main_usage(FILE *f)
 		"exit status: 0 stopped by a signal or -t passed, 64 usage, "
 		"78 configuration,\n1 any other start-up failure\n",
 		CONF_DEFAULT_PATH);
-}
-
-/* Tell the service manager what is served: one STATUS= line, after
- * "READY=1\n" when ready is set. */
-static void main_notify_status(const struct daemon *d, int ready)
-{
-	if (!notify_enabled())
-		return;
-	if (d->info.serial)
-		notify_send("%sSTATUS=serving catalog %s serial %llu "
-			    "(%llu records)%s", ready ? "READY=1\n" : "",
-			    d->info.id, (unsigned long long)d->info.serial,
-			    (unsigned long long)d->info.records,
-			    d->st.stale ? ", EXPIRED" : "");
-	else
-		notify_send("%sSTATUS=no catalog installed yet: waiting for "
-			    "a snapshot in %s", ready ? "READY=1\n" : "",
-			    d->conf->inbox);
-}
-
-struct catalog_read *daemon_reader(struct daemon *d)
-{
-	char err[512];
-
-	if (!d->rd) {
-		d->rd = catalog_read_begin(d->cat, err, sizeof(err));
-		if (!d->rd)
-			log_error("catalog read: %s", err);
-	}
-	return d->rd;
-}
-
-void daemon_refresh_info(struct daemon *d)
-{
-	char err[512];
-
-	if (d->rd) {
-		catalog_read_end(d->rd);
-		d->rd = NULL;
-	}
-	if (catalog_info(d->cat, &d->info, err, sizeof(err)) < 0) {
-		log_error("catalog: %s", err);
-		return;
-	}
-	d->st.serial = d->info.serial;
-	d->st.stale = d->info.expires && d->now > d->info.expires;
-	/* Reads notice a new version themselves; empty the cache at once. */
-	lookup_cache_clear(d->st.cache);
-	main_notify_status(d, 0);
 }
 
 /* Room for every connection: raise the soft descriptor limit to every
@@ -357,17 +313,19 @@ static void main_checkconf(const struct conf *c)
 	       lookup_stale_name(c->lookup.stale_policy), c->lookup.delims);
 }
 
-int main(int argc, char **argv)
-{
-	struct epoll_event ev[MAIN_EVENTS_MAX];
-	const char *file = CONF_DEFAULT_PATH;
-	int opt, check = 0, root_ok = 0, verbose = 0, ready = -1, owners;
-	struct daemon d;
-	sigset_t sigs;
-	char err[1024];
-	size_t i;
+/* What the command line asks for. */
+struct main_opts {
+	const char *file;
+	int check, root_ok, verbose, foreground;
+};
 
-	memset(&d, 0, sizeof(d));
+/* Read the command line: -1 to go on, else the exit status. */
+static int main_options(int argc, char **argv, struct main_opts *o)
+{
+	int opt;
+
+	memset(o, 0, sizeof(*o));
+	o->file = CONF_DEFAULT_PATH;
 	if (argc == 2 && !strcmp(argv[1], "--settings")) {
 		settings_print(stdout, conf_settings);
 		return 0;
@@ -375,19 +333,19 @@ int main(int argc, char **argv)
 	while ((opt = getopt(argc, argv, "c:ftvRhV")) != -1) {
 		switch (opt) {
 		case 'c':
-			file = optarg;
+			o->file = optarg;
 			break;
 		case 'f':
-			d.foreground = 1;
+			o->foreground = 1;
 			break;
 		case 't':
-			check = 1;
+			o->check = 1;
 			break;
 		case 'v':
-			verbose++;
+			o->verbose++;
 			break;
 		case 'R':
-			root_ok = 1;
+			o->root_ok = 1;
 			break;
 		case 'h':
 			main_usage(stdout);
@@ -404,10 +362,189 @@ int main(int argc, char **argv)
 		main_usage(stderr);
 		return EX_USAGE;
 	}
-	log_init("catalogd", d.foreground || check ? LOG_DEST_STDERR
-						   : LOG_DEST_BOTH);
-	log_set_verbose(1 + verbose);	/* installs and refusals at least */
-	d.conf = conf_load(file, err, sizeof(err));
+	return -1;
+}
+
+/* Which account may run the configuration: not root without 'user'
+ * (unless -R in the foreground), and the configured user itself. */
+static void main_check_account(const struct daemon *d,
+			       const struct main_opts *o)
+{
+	if (geteuid() == 0 && !d->conf->user[0] &&
+	    !(o->root_ok && o->foreground))
+		log_fatal(EX_CONFIG, "%s: refusing to run as root: set 'user' "
+			  "to an unprivileged account", o->file);
+	if (geteuid() != 0 && d->conf->user[0] && geteuid() != d->conf->uid)
+		log_fatal(EX_CONFIG, "%s: user %s is configured; start catalogd "
+			  "as root or as that user", o->file, d->conf->user);
+}
+
+/* The loop's descriptors: signals (blocked, read through a signalfd) and
+ * every listener on one epoll set. */
+static void main_watch(struct daemon *d, const sigset_t *sigs)
+{
+	struct epoll_event e = { .events = EPOLLIN, .data.ptr = &d->sig_ev };
+	size_t i;
+
+	d->sigfd = signalfd(-1, sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->sigfd < 0 || d->epfd < 0)
+		log_fatal(1, "signalfd/epoll: %s", strerror(errno));
+	d->sig_ev = EV_SIGNAL;
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->sigfd, &e) < 0)
+		log_fatal(1, "epoll: %s", strerror(errno));
+	for (i = 0; i < d->nlisteners; i++)
+		if (server_watch(d, d->listener[i]) < 0)
+			log_fatal(1, "epoll: %s", strerror(errno));
+}
+
+/* Unprivileged from here on: the catalog and the inbox. */
+static void main_open(struct daemon *d)
+{
+	char err[1024];
+
+	d->now = time(NULL);
+	d->started = d->now;
+	d->cat = catalog_open(d->conf->catalog, 0, err, sizeof(err));
+	if (!d->cat)
+		log_fatal(1, "%s", err);
+	d->st.cache = lookup_cache_new();
+	daemon_refresh_info(d);
+	d->install = install_new(d, err, sizeof(err));
+	if (!d->install)
+		log_fatal(1, "%s", err);
+	install_write_status(d);
+	if (d->info.serial)
+		log_info("serving catalog %s serial %llu (%llu records)%s",
+			 d->info.id, (unsigned long long)d->info.serial,
+			 (unsigned long long)d->info.records,
+			 d->st.stale ? ", EXPIRED" : "");
+	else
+		log_warn("no catalog installed yet: lookups get a temporary "
+			 "failure until the first snapshot arrives in %s",
+			 d->conf->inbox);
+	install_scan(d);
+}
+
+/*
+ * Start: the sockets while privileged, detach (unless -f), drop to the
+ * configured user, then open the catalog and the inbox, and say so to
+ * the starting process and the service manager.
+ */
+static void main_start(struct daemon *d)
+{
+	char err[1024];
+	sigset_t sigs;
+	int ready = -1;
+
+	notify_init();
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	main_fd_limit(d->conf);
+	d->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	/* Privileged: the sockets (paths under /run, chown). */
+	if (main_listen_all(NULL, d->conf, d->listener, &d->nlisteners, err,
+			    sizeof(err)) < 0)
+		log_fatal(1, "%s", err);
+	if (!d->foreground) {
+		log_init("catalogd", LOG_DEST_SYSLOG);
+		ready = main_detach();
+	}
+	if (geteuid() == 0 && d->conf->user[0])
+		main_drop(d->conf);
+	prctl(PR_SET_DUMPABLE, 0);
+	main_watch(d, &sigs);
+	main_open(d);
+	if (ready >= 0) {
+		if (write(ready, "", 1) != 1)
+			log_warn("could not tell the starting process: %s",
+				 strerror(errno));
+		close(ready);
+	}
+	daemon_notify_status(d, 1);
+	log_info("ready: %zu sockets", d->nlisteners);
+}
+
+/* The event loop, until SIGTERM or SIGINT. */
+static void main_serve(struct daemon *d)
+{
+	struct epoll_event ev[MAIN_EVENTS_MAX];
+	int i, n, timeout, t2;
+
+	while (!d->stopping) {
+		timeout = server_expire(d, 0);
+		t2 = install_tick(d);
+		if (t2 < timeout)
+			timeout = t2;
+		n = epoll_wait(d->epfd, ev, MAIN_EVENTS_MAX, timeout);
+		if (n < 0 && errno != EINTR)
+			log_fatal(1, "epoll_wait: %s", strerror(errno));
+		d->now = time(NULL);
+		d->st.stale = d->info.expires && d->now > d->info.expires;
+		for (i = 0; i < n; i++) {
+			int kind = *(int *)ev[i].data.ptr;
+
+			if (kind == EV_SIGNAL)
+				main_signals(d);
+			else if (kind == EV_INOTIFY || kind == EV_INSTALL)
+				install_event(d, ev[i].data.ptr);
+			else
+				server_event(d, ev[i].data.ptr, ev[i].events);
+		}
+		/* One read transaction per wakeup: end it so the next
+		 * wakeup sees a newly installed catalog. */
+		daemon_reader_end(d);
+		if (d->reload) {
+			d->reload = 0;
+			notify_reloading();
+			main_reload(d);
+			daemon_notify_status(d, 1);
+		}
+		/* No event of this wakeup is left to point at them. */
+		server_reap(d);
+	}
+}
+
+/* Stop: the install, the connections and sockets, then the rest. */
+static void main_stop(struct daemon *d)
+{
+	size_t i;
+
+	notify_send("STOPPING=1\nSTATUS=stopping");
+	install_stop(d);
+	server_close_all(d);
+	for (i = 0; i < d->nlisteners; i++)
+		server_unlisten(d->listener[i]);
+	install_free(d->install);
+	catalog_close(d->cat);
+	lookup_cache_free(d->st.cache);
+	conf_free(d->conf);
+	close(d->epfd);
+	close(d->sigfd);
+	log_info("stopped");
+	notify_close();
+}
+
+int main(int argc, char **argv)
+{
+	struct main_opts o;
+	struct daemon d;
+	char err[1024];
+	int rc, owners;
+
+	memset(&d, 0, sizeof(d));
+	if ((rc = main_options(argc, argv, &o)) >= 0)
+		return rc;
+	d.foreground = o.foreground;
+	log_init("catalogd", d.foreground || o.check ? LOG_DEST_STDERR
+						     : LOG_DEST_BOTH);
+	log_set_verbose(1 + o.verbose);	/* installs and refusals at least */
+	d.conf = conf_load(o.file, err, sizeof(err));
 	if (!d.conf) {
 		log_error("%s", err);
 		return EX_CONFIG;
@@ -421,7 +558,7 @@ int main(int argc, char **argv)
 		conf_free(d.conf);
 		return EX_CONFIG;
 	}
-	if (check) {
+	if (o.check) {
 		main_checkconf(d.conf);
 		if (owners > 0 && !d.conf->user[0])
 			printf("socket owners and groups not checked: run as "
@@ -431,134 +568,9 @@ int main(int argc, char **argv)
 		conf_free(d.conf);
 		return 0;
 	}
-	if (geteuid() == 0 && !d.conf->user[0] && !(root_ok && d.foreground))
-		log_fatal(EX_CONFIG, "%s: refusing to run as root: set 'user' to an "
-			  "unprivileged account", file);
-	if (geteuid() != 0 && d.conf->user[0] && geteuid() != d.conf->uid)
-		log_fatal(EX_CONFIG, "%s: user %s is configured; start catalogd as "
-			  "root or as that user", file, d.conf->user);
-	notify_init();
-
-	/* Signals arrive through a descriptor in the loop. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGHUP);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &sigs, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	main_fd_limit(d.conf);
-	d.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-	/* Privileged: the sockets (paths under /run, chown). */
-	if (main_listen_all(NULL, d.conf, d.listener, &d.nlisteners, err,
-			    sizeof(err)) < 0)
-		log_fatal(1, "%s", err);
-	if (!d.foreground) {
-		log_init("catalogd", LOG_DEST_SYSLOG);
-		ready = main_detach();
-	}
-	if (geteuid() == 0 && d.conf->user[0])
-		main_drop(d.conf);
-	prctl(PR_SET_DUMPABLE, 0);
-
-	d.sigfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
-	d.epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (d.sigfd < 0 || d.epfd < 0)
-		log_fatal(1, "signalfd/epoll: %s", strerror(errno));
-	d.sig_ev = EV_SIGNAL;
-	{
-		struct epoll_event e = { .events = EPOLLIN,
-					 .data.ptr = &d.sig_ev };
-
-		if (epoll_ctl(d.epfd, EPOLL_CTL_ADD, d.sigfd, &e) < 0)
-			log_fatal(1, "epoll: %s", strerror(errno));
-	}
-	for (i = 0; i < d.nlisteners; i++)
-		if (server_watch(&d, d.listener[i]) < 0)
-			log_fatal(1, "epoll: %s", strerror(errno));
-
-	/* Unprivileged from here on: the catalog and the inbox. */
-	d.now = time(NULL);
-	d.started = d.now;
-	d.cat = catalog_open(d.conf->catalog, 0, err, sizeof(err));
-	if (!d.cat)
-		log_fatal(1, "%s", err);
-	d.st.cache = lookup_cache_new();
-	daemon_refresh_info(&d);
-	d.install = install_new(&d, err, sizeof(err));
-	if (!d.install)
-		log_fatal(1, "%s", err);
-	install_write_status(&d);
-	if (d.info.serial)
-		log_info("serving catalog %s serial %llu (%llu records)%s",
-			 d.info.id, (unsigned long long)d.info.serial,
-			 (unsigned long long)d.info.records,
-			 d.st.stale ? ", EXPIRED" : "");
-	else
-		log_warn("no catalog installed yet: lookups get a temporary "
-			 "failure until the first snapshot arrives in %s",
-			 d.conf->inbox);
-	install_scan(&d);
-	if (ready >= 0) {
-		if (write(ready, "", 1) != 1)
-			log_warn("could not tell the starting process: %s",
-				 strerror(errno));
-		close(ready);
-	}
-	main_notify_status(&d, 1);
-	log_info("ready: %zu sockets", d.nlisteners);
-
-	while (!d.stopping) {
-		int n, timeout = server_expire(&d, 0), t2 = install_tick(&d);
-
-		if (t2 < timeout)
-			timeout = t2;
-		n = epoll_wait(d.epfd, ev, MAIN_EVENTS_MAX, timeout);
-		if (n < 0 && errno != EINTR)
-			log_fatal(1, "epoll_wait: %s", strerror(errno));
-		d.now = time(NULL);
-		d.st.stale = d.info.expires && d.now > d.info.expires;
-		for (opt = 0; opt < n; opt++) {
-			int kind = *(int *)ev[opt].data.ptr;
-
-			if (kind == EV_SIGNAL)
-				main_signals(&d);
-			else if (kind == EV_INOTIFY || kind == EV_INSTALL)
-				install_event(&d, ev[opt].data.ptr);
-			else
-				server_event(&d, ev[opt].data.ptr,
-					     ev[opt].events);
-		}
-		/* One read transaction per wakeup: end it so the next
-		 * wakeup sees a newly installed catalog. */
-		if (d.rd) {
-			catalog_read_end(d.rd);
-			d.rd = NULL;
-		}
-		if (d.reload) {
-			d.reload = 0;
-			notify_reloading();
-			main_reload(&d);
-			main_notify_status(&d, 1);
-		}
-		/* No event of this wakeup is left to point at them. */
-		server_reap(&d);
-	}
-
-	notify_send("STOPPING=1\nSTATUS=stopping");
-	install_stop(&d);
-	server_close_all(&d);
-	for (i = 0; i < d.nlisteners; i++)
-		server_unlisten(d.listener[i]);
-	install_free(d.install);
-	catalog_close(d.cat);
-	lookup_cache_free(d.st.cache);
-	conf_free(d.conf);
-	close(d.epfd);
-	close(d.sigfd);
-	log_info("stopped");
-	notify_close();
+	main_check_account(&d, &o);
+	main_start(&d);
+	main_serve(&d);
+	main_stop(&d);
 	return 0;
 }
