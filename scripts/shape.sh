@@ -1,12 +1,15 @@
 #!/bin/bash
 # shape.sh - how the sources hang together, for maintainers: which file
 # of a program calls into which, the longest functions, and where the
-# configuration files are read.  Reads the sources only; needs ctags
-# (universal-ctags) and cc.
+# configuration files are read.  Reads the sources and the objects make
+# built; needs ctags (universal-ctags), cc and nm.
 #
-#   scripts/shape.sh calls DIR      edges "A.c -> B.c" (A calls a function
-#                                   B defines), then "in a cycle: FILES"
-#                                   or "no cycle"
+#   scripts/shape.sh calls DIR [OBJDIR]
+#                                   edges "A.c -> B.c" (A uses a function
+#                                   or variable B defines, from the
+#                                   objects in OBJDIR, default build/std:
+#                                   run make first), then "in a cycle:
+#                                   FILES" or "no cycle"
 #   scripts/shape.sh functions [N]  the N longest functions (default 15):
 #                                   lines, branches, file:line, name
 #   scripts/shape.sh settings       the files that read a configuration
@@ -33,18 +36,24 @@ exported() {
 			      if (ext) print $1 "\t" $2 }'
 }
 
+# Which file of DIR references a function another file of DIR defines,
+# as the linker sees it: an undefined symbol of A.o defined by B.o.
 calls() {
-	local dir=${1%/} f names edges
-	edges=$(
-		exported "$dir"/*.c | sort -u >"$tmp/defs"
-		for f in "$dir"/*.c; do
-			# Words, less struct members (after -> or .).
-			code_of "$f" | sed -E 's/(->|\.)[[:space:]]*[A-Za-z_][A-Za-z0-9_]*//g' |
-				grep -oE '[A-Za-z_][A-Za-z0-9_]*' |
-				sort -u >"$tmp/words"
-			awk -F'\t' -v self="$f" 'NR == FNR { w[$1] = 1; next }
-				$2 != self && ($1 in w) { print self " -> " $2 }' \
-				"$tmp/words" "$tmp/defs"
+	local dir=${1%/} objdir=${2:-build/std} f o edges names
+	for f in "$dir"/*.c; do
+		o=$objdir/${f%.c}.o
+		if [ ! -f "$o" ] || [ "$o" -ot "$f" ]; then
+			echo "shape.sh: $o missing or older than $f: run make" >&2
+			return 1
+		fi
+		nm --defined-only -g "$o" | awk -v f="$f" '$2 ~ /^[TDBR]$/ { print $3 "\t" f }'
+	done | sort -u >"$tmp/defs"
+	edges=$(for f in "$dir"/*.c; do
+			nm -u "$objdir/${f%.c}.o" | awk '{ print $NF }' |
+				sort -u >"$tmp/undef"
+			awk -F'\t' -v self="$f" 'NR == FNR { u[$1] = 1; next }
+				$2 != self && ($1 in u) { print self " -> " $2 }' \
+				"$tmp/undef" "$tmp/defs"
 		done | sort -u)
 	if [ -n "$edges" ]; then
 		echo "$edges"
@@ -102,7 +111,7 @@ settings() {
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 case ${1:-} in
-calls) calls "${2:?usage: shape.sh calls DIR}" ;;
+calls) calls "${2:?usage: shape.sh calls DIR [OBJDIR]}" "${3:-}" ;;
 functions) functions "${2:-15}" ;;
 settings) settings ;;
 *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 64 ;;

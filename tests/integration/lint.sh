@@ -1,7 +1,9 @@
 #!/bin/bash
 # lint.sh - source rules checked on every test run: the banned functions
-# (unbounded copies and formatting), and no program header included from
-# lib/.  Programs' own sources and lib/ only; tests may do as they like.
+# (unbounded copies and formatting), no program header included from lib/,
+# and no program whose files call each other in a circle
+# (scripts/shape.sh calls).  Programs' own sources and lib/ only; tests
+# may do as they like.
 source "$(dirname "$0")/lib.sh"
 cd "$DIRCAT_TOP" || exit 1
 src=$(ls lib/*.[ch] aggregator/*.[ch] replicator/*.[ch] catalogd/*.[ch] admin/*.[ch] fetcher/*.[ch] 2>/dev/null)
@@ -19,3 +21,15 @@ hits=$(grep -nE '#include "\.\./(aggregator|replicator|catalogd|admin)/' lib/*.[
 check_eq "lib/ includes no program header" "$hits" ""
 hits=$(grep -LE '^ \* ' lib/*.h | tr '\n' ' ')
 check_eq "every lib/ header opens with its contract comment" "$hits" ""
+
+# Each program's files call downward only: main.c starts the parts, the
+# parts call the modules below them, nothing calls back up.  From the
+# objects the suite runs (nm: who uses what who defines).
+# (aggregator/: collect.c and digest.c still use each other.)
+objdir=build/std
+[ "${DIRCAT_SANITIZE:-}" = 1 ] && objdir=build/asan
+for dir in lib replicator catalogd admin; do
+	out=$(scripts/shape.sh calls "$dir" "$objdir" 2>&1 | tail -n 1)
+	check_eq "$dir/: no files that call each other in a circle" "$out" \
+		"no cycle"
+done
