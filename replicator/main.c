@@ -8,7 +8,6 @@
  * the report, and the spool cleanup.  Quiet on success unless -v; every
  * target that fails says so in one line on stderr (and syslog under cron).
  */
-#include <curl/curl.h>
 #include <errno.h>
 #include <poll.h>
 #include <inttypes.h>
@@ -443,7 +442,7 @@ struct replicator_ctx {
 	const char *const *only;
 	size_t nonly;
 	int dry_run, verbose;
-	CURLSH *share;			/* kept connections (watch mode) */
+	struct xfer_share *share;	/* kept connections (watch mode) */
 };
 
 /*
@@ -672,12 +671,7 @@ static int replicator_watch(struct replicator_ctx *c)
 		return REPLICATOR_EXIT_LOCAL;
 	}
 	umask(mask);
-	c->share = curl_share_init();
-	if (!c->share)
-		log_fatal(REPLICATOR_EXIT_LOCAL, "libcurl: no share handle");
-	curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-	curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-	curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	c->share = xfer_share_new();
 	signal(SIGTERM, replicator_on_signal);
 	signal(SIGINT, replicator_on_signal);
 	/* A daemon says what it does: runs that failed, at least. */
@@ -702,7 +696,7 @@ static int replicator_watch(struct replicator_ctx *c)
 		if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
 			log_warn("poll: %s", strerror(errno));
 	}
-	curl_share_cleanup(c->share);
+	xfer_share_free(c->share);
 	c->share = NULL;
 	close(fd);
 	(void)unlink(conf->notify_socket);
@@ -770,7 +764,7 @@ int main(int argc, char **argv)
 			return REPLICATOR_EXIT_OK;
 		case 'V':
 			version_print(stdout, "dircat-replicator");
-			printf("libcurl: %s\n", curl_version());
+			printf("libcurl: %s\n", xfer_version());
 			return REPLICATOR_EXIT_OK;
 		default:
 			replicator_usage(stderr);

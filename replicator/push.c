@@ -47,7 +47,7 @@ struct push_target {
 
 struct push_loop {
 	const struct push_params *p;
-	CURLM *multi;
+	struct xfer_multi *multi;
 	struct push_target *pts;
 	size_t n;
 	size_t active;			/* requests in flight */
@@ -194,10 +194,10 @@ static void push_retry(struct push_loop *l, struct push_target *pt,
 /* Hand the target's prepared request to the multi handle. */
 static int push_add(struct push_loop *l, struct push_target *pt, int phase)
 {
-	CURLMcode mc = curl_multi_add_handle(l->multi, xfer_easy(pt->x));
+	char why[256];
 
-	if (mc != CURLM_OK) {
-		push_done(l, pt, 0, PUSH_FAILED, curl_multi_strerror(mc));
+	if (xfer_multi_add(l->multi, pt->x, why, sizeof(why)) < 0) {
+		push_done(l, pt, 0, PUSH_FAILED, why);
 		return -1;
 	}
 	pt->phase = phase;
@@ -355,7 +355,7 @@ static void push_decide(struct push_loop *l, struct push_target *pt,
 
 /* A request of pt finished with code. */
 static void push_finished(struct push_loop *l, struct push_target *pt,
-			  CURLcode code)
+			  int code)
 {
 	struct xfer_result xr;
 	struct nodestatus st;
@@ -363,7 +363,7 @@ static void push_finished(struct push_loop *l, struct push_target *pt,
 	size_t len;
 	char err[XFER_MSG_MAX + 64];
 
-	curl_multi_remove_handle(l->multi, xfer_easy(pt->x));
+	xfer_multi_remove(l->multi, pt->x);
 	pt->busy = 0;
 	l->active--;
 	xfer_result(pt->x, code, &xr);
@@ -450,7 +450,7 @@ static void push_give_up(struct push_loop *l)
 		if (pt->phase == PT_DONE)
 			continue;
 		if (pt->busy) {
-			curl_multi_remove_handle(l->multi, xfer_easy(pt->x));
+			xfer_multi_remove(l->multi, pt->x);
 			pt->busy = 0;
 			l->active--;
 		}
@@ -471,9 +471,7 @@ int push_run(const struct push_params *p, struct push_result *results,
 	memset(&l, 0, sizeof(l));
 	l.p = p;
 	l.pts = xcalloc(conf->ntargets, sizeof(*l.pts));
-	l.multi = curl_multi_init();
-	if (!l.multi)
-		log_fatal(75, "libcurl: cannot make a multi handle");
+	l.multi = xfer_multi_new();
 	now = util_now();
 	for (i = 0; i < conf->ntargets; i++) {
 		const struct repconf_target *t = &conf->targets[i];
@@ -509,10 +507,9 @@ int push_run(const struct push_params *p, struct push_result *results,
 	/* Bounded: every request has its own timeout, every target a fixed
 	 * number of attempts, and the whole run a deadline. */
 	while (l.remaining > 0) {
-		CURLMsg *msg;
+		void *priv;
 		double wake;
-		int running, left, timeout_ms;
-		CURLMcode mc;
+		int running, code, timeout_ms;
 
 		now = util_now();
 		if (now >= deadline) {
@@ -531,22 +528,12 @@ int push_run(const struct push_params *p, struct push_result *results,
 			else if (pt->next_try > now && pt->next_try < wake)
 				wake = pt->next_try;
 		}
-		mc = curl_multi_perform(l.multi, &running);
-		if (mc != CURLM_OK) {
-			util_err(err, errlen, "libcurl: %s",
-				 curl_multi_strerror(mc));
+		if (xfer_multi_perform(l.multi, &running, err, errlen) < 0)
 			goto out;
-		}
-		while ((msg = curl_multi_info_read(l.multi, &left)) != NULL) {
-			struct push_target *pt = NULL;
-
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-					  (char **)&pt);
-			if (!pt)
+		while (xfer_multi_done(l.multi, &priv, &code)) {
+			if (!priv)
 				log_panic("a transfer without its target");
-			push_finished(&l, pt, msg->data.result);
+			push_finished(&l, priv, code);
 		}
 		if (l.remaining == 0)
 			break;
@@ -562,25 +549,18 @@ int push_run(const struct push_params *p, struct push_result *results,
 			    l.pts[i].next_try <= now &&
 			    l.active < (size_t)conf->concurrency)
 				timeout_ms = 0;
-		if (timeout_ms > 0) {
-			mc = curl_multi_poll(l.multi, NULL, 0, timeout_ms,
-					     NULL);
-			if (mc != CURLM_OK) {
-				util_err(err, errlen, "libcurl: %s",
-					 curl_multi_strerror(mc));
-				goto out;
-			}
-		}
+		if (timeout_ms > 0 &&
+		    xfer_multi_wait(l.multi, timeout_ms, err, errlen) < 0)
+			goto out;
 	}
 	ret = (int)l.failed;
 out:
 	for (i = 0; i < l.n; i++) {
 		if (l.pts[i].busy)
-			curl_multi_remove_handle(l.multi,
-						 xfer_easy(l.pts[i].x));
+			xfer_multi_remove(l.multi, l.pts[i].x);
 		xfer_free(l.pts[i].x);
 	}
-	curl_multi_cleanup(l.multi);
+	xfer_multi_free(l.multi);
 	free(l.pts);
 	return ret;
 }

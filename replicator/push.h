@@ -59,7 +59,7 @@ struct push_params {
 	const char *catalog_id;
 	int dry_run;			/* decide only; send nothing */
 	const char *const *only;	/* NULL, or target names to serve */
-	CURLSH *share;			/* NULL, or a connection cache kept
+	struct xfer_share *share;	/* NULL, or a connection cache kept
 					   across runs (the watch mode) */
 };
 

@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 
 #include "config.h"
 #include "log.h"
@@ -18,6 +17,7 @@
 #include "settings.h"
 #include "snapwrite.h"
 #include "util.h"
+#include "xfer.h"
 
 
 /* Limits; the defaults are in the settings table below. */
@@ -25,23 +25,6 @@
 #define REPCONF_TIMEOUT_MAX           (7 * 86400)
 #define REPCONF_S3_BUCKET_MAX         63
 #define REPCONF_MANIFEST_LIFETIME_MIN 300
-
-const char *repconf_scheme_name(int scheme)
-{
-	switch (scheme) {
-	case REPCONF_SFTP:
-		return "sftp";
-	case REPCONF_SCP:
-		return "scp";
-	case REPCONF_HTTPS:
-		return "https";
-	case REPCONF_FILE:
-		return "file";
-	case REPCONF_S3:
-		return "s3";
-	}
-	return "?";
-}
 
 /* An s3:// URL's bucket: what S3 allows in a path-style bucket name. */
 static int repconf_bucket(struct repconf_target *t, const char *host,
@@ -73,9 +56,8 @@ static int repconf_url(void *obj, const struct settings_key *k,
 		       size_t errlen)
 {
 	struct repconf_target *t = obj;
-	CURLU *u = curl_url();
-	char *scheme = NULL, *user = NULL, *pass = NULL, *host = NULL;
-	char *path = NULL, *query = NULL, *frag = NULL;
+	struct xfer_url u;
+	const char *scheme, *user, *host, *path;
 	char where[512];
 	const char *w = where;
 	int ret = -1;
@@ -84,33 +66,23 @@ static int repconf_url(void *obj, const struct settings_key *k,
 	(void)k;
 	snprintf(where, sizeof(where), "%s:%d: ", v->file, v->line);
 
-	if (!u)
-		log_fatal(75, "out of memory");
+	memset(&u, 0, sizeof(u));
 	if (strlen(t->url) > REPCONF_URL_MAX) {
 		util_err(err, errlen, "%surl: longer than %d bytes", w,
 			 REPCONF_URL_MAX);
 		goto out;
 	}
-	/* Schemes libcurl does not know (s3://) still parse, so that the
-	 * message can say what to use instead. */
-	if (curl_url_set(u, CURLUPART_URL, t->url,
-			 CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
+	/* As libcurl reads it; schemes it does not know (s3://) still
+	 * split, so that the message can say what to use instead. */
+	if (xfer_url_split(t->url, &u) < 0) {
 		util_err(err, errlen, "%surl: '%s' is not a valid URL", w,
 			 t->url);
 		goto out;
 	}
-	curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
-	curl_url_get(u, CURLUPART_USER, &user, CURLU_URLDECODE);
-	curl_url_get(u, CURLUPART_PASSWORD, &pass, 0);
-	curl_url_get(u, CURLUPART_HOST, &host, 0);
-	curl_url_get(u, CURLUPART_PATH, &path, CURLU_URLDECODE);
-	curl_url_get(u, CURLUPART_QUERY, &query, 0);
-	curl_url_get(u, CURLUPART_FRAGMENT, &frag, 0);
-	if (!scheme || !path) {
-		util_err(err, errlen, "%surl: '%s' is not a valid URL", w,
-			 t->url);
-		goto out;
-	}
+	scheme = u.scheme;
+	user = u.user;
+	host = u.host;
+	path = u.path;
 	if (!strcmp(scheme, "sftp"))
 		t->scheme = REPCONF_SFTP;
 	else if (!strcmp(scheme, "scp"))
@@ -145,12 +117,12 @@ static int repconf_url(void *obj, const struct settings_key *k,
 			 "(dircat-fetch)", w);
 		goto out;
 	}
-	if (pass) {
+	if (u.has_password) {
 		util_err(err, errlen, "%surl: a password does not belong in "
 			 "the URL: use password_file (https) or an ssh key", w);
 		goto out;
 	}
-	if (query || frag) {
+	if (u.has_query || u.has_fragment) {
 		util_err(err, errlen, "%surl: no query or fragment, please", w);
 		goto out;
 	}
@@ -192,14 +164,7 @@ static int repconf_url(void *obj, const struct settings_key *k,
 	}
 	ret = 0;
 out:
-	curl_free(scheme);
-	curl_free(user);
-	curl_free(pass);
-	curl_free(host);
-	curl_free(path);
-	curl_free(query);
-	curl_free(frag);
-	curl_url_cleanup(u);
+	xfer_url_free(&u);
 	return ret;
 }
 

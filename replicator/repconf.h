@@ -113,6 +113,21 @@ struct repconf *repconf_load(const char *path, char *err, size_t errlen);
 void repconf_free(struct repconf *);
 
 /* "sftp", "scp", "https", "file", "s3". */
-const char *repconf_scheme_name(int scheme);
+static inline const char *repconf_scheme_name(int scheme)
+{
+	switch (scheme) {
+	case REPCONF_SFTP:
+		return "sftp";
+	case REPCONF_SCP:
+		return "scp";
+	case REPCONF_HTTPS:
+		return "https";
+	case REPCONF_FILE:
+		return "file";
+	case REPCONF_S3:
+		return "s3";
+	}
+	return "?";
+}
 
 #endif

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "log.h"
 #include "nodestate.h"
 #include "redact.h"
@@ -66,7 +68,7 @@ struct xfer {
 	char *password, *passphrase;		/* wiped on free */
 	char *s3_secret;			/* wiped on free */
 	int hostkey;				/* enum xfer_hostkey */
-	CURLSH *share;				/* NULL: none */
+	struct xfer_share *share;		/* NULL: none */
 	/* publish requests */
 	char objname[XFER_OBJ_NAME_MAX];
 	struct buf *obj_out;			/* get: where the body goes */
@@ -190,14 +192,176 @@ void xfer_free(struct xfer *x)
 	free(x);
 }
 
-void xfer_set_share(struct xfer *x, CURLSH *share)
+const char *xfer_version(void)
+{
+	return curl_version();
+}
+
+/* ------------------------------------------------------- kept connections */
+
+struct xfer_share {
+	CURLSH *sh;
+};
+
+struct xfer_share *xfer_share_new(void)
+{
+	struct xfer_share *s = xcalloc(1, sizeof(*s));
+
+	s->sh = curl_share_init();
+	if (!s->sh)
+		log_fatal(75, "libcurl: cannot make a share handle");
+	curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+	curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	return s;
+}
+
+void xfer_share_free(struct xfer_share *s)
+{
+	if (!s)
+		return;
+	curl_share_cleanup(s->sh);
+	free(s);
+}
+
+void xfer_set_share(struct xfer *x, struct xfer_share *share)
 {
 	x->share = share;
 }
 
-CURL *xfer_easy(struct xfer *x)
+/* ------------------------------------------------------ many at once */
+
+struct xfer_multi {
+	CURLM *m;
+};
+
+struct xfer_multi *xfer_multi_new(void)
 {
-	return x->easy;
+	struct xfer_multi *m = xcalloc(1, sizeof(*m));
+
+	m->m = curl_multi_init();
+	if (!m->m)
+		log_fatal(75, "libcurl: cannot make a multi handle");
+	return m;
+}
+
+void xfer_multi_free(struct xfer_multi *m)
+{
+	if (!m)
+		return;
+	curl_multi_cleanup(m->m);
+	free(m);
+}
+
+int xfer_multi_add(struct xfer_multi *m, struct xfer *x, char *why,
+		   size_t whylen)
+{
+	CURLMcode mc = curl_multi_add_handle(m->m, x->easy);
+
+	if (mc != CURLM_OK) {
+		util_err(why, whylen, "%s", curl_multi_strerror(mc));
+		return -1;
+	}
+	return 0;
+}
+
+void xfer_multi_remove(struct xfer_multi *m, struct xfer *x)
+{
+	curl_multi_remove_handle(m->m, x->easy);
+}
+
+int xfer_multi_perform(struct xfer_multi *m, int *running, char *err,
+		       size_t errlen)
+{
+	CURLMcode mc = curl_multi_perform(m->m, running);
+
+	if (mc != CURLM_OK) {
+		util_err(err, errlen, "libcurl: %s", curl_multi_strerror(mc));
+		return -1;
+	}
+	return 0;
+}
+
+int xfer_multi_done(struct xfer_multi *m, void **priv, int *code)
+{
+	CURLMsg *msg;
+	int left;
+
+	while ((msg = curl_multi_info_read(m->m, &left)) != NULL) {
+		char *p = NULL;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &p);
+		*priv = p;
+		*code = (int)msg->data.result;
+		return 1;
+	}
+	return 0;
+}
+
+int xfer_multi_wait(struct xfer_multi *m, int timeout_ms, char *err,
+		    size_t errlen)
+{
+	CURLMcode mc = curl_multi_poll(m->m, NULL, 0, timeout_ms, NULL);
+
+	if (mc != CURLM_OK) {
+		util_err(err, errlen, "libcurl: %s", curl_multi_strerror(mc));
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------- URLs */
+
+int xfer_url_split(const char *url, struct xfer_url *out)
+{
+	CURLU *u = curl_url();
+	char *pass = NULL, *query = NULL, *frag = NULL;
+	char *scheme = NULL, *user = NULL, *host = NULL, *path = NULL;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (!u)
+		log_fatal(75, "out of memory");
+	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) !=
+	    CURLUE_OK)
+		goto out;
+	curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+	curl_url_get(u, CURLUPART_USER, &user, CURLU_URLDECODE);
+	curl_url_get(u, CURLUPART_PASSWORD, &pass, 0);
+	curl_url_get(u, CURLUPART_HOST, &host, 0);
+	curl_url_get(u, CURLUPART_PATH, &path, CURLU_URLDECODE);
+	curl_url_get(u, CURLUPART_QUERY, &query, 0);
+	curl_url_get(u, CURLUPART_FRAGMENT, &frag, 0);
+	/* Ours to free with free(), not curl_free(). */
+	out->scheme = scheme ? xstrdup(scheme) : NULL;
+	out->user = user ? xstrdup(user) : NULL;
+	out->host = host ? xstrdup(host) : NULL;
+	out->path = path ? xstrdup(path) : NULL;
+	out->has_password = pass != NULL;
+	out->has_query = query != NULL;
+	out->has_fragment = frag != NULL;
+	rc = out->scheme && out->path ? 0 : -1;
+out:
+	curl_free(scheme);
+	curl_free(user);
+	curl_free(pass);
+	curl_free(host);
+	curl_free(path);
+	curl_free(query);
+	curl_free(frag);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+void xfer_url_free(struct xfer_url *u)
+{
+	free(u->scheme);
+	free(u->user);
+	free(u->host);
+	free(u->path);
+	memset(u, 0, sizeof(*u));
 }
 
 /* Keep the status file, refusing more than NODESTATE_STATUS_MAX. */
@@ -305,7 +469,7 @@ static int xfer_common(struct xfer *x, const char *url, char *err,
 	curl_easy_reset(x->easy);
 	if (x->share) {
 		/* Kept open between runs: as long as the nodes let us. */
-		XFER_SET(CURLOPT_SHARE, x->share);
+		XFER_SET(CURLOPT_SHARE, x->share->sh);
 		XFER_SET(CURLOPT_MAXAGE_CONN, (long)XFER_KEEP_CONN);
 		XFER_SET(CURLOPT_TCP_KEEPALIVE, 1L);
 	}
@@ -611,8 +775,9 @@ static void xfer_message(struct xfer *x, CURLcode code,
 	}
 }
 
-void xfer_result(struct xfer *x, CURLcode code, struct xfer_result *res)
+void xfer_result(struct xfer *x, int result, struct xfer_result *res)
 {
+	CURLcode code = (CURLcode)result;
 	long http = 0;
 	curl_off_t up = 0, total = 0, conn = 0, hs = 0;
 	char path[8192];

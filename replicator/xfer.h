@@ -18,6 +18,11 @@
  *                          it too) and a Cache-Control value
  *   xfer_object_delete()   remove an object
  *
+ * Around them: xfer_multi_* run many requests at once (push.c's loop),
+ * xfer_share_* keep connections open between runs (watch mode), and
+ * xfer_url_split() reads a URL as libcurl will.  No other file of the
+ * replicator includes libcurl's header.
+ *
  * Security: ssh host keys are checked strictly against the target's
  * known_hosts (an unknown or changed key is refused, never added); TLS
  * peers are verified; only the target's own scheme is allowed and no
@@ -30,8 +35,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-
-#include <curl/curl.h>
 
 #include "repconf.h"
 #include "spool.h"
@@ -57,17 +60,55 @@ struct xfer_result {
 int xfer_global_init(char *err, size_t errlen);
 void xfer_global_cleanup(void);
 
+/* "libcurl/7.88.1 OpenSSL/3.0.11 ..." for -V. */
+const char *xfer_version(void);
+
 /* A target's handle; reads its password/passphrase files.  NULL with
- * err.  priv is stored as the easy handle's CURLOPT_PRIVATE. */
+ * err.  priv comes back from xfer_multi_done(). */
 struct xfer *xfer_new(const struct repconf_target *t, void *priv,
 		      char *err, size_t errlen);
 void xfer_free(struct xfer *);
-/* Take connections from (and leave them in) share's connection cache,
- * so that the next run finds the ssh or TLS session still open.  share
- * must outlive the xfer. */
-void xfer_set_share(struct xfer *, CURLSH *share);
-/* The easy handle to add to a multi handle. */
-CURL *xfer_easy(struct xfer *);
+
+/* A connection cache kept between runs, so that the next run finds the
+ * ssh or TLS sessions still open. */
+struct xfer_share;
+struct xfer_share *xfer_share_new(void);
+void xfer_share_free(struct xfer_share *);
+/* Take connections from (and leave them in) share; it must outlive the
+ * xfer. */
+void xfer_set_share(struct xfer *, struct xfer_share *share);
+
+/* Many requests at once: add prepared xfers, let them run, collect each
+ * as it finishes.  The result code goes to xfer_result(). */
+struct xfer_multi;
+struct xfer_multi *xfer_multi_new(void);
+void xfer_multi_free(struct xfer_multi *);
+/* Start x's prepared request.  0, or -1 with why. */
+int xfer_multi_add(struct xfer_multi *, struct xfer *, char *why,
+		   size_t whylen);
+void xfer_multi_remove(struct xfer_multi *, struct xfer *);
+/* Move every request on as far as it goes without waiting: *running
+ * gets how many are still going.  0, or -1 with err. */
+int xfer_multi_perform(struct xfer_multi *, int *running, char *err,
+		       size_t errlen);
+/* A finished request: 1 with its xfer's priv and its result code, 0
+ * when none is left to collect. */
+int xfer_multi_done(struct xfer_multi *, void **priv, int *code);
+/* Wait at most timeout_ms for something to do.  0, or -1 with err. */
+int xfer_multi_wait(struct xfer_multi *, int timeout_ms, char *err,
+		    size_t errlen);
+
+/* A URL as libcurl reads it: each part malloc'ed, NULL when absent; the
+ * user and path URL-decoded. */
+struct xfer_url {
+	char *scheme, *user, *host, *path;
+	int has_password, has_query, has_fragment;
+};
+/* 0, or -1 when url is no URL.  Unknown schemes (s3://) still split, so
+ * that a message can say what to use instead.  Free with
+ * xfer_url_free() either way. */
+int xfer_url_split(const char *url, struct xfer_url *u);
+void xfer_url_free(struct xfer_url *u);
 
 /* Prepare a request.  0, or -1 with err (a local problem). */
 int xfer_prepare_status(struct xfer *, char *err, size_t errlen);
@@ -75,9 +116,9 @@ int xfer_prepare_upload(struct xfer *, const struct spool_file *,
 			char *err, size_t errlen);
 int xfer_prepare_move(struct xfer *, char *err, size_t errlen);
 
-/* After the multi loop reported code for this handle: fill *res.  Call
- * once per request; it also closes the upload file. */
-void xfer_result(struct xfer *, CURLcode code, struct xfer_result *res);
+/* After xfer_multi_done() reported code for this request: fill *res.
+ * Call once per request; it also closes the upload file. */
+void xfer_result(struct xfer *, int code, struct xfer_result *res);
 
 /* The status text fetched by the last status request (not NUL-safe:
  * use len). */
