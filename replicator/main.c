@@ -449,146 +449,191 @@ struct replicator_ctx {
  * One run: the catalog's current serial to every target.  Returns the
  * exit status; writes the report and the metrics.
  */
+/* The catalog to send: open, read at one serial for the whole run, and
+ * checked against the configuration; its id into catalog_id.  EXIT_OK,
+ * or the exit status. */
+static int replicator_catalog(const struct replicator_ctx *c,
+			      struct catalog **cat, struct catalog_read **r,
+			      struct catalog_info *info,
+			      char catalog_id[CATALOG_ID_MAX + 1])
+{
+	const struct repconf *conf = c->conf;
+	char err[2048];
+
+	*cat = catalog_open(conf->catalog, CATALOG_RDONLY, err, sizeof(err));
+	if (*cat)
+		*r = catalog_read_begin(*cat, err, sizeof(err));
+	if (!*cat || !*r) {
+		log_error("%s", err);
+		return REPLICATOR_EXIT_NOINPUT;
+	}
+	if (catalog_read_info(*r, info) < 0) {
+		log_error("%s: cannot read the catalog's serial",
+			  conf->catalog);
+		return REPLICATOR_EXIT_NOINPUT;
+	}
+	if (info->serial == 0) {
+		log_error("%s: the catalog is empty (serial 0): run the "
+			  "aggregator first", conf->catalog);
+		return REPLICATOR_EXIT_NOINPUT;
+	}
+	if (conf->catalog_id[0] && info->id[0] &&
+	    strcmp(conf->catalog_id, info->id)) {
+		log_error("catalog_id %s in %s, but the catalog %s is '%s'",
+			  conf->catalog_id, c->conf_path, conf->catalog,
+			  info->id);
+		return REPLICATOR_EXIT_CONFIG;
+	}
+	/* Both are catalog ids: CATALOG_ID_MAX bytes at most. */
+	util_copy_fit(catalog_id, conf->catalog_id[0] ? conf->catalog_id
+						      : info->id,
+		      CATALOG_ID_MAX + 1);
+	if (!catalog_id[0]) {
+		log_error("the catalog %s has no id: set catalog_id in %s",
+			  conf->catalog, c->conf_path);
+		return REPLICATOR_EXIT_CONFIG;
+	}
+	return REPLICATOR_EXIT_OK;
+}
+
+/* The spools the snapshots are written to (none for -n): the catalog's,
+ * and the mx projection's when a target wants it.  EXIT_OK, or
+ * EXIT_LOCAL. */
+static int replicator_spools(const struct replicator_ctx *c,
+			     struct catalog_read *r, const char *catalog_id,
+			     struct spool **spool, struct spool **spool_mx)
+{
+	const struct repconf *conf = c->conf;
+	char err[2048];
+
+	if (c->dry_run)
+		return REPLICATOR_EXIT_OK;
+	*spool = spool_new(conf->spool_dir, r, catalog_id, conf->lifetime,
+			   c->key, err, sizeof(err));
+	if (*spool && replicator_uses_mx(conf))
+		*spool_mx = replicator_spool_mx(conf, r, catalog_id, c->key,
+						err, sizeof(err));
+	if (!*spool || (replicator_uses_mx(conf) && !*spool_mx)) {
+		log_error("%s", err);
+		return REPLICATOR_EXIT_LOCAL;
+	}
+	return REPLICATOR_EXIT_OK;
+}
+
+/* Push to every target (push.h): the number that failed, or -1. */
+static int replicator_push(const struct replicator_ctx *c,
+			   struct spool *spool, struct spool *spool_mx,
+			   const struct catalog_info *info,
+			   const char *catalog_id, struct push_result *results)
+{
+	const struct repconf *conf = c->conf;
+	struct push_params pp;
+	char err[2048];
+	int failed;
+
+	log_debug("catalog %s serial %" PRIu64 ", %" PRIu64 " records, "
+		  "%zu targets", catalog_id, info->serial, info->records,
+		  conf->ntargets);
+	if (conf->ntargets == 0)
+		return 0;
+	memset(&pp, 0, sizeof(pp));
+	pp.conf = conf;
+	pp.spool = spool;
+	pp.spool_mx = spool_mx;
+	pp.serial = info->serial;
+	pp.epoch = info->epoch;
+	pp.history_oldest = info->history_oldest;
+	pp.catalog_id = catalog_id;
+	pp.dry_run = c->dry_run;
+	pp.only = c->nonly ? c->only : NULL;
+	pp.share = c->share;
+	failed = push_run(&pp, results, err, sizeof(err));
+	if (failed < 0)
+		log_error("%s", err);
+	return failed;
+}
+
+/* The push's report: the table (-v), report_json, and for cron the
+ * failed targets with the whole table.  ret, or EXIT_LOCAL when a report
+ * could not be written. */
+static int replicator_report(const struct replicator_ctx *c,
+			     const struct report_run *run,
+			     const struct push_result *results, int failed,
+			     int ret)
+{
+	const struct repconf *conf = c->conf;
+	char err[2048];
+
+	if (c->verbose && conf->ntargets > 0 &&
+	    report_text(stdout, run, results, conf->ntargets) < 0) {
+		log_error("writing the report: %s", strerror(errno));
+		ret = REPLICATOR_EXIT_LOCAL;
+	}
+	if (conf->report_json && !c->dry_run &&
+	    report_json(conf->report_json, run, results, conf->ntargets, err,
+			sizeof(err)) < 0) {
+		log_error("report_json: %s", err);
+		ret = REPLICATOR_EXIT_LOCAL;
+	}
+	if (failed && !c->dry_run) {
+		log_error("%d target%s not at serial %" PRIu64 " of catalog %s",
+			  failed, failed == 1 ? "" : "s", run->serial,
+			  run->catalog_id);
+		/* Under cron stderr is the administrator's mail: the whole
+		 * table, so the targets that are fine show up too. */
+		if (!c->verbose)
+			(void)report_text(stderr, run, results,
+					  conf->ntargets);
+	}
+	return ret;
+}
+
 static int replicator_run(const struct replicator_ctx *c)
 {
 	const struct repconf *conf = c->conf;
-	const char *conf_path = c->conf_path;
-	const char *const *only = c->only;
-	struct sign_key *key = c->key;
-	size_t nonly = c->nonly;
-	int dry_run = c->dry_run, verbose = c->verbose;
-	int ret = REPLICATOR_EXIT_LOCAL, failed, pfailed, refresh_failed = 0;
+	int ret, failed, refresh_failed = 0;
 	char err[2048];
 	struct catalog *cat = NULL;
 	struct catalog_read *r = NULL;
 	struct catalog_info info;
 	struct spool *spool = NULL, *spool_mx = NULL;
-	struct push_params pp;
 	struct push_result *results = NULL;
 	struct report_run run;
 	char catalog_id[CATALOG_ID_MAX + 1];
 	double t0, t_run = util_now();
 
-	if (!dry_run && conf->refresh_after > 0 &&
+	if (!c->dry_run && conf->refresh_after > 0 &&
 	    replicator_refresh(conf, err, sizeof(err)) < 0) {
 		/* Not fatal: this serial still goes out; nodes expire only
 		 * if this keeps failing. */
 		log_error("refreshing the catalog's serial: %s", err);
 		refresh_failed = 1;
 	}
-	ret = REPLICATOR_EXIT_NOINPUT;
-	cat = catalog_open(conf->catalog, CATALOG_RDONLY, err, sizeof(err));
-	if (!cat) {
-		log_error("%s", err);
+	ret = replicator_catalog(c, &cat, &r, &info, catalog_id);
+	if (ret == REPLICATOR_EXIT_OK)
+		ret = replicator_spools(c, r, catalog_id, &spool, &spool_mx);
+	if (ret != REPLICATOR_EXIT_OK)
 		goto out;
-	}
-	r = catalog_read_begin(cat, err, sizeof(err));
-	if (!r) {
-		log_error("%s", err);
-		goto out;
-	}
-	if (catalog_read_info(r, &info) < 0) {
-		log_error("%s: cannot read the catalog's serial",
-			  conf->catalog);
-		goto out;
-	}
-	if (info.serial == 0) {
-		log_error("%s: the catalog is empty (serial 0): run the "
-			  "aggregator first", conf->catalog);
-		goto out;
-	}
-	if (conf->catalog_id[0] && info.id[0] &&
-	    strcmp(conf->catalog_id, info.id)) {
-		log_error("catalog_id %s in %s, but the catalog %s is '%s'",
-			  conf->catalog_id, conf_path, conf->catalog, info.id);
-		ret = REPLICATOR_EXIT_CONFIG;
-		goto out;
-	}
-	util_strlcpy(catalog_id, conf->catalog_id[0] ? conf->catalog_id
-						      : info.id,
-		     sizeof(catalog_id));
-	if (!catalog_id[0]) {
-		log_error("the catalog %s has no id: set catalog_id in %s",
-			  conf->catalog, conf_path);
-		ret = REPLICATOR_EXIT_CONFIG;
-		goto out;
-	}
-	ret = REPLICATOR_EXIT_LOCAL;
-	if (!dry_run) {
-		spool = spool_new(conf->spool_dir, r, catalog_id,
-				  conf->lifetime, key, err, sizeof(err));
-		if (!spool) {
-			log_error("%s", err);
-			goto out;
-		}
-		if (replicator_uses_mx(conf)) {
-			spool_mx = replicator_spool_mx(conf, r, catalog_id,
-						       key, err, sizeof(err));
-			if (!spool_mx) {
-				log_error("%s", err);
-				goto out;
-			}
-		}
-	}
-
-	memset(&pp, 0, sizeof(pp));
-	pp.conf = conf;
-	pp.spool = spool;
-	pp.spool_mx = spool_mx;
-	pp.serial = info.serial;
-	pp.epoch = info.epoch;
-	pp.history_oldest = info.history_oldest;
-	pp.catalog_id = catalog_id;
-	pp.dry_run = dry_run;
-	pp.only = nonly ? only : NULL;
-	pp.share = c->share;
 	results = xcalloc(conf->ntargets, sizeof(*results));
 	run.started = time(NULL);
 	t0 = util_now();
-	log_debug("catalog %s serial %" PRIu64 ", %" PRIu64 " records, "
-		  "%zu targets", catalog_id, info.serial, info.records,
-		  conf->ntargets);
-	failed = 0;
-	if (conf->ntargets > 0) {
-		failed = push_run(&pp, results, err, sizeof(err));
-		if (failed < 0) {
-			log_error("%s", err);
-			goto out;
-		}
+	failed = replicator_push(c, spool, spool_mx, &info, catalog_id,
+				 results);
+	if (failed < 0) {
+		ret = REPLICATOR_EXIT_LOCAL;
+		goto out;
 	}
-
 	run.catalog_id = catalog_id;
 	run.serial = info.serial;
-	run.key_id = sign_key_id(key);
+	run.key_id = sign_key_id(c->key);
 	run.seconds = util_now() - t0;
-	run.dry_run = dry_run;
+	run.dry_run = c->dry_run;
 	ret = failed ? REPLICATOR_EXIT_TARGETS :
 	      refresh_failed ? REPLICATOR_EXIT_LOCAL : REPLICATOR_EXIT_OK;
-	if (verbose && conf->ntargets > 0 &&
-	    report_text(stdout, &run, results, conf->ntargets) < 0) {
-		log_error("writing the report: %s", strerror(errno));
-		ret = REPLICATOR_EXIT_LOCAL;
-	}
-	if (conf->report_json && !dry_run &&
-	    report_json(conf->report_json, &run, results, conf->ntargets, err,
-			sizeof(err)) < 0) {
-		log_error("report_json: %s", err);
-		ret = REPLICATOR_EXIT_LOCAL;
-	}
-	if (failed && !dry_run) {
-		log_error("%d target%s not at serial %" PRIu64 " of catalog %s",
-			  failed, failed == 1 ? "" : "s", info.serial,
-			  catalog_id);
-		/* Under cron stderr is the administrator's mail: the whole
-		 * table, so the targets that are fine show up too. */
-		if (!verbose)
-			(void)report_text(stderr, &run, results,
-					  conf->ntargets);
-	}
-	pfailed = replicator_publish(conf, spool, spool_mx, key, &info,
-				     catalog_id, dry_run, only, nonly,
-				     verbose);
-	if (pfailed != 0 && ret == REPLICATOR_EXIT_OK)
+	ret = replicator_report(c, &run, results, failed, ret);
+	if (replicator_publish(conf, spool, spool_mx, c->key, &info,
+			       catalog_id, c->dry_run, c->only, c->nonly,
+			       c->verbose) != 0 && ret == REPLICATOR_EXIT_OK)
 		ret = REPLICATOR_EXIT_TARGETS;
 	if (spool)
 		spool_clean(spool);
@@ -596,7 +641,7 @@ static int replicator_run(const struct replicator_ctx *c)
 		spool_clean(spool_mx);
 out:
 	/* After every run, but not for -n or -t runs. */
-	if (conf->metrics_file && !dry_run && !nonly &&
+	if (conf->metrics_file && !c->dry_run && !c->nonly &&
 	    report_metrics(conf->metrics_file, conf, results, ret,
 			   util_now() - t_run, err, sizeof(err)) < 0) {
 		log_error("metrics_file: %s", err);
@@ -703,22 +748,23 @@ static int replicator_watch(struct replicator_ctx *c)
 	return ret == REPLICATOR_EXIT_NOINPUT ? REPLICATOR_EXIT_OK : ret;
 }
 
-int main(int argc, char **argv)
-{
-	const char *conf_path = REPLICATOR_CONFIG_DEFAULT;
-	const char *only[REPLICATOR_ONLY_MAX + 1];
-	size_t nonly = 0, i, j;
-	int verbose = 0, dry_run = 0, check_only = 0, c, lock_fd = -1;
-	int ret = REPLICATOR_EXIT_LOCAL, ran = 0, watch = 0;
-	int new_epoch = 0, fleet = 0;
-	char err[2048];
-	struct repconf *conf;
-	struct sign_key *key = NULL;
-	struct replicator_ctx ctx;
-	double t_run = util_now();
+/* What the command line asks for. */
+struct replicator_opts {
+	const char *conf_path;
+	const char *only[REPLICATOR_ONLY_MAX + 1];	/* -t, NULL-ended */
+	size_t nonly;
+	int verbose, dry_run, check_only, watch, new_epoch, fleet;
+};
 
-	log_init(argv[0], isatty(STDERR_FILENO) ? LOG_DEST_STDERR
-						: LOG_DEST_BOTH);
+/* Read the command line into o: -1 to go on, else the exit status. */
+static int replicator_options(int argc, char **argv,
+			      struct replicator_opts *o)
+{
+	size_t i, j;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->conf_path = REPLICATOR_CONFIG_DEFAULT;
 	if (argc == 2 && !strcmp(argv[1], "--settings")) {
 		settings_print(stdout, repconf_settings);
 		return REPLICATOR_EXIT_OK;
@@ -726,9 +772,9 @@ int main(int argc, char **argv)
 	/* --new-epoch and --fleet, anywhere; getopt sees the rest. */
 	for (i = 1, j = 1; i < (size_t)argc; i++) {
 		if (!strcmp(argv[i], "--new-epoch"))
-			new_epoch = 1;
+			o->new_epoch = 1;
 		else if (!strcmp(argv[i], "--fleet"))
-			fleet = 1;
+			o->fleet = 1;
 		else
 			argv[j++] = argv[i];
 	}
@@ -737,27 +783,27 @@ int main(int argc, char **argv)
 	while ((c = getopt(argc, argv, "c:vnCt:hVw")) != -1) {
 		switch (c) {
 		case 'w':
-			watch = 1;
+			o->watch = 1;
 			break;
 		case 'c':
-			conf_path = optarg;
+			o->conf_path = optarg;
 			break;
 		case 'v':
-			verbose++;
+			o->verbose++;
 			break;
 		case 'n':
-			dry_run = 1;
+			o->dry_run = 1;
 			break;
 		case 'C':
-			check_only = 1;
+			o->check_only = 1;
 			break;
 		case 't':
-			if (nonly == REPLICATOR_ONLY_MAX) {
+			if (o->nonly == REPLICATOR_ONLY_MAX) {
 				log_error("at most %d -t options",
 					  REPLICATOR_ONLY_MAX);
 				return REPLICATOR_EXIT_USAGE;
 			}
-			only[nonly++] = optarg;
+			o->only[o->nonly++] = optarg;
 			break;
 		case 'h':
 			replicator_usage(stdout);
@@ -775,92 +821,127 @@ int main(int argc, char **argv)
 		replicator_usage(stderr);
 		return REPLICATOR_EXIT_USAGE;
 	}
-	only[nonly] = NULL;
-	log_set_verbose(verbose > 0 ? verbose - 1 : 0);
+	o->only[o->nonly] = NULL;
+	return -1;
+}
+
+/* Every -t names a [target] or a [publish] of the file: EXIT_OK, else
+ * EXIT_USAGE after a message. */
+static int replicator_known_targets(const struct repconf *conf,
+				    const struct replicator_opts *o)
+{
+	size_t i, j;
+
+	for (i = 0; i < o->nonly; i++) {
+		for (j = 0; j < conf->ntargets; j++)
+			if (!strcmp(o->only[i], conf->targets[j].name))
+				break;
+		if (j == conf->ntargets &&
+		    replicator_publish_index(conf, o->only[i]) < 0) {
+			log_error("-t %s: no [target %s] or [publish %s] in %s",
+				  o->only[i], o->only[i], o->only[i],
+				  o->conf_path);
+			return REPLICATOR_EXIT_USAGE;
+		}
+	}
+	return REPLICATOR_EXIT_OK;
+}
+
+/*
+ * Under the run lock: a new epoch when asked (an administrator's act,
+ * once, before any run), then one run, or the watch loop.  The exit
+ * status; *ran says whether a run happened (it writes the metrics).
+ */
+static int replicator_locked(struct repconf *conf,
+			     struct sign_key *key,
+			     const struct replicator_opts *o, int *lock_fd,
+			     int *ran)
+{
+	struct replicator_ctx ctx;
+	char err[2048];
+
+	if (replicator_mkdir("state_dir", conf->state_dir) < 0)
+		return REPLICATOR_EXIT_LOCAL;
+	*lock_fd = util_lock(conf->lock_file, err, sizeof(err));
+	if (*lock_fd < 0) {
+		log_error("%s", err);
+		return *lock_fd == -2 ? REPLICATOR_EXIT_LOCKED
+				      : REPLICATOR_EXIT_LOCAL;
+	}
+	if (o->new_epoch && replicator_new_epoch(conf, o->dry_run, err,
+						 sizeof(err)) < 0) {
+		log_error("--new-epoch: %s", err);
+		return REPLICATOR_EXIT_LOCAL;
+	}
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.conf_path = o->conf_path;
+	ctx.conf = conf;
+	ctx.key = key;
+	ctx.only = o->only;
+	ctx.nonly = o->nonly;
+	ctx.dry_run = o->dry_run;
+	ctx.verbose = o->verbose;
+	*ran = 1;
+	return o->watch && !o->dry_run ? replicator_watch(&ctx)
+				       : replicator_run(&ctx);
+}
+
+int main(int argc, char **argv)
+{
+	struct replicator_opts o;
+	int ret, ran = 0, lock_fd = -1, c;
+	char err[2048];
+	struct repconf *conf;
+	struct sign_key *key = NULL;
+	double t_run = util_now();
+
+	log_init(argv[0], isatty(STDERR_FILENO) ? LOG_DEST_STDERR
+						: LOG_DEST_BOTH);
+	if ((ret = replicator_options(argc, argv, &o)) >= 0)
+		return ret;
+	log_set_verbose(o.verbose > 0 ? o.verbose - 1 : 0);
 	/* A node closing its connection must not kill the whole run. */
 	signal(SIGPIPE, SIG_IGN);
-
 	if (xfer_global_init(err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		return REPLICATOR_EXIT_LOCAL;
 	}
-	conf = repconf_load(conf_path, err, sizeof(err));
+	conf = repconf_load(o.conf_path, err, sizeof(err));
 	if (!conf) {
 		log_error("%s", err);
 		return REPLICATOR_EXIT_CONFIG;
 	}
-	for (i = 0; i < nonly; i++) {
-		for (j = 0; j < conf->ntargets; j++)
-			if (!strcmp(only[i], conf->targets[j].name))
-				break;
-		if (j == conf->ntargets &&
-		    replicator_publish_index(conf, only[i]) < 0) {
-			log_error("-t %s: no [target %s] or [publish %s] in %s",
-				  only[i], only[i], only[i], conf_path);
-			ret = REPLICATOR_EXIT_USAGE;
-			goto out;
-		}
-	}
+	if ((ret = replicator_known_targets(conf, &o)) != REPLICATOR_EXIT_OK)
+		goto out;
 	key = sign_key_load(conf->signing_key, err, sizeof(err));
 	if (!key) {
 		log_error("signing_key: %s", err);
 		ret = REPLICATOR_EXIT_CONFIG;
-		goto out;
-	}
-	if (fleet) {
+	} else if (o.fleet) {
 		c = replicator_fleet(conf, key, err, sizeof(err));
 		if (c < 0)
 			log_error("--fleet: %s", err);
 		ret = c < 0 ? REPLICATOR_EXIT_LOCAL :
 		      c ? REPLICATOR_EXIT_TARGETS : REPLICATOR_EXIT_OK;
 		ran = 1;	/* no metrics for it */
-		goto out;
-	}
-	if (check_only) {
+	} else if (o.check_only) {
 		printf("%s: configuration ok, %zu target%s, %zu publish "
-		       "destination%s, signing key %s\n", conf_path,
+		       "destination%s, signing key %s\n", o.conf_path,
 		       conf->ntargets, conf->ntargets == 1 ? "" : "s",
 		       conf->npublish, conf->npublish == 1 ? "" : "s",
 		       sign_key_id(key));
 		ret = REPLICATOR_EXIT_OK;
-		goto out;
+	} else {
+		ret = replicator_locked(conf, key, &o, &lock_fd, &ran);
 	}
-
-	if (replicator_mkdir("state_dir", conf->state_dir) < 0)
-		goto out;
-	lock_fd = util_lock(conf->lock_file, err, sizeof(err));
-	if (lock_fd < 0) {
-		log_error("%s", err);
-		ret = lock_fd == -2 ? REPLICATOR_EXIT_LOCKED
-				    : REPLICATOR_EXIT_LOCAL;
-		goto out;
-	}
-
-	/* An administrator's act, once, before any run. */
-	if (new_epoch && replicator_new_epoch(conf, dry_run, err,
-					      sizeof(err)) < 0) {
-		log_error("--new-epoch: %s", err);
-		ret = REPLICATOR_EXIT_LOCAL;
-		goto out;
-	}
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.conf_path = conf_path;
-	ctx.conf = conf;
-	ctx.key = key;
-	ctx.only = only;
-	ctx.nonly = nonly;
-	ctx.dry_run = dry_run;
-	ctx.verbose = verbose;
-	ran = 1;
-	ret = watch && !dry_run ? replicator_watch(&ctx) : replicator_run(&ctx);
 out:
 	/* After every run, but not when another one holds the lock (it
 	 * writes them), nor for -n, -C or -t runs. */
-	if (!ran && conf && conf->metrics_file &&
-	    ret != REPLICATOR_EXIT_LOCKED && !dry_run && !check_only &&
-	    !nonly && report_metrics(conf->metrics_file, conf, NULL, ret,
-				     util_now() - t_run, err,
-				     sizeof(err)) < 0) {
+	if (!ran && conf->metrics_file &&
+	    ret != REPLICATOR_EXIT_LOCKED && !o.dry_run && !o.check_only &&
+	    !o.nonly && report_metrics(conf->metrics_file, conf, NULL, ret,
+				       util_now() - t_run, err,
+				       sizeof(err)) < 0) {
 		log_error("metrics_file: %s", err);
 		ret = REPLICATOR_EXIT_LOCAL;
 	}
