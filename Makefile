@@ -251,7 +251,7 @@ $(FD)/fuzz_%: tests/fuzz/fuzz_%.c $(FD)/libdircat.a
 
 # The configuration target also runs the programs' own loaders.
 FUZZ_CONF_OBJ = $(FD)/aggregator/aggconf.o $(FD)/aggregator/ldapsrc.o \
-                $(FD)/replicator/repconf.o
+                $(FD)/replicator/repconf.o $(FD)/replicator/xfer.o
 $(FD)/fuzz_config: tests/fuzz/fuzz_config.c $(FUZZ_CONF_OBJ) $(FD)/libdircat.a
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEPFLAGS) -Iaggregator -Icatalogd \
 	    -Ireplicator -fsanitize=fuzzer -o $@ $< $(FUZZ_CONF_OBJ) \
