@@ -902,6 +902,18 @@ static size_t xfer_obj_read(char *data, size_t size, size_t n, void *arg)
 	return want;
 }
 
+/* Back to the start of a memory upload: libcurl sends the body again
+ * when the server asks for credentials (401) after it went out. */
+static int xfer_obj_seek(void *arg, curl_off_t offset, int origin)
+{
+	struct xfer *x = arg;
+
+	if (origin != SEEK_SET || offset < 0 || (size_t)offset > x->memlen)
+		return CURL_SEEKFUNC_CANTSEEK;
+	x->mempos = (size_t)offset;
+	return CURL_SEEKFUNC_OK;
+}
+
 /* The object's URL: https: the destination's URL + name; s3: path-style
  * https://ENDPOINT/BUCKET/PREFIX/NAME. */
 static int xfer_object_url(struct xfer *x, const char *name, char *err,
@@ -1081,6 +1093,8 @@ int xfer_object_put(struct xfer *x, const char *name, const char *path,
 		x->memlen = len;
 		XFER_SET_RES(CURLOPT_READFUNCTION, xfer_obj_read);
 		XFER_SET_RES(CURLOPT_READDATA, x);
+		XFER_SET_RES(CURLOPT_SEEKFUNCTION, xfer_obj_seek);
+		XFER_SET_RES(CURLOPT_SEEKDATA, x);
 	}
 	XFER_SET_RES(CURLOPT_UPLOAD, 1L);
 	XFER_SET_RES(CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
