@@ -873,6 +873,11 @@ static int replicator_locked(struct repconf *conf,
 		log_error("--new-epoch: %s", err);
 		return REPLICATOR_EXIT_LOCAL;
 	}
+	/* -n --new-epoch only says which epoch it would start: a dry run
+	 * of the catalog as it is would report every node ahead of it,
+	 * which is what the new epoch is for. */
+	if (o->new_epoch && o->dry_run)
+		return REPLICATOR_EXIT_OK;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.conf_path = o->conf_path;
 	ctx.conf = conf;
