@@ -222,3 +222,176 @@ fleet_fetch() {
 fleet_state() {
 	sed -n "s/^$2 = //p" "$1/state/corp.state"
 }
+
+# --- docs/fleet.md's own nginx configuration, run as written ---------------
+#
+#   fleet_ns ARGS...          call first: runs the calling script again
+#                             (with ARGS) in a mount, network and PID
+#                             namespace of its own and exits with its
+#                             status; in that copy it returns, with a
+#                             private /etc and /var/lib (overlays:
+#                             /etc/dircat, /etc/hosts, accounts,
+#                             /var/lib/dircat may be written),
+#                             loopback up, dircat-origin.example.com =
+#                             10.200.0.1 (on lo).  Sets FLEET_TOP (a
+#                             directory of the outer test, removed once
+#                             nothing is mounted below it)
+#   fleet_doc NAME            the block of docs/fleet.md under the line
+#                             "<!-- test: fleet NAME -->" (indented in a
+#                             list item or not), as written
+#   fleet_nginx_host NAME SITE SETUP [N]
+#                             a host running Debian's nginx as installed
+#                             (its /etc/nginx, nginx.conf untouched) with
+#                             the site file SITE (text whose first line is
+#                             "# /etc/nginx/sites-available/FILE"), after
+#                             the shell lines SETUP run as root (stdin:
+#                             FLEET_SETUP_STDIN; `systemctl` only noted,
+#                             nginx is started after them as its unit
+#                             would).  Its own mount namespace (/etc/nginx,
+#                             /srv, /var/log/nginx, /var/lib/nginx,
+#                             /var/cache, /run); with N, also a network
+#                             namespace of its own, reached at 10.200.N.2
+#                             (a veth from this one, 10.200.N.1), so that
+#                             several hosts can each listen on port 80.
+#                             Certificates named by ssl_certificate(_key)
+#                             lines are made for its server_name by
+#                             FLEET_CA (FLEET_CA_CRT is the CA's
+#                             certificate).  An extra conf.d file logs
+#                             each request to FLEET_HOST_LOG as
+#                             "MSEC STATUS METHOD URI CACHE_STATUS BYTES
+#                             UPSTREAM_STATUS AGENT" (seen, not changed).
+#                             Sets FLEET_HOST_PID (stop it with stop_pid),
+#                             FLEET_HOST_ADDR, FLEET_HOST_DIR, FLEET_HOST_LOG.
+
+fleet_ns() {
+	if [ -z "${FLEET_NS_INSIDE:-}" ]; then
+		need unshare ip mount nginx openssl
+		if [ "$(id -u)" != 0 ]; then
+			fail "needs root (namespaces, nginx as Debian runs it)"
+			exit 1
+		fi
+		local d
+		d=$(tmpdir)
+		FLEET_NS_INSIDE=$d unshare --mount --net --pid --fork --mount-proc \
+			--propagation private bash "$0" "$@"
+		exit $?
+	fi
+	FLEET_TOP=$FLEET_NS_INSIDE
+	mkdir -p "$FLEET_TOP/etc.upper" "$FLEET_TOP/etc.work" \
+		"$FLEET_TOP/varlib.upper" "$FLEET_TOP/varlib.work" &&
+		mount -t overlay overlay -o "lowerdir=/etc,upperdir=$FLEET_TOP/etc.upper,workdir=$FLEET_TOP/etc.work" /etc &&
+		mount -t overlay overlay -o "lowerdir=/var/lib,upperdir=$FLEET_TOP/varlib.upper,workdir=$FLEET_TOP/varlib.work" /var/lib &&
+		ip link set lo up && ip addr add 10.200.0.1/32 dev lo &&
+		echo "10.200.0.1 dircat-origin.example.com" >>/etc/hosts || {
+		fail "a private /etc and network for the test"
+		exit 1
+	}
+	FLEET_CA=$FLEET_TOP/ca
+	mkdir -p "$FLEET_CA"
+	_nginx_ca "$FLEET_CA" ca || { fail "a test CA"; exit 1; }
+	FLEET_CA_CRT=$FLEET_CA/ca.crt
+	_fleet_hosts=0
+}
+
+fleet_doc() {
+	awk -v m="<!-- test: fleet $1 -->" '
+		{ line = $0; sub(/^ +/, "", line) }
+		!on && line == m { on = 1; next }
+		on && line ~ /^```/ {
+			if (++fence == 2) exit
+			ind = index($0, "`") - 1
+			next
+		}
+		on && fence == 1 { print substr($0, ind + 1) }' "$DIRCAT_TOP/docs/fleet.md"
+}
+
+fleet_nginx_host() {
+	local name=$1 site=$2 setup=$3 net=${4:-} dir file cn p rel
+	dir=$FLEET_TOP/host-$name
+	FLEET_HOST_DIR=$dir
+	file=$(sed -n '1s|^# \(/etc/nginx/sites-available/[A-Za-z0-9._-]*\)$|\1|p' <<<"$site")
+	if [ -z "$file" ]; then
+		echo "fleet_nginx_host: the site's first line names no /etc/nginx/sites-available file" >&2
+		return 1
+	fi
+	mkdir -p "$dir/srv" "$dir/log" "$dir/lib" &&
+		cp -a /etc/nginx "$dir/etc-nginx" || return 1
+	printf '%s\n' "$site" >"$dir/etc-nginx/${file#/etc/nginx/}"
+	cat >"$dir/etc-nginx/conf.d/dircat-test-log.conf" <<-'EOF'
+	log_format dircat_test '$msec $status $request_method $uri $upstream_cache_status $body_bytes_sent $upstream_status "$http_user_agent"';
+	access_log /var/log/nginx/dircat-test.log dircat_test;
+	EOF
+	# The site's certificate, for its server_name.
+	cn=$(sed -n 's/^ *server_name  *\([^ ;]*\).*/\1/p' <<<"$site" | head -n 1)
+	for p in $(sed -n 's/^ *ssl_certificate  *\(\/etc\/nginx\/[^ ;]*\);.*/\1/p' <<<"$site"); do
+		rel=${p#/etc/nginx/}
+		mkdir -p "$(dirname "$dir/etc-nginx/$rel")"
+		_nginx_cert "$FLEET_CA" ca "$cn" "DNS:$cn" serverAuth || return 1
+		cp "$FLEET_CA/$cn.crt" "$dir/etc-nginx/$rel"
+	done
+	for p in $(sed -n 's/^ *ssl_certificate_key  *\(\/etc\/nginx\/[^ ;]*\);.*/\1/p' <<<"$site"); do
+		rel=${p#/etc/nginx/}
+		mkdir -p "$(dirname "$dir/etc-nginx/$rel")"
+		install -m 0600 "$FLEET_CA/$cn.key" "$dir/etc-nginx/$rel"
+	done
+	printf '%s\n' "$setup" >"$dir/setup.sh"
+	: >"$dir/systemctl.log"
+	local script='
+		d=$1
+		mount --bind "$d/etc-nginx" /etc/nginx &&
+		mount --bind "$d/srv" /srv &&
+		mount --bind "$d/log" /var/log/nginx &&
+		mount --bind "$d/lib" /var/lib/nginx &&
+		mount -t tmpfs -o mode=0755 tmpfs /var/cache &&
+		mount -t tmpfs -o mode=0755 tmpfs /run || exit 1
+		if [ -n "$2" ]; then
+			for i in $(seq 100); do [ -e "$d/net-up" ] && break; sleep 0.1; done
+		fi
+		# The unit manager: noted; nginx starts below, as its unit would.
+		systemctl() { echo "$*" >>"$d/systemctl.log"; }
+		(set -e; . "$d/setup.sh") <"${FLEET_SETUP_STDIN:-/dev/null}" \
+			>"$d/setup.log" 2>&1 || { echo "setup failed" >>"$d/setup.log"; exit 1; }
+		exec nginx -g "daemon off;"'
+	if [ -n "$net" ]; then
+		unshare --mount --net bash -c "$script" fleet-host "$dir" "$net" &
+	else
+		unshare --mount bash -c "$script" fleet-host "$dir" "" &
+	fi
+	FLEET_HOST_PID=$!
+	track_pid "$FLEET_HOST_PID"
+	FLEET_HOST_LOG=$dir/log/dircat-test.log
+	if [ -n "$net" ]; then
+		FLEET_HOST_ADDR=10.200.$net.2
+		wait_for 10 _fleet_own_net "$FLEET_HOST_PID" &&
+		ip link add "fleet$net" type veth peer name eth0 netns "$FLEET_HOST_PID" &&
+			ip addr add "10.200.$net.1/24" dev "fleet$net" &&
+			ip link set "fleet$net" up &&
+			nsenter -t "$FLEET_HOST_PID" -n sh -c "ip link set lo up &&
+				ip addr add 10.200.$net.2/24 dev eth0 && ip link set eth0 up &&
+				ip route add default via 10.200.$net.1" || {
+			echo "fleet_nginx_host: network of $name" >&2
+			return 1
+		}
+		touch "$dir/net-up"
+	else
+		FLEET_HOST_ADDR=10.200.0.1
+	fi
+	if ! wait_for 20 _fleet_listening "$FLEET_HOST_PID"; then
+		echo "fleet_nginx_host: nginx of $name did not start:" >&2
+		tail -n 5 "$dir/setup.log" "$dir/log/error.log" >&2 2>/dev/null
+		return 1
+	fi
+}
+
+# _fleet_own_net PID: PID has left this network namespace for its own.
+_fleet_own_net() {
+	local mine theirs
+	mine=$(readlink /proc/self/ns/net) && theirs=$(readlink "/proc/$1/ns/net") &&
+		[ "$mine" != "$theirs" ]
+}
+
+# _fleet_listening PID: nginx (PID, in its own namespaces) listens.
+_fleet_listening() {
+	kill -0 "$1" 2>/dev/null &&
+		nsenter -t "$1" -n ss -Hltnp 2>/dev/null | grep -q "\"nginx\""
+}
