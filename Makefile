@@ -144,6 +144,11 @@ $(B)/tests/test_usncookie: tests/lib/test_usncookie.c $(B)/aggregator/usncookie.
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $< $(B)/aggregator/usncookie.o $(LIBA) $(LIBS_TEST)
 
+# The replicator's reading of known_hosts.
+$(B)/tests/test_knownhosts: tests/lib/test_knownhosts.c $(B)/replicator/knownhosts.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $< $(B)/replicator/knownhosts.o $(LIBA) $(LIBS_TEST)
+
 # RFC 4533 values: the aggregator's decoder and liblber.
 $(B)/tests/test_syncinfo: tests/lib/test_syncinfo.c $(B)/tests/test_syncinfo.d \
                           $(B)/aggregator/syncinfo.o $(LIBA)
@@ -245,13 +250,18 @@ $(FD)/fuzz_usncookie: tests/fuzz/fuzz_usncookie.c aggregator/usncookie.c $(FD)/l
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iaggregator -fsanitize=fuzzer -o $@ $< \
 	    aggregator/usncookie.c $(FD)/libdircat.a $(LIBS_BASE)
 
+$(FD)/fuzz_knownhosts: tests/fuzz/fuzz_knownhosts.c replicator/knownhosts.c $(FD)/libdircat.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Ireplicator -fsanitize=fuzzer -o $@ $< \
+	    replicator/knownhosts.c $(FD)/libdircat.a $(LIBS_BASE)
+
 $(FD)/fuzz_%: tests/fuzz/fuzz_%.c $(FD)/libdircat.a
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEPFLAGS) -fsanitize=fuzzer -o $@ $< \
 	    $(FD)/libdircat.a $(LIBS_BASE)
 
 # The configuration target also runs the programs' own loaders.
 FUZZ_CONF_OBJ = $(FD)/aggregator/aggconf.o $(FD)/aggregator/ldapsrc.o \
-                $(FD)/replicator/repconf.o $(FD)/replicator/xfer.o
+                $(FD)/replicator/repconf.o $(FD)/replicator/xfer.o \
+                $(FD)/replicator/knownhosts.o
 $(FD)/fuzz_config: tests/fuzz/fuzz_config.c $(FUZZ_CONF_OBJ) $(FD)/libdircat.a
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEPFLAGS) -Iaggregator -Icatalogd \
 	    -Ireplicator -fsanitize=fuzzer -o $@ $< $(FUZZ_CONF_OBJ) \

@@ -15,6 +15,7 @@
 
 #include <curl/curl.h>
 
+#include "knownhosts.h"
 #include "log.h"
 #include "nodestate.h"
 #include "redact.h"
@@ -47,7 +48,8 @@ enum xfer_req {
 enum xfer_hostkey {
 	XFER_HOSTKEY_OK = 0,
 	XFER_HOSTKEY_MISSING,
-	XFER_HOSTKEY_MISMATCH
+	XFER_HOSTKEY_MISMATCH,
+	XFER_HOSTKEY_LEGACY	/* known_hosts asks for a refused key type */
 };
 
 struct xfer {
@@ -64,6 +66,8 @@ struct xfer {
 	char url[REPCONF_URL_MAX + SPOOL_NAME_MAX + 32];
 	char dest[REPCONF_URL_MAX + SPOOL_NAME_MAX + 32];
 	char hostport[XFER_HOSTPORT_MAX];
+	char host[XFER_HOSTPORT_MAX];		/* as in the URL; "" if none */
+	long port;
 	struct curl_slist *quote, *headers;
 	char *password, *passphrase;		/* wiped on free */
 	char *s3_secret;			/* wiped on free */
@@ -110,9 +114,12 @@ static void xfer_hostport(struct xfer *x)
 			 x->t->s3_endpoint : x->t->url, 0) == CURLUE_OK) {
 		curl_url_get(u, CURLUPART_HOST, &host, 0);
 		curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
-		if (host && *host)
+		if (host && *host) {
 			snprintf(x->hostport, sizeof(x->hostport), "%s:%s",
 				 host, port ? port : "?");
+			snprintf(x->host, sizeof(x->host), "%s", host);
+			x->port = port ? strtol(port, NULL, 10) : 0;
+		}
 	}
 	curl_free(host);
 	curl_free(port);
@@ -728,6 +735,59 @@ static const char *xfer_what(const struct xfer *x)
 	return "request";
 }
 
+/* Does libcurl's libssh2 ask for "ssh-rsa" by that name only (SHA-1)?
+ * libssh2 1.11 added the rsa-sha2-256 and -512 signatures. */
+static int xfer_libssh2_sha1_rsa(void)
+{
+	const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+	unsigned major = 0, minor = 0;
+
+	return v->libssh_version &&
+	       sscanf(v->libssh_version, "libssh2/%u.%u", &major, &minor) == 2 &&
+	       (major < 1 || (major == 1 && minor < 11));
+}
+
+/*
+ * An ssh session that could not be set up: was it because the first line
+ * of known_hosts for this host names a key type the node refuses to sign
+ * with (ssh-keyscan without -t lists the RSA key first)?  Then say so,
+ * with the line and what to do, in res; 1.  0 when that is not why.
+ */
+static int xfer_legacy_hostkey(struct xfer *x, CURLcode code, const char *q,
+			       struct xfer_result *res)
+{
+	struct knownhosts_pick pick;
+	char *text, why[256];
+	size_t len;
+
+	if ((x->t->scheme != REPCONF_SFTP && x->t->scheme != REPCONF_SCP) ||
+	    (code != CURLE_FAILED_INIT && code != CURLE_SSH) ||
+	    !x->t->ssh_known_hosts || !*x->host || !xfer_libssh2_sha1_rsa())
+		return 0;
+	text = util_read_file(x->t->ssh_known_hosts, KNOWNHOSTS_TEXT_MAX,
+			      &len, why, sizeof(why));
+	if (!text)
+		return 0;
+	if (knownhosts_pick(text, len, x->host, x->port, &pick, why,
+			    sizeof(why)) < 0 || !pick.line ||
+	    !knownhosts_type_legacy(pick.type)) {
+		free(text);
+		return 0;
+	}
+	free(text);
+	x->hostkey = XFER_HOSTKEY_LEGACY;
+	util_err(res->msg, sizeof(res->msg), "%s:%d, the first key listed "
+		 "for %s%s, is %s: libcurl then asks the node for %s "
+		 "signatures, which OpenSSH 8.8 and later refuse; list the "
+		 "node's ssh-ed25519 key first, or only that one "
+		 "(ssh-keyscan -t ed25519 -p %ld %s, after checking its "
+		 "fingerprint) (%s)", x->t->ssh_known_hosts, pick.line,
+		 x->hostport, pick.hashed ? " (a hashed line: libcurl takes "
+		 "the first one for any host)" : "", pick.type, pick.type,
+		 x->port, x->host, q);
+	return 1;
+}
+
 /* The message for a failed libcurl request. */
 static void xfer_message(struct xfer *x, CURLcode code,
 			 struct xfer_result *res)
@@ -748,6 +808,8 @@ static void xfer_message(struct xfer *x, CURLcode code,
 			 "%s: refusing to connect (add its key after checking "
 			 "its fingerprint)", x->hostport,
 			 x->t->ssh_known_hosts);
+	} else if (xfer_legacy_hostkey(x, code, q, res)) {
+		return;
 	} else if (code == CURLE_PEER_FAILED_VERIFICATION &&
 		   (x->t->scheme == REPCONF_HTTPS ||
 		    x->t->scheme == REPCONF_S3)) {

@@ -230,3 +230,18 @@ if want_name fuzz_json; then
 		seedf fuzz_json "${style}\\xc0\\xaf\\0\\xed\\xa0\\x80\\0\\xf4\\x90\\x80\\x80\\0\\xe2\\x82\\0\\x80\\xff"
 	done
 fi
+
+if want_name fuzz_knownhosts; then
+	# ssh-keyscan's order (RSA first), -t ed25519, hashed lines (-H),
+	# plain names with ports, comments, markers, CR LF, and each limit.
+	ed='AAAAC3NzaC1lZDI1NTE5AAAAIBq2sT6mVj0Qh9bN0pZ6k2wq3XyqYH1a1dN8cKfJrXh'
+	rsa='AAAAB3NzaC1yc2EAAAADAQABAAABgQC7'
+	seedf fuzz_knownhosts '[127.0.0.1]:2222 ssh-rsa %s\n[127.0.0.1]:2222 ecdsa-sha2-nistp256 AAAAE2VjZHNh\n[127.0.0.1]:2222 ssh-ed25519 %s\n' "$rsa" "$ed"
+	seedf fuzz_knownhosts 'mx1.dmz.example.com ssh-ed25519 %s\n' "$ed"
+	seedf fuzz_knownhosts '|1|c2FsdHNhbHRzYWx0c2FsdHNhbA==|aGFzaGhhc2hoYXNoaGFzaGg= ssh-rsa %s\n' "$rsa"
+	seedf fuzz_knownhosts '# comment\n\n@cert-authority *.example.com ssh-rsa %s\n@revoked mx1 ssh-rsa %s\nmx9,mx1,127.0.0.1 ssh-ed25519 %s\r\n' "$rsa" "$rsa" "$ed"
+	seedf fuzz_knownhosts '[mx1]:22x ssh-dss AAAA\n[mx1] ssh-rsa k\n[mx1]: ssh-rsa k\n[mx1]:99999999999999 ssh-rsa k\nmx1\n mx1 \n'
+	seedf fuzz_knownhosts 'mx1 %s k\n' "$(printf 'a%.0s' $(seq 65))"
+	{ printf '#'; head -c 8192 /dev/zero | tr '\0' x; printf '\nmx1 ssh-rsa k\n'; } |
+		seed fuzz_knownhosts
+fi

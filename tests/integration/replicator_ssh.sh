@@ -108,6 +108,74 @@ check_eq "wrong host key: not retried" "$(rep_json wrong attempts)" 1
 check "unknown host key was not added to known_hosts" \
 	test ! -s "$top/empty_known_hosts"
 
+# --- 2b. a node with RSA, ECDSA and Ed25519 host keys (as Debian's
+# openssh-server makes them) and known_hosts written by ssh-keyscan -------
+sshd_start "$top/k" || { fail "sshd with three host keys did not start"; exit 1; }
+kdir=$top/k/sshd
+ssh-keygen -q -t rsa -b 3072 -N '' -f "$kdir/host_rsa" &&
+	ssh-keygen -q -t ecdsa -N '' -f "$kdir/host_ecdsa" &&
+	sed -i "s|^HostKey .*|HostKey $kdir/host_rsa\nHostKey $kdir/host_ecdsa\nHostKey $kdir/host_key|" \
+		"$kdir/sshd_config" || { fail "host keys"; exit 1; }
+stop_pid "$SSHD_PID"
+wait "$SSHD_PID" 2>/dev/null
+sshd_restart || { fail "sshd with three host keys did not restart"; exit 1; }
+K=$SSHD_PORT
+mkdir -p "$top/in-kscan"
+kscan_conf() {	# KNOWN_HOSTS
+	rep_conf "$top/kscan.conf" <<-EOF
+	ssh_private_key = $SSHD_KEY
+	ssh_known_hosts = $1
+	retries = 2
+	retry_delay = 1s
+	[target kscan]
+	url = sftp://$SSHD_USER@127.0.0.1:$K$top/in-kscan/
+	EOF
+	rm -rf "$REP_DIR/state" "$top"/in-kscan/*
+}
+# ssh-keyscan without -t: the RSA key comes first.
+ssh-keyscan -p "$K" 127.0.0.1 >"$top/kh_all" 2>/dev/null
+check_eq "ssh-keyscan without -t lists the RSA key first" \
+	"$(head -n 1 "$top/kh_all" | cut -d' ' -f2)" ssh-rsa
+kscan_conf "$top/kh_all"
+rep_run -c "$top/kscan.conf"
+check_eq "RSA key first in known_hosts: exit status 69" "$REP_RC" 69
+check_match "RSA key first: the line, the key type and the fix are named" \
+	"$REP_ERR" "target kscan: .*/kh_all:1, the first key listed for 127.0.0.1:$K, is ssh-rsa: .*OpenSSH 8.8 .*ssh-keyscan -t ed25519 -p $K 127.0.0.1"
+check_eq "RSA key first: nothing uploaded" "$(ls -A "$top/in-kscan")" ""
+check_eq "RSA key first: not retried" "$(rep_json kscan attempts)" 1
+# Hashed names (-H): libcurl takes the first hashed line for any host.
+ssh-keyscan -H -p "$K" 127.0.0.1 >"$top/kh_hashed" 2>/dev/null
+kscan_conf "$top/kh_hashed"
+rep_run -c "$top/kscan.conf"
+check_match "hashed known_hosts, RSA first: named as a hashed line" \
+	"$REP_ERR" "kh_hashed:1, the first key listed for 127.0.0.1:$K \\(a hashed line: .*\\), is ssh-rsa"
+# ECDSA first works: nothing to say.
+grep -v ssh-rsa "$top/kh_all" >"$top/kh_ecdsa"
+kscan_conf "$top/kh_ecdsa"
+rep_run -c "$top/kscan.conf"
+check_eq "ECDSA key first: delivered" "$REP_RC/$(ls -A "$top/in-kscan")" \
+	"0/corp.1.full.snap"
+# What the guide and the manual page say to run, as written there (host,
+# port and file put in).
+for doc in docs/replicator.md man/dircat-replicator.8; do
+	if [ "$doc" = docs/replicator.md ]; then
+		cmd=$(grep -o '`ssh-keyscan [^`]*`' "$DIRCAT_TOP/$doc" | tr -d '`' |
+			sed "s/ PORT / $K /; s/ HOST / 127.0.0.1 /; s|>> known_hosts|>> $top/kh_doc|")
+	else
+		cmd=$(grep '^ssh\\-keyscan ' "$DIRCAT_TOP/$doc" | sed 's/\\-/-/g' |
+			sed "s/-p 2222 mx2.dmz.example.com/-p $K 127.0.0.1/; s|/etc/dircat/known_hosts|$top/kh_doc|")
+	fi
+	check_match "$doc: the ssh-keyscan line takes the Ed25519 key only" \
+		"$cmd" "^ssh-keyscan -t ed25519 -p $K 127.0.0.1 >> $top/kh_doc\$"
+	: >"$top/kh_doc"
+	bash -c "$cmd" 2>/dev/null
+	kscan_conf "$top/kh_doc"
+	rep_run -c "$top/kscan.conf"
+	check_eq "$doc: known_hosts as it says: delivered" \
+		"$REP_RC/$(ls -A "$top/in-kscan")" "0/corp.1.full.snap"
+done
+stop_pid "$SSHD_PID"
+
 # --- 3. three targets, one of them down -----------------------------------
 sshd_start "$top/c"
 C_PORT=$SSHD_PORT C_KEY=$SSHD_KEY C_KH=$SSHD_KNOWN_HOSTS
