@@ -185,8 +185,8 @@ tests: $(PROGS) $(TEST_BIN) $(TOOL_BIN)
 
 # The header dependencies the compiler wrote (none before the first build).
 DEPS = $(LIB_OBJ:.o=.d) $(AGG_OBJ:.o=.d) $(REP_OBJ:.o=.d) \
-       $(CATD_OBJ:.o=.d) $(ADM_OBJ:.o=.d) $(TEST_BIN:=.d) $(TOOL_BIN:=.d) \
-       $(BENCH_BIN:=.d)
+       $(CATD_OBJ:.o=.d) $(ADM_OBJ:.o=.d) $(FETCH_OBJ:.o=.d) \
+       $(TEST_BIN:=.d) $(TOOL_BIN:=.d) $(BENCH_BIN:=.d)
 -include $(DEPS)
 $(B)/%.d: ;
 .PRECIOUS: $(B)/%.d

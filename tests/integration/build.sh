@@ -45,7 +45,7 @@ rebuilt() {	# header
 includers() {	# header
 	local dir=${1%/*} h=${1##*/} dirs f g
 	if [ "$dir" = lib ]; then
-		dirs="lib aggregator replicator catalogd admin"
+		dirs="lib aggregator replicator catalogd admin fetcher"
 	else
 		dirs=$dir
 	fi
@@ -62,7 +62,8 @@ includers() {	# header
 		done
 	done | sort -u
 }
-for h in catalogd/notify.h lib/netstring.h aggregator/collect.h; do
+for h in catalogd/notify.h lib/netstring.h aggregator/collect.h \
+	 fetcher/fetchconf.h fetcher/http.h; do
 	got=$(rebuilt "$h")
 	want=$(includers "$h")
 	check_eq "a change of $h recompiles its includers only" \
@@ -79,7 +80,7 @@ if [ -f "$dfile" ]; then
 		"lib/netstring.o"
 fi
 n=$(rebuilt lib/log.h | wc -l)
-all=$(ls lib/*.c aggregator/*.c replicator/*.c catalogd/*.c admin/*.c | wc -l)
+all=$(wc -w <<<"$objects")
 check "a change of lib/log.h recompiles fewer than every object ($n of $all)" \
 	test "$n" -lt "$all"
 
