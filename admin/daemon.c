@@ -58,18 +58,18 @@ int daemon_read_conf(const char *file, struct daemon_paths *p)
 		fprintf(stderr, "dircat: %s\n", err);
 		return -1;
 	}
-	/* Each fits: the paths are at most PATH_MAX - 1 bytes in struct
-	 * conf, the sockets' at most CONF_SOCKPATH_MAX. */
-	util_strlcpy(p->catalog, c->catalog, sizeof(p->catalog));
-	util_strlcpy(p->inbox, c->inbox, sizeof(p->inbox));
+	/* Each fits by construction: the paths are at most PATH_MAX - 1
+	 * bytes in struct conf, the sockets' at most CONF_SOCKPATH_MAX. */
+	util_copy_fit(p->catalog, c->catalog, sizeof(p->catalog));
+	util_copy_fit(p->inbox, c->inbox, sizeof(p->inbox));
 	for (i = 0; i < c->nsockets; i++) {
 		const struct conf_socket *s = &c->socket[i];
 
 		if (s->protocol == CONF_CONTROL && !p->control[0])
-			util_strlcpy(p->control, s->path, sizeof(p->control));
+			util_copy_fit(p->control, s->path, sizeof(p->control));
 		if (s->protocol == CONF_SOCKETMAP && !p->socketmap[0])
-			util_strlcpy(p->socketmap, s->path,
-				     sizeof(p->socketmap));
+			util_copy_fit(p->socketmap, s->path,
+				      sizeof(p->socketmap));
 	}
 	conf_free(c);
 	return 0;
@@ -211,35 +211,38 @@ static void daemon_print_refusal(const char *path)
 	       daemon_shown(r.reason, reason, sizeof(reason)));
 }
 
-/* The newest INBOX/rejected/ *.reason file, printed. */
+/* The newest INBOX/rejected/ *.reason file, printed.  A path too long
+ * to open is said, never passed over. */
 static void daemon_last_refusal(const char *inbox)
 {
-	char dir[PATH_MAX], best[PATH_MAX] = "";
+	char dir[PATH_MAX], path[PATH_MAX], best[NAME_MAX + 1] = "";
+	char shown[4 * PATH_MAX + 1], name[4 * NAME_MAX + 1];
 	time_t best_time = 0;
 	struct dirent *de;
 	DIR *dp;
 
 	if ((size_t)snprintf(dir, sizeof(dir), "%s/rejected", inbox) >=
-	    sizeof(dir))
+	    sizeof(dir)) {
+		printf("last_refusal: %s/rejected: path too long\n",
+		       daemon_shown(inbox, shown, sizeof(shown)));
 		return;
+	}
 	dp = opendir(dir);
 	if (!dp) {
 		printf("last_refusal: none recorded\n");
 		return;
 	}
 	while ((de = readdir(dp)) != NULL) {
-		char path[PATH_MAX];
 		size_t n = strlen(de->d_name);
 		struct stat st;
 
+		/* By the directory's descriptor: no path to grow long. */
 		if (n < 8 || strcmp(de->d_name + n - 7, ".reason") ||
-		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir,
-				     de->d_name) >= sizeof(path) ||
-		    stat(path, &st) < 0)
+		    fstatat(dirfd(dp), de->d_name, &st, 0) < 0)
 			continue;
 		if (st.st_mtime >= best_time) {
 			best_time = st.st_mtime;
-			util_strlcpy(best, path, sizeof(best));
+			util_copy_fit(best, de->d_name, sizeof(best));
 		}
 	}
 	closedir(dp);
@@ -247,7 +250,14 @@ static void daemon_last_refusal(const char *inbox)
 		printf("last_refusal: none recorded\n");
 		return;
 	}
-	daemon_print_refusal(best);
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, best) >=
+	    sizeof(path)) {
+		printf("last_refusal: %s/%s: path too long\n",
+		       daemon_shown(dir, shown, sizeof(shown)),
+		       daemon_shown(best, name, sizeof(name)));
+		return;
+	}
+	daemon_print_refusal(path);
 }
 
 /* ------------------------------------------------------------- status */
@@ -282,14 +292,14 @@ static void daemon_status_offline(const struct daemon_paths *p,
 	else if (!quiet)
 		printf("daemon: NOT RUNNING (%s); from the files:\n", v->why);
 	if (!p->catalog[0]) {
-		util_strlcpy(v->err, "no catalog configured", sizeof(v->err));
+		util_copy_fit(v->err, "no catalog configured", sizeof(v->err));
 		if (!quiet)
 			printf("catalog: not configured\n");
 		return;
 	}
 	cat = catalog_open(p->catalog, CATALOG_RDONLY, err, sizeof(err));
 	if (!cat || catalog_info(cat, &info, err, sizeof(err)) < 0) {
-		util_strlcpy(v->err, err, sizeof(v->err));
+		util_copy_text(v->err, err, sizeof(v->err));
 		if (!quiet)
 			printf("catalog: %s\n", err);
 		catalog_close(cat);
@@ -297,7 +307,7 @@ static void daemon_status_offline(const struct daemon_paths *p,
 	}
 	catalog_close(cat);
 	v->known = 1;
-	util_strlcpy(v->id, info.id, sizeof(v->id));
+	util_copy_fit(v->id, info.id, sizeof(v->id));
 	v->serial = info.serial;
 	v->records = info.records;
 	v->age = now - info.created;
@@ -387,7 +397,7 @@ static void status_print(const struct ctlproto_status *st)
 		char kind[48];
 
 		if (!strcmp(st->last_install_type, "full"))
-			util_strlcpy(kind, "full", sizeof(kind));
+			util_copy_fit(kind, "full", sizeof(kind));
 		else
 			snprintf(kind, sizeof(kind), "delta from %llu",
 				 (unsigned long long)st->last_install_base);
@@ -472,7 +482,7 @@ static void status_view_from(const struct ctlproto_status *st,
 			     struct status_view *v)
 {
 	v->known = 1;
-	util_strlcpy(v->id, st->catalog_id, sizeof(v->id));
+	util_copy_fit(v->id, st->catalog_id, sizeof(v->id));
 	v->serial = st->serial;
 	v->records = st->records;
 	v->stale = st->stale;
@@ -485,11 +495,11 @@ static void status_say(char *msg, size_t size, const char *text)
 	size_t n = strlen(msg);
 
 	if (n && n + 2 < size) {
-		util_strlcpy(msg + n, "; ", size - n);
+		util_copy_fit(msg + n, "; ", size - n);
 		n += 2;
 	}
 	if (n < size)
-		util_strlcpy(msg + n, text, size - n);
+		util_copy_text(msg + n, text, size - n);
 }
 
 /* Judge v: the state and, into msg, what is wrong ("" when nothing). */
@@ -655,8 +665,8 @@ int admin_status(int argc, char **argv)
 	memset(&v, 0, sizeof(v));
 	if (!p.control[0]) {
 		v.daemon = -1;
-		util_strlcpy(v.why, "no control socket configured",
-			     sizeof(v.why));
+		util_copy_fit(v.why, "no control socket configured",
+			      sizeof(v.why));
 		daemon_status_offline(&p, &v, nagios);
 	} else if (daemon_control(p.control, "status", &b, v.why,
 				  sizeof(v.why)) < 0) {

@@ -54,8 +54,8 @@ int watchstat_show(const char *path, int nagios)
 		watchstat_clean(eq + 1);
 		if (!strcmp(line, "state") && !strcmp(eq + 1, "held"))
 			held = 1;
-		if (!strcmp(line, "held_reason"))
-			util_strlcpy(why, eq + 1, sizeof(why));
+		if (!strcmp(line, "held_reason"))	/* a line fits */
+			util_copy_fit(why, eq + 1, sizeof(why));
 		if (!strcmp(line, "serial"))
 			sscanf(eq + 1, "%llu", &serial);
 		if (!strncmp(line, "source.", 7) &&

@@ -212,7 +212,7 @@ static void inbox_msg_init(struct inbox_msg *m, int type, const char *name,
 	m->dev = dev;
 	m->ino = ino;
 	if (name)
-		util_strlcpy(m->name, name, sizeof(m->name));
+		util_copy_fit(m->name, name, sizeof(m->name));
 }
 
 /* --------------------------------------------------------------- files */
@@ -310,8 +310,8 @@ static void inbox_write_reason(struct inbox_ctx *c, const char *rname,
 
 	memset(&rf, 0, sizeof(rf));
 	rf.time = (int64_t)now;
-	util_strlcpy(rf.file, name, sizeof(rf.file));
-	util_strlcpy(rf.reason, reason, sizeof(rf.reason));
+	util_copy_fit(rf.file, name, sizeof(rf.file));
+	util_copy_text(rf.reason, reason, sizeof(rf.reason));
 	buf_init(&b, NODESTATUS_REFUSAL_MAX + 1);
 	if (nodestatus_refusal_format(&rf, &b, err, sizeof(err)) < 0 ||
 	    inbox_write_at(c->rejfd, rname, b.data, b.len, 0644, 0, err,
@@ -363,7 +363,7 @@ static void inbox_refuse(struct inbox_ctx *c, int type, const char *name,
 	inbox_msg_init(&m, type, name, dev, ino);
 	m.code = why;
 	m.when = now;
-	util_strlcpy(m.reason, reason, sizeof(m.reason));
+	util_copy_text(m.reason, reason, sizeof(m.reason));
 	inbox_send(c, &m);
 }
 
@@ -398,7 +398,7 @@ static void inbox_prune(struct inbox_ctx *c)
 			cap = cap ? cap * 2 : 64;
 			e = xrealloc(e, cap * sizeof(*e));
 		}
-		util_strlcpy(e[n].name, de->d_name, sizeof(e[n].name));
+		util_copy_fit(e[n].name, de->d_name, sizeof(e[n].name));
 		e[n].mtime = st.st_mtim;
 		n++;
 	}
@@ -448,14 +448,14 @@ static void inbox_write_status(struct inbox_ctx *c, int stale)
 		return;
 	}
 	memset(&st, 0, sizeof(st));
-	util_strlcpy(st.catalog_id, i.id[0] ? i.id : c->r->catalog_id,
-		     sizeof(st.catalog_id));
+	util_copy_fit(st.catalog_id, i.id[0] ? i.id : c->r->catalog_id,
+		      sizeof(st.catalog_id));
 	st.epoch = i.epoch;
 	st.serial = i.serial;
 	st.created = i.created;
 	st.expires = i.expires;
 	st.installed = i.installed;
-	util_strlcpy(st.key_id, i.key_id, sizeof(st.key_id));
+	util_copy_fit(st.key_id, i.key_id, sizeof(st.key_id));
 	st.stale = stale;
 	buf_init(&b, NODESTATUS_MAX + 1);
 	if (nodestatus_format(&st, &b, err, sizeof(err)) < 0 ||
@@ -604,7 +604,7 @@ static void inbox_scan(struct inbox_ctx *c, struct inbox_cand **cands,
 		v[*n].type = type;
 		v[*n].dev = st.st_dev;
 		v[*n].ino = st.st_ino;
-		util_strlcpy(v[*n].name, name, sizeof(v[*n].name));
+		util_copy_fit(v[*n].name, name, sizeof(v[*n].name));
 		(*n)++;
 	}
 	closedir(dp);
@@ -713,8 +713,8 @@ static void inbox_try(struct inbox_ctx *c, const struct inbox_cand *f)
 		inbox_send(c, &m);
 	} else {
 		if (!m.reason[0])
-			util_strlcpy(m.reason, snapshot_strerror(m.code),
-				     sizeof(m.reason));
+			util_copy_fit(m.reason, snapshot_strerror(m.code),
+				      sizeof(m.reason));
 		inbox_refuse(c, INBOX_MSG_RESULT, f->name, f->dev, f->ino,
 			     m.code, m.reason);
 	}

@@ -158,8 +158,8 @@ static void install_mark_closed(struct install *in, const char *name)
 {
 	if (strlen(name) > INBOX_NAME_MAX || install_closed_find(in, name) >= 0)
 		return;
-	util_strlcpy(in->closed[in->nclosed++ % INSTALL_CLOSED_MAX], name,
-		     sizeof(in->closed[0]));
+	util_copy_fit(in->closed[in->nclosed++ % INSTALL_CLOSED_MAX], name,
+		      sizeof(in->closed[0]));
 }
 
 /* A round dealt with name (dev, ino): forget it as complete. */
@@ -346,7 +346,7 @@ static void install_refused(struct install *in, const struct inbox_msg *m)
 		why = INBOX_R_FAILED;
 	in->refused_by[why]++;
 	in->refused_time = m->when;
-	util_strlcpy(in->refused_file, m->name, sizeof(in->refused_file));
+	util_copy_fit(in->refused_file, m->name, sizeof(in->refused_file));
 	inbox_printable(m->reason, in->refused_reason,
 			sizeof(in->refused_reason));
 }
@@ -391,7 +391,7 @@ static void install_msg(struct daemon *d, const struct inbox_msg *m)
 	in->deadline = install_mono() + (double)d->conf->install_timeout;
 	switch (m->type) {
 	case INBOX_MSG_BEGIN:
-		util_strlcpy(in->current, m->name, sizeof(in->current));
+		util_copy_fit(in->current, m->name, sizeof(in->current));
 		in->cur_dev = m->dev;
 		in->cur_ino = m->ino;
 		in->t0 = install_mono();
@@ -466,7 +466,7 @@ static void install_reap(struct daemon *d)
 		log_error("install of %s stopped: %s",
 			  install_q(in->current, q, sizeof(q)),
 			  in->pend_reason);
-		util_strlcpy(in->pending, in->current, sizeof(in->pending));
+		util_copy_fit(in->pending, in->current, sizeof(in->pending));
 		in->pend_dev = in->cur_dev;
 		in->pend_ino = in->cur_ino;
 		in->current[0] = '\0';
@@ -620,7 +620,7 @@ struct install *install_new(struct daemon *d, char *err, size_t errlen)
 	in->pipe_ev = EV_INSTALL;
 	in->pipefd = -1;
 	in->last_stale = -1;
-	util_strlcpy(in->copy_dir, d->conf->catalog, sizeof(in->copy_dir));
+	util_copy_fit(in->copy_dir, d->conf->catalog, sizeof(in->copy_dir));
 	slash = strrchr(in->copy_dir, '/');
 	if (slash)
 		slash[slash == in->copy_dir] = '\0';
@@ -686,9 +686,9 @@ void install_status(struct daemon *d, struct ctlproto_status *st)
 	if (in->last_time) {
 		st->last_install = (int64_t)in->last_time;
 		st->last_install_serial = in->last_serial;
-		util_strlcpy(st->last_install_type,
-			     in->last_type == SNAPSHOT_FULL ? "full" : "delta",
-			     sizeof(st->last_install_type));
+		util_copy_fit(st->last_install_type,
+			      in->last_type == SNAPSHOT_FULL ? "full" : "delta",
+			      sizeof(st->last_install_type));
 		st->last_install_base = in->last_base;
 		st->last_install_records = in->last_records;
 		st->last_install_added = in->last_diff.added;
@@ -698,10 +698,10 @@ void install_status(struct daemon *d, struct ctlproto_status *st)
 	}
 	if (in->refused_time) {
 		st->last_refusal = (int64_t)in->refused_time;
-		util_strlcpy(st->last_refusal_file, in->refused_file,
-			     sizeof(st->last_refusal_file));
-		util_strlcpy(st->last_refusal_reason, in->refused_reason,
-			     sizeof(st->last_refusal_reason));
+		util_copy_fit(st->last_refusal_file, in->refused_file,
+			      sizeof(st->last_refusal_file));
+		util_copy_text(st->last_refusal_reason, in->refused_reason,
+			       sizeof(st->last_refusal_reason));
 	}
 	st->installs = in->installs;
 	st->refusals = in->refusals;
@@ -709,11 +709,11 @@ void install_status(struct daemon *d, struct ctlproto_status *st)
 	st->last_install_timeout = (int64_t)in->timeout_time;
 	st->install_timeout = d->conf->install_timeout;
 	if (in->pid && in->current[0]) {
-		util_strlcpy(st->installing, in->current,
-			     sizeof(st->installing));
+		util_copy_fit(st->installing, in->current,
+			      sizeof(st->installing));
 		st->installing_us = (uint64_t)((install_mono() - in->t0) * 1e6);
 	}
-	util_strlcpy(st->inbox, d->conf->inbox, sizeof(st->inbox));
+	util_copy_fit(st->inbox, d->conf->inbox, sizeof(st->inbox));
 	st->inbox_waiting = in->waiting;
 	st->inbox_looked = in->looked;
 	st->inbox_scan_max = INBOX_SCAN_MAX;

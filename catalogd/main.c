@@ -211,11 +211,11 @@ static void main_reload(struct daemon *d)
 	    strcmp(c->user, d->conf->user))
 		log_warn("catalog, catalog_id, inbox and user changes take "
 			 "effect at the next restart");
-	util_strlcpy(c->catalog, d->conf->catalog, sizeof(c->catalog));
-	util_strlcpy(c->catalog_id, d->conf->catalog_id,
-		     sizeof(c->catalog_id));
-	util_strlcpy(c->inbox, d->conf->inbox, sizeof(c->inbox));
-	util_strlcpy(c->user, d->conf->user, sizeof(c->user));
+	util_copy_fit(c->catalog, d->conf->catalog, sizeof(c->catalog));
+	util_copy_fit(c->catalog_id, d->conf->catalog_id,
+		      sizeof(c->catalog_id));
+	util_copy_fit(c->inbox, d->conf->inbox, sizeof(c->inbox));
+	util_copy_fit(c->user, d->conf->user, sizeof(c->user));
 	c->uid = d->conf->uid;
 	c->gid = d->conf->gid;
 	if (conf_check_socket_owners(c, d->conf, err, sizeof(err)) < 0 ||

@@ -26,24 +26,24 @@ int report_status(struct daemon *d, struct buf *out)
 	st.pid = (int64_t)getpid();
 	st.now = (int64_t)d->now;
 	st.started = (int64_t)d->started;
-	util_strlcpy(st.catalog, d->conf->catalog, sizeof(st.catalog));
-	util_strlcpy(st.catalog_id, i->id[0] ? i->id : d->conf->catalog_id,
-		     sizeof(st.catalog_id));
+	util_copy_fit(st.catalog, d->conf->catalog, sizeof(st.catalog));
+	util_copy_fit(st.catalog_id, i->id[0] ? i->id : d->conf->catalog_id,
+		      sizeof(st.catalog_id));
 	st.serial = i->serial;
 	st.epoch = i->epoch;
 	st.created = i->created;
 	st.expires = i->expires;
 	st.installed = i->installed;
 	st.stale = d->st.stale;
-	util_strlcpy(st.stale_policy,
-		     lookup_stale_name(d->conf->lookup.stale_policy),
-		     sizeof(st.stale_policy));
+	util_copy_fit(st.stale_policy,
+		      lookup_stale_name(d->conf->lookup.stale_policy),
+		      sizeof(st.stale_policy));
 	st.records = i->records;
 	st.records_person = i->count[CATALOG_PERSON];
 	st.records_group = i->count[CATALOG_GROUP];
 	st.records_mailin = i->count[CATALOG_MAILIN];
 	st.records_domain = i->count[CATALOG_DOMAIN];
-	util_strlcpy(st.key_id, i->key_id, sizeof(st.key_id));
+	util_copy_fit(st.key_id, i->key_id, sizeof(st.key_id));
 	install_status(d, &st);
 	/* answers[0] counts requests for a map catalogd does not serve. */
 	for (m = 0; m < 4; m++) {
@@ -74,9 +74,9 @@ int report_status(struct daemon *d, struct buf *out)
 		const struct listener *l = d->listener[m];
 		struct ctlproto_socket *cs = &st.socket[m];
 
-		util_strlcpy(cs->name, l->cs.name, sizeof(cs->name));
-		util_strlcpy(cs->protocol, conf_protocol_name(l->cs.protocol),
-			     sizeof(cs->protocol));
+		util_copy_fit(cs->name, l->cs.name, sizeof(cs->name));
+		util_copy_fit(cs->protocol, conf_protocol_name(l->cs.protocol),
+			      sizeof(cs->protocol));
 		cs->open = l->nconns;
 		cs->limit = l->cs.max_connections;
 		cs->evicted = l->evicted;
@@ -96,7 +96,7 @@ int report_metrics(struct daemon *d, struct buf *out)
 	int map, r;
 
 	if (!info.id[0])
-		util_strlcpy(info.id, d->conf->catalog_id, sizeof(info.id));
+		util_copy_fit(info.id, d->conf->catalog_id, sizeof(info.id));
 	metrics_init(&m, out);
 	metrics_gauge(&m, "dircat_catalogd_up",
 		      "1 when catalogd answered on its control socket.", 1);

@@ -116,12 +116,17 @@ static int fetch_state_load(struct fetcher *f, char *err, size_t errlen)
 	for (i = 0; v && i < FETCH_OUTCOMES; i++)
 		if (!strcmp(v, fetch_outcomes[i]))
 			st->last_outcome = (int)i;
-	if ((v = config_get(top, "etag", NULL)))
-		util_strlcpy(st->etag, v, sizeof(st->etag));
-	if ((v = config_get(top, "last_modified", NULL)))
-		util_strlcpy(st->last_modified, v, sizeof(st->last_modified));
+	/* A validator too long to be one we kept is dropped, not cut: the
+	 * next request is then unconditional. */
+	if ((v = config_get(top, "etag", NULL)) &&
+	    util_strlcpy(st->etag, v, sizeof(st->etag)) >= sizeof(st->etag))
+		st->etag[0] = '\0';
+	if ((v = config_get(top, "last_modified", NULL)) &&
+	    util_strlcpy(st->last_modified, v, sizeof(st->last_modified)) >=
+	    sizeof(st->last_modified))
+		st->last_modified[0] = '\0';
 	if ((v = config_get(top, "last_error", NULL)))
-		util_strlcpy(st->last_error, v, sizeof(st->last_error));
+		util_copy_text(st->last_error, v, sizeof(st->last_error));
 	config_free(cfg);
 	return 0;
 fail:
@@ -135,7 +140,7 @@ static const char *fetch_oneline(const char *s, char *out, size_t size)
 {
 	size_t i;
 
-	util_strlcpy(out, s, size);
+	util_copy_fit(out, s, size);	/* out is as large as s's buffer */
 	for (i = 0; out[i]; i++)
 		if (out[i] == '\n' || out[i] == '\r')
 			out[i] = ' ';
@@ -536,9 +541,9 @@ static int fetch_manifest_text(struct fetcher *f, struct buf *b,
 		b->len = 0;
 		buf_append(b, text, len);
 		free(text);
-		util_strlcpy(res.etag, f->st.etag, sizeof(res.etag));
-		util_strlcpy(res.last_modified, f->st.last_modified,
-			     sizeof(res.last_modified));
+		util_copy_fit(res.etag, f->st.etag, sizeof(res.etag));
+		util_copy_fit(res.last_modified, f->st.last_modified,
+			      sizeof(res.last_modified));
 		*resp = res;
 		return 0;
 	}
@@ -613,9 +618,9 @@ static int fetch_accept(struct fetcher *f, const struct buf *b,
 		f->st.m_published = m->published;
 		f->st.m_expires = m->expires;
 	}
-	util_strlcpy(f->st.etag, res->etag, sizeof(f->st.etag));
-	util_strlcpy(f->st.last_modified, res->last_modified,
-		     sizeof(f->st.last_modified));
+	util_copy_fit(f->st.etag, res->etag, sizeof(f->st.etag));
+	util_copy_fit(f->st.last_modified, res->last_modified,
+		      sizeof(f->st.last_modified));
 	return 0;
 }
 

@@ -171,9 +171,8 @@ struct fetchconf *fetchconf_load(const char *path, char *err, size_t errlen)
 			 CATALOG_ID_MAX);
 		goto fail;
 	}
-	util_strlcpy(c->catalog_id, v, sizeof(c->catalog_id));
+	util_copy_fit(c->catalog_id, v, sizeof(c->catalog_id));
 	v = config_get(top, "projection", NULL);
-	util_strlcpy(c->projection, v ? v : "all", sizeof(c->projection));
 	if (v && (strlen(v) > MANIFEST_PROJECTION_MAX ||
 		  strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789._-") !=
 			  strlen(v) || !*v)) {
@@ -182,6 +181,7 @@ struct fetchconf *fetchconf_load(const char *path, char *err, size_t errlen)
 			 MANIFEST_PROJECTION_MAX);
 		goto fail;
 	}
+	util_copy_fit(c->projection, v ? v : "all", sizeof(c->projection));
 	if (fetchconf_keys(top, c, err, errlen) < 0)
 		goto fail;
 	v = config_require(top, "inbox", err, errlen);

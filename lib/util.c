@@ -302,7 +302,7 @@ int util_write_file_atomic(const char *path, const void *data, size_t len,
 		unlink(tmp);
 		return -1;
 	}
-	util_strlcpy(dir, path, sizeof(dir));
+	util_copy_fit(dir, path, sizeof(dir));	/* shorter than tmp */
 	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0) {
 		(void)fsync(dfd);
@@ -413,7 +413,7 @@ char *util_time_iso(time_t t, char *buf, size_t size)
 	struct tm tm;
 
 	if (!gmtime_r(&t, &tm) || !strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		util_strlcpy(buf, "?", size);
+		util_copy_text(buf, "?", size);
 	return buf;
 }
 

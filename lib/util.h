@@ -26,7 +26,8 @@ char *xstrndup(const char *s, size_t n);
 /*
  * Three copies into a fixed buffer, one for each reason it may be short:
  *   util_strlcpy()    returns strlen(src): >= size means src was cut,
- *                     which the caller checks and reports;
+ *                     which the caller checks and reports (the compiler
+ *                     refuses a call whose result is not used);
  *   util_copy_fit()   src fits by construction (same-size buffers, a
  *                     value checked before, a literal): a src that does
  *                     not fit is a bug and aborts;
@@ -34,7 +35,8 @@ char *xstrndup(const char *s, size_t n);
  *                     does not fit ends in "..." so the cut shows.
  * Each always NUL-terminates (size > 0).
  */
-size_t util_strlcpy(char *dst, const char *src, size_t size);
+size_t util_strlcpy(char *dst, const char *src, size_t size)
+	__attribute__((warn_unused_result));
 void util_copy_fit(char *dst, const char *src, size_t size);
 void util_copy_text(char *dst, const char *src, size_t size);
 /* snprintf into err that is harmless when err is NULL or errlen is 0. */

@@ -147,7 +147,7 @@ static size_t publish_state_load(const struct repconf *conf,
 	for (line = strtok_r(text, "\n", &save); line && n < PUBLISH_RETIRED_MAX;
 	     line = strtok_r(NULL, "\n", &save))
 		if (manifest_name_valid(line, strlen(line)))
-			util_strlcpy(names[n++], line, MANIFEST_NAME_MAX + 1);
+			util_copy_fit(names[n++], line, MANIFEST_NAME_MAX + 1);
 	free(text);
 	return n;
 }
@@ -256,7 +256,7 @@ static int publish_read_prev(const struct publish_params *p,
 	rq.out = &b;
 	rc = publish_request(x, d, &rq, &xr);
 	if (rc < 0) {
-		util_strlcpy(r->error, xr.msg, sizeof(r->error));
+		util_copy_fit(r->error, xr.msg, sizeof(r->error));
 		buf_free(&b);
 		return -1;
 	}
@@ -327,7 +327,7 @@ static int publish_upload(const struct publish_params *p,
 	rq.sha256 = mf->sha256;
 	rq.cache_control = PUBLISH_CACHE_IMMUTABLE;
 	if (publish_request(x, d, &rq, &xr) < 0) {
-		util_strlcpy(r->error, xr.msg, sizeof(r->error));
+		util_copy_fit(r->error, xr.msg, sizeof(r->error));
 		return -1;
 	}
 	r->uploaded++;
@@ -368,7 +368,7 @@ static void publish_one(const struct publish_params *p,
 	buf_init(&text, MANIFEST_FILE_MAX);
 	x = xfer_new(d, NULL, err, sizeof(err));
 	if (!x) {
-		util_strlcpy(r->error, err, sizeof(r->error));
+		util_copy_text(r->error, err, sizeof(r->error));
 		goto out;
 	}
 	prev_ok = publish_read_prev(p, d, x, kr, prev, r);
@@ -395,15 +395,15 @@ static void publish_one(const struct publish_params *p,
 
 	/* The manifest to be: the full snapshot, the kept chain, and a
 	 * delta from the serial published before. */
-	util_strlcpy(m->catalog_id, p->catalog_id, sizeof(m->catalog_id));
-	util_strlcpy(m->projection, publish_projection(d->projection),
-		     sizeof(m->projection));
+	util_copy_fit(m->catalog_id, p->catalog_id, sizeof(m->catalog_id));
+	util_copy_fit(m->projection, publish_projection(d->projection),
+		      sizeof(m->projection));
 	m->epoch = p->epoch;
 	m->serial = p->serial;
 	if (spool_get(sp, 0, &full, err, sizeof(err)) < 0 ||
 	    publish_file(p, d->projection, full, &m->full, err,
 			 sizeof(err)) < 0) {
-		util_strlcpy(r->error, err, sizeof(r->error));
+		util_copy_text(r->error, err, sizeof(r->error));
 		goto out;
 	}
 	if (prev_ok) {
@@ -432,7 +432,7 @@ static void publish_one(const struct publish_params *p,
 			rc = spool_get(sp, prev->serial, &delta, err,
 				       sizeof(err));
 			if (rc < 0) {
-				util_strlcpy(r->error, err, sizeof(r->error));
+				util_copy_text(r->error, err, sizeof(r->error));
 				goto out;
 			}
 			if (rc == 1)
@@ -440,7 +440,7 @@ static void publish_one(const struct publish_params *p,
 			else if (publish_file(p, d->projection, delta,
 					      &m->deltas[m->ndeltas], err,
 					      sizeof(err)) < 0) {
-				util_strlcpy(r->error, err, sizeof(r->error));
+				util_copy_text(r->error, err, sizeof(r->error));
 				goto out;
 			} else {
 				m->ndeltas++;
@@ -464,7 +464,7 @@ static void publish_one(const struct publish_params *p,
 		goto out;
 	}
 	if (manifest_write(m, p->key, &text, err, sizeof(err)) < 0) {
-		util_strlcpy(r->error, err, sizeof(r->error));
+		util_copy_text(r->error, err, sizeof(r->error));
 		goto out;
 	}
 	publish_manifest_name(p, d->projection, name, sizeof(name));
@@ -482,7 +482,7 @@ static void publish_one(const struct publish_params *p,
 		rq.sha256 = h;
 		rq.cache_control = cache;
 		if (publish_request(x, d, &rq, &xr) < 0) {
-			util_strlcpy(r->error, xr.msg, sizeof(r->error));
+			util_copy_fit(r->error, xr.msg, sizeof(r->error));
 			goto out;
 		}
 	}
@@ -512,14 +512,14 @@ static void publish_one(const struct publish_params *p,
 	}
 	if (prev_verified) {
 		if (prev->full.name[0] && !publish_listed(m, prev->full.name))
-			util_strlcpy(retired[nretired++], prev->full.name,
-				     MANIFEST_NAME_MAX + 1);
+			util_copy_fit(retired[nretired++], prev->full.name,
+				      MANIFEST_NAME_MAX + 1);
 		for (i = 0; i < prev->ndeltas &&
 			    nretired < PUBLISH_RETIRED_MAX; i++)
 			if (!publish_listed(m, prev->deltas[i].name))
-				util_strlcpy(retired[nretired++],
-					     prev->deltas[i].name,
-					     MANIFEST_NAME_MAX + 1);
+				util_copy_fit(retired[nretired++],
+					      prev->deltas[i].name,
+					      MANIFEST_NAME_MAX + 1);
 	}
 	if (publish_state_save(p->conf, d->name, retired, nretired, err,
 			       sizeof(err)) < 0)
@@ -635,11 +635,11 @@ void publish_fleet(FILE *out, const struct repconf *conf,
 			rc = publish_request(x, d, &rq, &xr);
 			xfer_free(x);
 			if (rc < 0)
-				util_strlcpy(err, xr.msg, sizeof(err));
+				util_copy_fit(err, xr.msg, sizeof(err));
 		}
 		if (rc == 0)
-			util_strlcpy(err, "no manifest published yet",
-				     sizeof(err));
+			util_copy_fit(err, "no manifest published yet",
+				      sizeof(err));
 		if (rc == 1 && manifest_parse(b.data, b.len, kr, m, &code, err,
 					      sizeof(err)) == 0) {
 			fprintf(out, "%-16s %-8s %6llu %8llu  %-20s %7llds  %s\n",

@@ -131,7 +131,7 @@ static void push_done(struct push_loop *l, struct push_target *pt, int ok,
 				 "%s (after %d attempts)", error,
 				 res->attempts);
 		else
-			util_strlcpy(res->error, error, sizeof(res->error));
+			util_copy_text(res->error, error, sizeof(res->error));
 		log_error("target %s: %s", pt->t->name, res->error);
 	} else if (ok) {
 		log_debug("target %s: %s, serial %" PRIu64 ", %" PRIu64
@@ -156,12 +156,12 @@ static void push_done(struct push_loop *l, struct push_target *pt, int ok,
 		pt->st.sent_bytes = pt->file->size;
 		pt->st.sent_at = (int64_t)time(NULL);
 	}
-	util_strlcpy(pt->st.result,
-		     !ok ? "failed" :
-		     action == PUSH_NOTHING ? "current" :
-		     action == PUSH_WAITING ? "waiting" : "sent",
-		     sizeof(pt->st.result));
-	util_strlcpy(pt->st.error, ok ? "" : res->error, sizeof(pt->st.error));
+	util_copy_fit(pt->st.result,
+		      !ok ? "failed" :
+		      action == PUSH_NOTHING ? "current" :
+		      action == PUSH_WAITING ? "waiting" : "sent",
+		      sizeof(pt->st.result));
+	util_copy_text(pt->st.error, ok ? "" : res->error, sizeof(pt->st.error));
 	if (nodestate_save(p->conf->state_dir, pt->t->name, &pt->st, err,
 			   sizeof(err)) < 0)
 		log_error("target %s: %s", pt->t->name, err);
@@ -227,7 +227,7 @@ static void push_upload(struct push_loop *l, struct push_target *pt,
 
 	pt->file = f;
 	pt->res->base = f->base;
-	util_strlcpy(pt->res->file, f->name, sizeof(pt->res->file));
+	util_copy_fit(pt->res->file, f->name, sizeof(pt->res->file));
 	if (xfer_prepare_upload(pt->x, f, err, sizeof(err)) < 0) {
 		push_done(l, pt, 0, PUSH_FAILED, err);
 		return;

@@ -178,7 +178,7 @@ int spool_get(struct spool *sp, uint64_t base, const struct spool_file **out,
 	memset(e, 0, sizeof(*e));
 	e->base = base;
 	f = &e->file;
-	util_strlcpy(f->name, name, sizeof(f->name));
+	util_copy_fit(f->name, name, sizeof(f->name));
 	f->path = (char *)path.data;
 	f->type = base ? SNAPSHOT_DELTA : SNAPSHOT_FULL;
 	f->serial = serial;

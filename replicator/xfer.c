@@ -107,7 +107,7 @@ static void xfer_hostport(struct xfer *x)
 	CURLU *u = curl_url();
 	char *host = NULL, *port = NULL;
 
-	util_strlcpy(x->hostport, "localhost", sizeof(x->hostport));
+	util_copy_fit(x->hostport, "localhost", sizeof(x->hostport));
 	if (!u)
 		return;
 	if (curl_url_set(u, CURLUPART_URL, x->t->scheme == REPCONF_S3 ?
@@ -885,13 +885,11 @@ void xfer_result(struct xfer *x, int result, struct xfer_result *res)
 		res->not_found = 1;
 		return;
 	}
-	util_err(res->msg, sizeof(res->msg), "%s%s%s: %s answered HTTP %ld",
+	util_err(res->msg, sizeof(res->msg), "%s%s%s: %s answered HTTP %ld%s",
 		 xfer_what(x), x->req == XFER_REQ_UPLOAD ? " " : "",
 		 x->req == XFER_REQ_UPLOAD ? x->file->name : "", x->hostport,
-		 http);
-	if (http == 401 || http == 407)
-		util_strlcpy(res->msg + strlen(res->msg), " (credentials "
-			     "refused)", sizeof(res->msg) - strlen(res->msg));
+		 http, http == 401 || http == 407 ? " (credentials refused)"
+						  : "");
 	/* The server's own trouble may pass; a refusal will not. */
 	res->retryable = http >= 500 || http == 408 || http == 429;
 }
@@ -995,7 +993,7 @@ static int xfer_object_url(struct xfer *x, const char *name, char *err,
 		util_err(err, errlen, "URL too long");
 		return -1;
 	}
-	util_strlcpy(x->objname, name, sizeof(x->objname));
+	util_copy_text(x->objname, name, sizeof(x->objname));
 	return 0;
 }
 

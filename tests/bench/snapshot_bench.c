@@ -276,7 +276,13 @@ int main(int argc, char **argv)
 			churn_pct = strtod(optarg, NULL);
 			break;
 		case 'd':
-			util_strlcpy(bench_dir, optarg, sizeof(bench_dir));
+			if (util_strlcpy(bench_dir, optarg, sizeof(bench_dir)) >=
+			    sizeof(bench_dir)) {
+				fprintf(stderr, "snapshot_bench: -d: longer "
+					"than %zu bytes\n",
+					sizeof(bench_dir) - 1);
+				return 2;
+			}
 			break;
 		case 'k':
 			keep = 1;
@@ -293,8 +299,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (!bench_dir[0]) {
-		util_strlcpy(bench_dir, "/tmp/dircat-bench.XXXXXX",
-			     sizeof(bench_dir));
+		util_copy_fit(bench_dir, "/tmp/dircat-bench.XXXXXX",
+			      sizeof(bench_dir));
 		if (!mkdtemp(bench_dir))
 			bench_die("mkdtemp", "failed");
 	} else if (mkdir(bench_dir, 0755) < 0) {

@@ -20,26 +20,26 @@ static void fill(struct ctlproto_status *st)
 	st->pid = 812;
 	st->now = 1795500004;
 	st->started = 1795413604;
-	util_strlcpy(st->catalog, "/var/lib/dircat/catalog.mdb",
-		     sizeof(st->catalog));
-	util_strlcpy(st->catalog_id, "corp", sizeof(st->catalog_id));
+	util_copy_fit(st->catalog, "/var/lib/dircat/catalog.mdb",
+		      sizeof(st->catalog));
+	util_copy_fit(st->catalog_id, "corp", sizeof(st->catalog_id));
 	st->serial = 1482;
 	st->created = 1795413604;
 	st->expires = 1796018404;
 	st->installed = 1795413609;
 	st->stale = 1;
-	util_strlcpy(st->stale_policy, "defer-unknown",
-		     sizeof(st->stale_policy));
+	util_copy_fit(st->stale_policy, "defer-unknown",
+		      sizeof(st->stale_policy));
 	st->records = 48211;
 	st->records_person = 45102;
 	st->records_group = 2970;
 	st->records_mailin = 137;
 	st->records_domain = 2;
-	util_strlcpy(st->key_id, "5104ef91f50f128a", sizeof(st->key_id));
+	util_copy_fit(st->key_id, "5104ef91f50f128a", sizeof(st->key_id));
 	st->last_install = 1795413609;
 	st->last_install_serial = 1482;
-	util_strlcpy(st->last_install_type, "delta",
-		     sizeof(st->last_install_type));
+	util_copy_fit(st->last_install_type, "delta",
+		      sizeof(st->last_install_type));
 	st->last_install_base = 1481;
 	st->last_install_records = 12;
 	st->last_install_added = 9;
@@ -47,16 +47,16 @@ static void fill(struct ctlproto_status *st)
 	st->last_install_changed = 1;
 	st->last_install_us = 10250;
 	st->last_refusal = 1795413700;
-	util_strlcpy(st->last_refusal_file, "corp.7.full.snap",
-		     sizeof(st->last_refusal_file));
-	util_strlcpy(st->last_refusal_reason, "bad signature",
-		     sizeof(st->last_refusal_reason));
+	util_copy_fit(st->last_refusal_file, "corp.7.full.snap",
+		      sizeof(st->last_refusal_file));
+	util_copy_fit(st->last_refusal_reason, "bad signature",
+		      sizeof(st->last_refusal_reason));
 	st->installs = 5;
 	st->refusals = 1;
-	util_strlcpy(st->installing, "corp.1483.delta.snap",
-		     sizeof(st->installing));
+	util_copy_fit(st->installing, "corp.1483.delta.snap",
+		      sizeof(st->installing));
 	st->installing_us = 1500000;
-	util_strlcpy(st->inbox, "/var/lib/dircat/inbox", sizeof(st->inbox));
+	util_copy_fit(st->inbox, "/var/lib/dircat/inbox", sizeof(st->inbox));
 	st->inbox_waiting = 2;
 	st->lookups.ok = 880211;
 	st->lookups.notfound = 32672;
@@ -81,19 +81,19 @@ static void fill(struct ctlproto_status *st)
 	st->bad_requests = 19;
 	st->output_overflows = 20;
 	st->sockets = 3;
-	util_strlcpy(st->socket[0].name, "map", sizeof(st->socket[0].name));
-	util_strlcpy(st->socket[0].protocol, "socketmap",
-		     sizeof(st->socket[0].protocol));
+	util_copy_fit(st->socket[0].name, "map", sizeof(st->socket[0].name));
+	util_copy_fit(st->socket[0].protocol, "socketmap",
+		      sizeof(st->socket[0].protocol));
 	st->socket[0].open = 12;
 	st->socket[0].limit = 2048;
 	st->socket[0].evicted = 3;
-	util_strlcpy(st->socket[1].name, "policy", sizeof(st->socket[1].name));
-	util_strlcpy(st->socket[1].protocol, "policy",
-		     sizeof(st->socket[1].protocol));
+	util_copy_fit(st->socket[1].name, "policy", sizeof(st->socket[1].name));
+	util_copy_fit(st->socket[1].protocol, "policy",
+		      sizeof(st->socket[1].protocol));
 	st->socket[1].limit = 2048;
-	util_strlcpy(st->socket[2].name, "control", sizeof(st->socket[2].name));
-	util_strlcpy(st->socket[2].protocol, "control",
-		     sizeof(st->socket[2].protocol));
+	util_copy_fit(st->socket[2].name, "control", sizeof(st->socket[2].name));
+	util_copy_fit(st->socket[2].protocol, "control",
+		      sizeof(st->socket[2].protocol));
 	st->socket[2].open = 1;
 	st->socket[2].limit = 16;
 }
@@ -147,10 +147,10 @@ static void test_hostile(void)
 	char err[512], *empty;
 
 	fill(&st);
-	util_strlcpy(st.last_refusal_file,
-		     "x\n\nserial=999\nstale=no\n\x1b[2J.snap",
-		     sizeof(st.last_refusal_file));
-	util_strlcpy(st.installing, "a\\x0ab", sizeof(st.installing));
+	util_copy_fit(st.last_refusal_file,
+		      "x\n\nserial=999\nstale=no\n\x1b[2J.snap",
+		      sizeof(st.last_refusal_file));
+	util_copy_fit(st.installing, "a\\x0ab", sizeof(st.installing));
 	buf_init(&b, CTLPROTO_STATUS_MAX);
 	CHECK(ctlproto_status_format(&st, &b) == 0, "format a hostile name");
 	empty = memmem(b.data, b.len, "\n\n", 2);

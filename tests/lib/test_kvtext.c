@@ -89,7 +89,7 @@ static void test_forgery(void)
 	char err[256] = "";
 
 	memset(&r, 0, sizeof(r));
-	util_strlcpy(r.t, "x\nreq=9", sizeof(r.t));
+	util_copy_fit(r.t, "x\nreq=9", sizeof(r.t));
 	r.req = 1;
 	buf_init(&out, 4096);
 	CHECK(kvtext_format(&doc, &out, &r, err, sizeof(err)) == 0, "format");
@@ -229,9 +229,9 @@ static void test_arrays(void)
 
 	memset(&a, 0, sizeof(a));
 	a.n = 3;
-	util_strlcpy(a.item[0].name, "map", sizeof(a.item[0].name));
+	util_copy_fit(a.item[0].name, "map", sizeof(a.item[0].name));
 	a.item[0].v = 5;
-	util_strlcpy(a.item[2].name, "ctl", sizeof(a.item[2].name));
+	util_copy_fit(a.item[2].name, "ctl", sizeof(a.item[2].name));
 	buf_init(&out, 512);
 	CHECK(kvtext_format(&list_doc, &out, &a, err, sizeof(err)) == 0 &&
 	      out.len == strlen("n=3\nname.0=map\nname.2=ctl\nv.0=5\n") &&

@@ -263,11 +263,11 @@ int main(void)
 	o.delims[0] = '\0';
 	rc = lookup_address(r, &o, "jsmith+news@example.com", 23, &a);
 	CHECK(rc == LOOKUP_UNKNOWN, "no delimiter configured: no stripping");
-	util_strlcpy(o.delims, "+-", sizeof(o.delims));
+	util_copy_fit(o.delims, "+-", sizeof(o.delims));
 	rc = lookup_address(r, &o, "jsmith-news@example.com", 23, &a);
 	CHECK(rc == LOOKUP_FOUND && a.how == LOOKUP_STRIPPED,
 	      "second delimiter character");
-	util_strlcpy(o.delims, "+", sizeof(o.delims));
+	util_copy_fit(o.delims, "+", sizeof(o.delims));
 	o.addr_flags = ADDR_CASE_SENSITIVE;
 	rc = lookup_address(r, &o, "JSmith@example.com", 18, &a);
 	CHECK(rc == LOOKUP_UNKNOWN, "case-sensitive local part");

@@ -111,7 +111,7 @@ int main(void)
 
 	/* The catalog. */
 	memset(&ci, 0, sizeof(ci));
-	util_strlcpy(ci.id, "corp", sizeof(ci.id));
+	util_copy_fit(ci.id, "corp", sizeof(ci.id));
 	buf_init(&b, 8192);
 	metrics_init(&m, &b);
 	metrics_catalog(&m, &ci, 1000, 0);

@@ -109,7 +109,7 @@ static void test_status(void)
 	      NODESTATUS_MAX + 1);
 
 	memset(&st, 0, sizeof(st));
-	util_strlcpy(st.catalog_id, "not valid!", sizeof(st.catalog_id));
+	util_copy_fit(st.catalog_id, "not valid!", sizeof(st.catalog_id));
 	buf_init(&b, NODESTATUS_MAX);
 	CHECK(nodestatus_format(&st, &b, err, sizeof(err)) < 0 && b.len == 0,
 	      "the writer refuses what the reader would");
@@ -126,9 +126,9 @@ static void test_refusal(const char *dir)
 	err[0] = '\0';
 	memset(&r, 0, sizeof(r));
 	r.time = 1795413604;
-	util_strlcpy(r.file, "corp.9.full.snap\nreason=installed fine",
-		     sizeof(r.file));
-	util_strlcpy(r.reason, "bad signature\n\x1b[2J", sizeof(r.reason));
+	util_copy_fit(r.file, "corp.9.full.snap\nreason=installed fine",
+		      sizeof(r.file));
+	util_copy_fit(r.reason, "bad signature\n\x1b[2J", sizeof(r.reason));
 	snprintf(path, sizeof(path), "%s/x.reason", dir);
 	CHECK(nodestatus_refusal_write(path, &r, err, sizeof(err)) == 0,
 	      "write a .reason file (%s)", err);
@@ -153,7 +153,7 @@ static void test_refusal(const char *dir)
 	/* Name: NODESTATUS_FILE_MAX bytes, then one more; reason likewise. */
 	memset(name, 'n', sizeof(name));
 	name[NODESTATUS_FILE_MAX] = '\0';
-	util_strlcpy(r.file, name, sizeof(r.file));
+	util_copy_fit(r.file, name, sizeof(r.file));
 	buf_init(&b, NODESTATUS_REFUSAL_MAX);
 	rc = nodestatus_refusal_format(&r, &b, err, sizeof(err)) == 0 &&
 	     nodestatus_refusal_parse((const char *)b.data, b.len, &back, err,

@@ -235,7 +235,7 @@ static void test_round_trip(void)
 		snprintf(k, sizeof(k), "%.*s", (int)rec.keylen, rec.key);
 		if (strcmp(prev, k) >= 0 && prev[0])
 			ordered = 0;
-		util_strlcpy(prev, k, sizeof(prev));
+		util_copy_fit(prev, k, sizeof(prev));
 		if (!strcmp(k, "shared@example.com"))
 			CHECK(rec.kind == CATALOG_MAILIN && rec.ownerslen == 9 &&
 			      !memcmp(rec.owners, "alice,bob", 9),

@@ -39,7 +39,11 @@ static int client_connect(const char *path)
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	util_strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
+	if (util_strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		fprintf(stderr, "catdclient: %s: path too long\n", path);
+		exit(3);
+	}
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		fprintf(stderr, "catdclient: connect %s: %s\n", path,
 			strerror(errno));

@@ -78,7 +78,7 @@ static void fakecatd_scan(struct fnode *n, size_t idx,
 			p = de->d_name + strlen(id);
 		s = strtoull(p + 1, NULL, 10);
 		if (!found || s < best_serial) {
-			util_strlcpy(best, de->d_name, sizeof(best));
+			util_copy_fit(best, de->d_name, sizeof(best));
 			best_serial = s;
 			found = 1;
 		}

@@ -295,7 +295,11 @@ static int loadgen_connect(void)
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	util_strlcpy(sun.sun_path, loadgen_socket, sizeof(sun.sun_path));
+	if (util_strlcpy(sun.sun_path, loadgen_socket, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
