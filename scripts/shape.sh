@@ -20,7 +20,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-src_dirs="lib aggregator replicator catalogd admin"
+src_dirs="lib aggregator replicator catalogd admin fetcher"
 
 # A C file without its comments and string contents, for word searches.
 code_of() {
@@ -90,14 +90,14 @@ functions() {
 settings() {
 	local d f
 	echo "files that read a configuration file (config_load):"
-	for d in aggregator replicator catalogd admin lib; do
+	for d in aggregator replicator catalogd admin fetcher lib; do
 		for f in "$d"/*.c; do
 			case $f in lib/config.c) continue ;; esac
 			code_of "$f" | grep -q '\bconfig_load\b' && echo "  $f"
 		done
 	done
 	echo "settings getter calls outside lib/config.c and lib/settings.c:"
-	for d in aggregator replicator catalogd admin lib; do
+	for d in aggregator replicator catalogd admin fetcher lib; do
 		for f in "$d"/*.c; do
 			case $f in lib/config.c|lib/settings.c) continue ;; esac
 			n=$(code_of "$f" | grep -oE '\bconfig_(get|get_at|get_nth|get_int|get_bool|get_duration|get_mode|require)\b' |
