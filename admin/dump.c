@@ -8,6 +8,7 @@
 #include "addr.h"
 #include "admin.h"
 #include "catalog.h"
+#include "keyhash.h"
 #include "util.h"
 
 static int dump_full;
@@ -54,6 +55,19 @@ int admin_dump(int argc, char **argv)
 		fprintf(stderr, "dircat: %s\n", err);
 		catalog_close(cat);
 		return 3;
+	}
+	{	/* Keyed-hash mode: say why no address is shown. */
+		unsigned char id[KEYHASH_ID_LEN];
+		char hex[KEYHASH_ID_HEX];
+		size_t n = 0;
+
+		if (catalog_read_meta(r, KEYHASH_META_ID, id, sizeof(id),
+				      &n) == 1 && n == KEYHASH_ID_LEN) {
+			keyhash_id_hex(id, hex);
+			fprintf(stderr, "dircat: %s: keyed-hash catalog "
+				"(secret %s): keys are hashes, owners and "
+				"extra fields sealed\n", argv[i], hex);
+		}
 	}
 	rc = catalog_foreach(r, dump_one, NULL);
 	catalog_read_end(r);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "keyhash.h"
 #include "sign.h"
 #include "snapshot.h"
 #include "util.h"
@@ -65,6 +66,13 @@ static void verify_print(const char *path, const struct snapshot_header *h,
 	for (i = 0; i < SIGN_SHA256_LEN; i++)
 		printf("%02x", h->payload_hash[i]);
 	printf("\nkey id       %s\n", h->key_id);
+	if (h->flags & SNAPSHOT_FLAG_KEYED_HASH) {
+		char hex[KEYHASH_ID_HEX];
+
+		keyhash_id_hex(h->hash_id, hex);
+		printf("keyed hash   secret %s (keys hashed, owners and extra "
+		       "sealed)\n", hex);
+	}
 }
 
 /* After a refusal: show what the header claims, when it can be read. */

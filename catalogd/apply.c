@@ -13,6 +13,7 @@
 
 #include "apply.h"
 #include "catalog.h"
+#include "keyhash.h"
 #include "snapshot.h"
 #include "util.h"
 
@@ -33,6 +34,14 @@ static int apply_fail(const struct snapshot *s, int *code, char *err,
 	return -1;
 }
 
+/* In a keyed-hash snapshot every key must be a hash: a writer's bug
+ * must not store an address here in clear. */
+static int apply_key_ok(struct snapshot *s, const struct catalog_rec *rec)
+{
+	return !(snapshot_header(s)->flags & SNAPSHOT_FLAG_KEYED_HASH) ||
+	       keyhash_key_ok(rec->key, rec->keylen);
+}
+
 /* catalog_txn_replace_all() source: the records of a full snapshot. */
 static int apply_feed_next(void *arg, struct catalog_rec *rec, char *err,
 			   size_t errlen)
@@ -40,6 +49,12 @@ static int apply_feed_next(void *arg, struct catalog_rec *rec, char *err,
 	struct snapshot *s = arg;
 	int op, rc = snapshot_next(s, &op, rec);
 
+	if (rc == 1 && !apply_key_ok(s, rec)) {
+		util_err(err, errlen, "a key that is not a keyed hash in a "
+			 "keyed-hash snapshot, before payload byte %llu",
+			 (unsigned long long)snapshot_position(s));
+		return -1;
+	}
 	if (rc < 0 || (rc == 1 && op != SNAPSHOT_PUT)) {
 		util_err(err, errlen, "broken record at payload byte %llu",
 			 (unsigned long long)snapshot_position(s));
@@ -56,6 +71,12 @@ static int apply_delta(struct snapshot *s, struct catalog_txn *t, char *e,
 	int op, rc;
 
 	while ((rc = snapshot_next(s, &op, &rec)) == 1) {
+		if (!apply_key_ok(s, &rec)) {
+			util_err(e, elen, "a key that is not a keyed hash in "
+				 "a keyed-hash snapshot, before payload byte "
+				 "%llu", (unsigned long long)snapshot_position(s));
+			return -1;
+		}
 		if (op == SNAPSHOT_PUT)
 			rc = catalog_txn_put(t, &rec, e, elen);
 		else
@@ -106,10 +127,77 @@ static int apply_check_order(struct snapshot *s, struct catalog_txn *t,
 	return 0;
 }
 
+/* Keyed-hash mode: the snapshot must be hashed exactly when the node
+ * has a secret, and with that secret. */
+static int apply_check_secret(struct snapshot *s,
+			      const unsigned char *hash_id, int *code,
+			      char *err, size_t errlen)
+{
+	const struct snapshot_header *h = snapshot_header(s);
+	int keyed = !!(h->flags & SNAPSHOT_FLAG_KEYED_HASH);
+	char a[KEYHASH_ID_HEX], b[KEYHASH_ID_HEX];
+
+	if (keyed)
+		keyhash_id_hex(h->hash_id, a);
+	if (hash_id)
+		keyhash_id_hex(hash_id, b);
+	if (keyed && !hash_id)
+		return apply_fail(s, code, err, errlen, SNAPSHOT_E_WRONG_SECRET,
+				  "keys hashed with secret %s, but this node "
+				  "has no hash_secret", a);
+	if (!keyed && hash_id)
+		return apply_fail(s, code, err, errlen, SNAPSHOT_E_WRONG_SECRET,
+				  "addresses in clear, but this node's "
+				  "hash_secret (secret %s) asks for hashed "
+				  "keys: refused, so that no address is "
+				  "stored here in clear", b);
+	if (keyed && memcmp(h->hash_id, hash_id, KEYHASH_ID_LEN))
+		return apply_fail(s, code, err, errlen, SNAPSHOT_E_WRONG_SECRET,
+				  "keys hashed with secret %s, but this "
+				  "node's hash_secret is secret %s", a, b);
+	return 0;
+}
+
+/* A delta must be hashed like the installed records it changes; the
+ * installed secret id is in the catalog's meta APPLY_META_HASH_ID. */
+static int apply_check_installed_secret(struct snapshot *s,
+					struct catalog_txn *t, int *code,
+					char *err, size_t errlen)
+{
+	const struct snapshot_header *h = snapshot_header(s);
+	unsigned char have[KEYHASH_ID_LEN];
+	size_t len = 0;
+	int rc = catalog_txn_meta_get(t, APPLY_META_HASH_ID, have,
+				      sizeof(have), &len);
+	int keyed = !!(h->flags & SNAPSHOT_FLAG_KEYED_HASH);
+
+	if (h->type != SNAPSHOT_DELTA)
+		return 0;
+	if (rc < 0 || (rc == 1 && len != KEYHASH_ID_LEN))
+		return apply_fail(s, code, err, errlen, SNAPSHOT_E_CATALOG,
+				  "cannot read the installed secret id");
+	if (rc != keyed || (keyed && memcmp(have, h->hash_id, len)))
+		return apply_fail(s, code, err, errlen, SNAPSHOT_E_WRONG_BASE,
+				  "a delta hashed %s, but the installed "
+				  "catalog is %s: a full snapshot is needed",
+				  keyed ? "with a secret" : "not at all",
+				  rc ? "hashed with another secret" : "clear");
+	return 0;
+}
+
 int apply_snapshot(struct snapshot *s, struct catalog *cat,
 		   const char *expect_id, int64_t now,
 		   struct catalog_diff *diff, int *code, char *err,
 		   size_t errlen)
+{
+	return apply_snapshot_keyed(s, cat, expect_id, NULL, now, diff,
+				    code, err, errlen);
+}
+
+int apply_snapshot_keyed(struct snapshot *s, struct catalog *cat,
+			 const char *expect_id, const unsigned char *hash_id,
+			 int64_t now, struct catalog_diff *diff, int *code,
+			 char *err, size_t errlen)
 {
 	const struct snapshot_header *h = snapshot_header(s);
 	struct catalog_info info;
@@ -124,6 +212,8 @@ int apply_snapshot(struct snapshot *s, struct catalog *cat,
 				  SNAPSHOT_E_WRONG_CATALOG,
 				  "for catalog \"%s\", this node serves \"%s\"",
 				  h->catalog_id, expect_id ? expect_id : "");
+	if (apply_check_secret(s, hash_id, code, err, errlen) < 0)
+		return -1;
 	if (h->expires <= now)
 		return apply_fail(s, code, err, errlen, SNAPSHOT_E_EXPIRED,
 				  "expired at %s (now %s)",
@@ -143,7 +233,8 @@ int apply_snapshot(struct snapshot *s, struct catalog *cat,
 	if (!t)
 		return apply_fail(s, code, err, errlen, SNAPSHOT_E_CATALOG,
 				  "%s", e);
-	if (apply_check_order(s, t, code, err, errlen) < 0) {
+	if (apply_check_order(s, t, code, err, errlen) < 0 ||
+	    apply_check_installed_secret(s, t, code, err, errlen) < 0) {
 		catalog_txn_abort(t);
 		return -1;
 	}
@@ -165,6 +256,16 @@ int apply_snapshot(struct snapshot *s, struct catalog *cat,
 	catalog_txn_set_expires(t, h->expires);
 	catalog_txn_set_key_id(t, h->key_id);
 	catalog_txn_set_history(t, 0);
+	if (h->flags & SNAPSHOT_FLAG_KEYED_HASH)
+		rc = catalog_txn_meta_put(t, APPLY_META_HASH_ID, h->hash_id,
+					  SNAPSHOT_HASH_ID_LEN, e, sizeof(e));
+	else
+		rc = catalog_txn_meta_del(t, APPLY_META_HASH_ID);
+	if (rc < 0) {
+		catalog_txn_abort(t);
+		return apply_fail(s, code, err, errlen, SNAPSHOT_E_CATALOG,
+				  "%s", e[0] ? e : "secret id not stored");
+	}
 	if (diff)
 		catalog_txn_diff(t, diff);
 	if (catalog_txn_commit(t, e, sizeof(e)) == 0)

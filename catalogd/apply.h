@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "catalog.h"
+#include "keyhash.h"
 #include "snapshot.h"
 
 /*
@@ -33,5 +34,22 @@ int apply_snapshot(struct snapshot *s, struct catalog *cat,
 		   const char *expect_id, int64_t now,
 		   struct catalog_diff *diff, int *code, char *err,
 		   size_t errlen);
+
+#define APPLY_META_HASH_ID KEYHASH_META_ID	/* keyhash.h */
+
+/*
+ * apply_snapshot() for a node whose hash_secret has the secret id hash_id
+ * (KEYHASH_ID_LEN bytes; NULL: no hash_secret, clear mode).  Refused
+ * first, with SNAPSHOT_E_WRONG_SECRET: a keyed-hash snapshot on a node
+ * without a secret, a clear one on a node with one, or one hashed with
+ * another secret.  A delta must be hashed like the installed catalog
+ * (else SNAPSHOT_E_WRONG_BASE: send a full one).  The installed secret id
+ * is kept in the catalog (APPLY_META_HASH_ID).  apply_snapshot() is this
+ * with hash_id NULL.
+ */
+int apply_snapshot_keyed(struct snapshot *s, struct catalog *cat,
+			 const char *expect_id, const unsigned char *hash_id,
+			 int64_t now, struct catalog_diff *diff, int *code,
+			 char *err, size_t errlen);
 
 #endif

@@ -62,6 +62,7 @@ static const char *const inbox_reason_names[INBOX_REASONS] = {
 	[SNAPSHOT_E_WRONG_BASE] = "wrong_base",
 	[SNAPSHOT_E_EXPIRED] = "expired",
 	[SNAPSHOT_E_NOT_REGULAR] = "not_regular",
+	[SNAPSHOT_E_WRONG_SECRET] = "wrong_secret",
 	[INBOX_R_BAD_NAME] = "bad_name",
 	[INBOX_R_OTHER_NAME] = "other_catalog_name",
 	[INBOX_R_FAILED] = "install_failed",
@@ -668,9 +669,9 @@ static void inbox_install(struct inbox_ctx *c, const struct inbox_cand *f,
 	if (!inbox_catalog(c, err, sizeof(err))) {
 		m->code = SNAPSHOT_E_CATALOG;
 		inbox_printable(err, m->reason, sizeof(m->reason));
-	} else if (apply_snapshot(s, c->cat, r->catalog_id,
-				  (int64_t)time(NULL), &m->diff, &m->code,
-				  err, sizeof(err)) < 0) {
+	} else if (apply_snapshot_keyed(s, c->cat, r->catalog_id, r->hash_id,
+					(int64_t)time(NULL), &m->diff,
+					&m->code, err, sizeof(err)) < 0) {
 		inbox_reason(err, label, m->reason, sizeof(m->reason));
 	} else {
 		m->code = SNAPSHOT_OK;

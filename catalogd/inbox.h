@@ -95,6 +95,7 @@ struct inbox_round {
 	const char *catalog_id;
 	const char *copy_dir;		/* private copies: the catalog's dir */
 	const struct sign_keyring *keyring;
+	const unsigned char *hash_id;	/* keyed-hash secret id; NULL: clear */
 	uint64_t max_size;		/* max_snapshot_size */
 	int accept_v1;
 	int64_t rejected_keep;

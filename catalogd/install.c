@@ -50,6 +50,7 @@
 #include "install.h"
 #include "ctlproto.h"
 #include "inbox.h"
+#include "keyhash.h"
 #include "kvtext.h"
 #include "log.h"
 #include "metrics.h"
@@ -246,6 +247,7 @@ static void install_child(struct daemon *d, int out)
 	r.catalog_id = d->conf->catalog_id;
 	r.copy_dir = in->copy_dir;
 	r.keyring = d->conf->keyring;
+	r.hash_id = d->conf->hash ? keyhash_id(d->conf->hash) : NULL;
 	r.max_size = (uint64_t)d->conf->max_snapshot_size;
 	r.accept_v1 = d->conf->accept_snapshot_v1;
 	r.rejected_keep = d->conf->rejected_keep;

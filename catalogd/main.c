@@ -262,7 +262,9 @@ static void main_reload(struct daemon *d)
 	main_fd_limit(c);
 	for (i = 0; i < n; i++)
 		server_trim(d, d->listener[i]);
-	d->st.stale = d->info.expires && d->now > d->info.expires;
+	/* Stale state, and the secret check (hash_secret may have changed):
+	 * the cache, filled under the old settings, is emptied too. */
+	daemon_refresh_info(d);
 	log_info("configuration reloaded: %zu sockets, %zu trusted keys",
 		 n, c->ntrusted);
 }

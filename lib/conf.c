@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "conf.h"
+#include "keyhash.h"
 #include "snapshot.h"
 #include "util.h"
 
@@ -58,6 +59,27 @@ static int conf_trusted_key(void *obj, const struct settings_key *k,
 	if (!c->keyring)
 		c->keyring = sign_keyring_new();
 	if (sign_keyring_add_file(c->keyring, v->text, why, sizeof(why)) < 0)
+		return settings_fail(k, v, err, errlen, "%s", why);
+	return 0;
+}
+
+/* hash_secret: the catalog's keyed-hash secret, permission-checked
+ * (others may not read it) and loaded now, so that a bad file is refused
+ * with the rest of the configuration. */
+static int conf_hash_secret(void *obj, const struct settings_key *k,
+			    const struct settings_value *v, char *err,
+			    size_t errlen)
+{
+	struct conf *c = obj;
+	char why[PATH_MAX + 256];
+
+	if (strlen(v->text) >= sizeof(c->hash_secret))
+		return settings_fail(k, v, err, errlen, "path too long");
+	memcpy(c->hash_secret, v->text, strlen(v->text) + 1);
+	if (c->syntax_only)
+		return 0;
+	c->hash = keyhash_load(v->text, why, sizeof(why));
+	if (!c->hash)
 		return settings_fail(k, v, err, errlen, "%s", why);
 	return 0;
 }
@@ -145,6 +167,11 @@ static const struct settings_key conf_top_keys[] = {
 	  .flags = SETTINGS_REQUIRED | SETTINGS_REPEAT,
 	  .check = conf_trusted_key, .meta = "PATH",
 	  .doc = "A public key whose signatures are accepted." },
+	{ .name = "hash_secret", .type = SETTINGS_CUSTOM,
+	  .check = conf_hash_secret, .meta = "PATH",
+	  .doc = "Keyed-hash mode: the catalog's secret (the file the "
+		 "replicator's hash_secret names; group-readable at most). "
+		 "Snapshots must be hashed with it; clear ones are refused." },
 	{ .name = "user", .type = SETTINGS_COPY, TOP(user),
 	  .check = conf_user, .meta = "NAME",
 	  .doc = "The account catalogd runs as once its sockets are open." },
@@ -302,6 +329,7 @@ const struct settings_section conf_settings[] = {
 static void conf_top_rules(struct conf *c)
 {
 	c->lookup.addr_flags = c->case_sensitive ? ADDR_CASE_SENSITIVE : 0;
+	c->lookup.hash = c->hash;
 	c->policy.unknown_recipient = c->policy_text[0];
 	c->policy.stale_recipient = c->policy_text[1];
 	c->policy.sender_not_owned = c->policy_text[2];
@@ -427,6 +455,7 @@ void conf_free(struct conf *c)
 	if (!c)
 		return;
 	sign_keyring_free(c->keyring);
+	keyhash_free(c->hash);
 	free(c);
 }
 

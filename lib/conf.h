@@ -68,6 +68,9 @@ struct conf {
 	char inbox[PATH_MAX];
 	struct sign_keyring *keyring;	/* the trusted_key files */
 	size_t ntrusted;
+	char hash_secret[PATH_MAX];	/* "" unless keyed-hash mode */
+	struct keyhash *hash;		/* its secret; NULL: clear mode (or
+					   conf_load_syntax()) */
 	char user[CONF_NAME_MAX + 1];	/* "" when not set */
 	uid_t uid;
 	gid_t gid;

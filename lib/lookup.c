@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "keyhash.h"
+#include "log.h"
 #include "lookup.h"
 #include "util.h"
 
@@ -130,19 +132,36 @@ static struct lookup_cache_slot *lookup_cache_slot(struct lookup_cache *c,
 	return s;
 }
 
+/* Get key[0..keylen), hashed first in a keyed-hash catalog. */
+static int lookup_get(struct catalog_read *r, const struct lookup_opts *o,
+		      const char *key, size_t keylen, struct catalog_rec *rec)
+{
+	char h[KEYHASH_KEY_LEN + 1];
+
+	if (o && o->hash) {
+		keyhash_key(o->hash, key, keylen, h);
+		return catalog_get(r, h, KEYHASH_KEY_LEN, rec);
+	}
+	return catalog_get(r, key, keylen, rec);
+}
+
 /* Get key[0..keylen); found only when the record is an address (not a
  * domain). */
-static int lookup_get_addr(struct catalog_read *r, const char *key,
+static int lookup_get_addr(struct catalog_read *r,
+			   const struct lookup_opts *o, const char *key,
 			   size_t keylen, struct catalog_rec *rec)
 {
-	int rc = catalog_get(r, key, keylen, rec);
+	int rc = lookup_get(r, o, key, keylen, rec);
 
 	if (rc == 1 && rec->kind == CATALOG_DOMAIN)
 		return 0;
 	return rc;
 }
 
-int lookup_domain_local(struct catalog_read *r, const char *domain)
+/* lookup_domain_local() with the catalog's options (its key hash). */
+static int lookup_domain_local_o(struct catalog_read *r,
+				 const struct lookup_opts *o,
+				 const char *domain)
 {
 	struct catalog_rec rec;
 	char key[ADDR_BUF + 1];
@@ -152,7 +171,7 @@ int lookup_domain_local(struct catalog_read *r, const char *domain)
 
 	if (n == 0 || n > ADDR_DOMAIN_MAX)
 		return 0;
-	rc = catalog_get(r, domain, n, &rec);
+	rc = lookup_get(r, o, domain, n, &rec);
 	if (rc != 0)
 		return rc < 0 ? -1 : rec.kind == CATALOG_DOMAIN;
 	/* ".example.com" covers every subdomain of example.com. */
@@ -161,7 +180,7 @@ int lookup_domain_local(struct catalog_read *r, const char *domain)
 		if (n + 1 > sizeof(key))
 			return 0;
 		memcpy(key, d, n + 1);
-		rc = catalog_get(r, key, n, &rec);
+		rc = lookup_get(r, o, key, n, &rec);
 		if (rc < 0)
 			return -1;
 		if (rc == 1 && rec.kind == CATALOG_DOMAIN)
@@ -170,22 +189,36 @@ int lookup_domain_local(struct catalog_read *r, const char *domain)
 	return 0;
 }
 
-int lookup_domain_local_cached(struct catalog_read *r,
-			       struct lookup_cache *c, const char *domain)
+int lookup_domain_local(struct catalog_read *r, const char *domain)
+{
+	return lookup_domain_local_o(r, NULL, domain);
+}
+
+/* lookup_domain_local_cached() with the catalog's options. */
+static int lookup_domain_cached_o(struct catalog_read *r,
+				  struct lookup_cache *c,
+				  const struct lookup_opts *o,
+				  const char *domain)
 {
 	struct lookup_cache_slot *s;
 	int rc;
 
 	if (!c)
-		return lookup_domain_local(r, domain);
+		return lookup_domain_local_o(r, o, domain);
 	lookup_cache_sync(c, r);
 	s = lookup_cache_slot(c, domain, strlen(domain));
 	if (s && s->local >= 0)
 		return s->local;
-	rc = lookup_domain_local(r, domain);
+	rc = lookup_domain_local_o(r, o, domain);
 	if (s && rc >= 0)
 		s->local = (signed char)rc;
 	return rc;
+}
+
+int lookup_domain_local_cached(struct catalog_read *r,
+			       struct lookup_cache *c, const char *domain)
+{
+	return lookup_domain_cached_o(r, c, NULL, domain);
 }
 
 int lookup_address(struct catalog_read *r, const struct lookup_opts *o,
@@ -194,9 +227,38 @@ int lookup_address(struct catalog_read *r, const struct lookup_opts *o,
 	return lookup_address_cached(r, NULL, o, in, len, out);
 }
 
-int lookup_address_cached(struct catalog_read *r, struct lookup_cache *c,
-			  const struct lookup_opts *o, const char *in,
-			  size_t len, struct lookup_addr *out)
+/* A keyed-hash catalog: open the found record's sealed owners and extra
+ * with the clear key it was found under.  0, or -1 (logged). */
+static int lookup_open(const struct lookup_opts *o, struct lookup_addr *out)
+{
+	char err[256], q[LOG_QUOTE_SIZE];
+
+	if (!o->hash || (!out->rec.ownerslen && !out->rec.extralen))
+		return 0;
+	if (keyhash_rec_open(o->hash, out->key, strlen(out->key), &out->rec,
+			     &out->rec, out->opened, sizeof(out->opened), err,
+			     sizeof(err)) == 0)
+		return 0;
+	log_error("catalog record of %s: %s",
+		  log_quote(out->key, strlen(out->key), q, sizeof(q)), err);
+	return -1;
+}
+
+/* An address found: its record opened when asked to (keyed-hash mode). */
+static int lookup_found(const struct lookup_opts *o, struct lookup_addr *out,
+			int how, int open)
+{
+	out->how = how;
+	if (open && lookup_open(o, out) < 0)
+		return LOOKUP_ERROR;
+	return LOOKUP_FOUND;
+}
+
+/* lookup_address_cached(); open: whether the caller needs owners and
+ * extra (keyed-hash mode opens them only then). */
+static int lookup_address_do(struct catalog_read *r, struct lookup_cache *c,
+			     const struct lookup_opts *o, const char *in,
+			     size_t len, struct lookup_addr *out, int open)
 {
 	struct lookup_cache_slot *s;
 	const char *domain, *at;
@@ -216,19 +278,19 @@ int lookup_address_cached(struct catalog_read *r, struct lookup_cache *c,
 	/* Lengths known from here on: norm and key hold at most ADDR_MAX. */
 	nlen = strlen(out->norm);
 	memcpy(out->key, out->norm, nlen + 1);
-	rc = lookup_get_addr(r, out->key, nlen, &out->rec);
-	if (rc) {
-		out->how = LOOKUP_EXACT;
-		return rc < 0 ? LOOKUP_ERROR : LOOKUP_FOUND;
-	}
+	rc = lookup_get_addr(r, o, out->key, nlen, &out->rec);
+	if (rc)
+		return rc < 0 ? LOOKUP_ERROR
+			      : lookup_found(o, out, LOOKUP_EXACT, open);
 	if (o->delims[0] &&
 	    addr_strip_extension(out->norm, o->delims, out->key,
 				 sizeof(out->key))) {
-		rc = lookup_get_addr(r, out->key, strlen(out->key), &out->rec);
-		if (rc) {
-			out->how = LOOKUP_STRIPPED;
-			return rc < 0 ? LOOKUP_ERROR : LOOKUP_FOUND;
-		}
+		rc = lookup_get_addr(r, o, out->key, strlen(out->key),
+				     &out->rec);
+		if (rc)
+			return rc < 0 ? LOOKUP_ERROR
+				      : lookup_found(o, out, LOOKUP_STRIPPED,
+						     open);
 	}
 	at = memrchr(out->norm, '@', nlen);	/* as addr_domain() */
 	domain = at ? at + 1 : out->norm + nlen;
@@ -239,25 +301,32 @@ int lookup_address_cached(struct catalog_read *r, struct lookup_cache *c,
 		/* key = "@" domain: both fit, the domain is part of norm. */
 		out->key[0] = '@';
 		memcpy(out->key + 1, domain, dlen + 1);
-		rc = lookup_get_addr(r, out->key, dlen + 1, &out->rec);
+		rc = lookup_get_addr(r, o, out->key, dlen + 1, &out->rec);
 		if (s && rc >= 0)
 			s->catchall = (signed char)rc;
-		if (rc) {
-			out->how = LOOKUP_CATCHALL;
-			return rc < 0 ? LOOKUP_ERROR : LOOKUP_FOUND;
-		}
+		if (rc)
+			return rc < 0 ? LOOKUP_ERROR
+				      : lookup_found(o, out, LOOKUP_CATCHALL,
+						     open);
 	}
 	memcpy(out->key, out->norm, nlen + 1);
 	if (s && s->local >= 0) {
 		rc = s->local;
 	} else {
-		rc = lookup_domain_local(r, domain);
+		rc = lookup_domain_local_o(r, o, domain);
 		if (s && rc >= 0)
 			s->local = (signed char)rc;
 	}
 	if (rc < 0)
 		return LOOKUP_ERROR;
 	return rc ? LOOKUP_UNKNOWN : LOOKUP_NOTLOCAL;
+}
+
+int lookup_address_cached(struct catalog_read *r, struct lookup_cache *c,
+			  const struct lookup_opts *o, const char *in,
+			  size_t len, struct lookup_addr *out)
+{
+	return lookup_address_do(r, c, o, in, len, out, 1);
 }
 
 int lookup_owner_match(const char *owners, size_t len, const char *login)
@@ -325,7 +394,7 @@ static void lookup_answer_domain(struct catalog_read *r,
 		lookup_set(ans, LOOKUP_NOTFOUND, "");
 		return;
 	}
-	rc = lookup_domain_local_cached(r, st->cache, norm);
+	rc = lookup_domain_cached_o(r, st->cache, o, norm);
 	if (rc < 0) {
 		ans->found = LOOKUP_ERROR;
 		lookup_set(ans, LOOKUP_TEMP, "catalog read error");
@@ -356,11 +425,17 @@ void lookup_answer(struct catalog_read *r, const struct lookup_opts *o,
 		lookup_set(ans, LOOKUP_TEMP, "no catalog installed");
 		return;
 	}
+	if (st->unusable) {
+		lookup_set(ans, LOOKUP_TEMP, st->unusable);
+		return;
+	}
 	if (map == LOOKUP_DOMAINS) {
 		lookup_answer_domain(r, st, o, key, keylen, ans);
 		return;
 	}
-	rc = lookup_address_cached(r, st->cache, o, key, keylen, &a);
+	/* Only the senders map needs owners (opened in keyed-hash mode). */
+	rc = lookup_address_do(r, st->cache, o, key, keylen, &a,
+			       map == LOOKUP_SENDERS);
 	ans->found = rc;
 	if (rc == LOOKUP_ERROR) {
 		lookup_set(ans, LOOKUP_TEMP, "catalog read error");
@@ -379,6 +454,14 @@ void lookup_answer(struct catalog_read *r, const struct lookup_opts *o,
 			ans->status = LOOKUP_OK;
 			ans->data = a.rec.owners;	/* in the map */
 			ans->len = a.rec.ownerslen;
+			if (o->hash) {
+				/* Opened into a, which is ours: keep a copy
+				 * past this function. */
+				static char owners[CATALOG_OWNERS_MAX];
+
+				memcpy(owners, a.rec.owners, a.rec.ownerslen);
+				ans->data = owners;
+			}
 			return;
 		}
 		lookup_set(ans, LOOKUP_OK, catalog_kind_name(a.rec.kind));
@@ -428,6 +511,12 @@ int lookup_policy_decide(struct catalog_read *r, const struct lookup_opts *o,
 			      rule, "stale");
 		return 0;
 	}
+	if (st->unusable) {
+		lookup_action(action, actionsize,
+			      "DEFER_IF_PERMIT directory catalog unusable",
+			      rule, "unusable");
+		return 0;
+	}
 	/* The sender first: a forged sender needs no recipient check. */
 	if (sender[0] && sasl_username[0]) {
 		rc = lookup_address_cached(r, st->cache, o, sender,
@@ -454,8 +543,8 @@ int lookup_policy_decide(struct catalog_read *r, const struct lookup_opts *o,
 		if (addr_normalise(sender, strlen(sender), norm, sizeof(norm),
 				   o->addr_flags | ADDR_BRACKETS, why,
 				   sizeof(why)) == 0) {
-			rc = lookup_domain_local_cached(r, st->cache,
-							addr_domain(norm));
+			rc = lookup_domain_cached_o(r, st->cache, o,
+						    addr_domain(norm));
 			if (rc < 0)
 				return -1;
 			if (rc) {

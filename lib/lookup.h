@@ -49,10 +49,16 @@ enum lookup_stale {
 int lookup_stale_parse(const char *name);
 const char *lookup_stale_name(int policy);
 
+struct keyhash;
+
 struct lookup_opts {
 	char delims[LOOKUP_DELIMS_MAX + 1];	/* "" when none */
 	unsigned addr_flags;	/* 0 or ADDR_CASE_SENSITIVE */
 	int stale_policy;	/* enum lookup_stale */
+	struct keyhash *hash;	/* keyed-hash catalog: every key searched
+				   is hashed with it first, and owners and
+				   extra come back opened (keyhash.h);
+				   NULL: clear catalog */
 };
 
 struct lookup_cache;
@@ -62,6 +68,9 @@ struct lookup_state {
 	uint64_t serial;
 	int stale;		/* past its expiry */
 	struct lookup_cache *cache;	/* NULL: none */
+	const char *unusable;	/* non-NULL: the catalog cannot be read as
+				   configured (hashed with another secret);
+				   every answer is TEMP with this reason */
 };
 
 /* A cache for lookups in one catalog.  Exits when out of memory. */
@@ -84,11 +93,15 @@ struct lookup_addr {
 	char norm[ADDR_BUF];	/* the normalised address */
 	char key[ADDR_BUF + 1];	/* the key found */
 	int how;		/* enum lookup_how when found */
-	struct catalog_rec rec;	/* when found */
+	struct catalog_rec rec;	/* when found; in a keyed-hash catalog
+				   rec.key is the hashed key, owners and
+				   extra point into opened */
 	char why[128];		/* when invalid */
+	char opened[CATALOG_OWNERS_MAX + CATALOG_EXTRA_MAX];
 };
 
-/* Look up the address in[0..len).  Returns enum lookup_found. */
+/* Look up the address in[0..len).  Returns enum lookup_found; a sealed
+ * field that does not open (keyed-hash mode) is LOOKUP_ERROR. */
 int lookup_address(struct catalog_read *r, const struct lookup_opts *o,
 		   const char *in, size_t len, struct lookup_addr *out);
 /* The same with a cache (NULL: none); the same answers. */

@@ -86,6 +86,7 @@ static const char *const snapshot_errors[SNAPSHOT_E_COUNT] = {
 	[SNAPSHOT_E_EXPIRED] = "expired",
 	[SNAPSHOT_E_CATALOG] = "catalog write failed",
 	[SNAPSHOT_E_NOT_REGULAR] = "not a regular file",
+	[SNAPSHOT_E_WRONG_SECRET] = "keyed-hash secret mismatch",
 };
 
 const char *snapshot_strerror(int code)
@@ -266,11 +267,18 @@ static int snapshot_check_fields(const unsigned char *p,
 		return snapshot_fail(code, err, errlen, SNAPSHOT_E_BAD_FIELD,
 				     "key id at byte %d is zero",
 				     SNAPSHOT_OFF_KEY_ID);
-	if (!snapshot_zero(p + SNAPSHOT_OFF_KEYED, SNAPSHOT_KEYED_LEN))
+	/* Keyed-hash mode: the field names the secret (zero would name
+	 * none); otherwise it is zero. */
+	if (snapshot_zero(p + SNAPSHOT_OFF_KEYED, SNAPSHOT_KEYED_LEN) ==
+	    !!(h->flags & SNAPSHOT_FLAG_KEYED_HASH))
 		return snapshot_fail(code, err, errlen, SNAPSHOT_E_BAD_FIELD,
-				     "keyed-hash field at bytes %d-%d is not "
-				     "zero", SNAPSHOT_OFF_KEYED,
-				     SNAPSHOT_OFF_KEYED + SNAPSHOT_KEYED_LEN - 1);
+				     "keyed-hash field at bytes %d-%d is %s",
+				     SNAPSHOT_OFF_KEYED,
+				     SNAPSHOT_OFF_KEYED + SNAPSHOT_KEYED_LEN - 1,
+				     (h->flags & SNAPSHOT_FLAG_KEYED_HASH) ?
+				     "zero in a keyed-hash snapshot" :
+				     "not zero");
+	memcpy(h->hash_id, p + SNAPSHOT_OFF_KEYED, SNAPSHOT_KEYED_LEN);
 	reserved = h->version == SNAPSHOT_VERSION_V1 ? SNAPSHOT_V1_RESERVED
 						    : SNAPSHOT_OFF_RESERVED2;
 	if (!snapshot_zero(p + reserved, SNAPSHOT_HEADER_LEN - reserved))
@@ -352,6 +360,8 @@ void snapshot_encode_header(const struct snapshot_header *h,
 	memcpy(p + SNAPSHOT_OFF_HASH, h->payload_hash, SIGN_SHA256_LEN);
 	memcpy(p + SNAPSHOT_OFF_KEY_ID, h->key_id_raw, SIGN_KEY_ID_LEN);
 	util_put_u64(p + SNAPSHOT_OFF_EPOCH, h->epoch);
+	if (h->flags & SNAPSHOT_FLAG_KEYED_HASH)
+		memcpy(p + SNAPSHOT_OFF_KEYED, h->hash_id, SNAPSHOT_KEYED_LEN);
 }
 
 /* --------------------------------------------------------------- records */

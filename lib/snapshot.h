@@ -35,9 +35,12 @@
 #define SNAPSHOT_SIG_LEN      SIGN_SIG_LEN	/* 64 */
 #define SNAPSHOT_PREFIX_LEN   (SNAPSHOT_HEADER_LEN + SNAPSHOT_SIG_LEN)
 					/* v2: header + its signature */
-#define SNAPSHOT_FLAG_KEYED_HASH 0x0001	/* reserved: keys are HMACs;
-						   not supported yet */
-#define SNAPSHOT_FLAGS_KNOWN  0x0000	/* flags this reader accepts */
+#define SNAPSHOT_FLAG_KEYED_HASH 0x0001	/* keys are keyed hashes, owners
+					   and extra sealed (keyhash.h);
+					   the keyed-hash field holds the
+					   secret id */
+#define SNAPSHOT_FLAGS_KNOWN  0x0001	/* flags this reader accepts */
+#define SNAPSHOT_HASH_ID_LEN  32	/* the keyed-hash field */
 #define SNAPSHOT_RECORDS_MAX  100000000ULL	/* records in one snapshot */
 #define SNAPSHOT_FILE_MAX     (16ULL << 30)	/* whole file, bytes */
 #define SNAPSHOT_PAYLOAD_MAX  (SNAPSHOT_FILE_MAX - SNAPSHOT_PREFIX_LEN)
@@ -76,6 +79,8 @@ enum snapshot_code {
 	SNAPSHOT_E_EXPIRED,	/* expires <= now */
 	SNAPSHOT_E_CATALOG,	/* the catalog write failed */
 	SNAPSHOT_E_NOT_REGULAR,	/* not a regular file (a FIFO, a device) */
+	SNAPSHOT_E_WRONG_SECRET,	/* keyed-hash secret id differs from the
+				   node's (or clear vs keyed) */
 	SNAPSHOT_E_COUNT
 };
 
@@ -97,6 +102,8 @@ struct snapshot_header {
 	unsigned char payload_hash[SIGN_SHA256_LEN];
 	unsigned char key_id_raw[SIGN_KEY_ID_LEN];
 	char key_id[SIGN_KEY_ID_HEX];		/* hex */
+	unsigned char hash_id[SNAPSHOT_HASH_ID_LEN];	/* keyed-hash secret
+						   id; zero unless flagged */
 	uint64_t payload_offset;		/* v2: 320, v1: 256 */
 	uint64_t file_size;			/* the whole file */
 };

@@ -16,7 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "catalog.h"
+#include "keyhash.h"
 #include "log.h"
 #include "sign.h"
 #include "snapshot.h"
@@ -43,6 +46,13 @@ struct snapwrite {
 	size_t errlen;
 	int failed;
 	int projection;			/* enum snapwrite_projection */
+	/* Keyed-hash mode: records wait here, framed as in a delta, until
+	 * the end, when they are sorted by hashed key and written. */
+	struct keyhash *hash;		/* NULL: clear */
+	unsigned char *pend;
+	size_t pendlen, pendcap;
+	size_t *offs;			/* each waiting record's offset */
+	size_t npend, offscap;
 };
 
 /* Write all of data at the current position. */
@@ -114,6 +124,138 @@ static void snapwrite_abort(struct snapwrite *w)
 	w->buf = NULL;
 	sign_sha256_free(w->sha);
 	w->sha = NULL;
+	if (w->pend)
+		OPENSSL_cleanse(w->pend, w->pendlen);
+	free(w->pend);
+	free(w->offs);
+	w->pend = NULL;
+	w->offs = NULL;
+}
+
+/* Append one framed record: value[0..vl) is the encoded value (a put),
+ * vl 0 for a delete.  0 or -1 with err. */
+static int snapwrite_frame(struct snapwrite *w, int op, const char *key,
+			   size_t keylen, const unsigned char *value,
+			   size_t vl)
+{
+	unsigned char frame[SNAPSHOT_DELTA_HDR + CATALOG_KEY_MAX +
+			    CATALOG_VALUE_MAX];
+	size_t hl = op ? SNAPSHOT_DELTA_HDR : SNAPSHOT_FULL_HDR, n;
+
+	if (op)
+		frame[0] = (unsigned char)op;
+	util_put_u16(frame + hl - 4, (uint16_t)keylen);
+	util_put_u16(frame + hl - 2, (uint16_t)vl);
+	memcpy(frame + hl, key, keylen);
+	memcpy(frame + hl + keylen, value, vl);
+	n = hl + keylen + vl;
+	if (w->st.records + 1 > SNAPSHOT_RECORDS_MAX ||
+	    w->st.payload_len + n > SNAPSHOT_PAYLOAD_MAX) {
+		util_err(w->err, w->errlen, "the snapshot would exceed %llu "
+			 "records or %llu bytes",
+			 (unsigned long long)SNAPSHOT_RECORDS_MAX,
+			 (unsigned long long)SNAPSHOT_FILE_MAX);
+		return -1;
+	}
+	sign_sha256_update(w->sha, frame, n);
+	if (w->used + n > SNAPWRITE_BUF && snapwrite_flush(w) < 0)
+		return -1;
+	memcpy(w->buf + w->used, frame, n);
+	w->used += n;
+	w->st.records++;
+	w->st.payload_len += n;
+	if (op == SNAPSHOT_DEL)
+		w->st.dels++;
+	else
+		w->st.puts++;
+	return 0;
+}
+
+/* Keyed-hash mode: hash the key, seal owners and extra, and keep the
+ * record for snapwrite_drain().  0 or -1 with err. */
+static int snapwrite_stash(struct snapwrite *w, int op, const char *key,
+			   size_t keylen, const struct catalog_rec *rec)
+{
+	static char sealbuf[CATALOG_OWNERS_MAX + CATALOG_EXTRA_MAX];
+	unsigned char value[CATALOG_VALUE_MAX];
+	char hk[KEYHASH_KEY_LEN + 1];
+	struct catalog_rec clear, sealed;
+	size_t vl = 0, need;
+
+	keyhash_key(w->hash, key, keylen, hk);
+	if (rec) {
+		clear = *rec;
+		clear.key = key;
+		clear.keylen = keylen;
+		if (keyhash_rec_seal(w->hash, &clear, &sealed, sealbuf,
+				     sizeof(sealbuf), w->err, w->errlen) < 0)
+			return -1;
+		vl = catalog_rec_encode(&sealed, value, sizeof(value));
+		if (vl == 0) {
+			util_err(w->err, w->errlen, "record of \"%.*s\" over "
+				 "its size limits", (int)keylen, key);
+			return -1;
+		}
+	}
+	need = SNAPSHOT_DELTA_HDR + KEYHASH_KEY_LEN + vl;
+	if (w->pendlen + need > w->pendcap) {
+		w->pendcap = (w->pendlen + need) * 2;
+		w->pend = xrealloc(w->pend, w->pendcap);
+	}
+	if (w->npend == w->offscap) {
+		w->offscap = w->offscap ? w->offscap * 2 : 1024;
+		w->offs = xrealloc(w->offs, w->offscap * sizeof(*w->offs));
+	}
+	w->offs[w->npend++] = w->pendlen;
+	w->pend[w->pendlen] = (unsigned char)op;
+	util_put_u16(w->pend + w->pendlen + 1, KEYHASH_KEY_LEN);
+	util_put_u16(w->pend + w->pendlen + 3, (uint16_t)vl);
+	memcpy(w->pend + w->pendlen + SNAPSHOT_DELTA_HDR, hk,
+	       KEYHASH_KEY_LEN);
+	memcpy(w->pend + w->pendlen + SNAPSHOT_DELTA_HDR + KEYHASH_KEY_LEN,
+	       value, vl);
+	w->pendlen += need;
+	return 0;
+}
+
+/* qsort_r(): waiting records by hashed key (all of one length). */
+static int snapwrite_pend_cmp(const void *a, const void *b, void *arg)
+{
+	const unsigned char *p = arg;
+
+	return memcmp(p + *(const size_t *)a + SNAPSHOT_DELTA_HDR,
+		      p + *(const size_t *)b + SNAPSHOT_DELTA_HDR,
+		      KEYHASH_KEY_LEN);
+}
+
+/* Keyed-hash mode, at the end: the waiting records in hashed-key order.
+ * 0 or -1 with err. */
+static int snapwrite_drain(struct snapwrite *w)
+{
+	size_t i;
+
+	qsort_r(w->offs, w->npend, sizeof(*w->offs), snapwrite_pend_cmp,
+		w->pend);
+	for (i = 0; i < w->npend; i++) {
+		const unsigned char *p = w->pend + w->offs[i];
+		int op = p[0];
+
+		/* Two keys with one 192-bit hash: never seen; refuse rather
+		 * than let one address answer for another. */
+		if (i && !snapwrite_pend_cmp(&w->offs[i - 1], &w->offs[i],
+					     w->pend)) {
+			util_err(w->err, w->errlen, "two keys have the same "
+				 "keyed hash: choose another secret");
+			return -1;
+		}
+		if (snapwrite_frame(w, w->hdr.type == SNAPSHOT_FULL ? 0 : op,
+				    (const char *)p + SNAPSHOT_DELTA_HDR,
+				    KEYHASH_KEY_LEN,
+				    p + SNAPSHOT_DELTA_HDR + KEYHASH_KEY_LEN,
+				    util_get_u16(p + 3)) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* Append one record (op 0 in a full snapshot).  0 or -1 with err. */
@@ -121,9 +263,8 @@ static int snapwrite_add(struct snapwrite *w, int op,
 			       const char *key, size_t keylen,
 			       const struct catalog_rec *rec)
 {
-	unsigned char frame[SNAPSHOT_DELTA_HDR + CATALOG_KEY_MAX +
-			    CATALOG_VALUE_MAX];
-	size_t hl = op ? SNAPSHOT_DELTA_HDR : SNAPSHOT_FULL_HDR, vl = 0, n;
+	unsigned char value[CATALOG_VALUE_MAX];
+	size_t vl = 0;
 
 	if (!snapshot_key_ok((const unsigned char *)key, keylen)) {
 		char q[LOG_QUOTE_SIZE];
@@ -151,40 +292,18 @@ static int snapwrite_add(struct snapwrite *w, int op,
 			mx.ownerslen = mx.extralen = 0;
 			rec = &mx;
 		}
-		vl = catalog_rec_encode(rec, frame + hl + keylen,
-					CATALOG_VALUE_MAX);
+		if (w->hash)
+			return snapwrite_stash(w, op, key, keylen, rec);
+		vl = catalog_rec_encode(rec, value, sizeof(value));
 		if (vl == 0) {
 			util_err(w->err, w->errlen, "record of \"%.*s\" over "
 				 "its size limits", (int)keylen, key);
 			return -1;
 		}
+	} else if (w->hash) {
+		return snapwrite_stash(w, op, key, keylen, NULL);
 	}
-	if (op)
-		frame[0] = (unsigned char)op;
-	util_put_u16(frame + hl - 4, (uint16_t)keylen);
-	util_put_u16(frame + hl - 2, (uint16_t)vl);
-	memcpy(frame + hl, key, keylen);
-	n = hl + keylen + vl;
-	if (w->st.records + 1 > SNAPSHOT_RECORDS_MAX ||
-	    w->st.payload_len + n > SNAPSHOT_PAYLOAD_MAX) {
-		util_err(w->err, w->errlen, "the snapshot would exceed %llu "
-			 "records or %llu bytes",
-			 (unsigned long long)SNAPSHOT_RECORDS_MAX,
-			 (unsigned long long)SNAPSHOT_FILE_MAX);
-		return -1;
-	}
-	sign_sha256_update(w->sha, frame, n);
-	if (w->used + n > SNAPWRITE_BUF && snapwrite_flush(w) < 0)
-		return -1;
-	memcpy(w->buf + w->used, frame, n);
-	w->used += n;
-	w->st.records++;
-	w->st.payload_len += n;
-	if (op == SNAPSHOT_DEL)
-		w->st.dels++;
-	else
-		w->st.puts++;
-	return 0;
+	return snapwrite_frame(w, op, key, keylen, value, vl);
 }
 
 /* Header and its signature, fsync, rename.  0 or -1. */
@@ -282,6 +401,17 @@ static int snapwrite_prepare(struct snapshot_header *h,
 	return 0;
 }
 
+/* Keyed-hash mode from the options: the flag and the secret id. */
+static void snapwrite_keyed(struct snapwrite *w, const struct snapwrite_opts *o)
+{
+	w->hash = o->hash;
+	if (o->hash) {
+		w->hdr.flags |= SNAPSHOT_FLAG_KEYED_HASH;
+		memcpy(w->hdr.hash_id, keyhash_id(o->hash),
+		       SNAPSHOT_HASH_ID_LEN);
+	}
+}
+
 /*
  * End a write: when ok, sign and rename it into place and report its
  * figures in *st; otherwise (or if that fails) remove it.  0 or -1.
@@ -290,7 +420,8 @@ static int snapwrite_close(struct snapwrite *w, int ok,
 			   const struct sign_key *key, double t0,
 			   struct snapwrite_stats *st)
 {
-	if (!ok || snapwrite_finish(w, key) < 0) {
+	if (!ok || (w->hash && snapwrite_drain(w) < 0) ||
+	    snapwrite_finish(w, key) < 0) {
 		snapwrite_abort(w);
 		return -1;
 	}
@@ -321,6 +452,7 @@ int snapwrite_full(struct catalog_read *r, const struct snapwrite_opts *o,
 		return -1;
 	}
 	w.hdr = h;
+	snapwrite_keyed(&w, o);
 	w.projection = o->projection;
 	w.hdr.type = SNAPSHOT_FULL;
 	it = catalog_iter_new(r);
@@ -381,6 +513,7 @@ int snapwrite_delta(struct catalog_read *r, uint64_t base,
 		return -1;
 	}
 	w.hdr = h;
+	snapwrite_keyed(&w, o);
 	w.projection = o->projection;
 	w.hdr.type = SNAPSHOT_DELTA;
 	w.hdr.base = base;

@@ -20,6 +20,8 @@
 #include "catalog.h"
 #include "sign.h"
 
+struct keyhash;
+
 /* What part of each record a snapshot carries (a node's projection). */
 enum snapwrite_projection {
 	SNAPWRITE_ALL = 0,	/* the whole record */
@@ -37,6 +39,11 @@ struct snapwrite_opts {
 				   SNAPSHOT_LIFETIME_MAX */
 	int projection;		/* enum snapwrite_projection; a projected
 				   snapshot is signed like any other */
+	struct keyhash *hash;	/* keyed-hash mode (keyhash.h): keys hashed,
+				   owners and extra sealed, records sorted
+				   by hashed key in memory before they are
+				   written (about 60 bytes a record more
+				   than their size); NULL: clear */
 };
 
 /* What a write produced. */

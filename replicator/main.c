@@ -413,8 +413,10 @@ static struct spool *replicator_spool_mx(const struct repconf *conf,
 		return NULL;
 	}
 	sp = spool_new(dir, r, catalog_id, conf->lifetime, key, err, errlen);
-	if (sp)
+	if (sp) {
 		spool_set_projection(sp, SNAPWRITE_MX);
+		spool_set_hash(sp, conf->hash);
+	}
 	return sp;
 }
 
@@ -510,6 +512,8 @@ static int replicator_spools(const struct replicator_ctx *c,
 		return REPLICATOR_EXIT_OK;
 	*spool = spool_new(conf->spool_dir, r, catalog_id, conf->lifetime,
 			   c->key, err, sizeof(err));
+	if (*spool)
+		spool_set_hash(*spool, conf->hash);
 	if (*spool && replicator_uses_mx(conf))
 		*spool_mx = replicator_spool_mx(conf, r, catalog_id, c->key,
 						err, sizeof(err));

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "keyhash.h"
 #include "log.h"
 #include "nodestate.h"
 #include "push.h"
@@ -73,34 +74,49 @@ const char *push_action_name(int action)
 }
 
 /*
- * The projection the node was last sent (STATE_DIR/NAME.projection, "all"
- * when absent): a node changing projection must get a full snapshot, or
+ * What the node was last sent (STATE_DIR/NAME.projection, "all" when
+ * absent): the projection, and in keyed-hash mode the secret id
+ * ("all keyed=ID").  A node changing either must get a full snapshot, or
  * a delta would leave it half the one, half the other.
  */
-static int push_projection_sent(const struct push_params *p,
+static void push_projection_want(const struct push_params *p,
+				 const struct repconf_target *t, char *buf,
+				 size_t size)
+{
+	char hex[KEYHASH_ID_HEX];
+
+	if (p->conf->hash)
+		keyhash_id_hex(keyhash_id(p->conf->hash), hex);
+	snprintf(buf, size, "%s%s%s\n",
+		 t->projection == SNAPWRITE_MX ? "mx" : "all",
+		 p->conf->hash ? " keyed=" : "", p->conf->hash ? hex : "");
+}
+
+/* 1 when the node was last sent what it is sent now, else 0. */
+static int push_projection_same(const struct push_params *p,
 				const struct repconf_target *t)
 {
-	char path[4096], err[256], *text;
+	char path[4096], err[256], want[64], *text;
 	size_t len;
-	int proj = SNAPWRITE_ALL;
+	int same;
 
+	push_projection_want(p, t, want, sizeof(want));
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s.projection",
 			     p->conf->state_dir, t->name) >= sizeof(path) ||
 	    access(path, F_OK) < 0)
-		return SNAPWRITE_ALL;
+		return !strcmp(want, "all\n");
 	text = util_read_file(path, 64, &len, err, sizeof(err));
-	if (text && !strcmp(text, "mx\n"))
-		proj = SNAPWRITE_MX;
+	same = text && !strcmp(text, want);
 	free(text);
-	return proj;
+	return same;
 }
 
 static void push_projection_save(const struct push_params *p,
 				 const struct repconf_target *t)
 {
-	char path[4096], err[512];
-	const char *v = t->projection == SNAPWRITE_MX ? "mx\n" : "all\n";
+	char path[4096], err[512], v[64];
 
+	push_projection_want(p, t, v, sizeof(v));
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s.projection",
 			     p->conf->state_dir, t->name) >= sizeof(path) ||
 	    util_write_file_atomic(path, v, strlen(v), 0640, err,
@@ -148,7 +164,7 @@ static void push_done(struct push_loop *l, struct push_target *pt, int ok,
 		pt->st.checked_at = (int64_t)time(NULL);
 	}
 	if (ok && (action == PUSH_FULL || action == PUSH_DELTA) &&
-	    push_projection_sent(p, pt->t) != pt->t->projection)
+	    !push_projection_same(p, pt->t))
 		push_projection_save(p, pt->t);
 	if (ok && (action == PUSH_FULL || action == PUSH_DELTA)) {
 		pt->st.sent_serial = res->serial;
@@ -248,7 +264,7 @@ static void push_decide(struct push_loop *l, struct push_target *pt,
 	uint64_t have_epoch = st ? st->epoch : 0;
 	struct spool *sp = pt->t->projection == SNAPWRITE_MX ? p->spool_mx
 							     : p->spool;
-	int reproject = push_projection_sent(p, pt->t) != pt->t->projection;
+	int reproject = !push_projection_same(p, pt->t);
 	const struct spool_file *f;
 	char err[1024];
 	int rc;
@@ -285,9 +301,11 @@ static void push_decide(struct push_loop *l, struct push_target *pt,
 	 * belong to another catalog's history. */
 	if (have_epoch < p->epoch)
 		have = 0;
-	/* A node changing projection starts over in full. */
+	/* A node changing projection or keyed-hash secret starts over in
+	 * full. */
 	if (reproject && have > 0) {
-		log_info("target %s: projection changed: a full snapshot",
+		log_info("target %s: projection or keyed-hash secret changed: "
+			 "a full snapshot",
 			 pt->t->name);
 		have = 0;
 	}

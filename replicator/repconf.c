@@ -11,6 +11,7 @@
 
 
 #include "config.h"
+#include "keyhash.h"
 #include "log.h"
 #include "manifest.h"
 #include "repconf.h"
@@ -250,6 +251,11 @@ static const struct settings_key repconf_top_keys[] = {
 	{ .name = "signing_key", .type = SETTINGS_TEXT,
 	  .flags = SETTINGS_REQUIRED, TOP(signing_key), .meta = "PATH",
 	  .doc = "The Ed25519 private key made by dircat keygen." },
+	{ .name = "hash_secret", .type = SETTINGS_TEXT, TOP(hash_secret),
+	  .meta = "PATH",
+	  .doc = "Keyed-hash mode: the catalog's secret (64 to 128 hex "
+		 "digits; others may not read it).  Snapshots then carry "
+		 "hashed keys and sealed owners and extra fields." },
 	{ .name = "lifetime", .type = SETTINGS_DURATION, .def = "7d",
 	  .min = 60, .max = 3650LL * 86400, TOP(lifetime),
 	  .doc = "How long a node may use a snapshot." },
@@ -609,6 +615,17 @@ struct repconf *repconf_load(const char *path, char *err, size_t errlen)
 	if (settings_check_unknown(rc->cfg, repconf_settings, err,
 				   errlen) < 0)
 		goto fail;
+	if (rc->hash_secret) {
+		char why[PATH_MAX + 256], where[PATH_MAX + 64];
+
+		rc->hash = keyhash_load(rc->hash_secret, why, sizeof(why));
+		if (!rc->hash) {
+			util_err(err, errlen, "%shash_secret: %s",
+				 config_where(top, "hash_secret", where,
+					      sizeof(where)), why);
+			goto fail;
+		}
+	}
 	return rc;
 fail:
 	repconf_free(rc);
@@ -630,6 +647,7 @@ void repconf_free(struct repconf *rc)
 	free(rc->targets);
 	free(rc->publish);
 	free(rc->lock_file_default);
+	keyhash_free(rc->hash);
 	config_free(rc->cfg);
 	free(rc);
 }

@@ -78,12 +78,16 @@ struct repconf_target {
 	int64_t manifest_max_age;	/* Cache-Control, seconds */
 };
 
+struct keyhash;
+
 struct repconf {
 	struct config *cfg;		/* holds the strings */
 	const char *path;		/* the configuration file */
 	const char *catalog;
 	char catalog_id[CATALOG_ID_MAX + 1];	/* "" = the catalog's own */
 	const char *signing_key;
+	const char *hash_secret;	/* keyed-hash mode; NULL: clear */
+	struct keyhash *hash;		/* its secret, loaded and checked */
 	int64_t lifetime;		/* seconds */
 	int64_t refresh_after;		/* seconds; 0: never */
 	const char *spool_dir, *state_dir;

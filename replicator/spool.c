@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "keyhash.h"
 #include "log.h"
 #include "snapshot.h"
 #include "snapwrite.h"
@@ -35,7 +36,13 @@ struct spool {
 	struct spool_entry *entries;
 	size_t n;
 	int projection;			/* enum snapwrite_projection */
+	struct keyhash *hash;		/* keyed-hash mode; NULL: clear */
 };
+
+void spool_set_hash(struct spool *sp, struct keyhash *hash)
+{
+	sp->hash = hash;
+}
 
 void spool_set_projection(struct spool *sp, int projection)
 {
@@ -114,7 +121,10 @@ static int spool_reusable(struct spool *sp, struct spool_file *f,
 	    strcmp(h.key_id, sign_key_id(sp->key)) ||
 	    h.created < sp->info.created ||
 	    h.expires - h.created != sp->lifetime ||
-	    h.expires - now < sp->lifetime / 2) {
+	    h.expires - now < sp->lifetime / 2 ||
+	    !(h.flags & SNAPSHOT_FLAG_KEYED_HASH) != !sp->hash ||
+	    (sp->hash && memcmp(h.hash_id, keyhash_id(sp->hash),
+				SNAPSHOT_HASH_ID_LEN))) {
 		log_debug("%s: made for other settings or too old; "
 			  "writing it again", f->path);
 		return 0;
@@ -192,6 +202,7 @@ int spool_get(struct spool *sp, uint64_t base, const struct spool_file **out,
 		o.created = now;
 		o.lifetime = sp->lifetime;
 		o.projection = sp->projection;
+		o.hash = sp->hash;
 		if (base)
 			rc = snapwrite_delta(sp->r, base, &o, sp->key, f->path,
 					     &st, err, errlen);

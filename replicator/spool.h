@@ -47,6 +47,11 @@ struct spool *spool_new(const char *dir, struct catalog_read *r,
 void spool_free(struct spool *);
 /* Write the snapshots of a projection (enum snapwrite_projection) into
  * this spool; give each projection its own spool directory. */
+/* Keyed-hash mode (keyhash.h): snapshots written from now on hash their
+ * keys and seal owners and extra with hash (borrowed); files in the
+ * spool written otherwise are not reused. */
+struct keyhash;
+void spool_set_hash(struct spool *sp, struct keyhash *hash);
 void spool_set_projection(struct spool *, int projection);
 
 /*

@@ -290,5 +290,46 @@ check "catalogd: expiry renewed" test \
 	"$(sed -n 's/^expires=//p' "$CATD_DIR/inbox/status")" -gt "$exp0"
 check_eq "catalogd: still answers after the refresh" \
 	"$(catd_sm recipients user70@example.org)" "OK person"
+
+# Keyed-hash mode: the same secret file on both sides (hash_secret).
+secret=$top/corp.hashkey
+(umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$secret")
+chgrp nogroup "$secret"
+chmod 0640 "$secret"
+catd_stop
+catd_conf "rescan_interval = 1s" "hash_secret = $secret"
+catd_start || exit 0
+check_match "keyed-hash: a clear catalog under hash_secret answers TEMP" \
+	"$(catd_sm recipients user70@example.org)" '^TEMP catalog installed in clear'
+check_match "keyed-hash: ... and the log says to start a new catalog file" \
+	"$(cat "$CATD_LOG")" 'catalog.mdb: catalog installed in clear, but hash_secret is set.*remove the catalog file'
+# As docs/catalogd.md says: LMDB keeps freed pages, so the clear
+# catalog's file goes; the next full snapshot starts a new one.
+catd_stop
+rm -f "$CATD_DIR/var/catalog.mdb" "$CATD_DIR/var/catalog.mdb-lock"
+catd_start || exit 0
+{
+	sed '/^\[target/,$d' "$top/catd.conf"
+	echo "hash_secret = $secret"
+	sed -n '/^\[target/,$p' "$top/catd.conf"
+} >"$top/catd-hash.conf"
+rep_records 3 71 | rep_catalog >/dev/null
+rep_run -c "$top/catd-hash.conf"
+check_eq "keyed-hash: the switch sends a full snapshot" "$(rep_json node action)" full
+check "keyed-hash: catalogd installs it" catd_wait_serial "$(rep_serial)"
+check_eq "keyed-hash: answers as before" \
+	"$(catd_sm recipients user71@example.org user1@example.org)" \
+	"$(printf 'OK person\nNOTFOUND ')"
+rep_records 4 72 | rep_catalog >/dev/null
+rep_run -c "$top/catd-hash.conf"
+check_eq "keyed-hash: the next change is a delta" "$(rep_json node action)" delta
+check "keyed-hash: catalogd installs the delta" catd_wait_serial "$(rep_serial)"
+check_eq "keyed-hash: removed address gone, added one there" \
+	"$(catd_sm recipients user3@example.org user72@example.org)" \
+	"$(printf 'NOTFOUND \nOK person')"
+check_eq "keyed-hash: no address as text in the node's catalog" \
+	"$(grep -ac 'example\.org' "$CATD_DIR/var/catalog.mdb")" 0
+check_eq "keyed-hash: nor in the replicator's spool" \
+	"$(cat "$REP_DIR"/spool/corp.*.snap | grep -ac 'user72')" 0
 catd_stop
 exit 0

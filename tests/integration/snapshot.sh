@@ -129,7 +129,10 @@ expect "a text file" t10.snap 1 'bad magic'
 spec_snap t11.snap signer.key "$kid" 1 7 0 5 full.pay 0 3
 expect "format version 3 (signed)" t11.snap 1 'unsupported format version: version 3'
 spec_snap t12.snap signer.key "$kid" 1 7 0 5 full.pay 1
-expect "keyed-hash flag (signed)" t12.snap 1 'unknown flags: flags 0x0001'
+expect "keyed-hash flag with no secret id (signed)" t12.snap 1 \
+	'bad header field: keyed-hash field at bytes 168-199 is zero in a keyed-hash snapshot'
+spec_snap t12b.snap signer.key "$kid" 1 7 0 5 full.pay 2
+expect "flag bit 1 (signed): unknown" t12b.snap 1 'unknown flags: flags 0x0002'
 spec_snap t13.snap other.key "$okid" 1 7 0 5 full.pay
 expect "signed by the other key, only it trusted: valid" t13.snap 0 \
 	'^valid$' other.pub

@@ -121,7 +121,7 @@ static struct catalog_read *test_cache(struct catalog *cat,
 	static const int del_kinds[] = { 0, 0, 0, 0 };
 	size_t nkeys = sizeof(keys) / sizeof(keys[0]);
 	struct lookup_cache *c = lookup_cache_new();
-	struct lookup_state st = { 1, 0, c };
+	struct lookup_state st = { 1, 0, c, NULL };
 	struct lookup_opts oo = *o;
 	struct lookup_addr a;
 	char err[512], key[64];
@@ -192,8 +192,8 @@ static struct catalog_read *test_cache(struct catalog *cat,
 int main(void)
 {
 	char dir[256], path[512], err[512];
-	struct lookup_opts o = { "+", 0, LOOKUP_STALE_DEFER_UNKNOWN };
-	struct lookup_state st = { 1, 0, NULL };
+	struct lookup_opts o = { "+", 0, LOOKUP_STALE_DEFER_UNKNOWN, NULL };
+	struct lookup_state st = { 1, 0, NULL, NULL };
 	struct lookup_policy pol = {
 		"550 5.1.1 User unknown", "450 4.1.1 Try later",
 		"553 5.7.1 Not yours", "550 5.7.1 Log in first", 0
@@ -319,7 +319,7 @@ int main(void)
 
 	/* Nothing installed. */
 	{
-		struct lookup_state none = { 0, 0, NULL };
+		struct lookup_state none = { 0, 0, NULL, NULL };
 
 		CHECK_STR(ask(r, &o, &none, LOOKUP_RECIPIENTS,
 			      "jsmith@example.com"),
@@ -331,7 +331,7 @@ int main(void)
 
 	/* Stale: the three policies. */
 	{
-		struct lookup_state stale = { 1, 1, NULL };
+		struct lookup_state stale = { 1, 1, NULL, NULL };
 
 		o.stale_policy = LOOKUP_STALE_DEFER_UNKNOWN;
 		CHECK_STR(ask(r, &o, &stale, LOOKUP_RECIPIENTS,

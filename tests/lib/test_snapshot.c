@@ -439,8 +439,9 @@ static void test_tampering(void)
 	MUT("relabelled as version 1: its signature is then read as "
 	    "payload", SNAPSHOT_E_BAD_HASH, g[9] = 1);
 	MUT("version 0", SNAPSHOT_E_BAD_VERSION, g[9] = 0);
-	MUT("flag bit 0 (keyed-hash mode)", SNAPSHOT_E_UNKNOWN_FLAGS,
-	    g[11] = 1);
+	MUT("flag bit 0 (keyed-hash mode) without a secret id",
+	    SNAPSHOT_E_BAD_FIELD, g[11] = 1);
+	MUT("flag bit 1", SNAPSHOT_E_UNKNOWN_FLAGS, g[11] = 2);
 	MUT("flag bit 15", SNAPSHOT_E_UNKNOWN_FLAGS, g[10] = 0x80);
 	MUT("type 3", SNAPSHOT_E_BAD_FIELD, g[13] = 3);
 	MUT("type 0", SNAPSHOT_E_BAD_FIELD, g[13] = 0);
@@ -472,8 +473,10 @@ static void test_tampering(void)
 	/* Header fields refused even when hashed and signed properly. */
 	MUT("signed: base in full", SNAPSHOT_E_BAD_FIELD,
 	    (g[95] = 1, resign(g, len)));
-	MUT("signed: flag bit 0", SNAPSHOT_E_UNKNOWN_FLAGS,
+	MUT("signed: flag bit 0 without a secret id", SNAPSHOT_E_BAD_FIELD,
 	    (g[11] = 1, resign(g, len)));
+	MUT("signed: flag bit 0 with a secret id opens", 0,
+	    (g[11] = 1, g[170] = 1, resign(g, len)));
 	MUT("signed: re-signed after a serial change opens", 0,
 	    (g[86] ^= 1, resign(g, len)));
 

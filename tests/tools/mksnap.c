@@ -1,8 +1,8 @@
 /*
  * mksnap.c - write a signed snapshot of a catalog file, for tests.
  *
- *   mksnap [-i ID] [-E EPOCH] [-l LIFETIME] [-C CREATED] [-b BASE] CATALOG
- *          KEY OUT
+ *   mksnap [-i ID] [-E EPOCH] [-l LIFETIME] [-C CREATED] [-b BASE]
+ *          [-H SECRET] CATALOG KEY OUT
  *
  * Writes a full snapshot of CATALOG (or, with -b, a delta from serial
  * BASE) signed with the private key file KEY, to OUT (atomically).
@@ -10,6 +10,7 @@
  *   -E EPOCH     epoch to stamp (default 0)
  *   -l SECONDS   lifetime: expires = created + SECONDS (default 7 days)
  *   -C TIME      created, unix time (default now)
+ *   -H FILE      keyed-hash mode with the secret in FILE
  * Exit 0 written, 1 the history does not reach BASE, 2 usage, 3 error.
  */
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "keyhash.h"
 #include "log.h"
 #include "sign.h"
 #include "snapshot.h"
@@ -37,7 +39,7 @@ int main(int argc, char **argv)
 
 	log_init("mksnap", LOG_DEST_STDERR);
 	o.created = (int64_t)time(NULL);
-	while ((opt = getopt(argc, argv, "i:E:l:C:b:")) != -1) {
+	while ((opt = getopt(argc, argv, "i:E:l:C:b:H:")) != -1) {
 		switch (opt) {
 		case 'i':
 			o.catalog_id = optarg;
@@ -53,6 +55,13 @@ int main(int argc, char **argv)
 			break;
 		case 'b':
 			base = strtoll(optarg, NULL, 10);
+			break;
+		case 'H':
+			o.hash = keyhash_load(optarg, err, sizeof(err));
+			if (!o.hash) {
+				fprintf(stderr, "mksnap: %s\n", err);
+				return 3;
+			}
 			break;
 		default:
 			goto usage;
@@ -84,6 +93,7 @@ int main(int argc, char **argv)
 	catalog_read_end(r);
 	catalog_close(cat);
 	sign_key_free(key);
+	keyhash_free(o.hash);
 	if (rc < 0) {
 		fprintf(stderr, "mksnap: %s\n", err);
 		return 3;
@@ -100,6 +110,6 @@ int main(int argc, char **argv)
 	return 0;
 usage:
 	fprintf(stderr, "usage: mksnap [-i ID] [-E EPOCH] [-l LIFETIME] "
-		"[-C CREATED] [-b BASE] CATALOG KEY OUT\n");
+		"[-C CREATED] [-b BASE] [-H SECRET] CATALOG KEY OUT\n");
 	return 2;
 }
