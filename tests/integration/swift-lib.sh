@@ -101,7 +101,10 @@ swift_start() {
 	SWIFT_KEY_ID=test:tester
 	SWIFT_SECRET=$1/swift.secret
 	(umask 077 && printf 'testing\n' >"$SWIFT_SECRET")
-	# The proxy answers once it and the servers behind it are up.
+	# The proxy answers once it and the account server are up; the
+	# container and object servers may still be starting (the proxy then
+	# answers 503 "Please reduce your request rate"): each must listen.
+	_SWIFT_PORTS="$pa $pc $po"
 	if ! wait_for 120 _swift_ready; then
 		echo "swift did not start:" >&2
 		tail -n 5 "$d"/*.log >&2
@@ -111,6 +114,10 @@ swift_start() {
 }
 
 _swift_ready() {
+	local p
+	for p in $_SWIFT_PORTS; do
+		ss -Hltn "sport = :$p" | grep -q . || return 1
+	done
 	s3req GET "$SWIFT_URL/" >/dev/null
 }
 
