@@ -246,10 +246,14 @@ int http_get_buf(struct http *h, const char *url, const char *etag,
 	h->fd = -1;
 	h->hash = NULL;
 	h->max = out->max;
+	/* If-Modified-Since only without an ETag: a server is to ignore it
+	 * beside If-None-Match (RFC 9110, 13.1.3), but Swift and Amazon S3
+	 * answer 304 when the date alone says so, and a manifest replaced
+	 * within a second keeps its Last-Modified. */
 	if (etag && *etag && strlen(etag) <= HTTP_VALIDATOR_MAX)
 		headers = http_add(headers, "If-None-Match", etag);
-	if (last_modified && *last_modified &&
-	    strlen(last_modified) <= HTTP_VALIDATOR_MAX)
+	else if (last_modified && *last_modified &&
+		 strlen(last_modified) <= HTTP_VALIDATOR_MAX)
 		headers = http_add(headers, "If-Modified-Since", last_modified);
 	rc = http_perform(h, url, headers, res);
 	curl_slist_free_all(headers);

@@ -3,8 +3,9 @@
  * http:// and https:// on one reused handle (so a connection to the cache
  * carries over from the manifest to the snapshots).
  *
- *   http_get_buf()   into a bounded buffer, conditional on an ETag and a
- *                    Last-Modified date (If-None-Match, If-Modified-Since)
+ *   http_get_buf()   into a bounded buffer, conditional on an ETag
+ *                    (If-None-Match), or on a Last-Modified date
+ *                    (If-Modified-Since) when there is no ETag
  *   http_get_fd()    into a file descriptor, refused past a byte limit,
  *                    each byte hashed on its way
  *
@@ -48,8 +49,8 @@ struct http *http_new(const struct fetchconf *c);
 void http_free(struct http *);
 
 /*
- * GET url into out (reset first; refused past out's maximum).  etag and
- * last_modified (may be NULL or "") make it conditional.  Returns 0 when
+ * GET url into out (reset first; refused past out's maximum).  etag, or
+ * else last_modified (may be NULL or ""), makes it conditional.  Returns 0 when
  * an HTTP status came back (res->status: 200, 304, 404, ...), or -1 with
  * res->msg (no connection, TLS refused, timeout, too large).
  */

@@ -21,6 +21,7 @@
 #define PUBLISH_STATE_MAX     (PUBLISH_RETIRED_MAX * (MANIFEST_NAME_MAX + 1))
 #define PUBLISH_CACHE_IMMUTABLE "max-age=31536000, immutable"
 #define PUBLISH_NAME_HASH_HEX 8	/* hex digits of SHA-256 in a name */
+#define PUBLISH_REPLACE_WAIT_MAX 2	/* seconds; publish_replace_after() */
 
 const char *publish_action_name(int action)
 {
@@ -234,13 +235,44 @@ static int publish_request(struct xfer *x, const struct repconf_target *d,
 	return rc;
 }
 
+/*
+ * When the manifest read at `seen' (util_now()) may be replaced.  Caches
+ * and stores compare Last-Modified to the second, and nginx's ETag is
+ * made of the modification time in seconds and the length: a manifest
+ * replaced within the second it was written can keep both, and then a
+ * cache revalidating it, or a node asking with If-Modified-Since, is told
+ * "304 Not Modified" and keeps the old one until the next change.  Some
+ * stores (Swift, Amazon S3) even answer 304 to If-Modified-Since when
+ * If-None-Match does not match.  So the new manifest is written only once
+ * the store's own clock is past the old one's Last-Modified second: right
+ * away when the store's Date is a second or more after it, else after the
+ * difference (a second when the store sent no dates; Swift rounds
+ * Last-Modified up, hence up to two).
+ */
+static double publish_replace_after(const struct xfer_result *xr,
+				    double seen)
+{
+	int64_t need;
+
+	if (xr->last_modified > 0 && xr->date > 0)
+		need = xr->last_modified + 1 - xr->date;
+	else
+		need = 1;
+	if (need < 0)
+		need = 0;
+	if (need > PUBLISH_REPLACE_WAIT_MAX)
+		need = PUBLISH_REPLACE_WAIT_MAX;
+	return seen + (double)need;
+}
+
 /* Read the destination's manifest into *prev: 1 read and verified, 0 none
- * (or unusable, said why), -1 failed (r->error set). */
+ * (or unusable, said why), -1 failed (r->error set).  *replace_after:
+ * when the manifest there may be replaced (publish_replace_after()). */
 static int publish_read_prev(const struct publish_params *p,
 			     const struct repconf_target *d, struct xfer *x,
 			     const struct sign_keyring *kr,
 			     struct manifest *prev,
-			     struct publish_result *r)
+			     struct publish_result *r, double *replace_after)
 {
 	struct publish_req rq;
 	struct xfer_result xr;
@@ -254,6 +286,7 @@ static int publish_read_prev(const struct publish_params *p,
 	rq.op = 0;
 	rq.name = name;
 	rq.out = &b;
+	*replace_after = 0;
 	rc = publish_request(x, d, &rq, &xr);
 	if (rc < 0) {
 		util_copy_fit(r->error, xr.msg, sizeof(r->error));
@@ -264,6 +297,7 @@ static int publish_read_prev(const struct publish_params *p,
 		buf_free(&b);
 		return 0;
 	}
+	*replace_after = publish_replace_after(&xr, util_now());
 	if (manifest_parse(b.data, b.len, kr, prev, &code, err,
 			   sizeof(err)) < 0) {
 		/* Signed by another key (a rotation) or damaged: read what
@@ -337,6 +371,25 @@ static int publish_upload(const struct publish_params *p,
 	return 0;
 }
 
+/* Wait until util_now() reaches t (see publish_replace_after()). */
+static void publish_wait_until(const struct repconf_target *d, double t)
+{
+	double left = t - util_now();
+	struct timespec ts;
+
+	if (left <= 0)
+		return;
+	log_debug("publish %s: the manifest there was written less than a "
+		  "second ago (by the store's clock); its replacement waits "
+		  "%.2fs so that it has another Last-Modified", d->name, left);
+	while ((left = t - util_now()) > 0) {
+		ts.tv_sec = (time_t)left;
+		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+		if (nanosleep(&ts, NULL) < 0 && errno != EINTR)
+			break;
+	}
+}
+
 /* Publish to one destination. */
 static void publish_one(const struct publish_params *p,
 			const struct repconf_target *d,
@@ -358,7 +411,7 @@ static void publish_one(const struct publish_params *p,
 	int64_t now = (int64_t)time(NULL);
 	size_t nretired = 0, nold, i, first;
 	int prev_ok, prev_verified, rc;
-	double t0 = util_now();
+	double t0 = util_now(), replace_after = 0;
 	struct spool *sp = d->projection == SNAPWRITE_MX ? p->spool_mx
 							 : p->spool;
 
@@ -371,7 +424,7 @@ static void publish_one(const struct publish_params *p,
 		util_copy_text(r->error, err, sizeof(r->error));
 		goto out;
 	}
-	prev_ok = publish_read_prev(p, d, x, kr, prev, r);
+	prev_ok = publish_read_prev(p, d, x, kr, prev, r, &replace_after);
 	if (prev_ok < 0)
 		goto out;
 	prev_verified = prev_ok;
@@ -475,6 +528,7 @@ static void publish_one(const struct publish_params *p,
 	rq.name = name;
 	rq.data = text.data;
 	rq.len = text.len;
+	publish_wait_until(d, replace_after);
 	{
 		unsigned char h[32];
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -1087,6 +1088,20 @@ static void xfer_object_refused(struct xfer *x, long http,
 		}							\
 	} while (0)
 
+/* A date header of the last response as Unix time; 0 when there is none
+ * or it is not a date. */
+static int64_t xfer_header_time(struct xfer *x, const char *name)
+{
+	struct curl_header *h;
+	time_t t;
+
+	if (curl_easy_header(x->easy, name, 0, CURLH_HEADER, -1, &h) !=
+		    CURLHE_OK || !h->value)
+		return 0;
+	t = curl_getdate(h->value, NULL);
+	return t > 0 ? (int64_t)t : 0;
+}
+
 int xfer_object_get(struct xfer *x, const char *name, struct buf *out,
 		    struct xfer_result *res)
 {
@@ -1119,6 +1134,8 @@ int xfer_object_get(struct xfer *x, const char *name, struct buf *out,
 		return -1;
 	}
 	res->ok = 1;
+	res->last_modified = xfer_header_time(x, "Last-Modified");
+	res->date = xfer_header_time(x, "Date");
 	return 1;
 }
 

@@ -54,6 +54,9 @@ struct xfer_result {
 	double seconds;		/* the request's own time */
 	double connect, handshake;	/* when TCP, then ssh/TLS, were up
 					   (0 when a connection was reused) */
+	int64_t last_modified;	/* object get: Last-Modified, Unix time
+				   (0: none, or not a date) */
+	int64_t date;		/* object get: the server's Date (0: none) */
 };
 
 /* libcurl's global setup; once, before threads (we have none).  0/-1. */
@@ -135,8 +138,9 @@ int xfer_finish_local(struct xfer *, struct xfer_result *res);
  * A publish destination's object NAME (a plain name: no '/').  Each is
  * one blocking request with the destination's timeouts; res says how it
  * went (res->retryable for the caller's retries).
- *   get: 1 found (the body in out, refused past out's maximum), 0 not
- *        found (404), -1 failed.
+ *   get: 1 found (the body in out, refused past out's maximum; the
+ *        response's Last-Modified and Date in res), 0 not found (404),
+ *        -1 failed.
  *   put: from the file at path, or data/len when path is NULL; sha256 is
  *        the body's hash (sent as x-amz-content-sha256 on S3);
  *        cache_control may be NULL.  0, or -1.

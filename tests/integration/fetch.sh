@@ -190,6 +190,36 @@ check "origin ahead: manifest left alone" cmp -s "$top/ahead" "$top/www/pub/corp
 check_eq "origin ahead: no snapshot of serial 4 published" \
 	"$(ls "$top/www/pub" | grep -c '\.4\.')" 0
 
+# --- manifests in quick succession ---------------------------------------------
+# nginx's ETag is the modification time in seconds and the length, and
+# manifests without deltas (keep_deltas = 0) keep their length: one
+# replaced within the second it was written would be the "same" to a node
+# asking with If-None-Match, and to a cache revalidating it.  The
+# replicator replaces a manifest only once the origin's clock has passed
+# that second, so every one is seen.
+mkdir -p "$top/www/two"
+chown --reference="$top/www/pub" "$top/www/two"
+rep_conf "$top/two.conf" <<EOF
+ca_file = $ORIGIN_CA
+[publish two]
+url = ${ORIGIN_URL}two/
+keep_deltas = 0
+EOF
+fleet_node "$top/q" "$ORIGIN_HTTP/two/corp.manifest" "$REP_PUB"
+etags=
+for s in 4 5 6; do
+	[ "$s" = 4 ] || rep_records 1 $((311 + s)) | rep_catalog >/dev/null
+	rep_run -c "$top/two.conf"
+	check_eq "quick succession: serial $s published" "$REP_RC" 0
+	fleet_fetch "$top/q"
+	check_eq "quick succession: the node has manifest serial $s" \
+		"$(fleet_state "$top/q" manifest_serial)" "$s"
+	etags="$etags$(fleet_state "$top/q" etag)
+"
+done
+check_eq "quick succession: three ETags" \
+	"$(sort -u <<<"$etags" | grep -c .)" 3
+
 # --- configuration ------------------------------------------------------------
 printf 'manifest_url = s3://bucket/corp.manifest\ncatalog_id = corp\ntrusted_key = %s\ninbox = %s\n' \
 	"$REP_PUB" "$top" >"$top/s3.conf"
