@@ -4,10 +4,13 @@
  * The first input byte picks a mode; the rest is the text:
  *   bit 0 clear: the bytes as they are (size, grammar and signature
  *                refusals);
- *   bit 0 set:   the bytes are a manifest body: a signature line made
- *                with a key trusted here is appended, so every field
- *                check and the plan are reached with text the fuzzer
- *                invents.
+ *   bit 0 set:   the bytes are a manifest body: the value of its first
+ *                "key " line (16 characters, when there are that many)
+ *                becomes the id of a key trusted here and a signature line
+ *                made with that key is appended, so every field check and
+ *                the plan are reached with text the fuzzer invents (the
+ *                key is made afresh in each process: an id in the seeds
+ *                could never match it).
  * A manifest that parses must be consistent: its plan from any serial is
  * made of files it lists, ending at its latest serial; written again it
  * must parse to the same fields.
@@ -65,6 +68,22 @@ static void fuzz_consistent(const struct manifest *m)
 	buf_free(&b);
 }
 
+/* The first line "key XXXXXXXXXXXXXXXX..." names the key trusted here. */
+static void fuzz_key_line(struct buf *b)
+{
+	char id[SIGN_KEY_ID_HEX];
+	size_t i;
+
+	for (i = 0; i + 4 + 2 * SIGN_KEY_ID_LEN <= b->len; i++) {
+		if ((i == 0 || b->data[i - 1] == '\n') &&
+		    !memcmp(b->data + i, "key ", 4)) {
+			sign_key_id_hex(sign_key_id_raw(fuzz_key), id);
+			memcpy(b->data + i + 4, id, 2 * SIGN_KEY_ID_LEN);
+			return;
+		}
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	unsigned char sig[SIGN_SIG_LEN];
@@ -81,7 +100,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!(data[0] & 1)) {
 		buf_append(&b, data + 1, size - 1);
 	} else {
-		if (buf_append(&b, data + 1, size - 1) < 0 ||
+		if (buf_append(&b, data + 1, size - 1) < 0)
+			abort();
+		fuzz_key_line(&b);
+		if (
 		    sign_sign(fuzz_key, b.data, b.len, sig, err,
 			      sizeof(err)) < 0)
 			abort();
