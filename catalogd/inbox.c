@@ -127,6 +127,21 @@ char *inbox_printable(const char *s, char *out, size_t size)
 	return out;
 }
 
+/* A serial as the writers spell it: [1-9][0-9]*, len bytes at s.  No
+ * sign, space, line break or leading zero, so that one serial has one
+ * name. */
+static int inbox_number(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || s[0] == '0')
+		return 0;
+	for (i = 0; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
 int inbox_parse_name(const char *name, const char *id, uint64_t *serial,
 		     int *type, int *other)
 {
@@ -163,7 +178,8 @@ int inbox_parse_name(const char *name, const char *id, uint64_t *serial,
 		size_t blen = dash ? (size_t)(dash - num) : 0;
 
 		/* The base is digits too: BASE-SERIAL. */
-		if (!dash || blen == 0 || blen >= sizeof(digits))
+		if (!dash || blen == 0 || blen >= sizeof(digits) ||
+		    !inbox_number(num, blen))
 			return 0;
 		memcpy(digits, num, blen);
 		digits[blen] = '\0';
@@ -172,7 +188,7 @@ int inbox_parse_name(const char *name, const char *id, uint64_t *serial,
 		len -= blen + 1;
 		num = dash + 1;
 	}
-	if (len == 0 || len >= sizeof(digits))
+	if (len == 0 || len >= sizeof(digits) || !inbox_number(num, len))
 		return 0;
 	memcpy(digits, num, len);
 	digits[len] = '\0';
