@@ -168,6 +168,11 @@ $(B)/bench/%: tests/bench/%.c $(B)/bench/%.d $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS_TEST) -lpthread
 
+# dircat-fetch's configuration reader (libcurl checks its URL).
+$(B)/tests/test_fetchconf: tests/lib/test_fetchconf.c $(B)/fetcher/fetchconf.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests/lib -Ifetcher $(ALL_LDFLAGS) -o $@ $< $(B)/fetcher/fetchconf.o $(LIBA) $(PC_CURL) $(LIBS_TEST)
+
 # Snapshots installed as catalogd installs them: its apply module too.
 APPLY_OBJ = $(B)/catalogd/apply.o
 INBOX_OBJ = $(B)/catalogd/inbox.o $(APPLY_OBJ)

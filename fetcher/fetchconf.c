@@ -38,7 +38,7 @@ static int fetchconf_url(const struct config_section *top,
 	char *scheme = NULL, *user = NULL, *query = NULL, *frag = NULL;
 	char *path = NULL, where[512];
 	const char *w = config_where(top, "manifest_url", where, sizeof(where));
-	const char *slash;
+	const char *slash, *sep;
 	int ret = -1;
 
 	if (!u)
@@ -70,8 +70,11 @@ static int fetchconf_url(const struct config_section *top,
 			 "fragment, please", w);
 		goto out;
 	}
+	/* As written, not only as libcurl reads it: base_url is cut from
+	 * this text, after SCHEME://HOST. */
+	sep = strstr(c->manifest_url, "://");
 	slash = strrchr(c->manifest_url, '/');
-	if (!slash || !slash[1] || strstr(c->manifest_url, "://") + 2 == slash) {
+	if (!sep || !slash || !slash[1] || sep + 2 == slash) {
 		util_err(err, errlen, "%smanifest_url: must name the manifest "
 			 "itself, e.g. https://HOST/dircat/corp.manifest", w);
 		goto out;
