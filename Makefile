@@ -10,7 +10,8 @@
 #                        runs each for a few seconds on its seed corpus)
 #   make fuzz            a fuzzing campaign: every target for FUZZ_RUNS
 #                        executions (default 10,000,000) under nice -n 19;
-#                        figures in build/fuzz/campaign.txt
+#                        figures in tests/fuzz/campaign.txt, to commit
+#                        (FUZZ_MAX_TIME=SECONDS caps each target)
 #                        (FUZZ_TARGETS="fuzz_addr ..." picks targets)
 #   make bench           benchmarks side by side with postmap/ldapsearch
 #                        (BENCH_ARGS=--full adds 1,000,000 entries)
@@ -263,13 +264,30 @@ $(FD)/fuzz_%: tests/fuzz/fuzz_%.c $(FD)/libdircat.a
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEPFLAGS) -fsanitize=fuzzer -o $@ $< \
 	    $(FD)/libdircat.a $(LIBS_BASE)
 
+# catalogd's inbox names: inbox.c and the apply module it links with.
+FUZZ_INBOX_OBJ = $(FD)/catalogd/inbox.o $(FD)/catalogd/apply.o
+$(FD)/fuzz_inboxname: tests/fuzz/fuzz_inboxname.c $(FUZZ_INBOX_OBJ) $(FD)/libdircat.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEPFLAGS) -Icatalogd -fsanitize=fuzzer -o $@ $< \
+	    $(FUZZ_INBOX_OBJ) $(FD)/libdircat.a $(LIBS_BASE)
+
+# dircat status --watch FILE.
+$(FD)/fuzz_watchstat: tests/fuzz/fuzz_watchstat.c $(FD)/admin/watchstat.o $(FD)/libdircat.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEPFLAGS) -Iadmin -fsanitize=fuzzer -o $@ $< \
+	    $(FD)/admin/watchstat.o $(FD)/libdircat.a $(LIBS_BASE)
+
+# dircat-fetch: fetch.c and http.c are compiled into the target itself
+# (their static functions are what it calls).
+$(FD)/fuzz_fetch: tests/fuzz/fuzz_fetch.c fetcher/fetch.c fetcher/http.c $(FD)/libdircat.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEPFLAGS) -Ifetcher -fsanitize=fuzzer -o $@ $< \
+	    $(FD)/libdircat.a $(PC_CURL) $(LIBS_BASE)
+
 # The configuration target also runs the programs' own loaders.
 FUZZ_CONF_OBJ = $(FD)/aggregator/aggconf.o $(FD)/aggregator/ldapsrc.o \
                 $(FD)/replicator/repconf.o $(FD)/replicator/xfer.o \
-                $(FD)/replicator/knownhosts.o
+                $(FD)/replicator/knownhosts.o $(FD)/fetcher/fetchconf.o
 $(FD)/fuzz_config: tests/fuzz/fuzz_config.c $(FUZZ_CONF_OBJ) $(FD)/libdircat.a
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEPFLAGS) -Iaggregator -Icatalogd \
-	    -Ireplicator -fsanitize=fuzzer -o $@ $< $(FUZZ_CONF_OBJ) \
+	    -Ireplicator -Ifetcher -fsanitize=fuzzer -o $@ $< $(FUZZ_CONF_OBJ) \
 	    $(FD)/libdircat.a $(LIBS_AGG) $(PC_CURL)
 -include $(FUZZ_LIBOBJ:.o=.d) $(FUZZ_CONF_OBJ:.o=.d) $(FUZZ_BIN:=.d)
 

@@ -4,7 +4,7 @@
  * people or as one Nagios line, and judged: held by a safety gate is
  * CRITICAL, a source retrying its connection is WARNING.
  * Limits: WATCHSTAT_FILE_MAX bytes read, WATCHSTAT_LINE_MAX a line;
- * values are printed with control characters replaced.
+ * keys and values are printed with control characters replaced.
  */
 #ifndef WATCHSTAT_H
 #define WATCHSTAT_H
@@ -12,7 +12,13 @@
 #define WATCHSTAT_FILE_MAX 65536
 #define WATCHSTAT_LINE_MAX 1024
 
+#include <stdio.h>
+
 /* Print and judge path: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. */
 int watchstat_show(const char *path, int nagios);
+
+/* The same for the file's text (a string, changed in place; the file's
+ * first WATCHSTAT_FILE_MAX bytes), printed to out: 0, 1 or 2. */
+int watchstat_text(char *text, int nagios, FILE *out);
 
 #endif

@@ -6,7 +6,8 @@
  * mistakes in it must be reported, never crash a daemon.
  *
  * The first input byte picks the reader: 0-3 the format's own API, 4 the
- * aggregator's loader, 5 the replicator's, 6 catalogd's (each given the
+ * aggregator's loader, 5 the replicator's, 6 catalogd's, 7 dircat-fetch's
+ * (each given the
  * file as /proc/self/fd/N, a memory file: no disk, nothing to remove; a
  * refusal must name it).  The rest is the configuration file.  When it is
  * refused by the format's API, the message
@@ -31,6 +32,7 @@
 #include "aggconf.h"	/* -Iaggregator -Icatalogd -Ireplicator */
 #include "conf.h"
 #include "config.h"
+#include "fetchconf.h"	/* -Ifetcher */
 #include "repconf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -175,6 +177,14 @@ static void fuzz_program(int which, const uint8_t *data, size_t size)
 			repconf_free(c);
 			return;
 		}
+	} else if (which == 7) {
+		struct fetchconf *c = fetchconf_load(fuzz_path, err,
+						     sizeof(err));
+
+		if (c) {
+			fetchconf_free(c);
+			return;
+		}
 	} else {
 		struct conf *c = conf_load(fuzz_path, err, sizeof(err));
 
@@ -197,7 +207,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	if (data[0] >= 4 && data[0] <= 6) {
+	if (data[0] >= 4 && data[0] <= 7) {
 		fuzz_program(data[0], data + 1, size - 1);
 		return 0;
 	}

@@ -84,12 +84,14 @@ fi
 
 if want_name fuzz_config; then
 	# First byte: 0 the format's own API; 4 the aggregator's loader, 5
-	# the replicator's, 6 catalogd's.
+	# the replicator's, 6 catalogd's, 7 dircat-fetch's.
 	for f in etc/*.conf docs/examples/*.conf docs/*.example; do
+		[ -f "$f" ] || continue
 		case $f in
 		*aggregator*|docs/examples/*) p='\x04' ;;
 		*replicator*) p='\x05' ;;
 		*catalogd*) p='\x06' ;;
+		*fetch*) p='\x07' ;;
 		*) p='\x04' ;;
 		esac
 		{ printf "$p"; cat "$f"; } | seed fuzz_config
@@ -106,6 +108,8 @@ if want_name fuzz_config; then
 	seedf fuzz_config '\x05concurency = 4\n[target one]\nurl = file:///tmp/in/\n'
 	seedf fuzz_config '\x04page_size = 0\n[source a]\nuri = ldap://x\nselect = SELECT (\n'
 	seedf fuzz_config '\x06catalog = relative\n[socket s]\nprotocol = nope\n'
+	seedf fuzz_config '\x07manifest_url = https://user:pw@origin.example/m?x=1\ncatalog_id = corp\n'
+	seedf fuzz_config '\x07manifest_url = ftp://origin.example/m\ninbox = /nonexistent\npoll_jitter = 2m\npoll_interval = 1m\n'
 	# The dictionary: every setting the programs' tables name, the
 	# section types and words of values.
 	d=tests/fuzz/fuzz_config.dict
@@ -115,7 +119,7 @@ if want_name fuzz_config; then
 			"bin/$p" --settings 2>/dev/null |
 				sed -n 's/^\([a-z_][a-z0-9_]*\) = .*/\1/p'
 		done
-		sed -n 's/^#\{0,1\}\([a-z_][a-z0-9_]*\) *=.*/\1/p' etc/catalogd.conf
+		sed -n 's/^#\{0,1\}\([a-z_][a-z0-9_]*\) *=.*/\1/p' etc/catalogd.conf etc/fetch.conf
 		printf '%s\n' '[source ' '[target ' '[socket ' ']' ' = ' yes no \
 			0640 30s 7d 10% 'SELECT ' 'ldap://' 'sftp://' 'file:///'
 	} | awk '!seen[$0]++' | sed 's/\\/\\\\/g; s/"/\\"/g; s/.*/"&"/' >>$d
@@ -244,4 +248,58 @@ if want_name fuzz_knownhosts; then
 	seedf fuzz_knownhosts 'mx1 %s k\n' "$(printf 'a%.0s' $(seq 65))"
 	{ printf '#'; head -c 8192 /dev/zero | tr '\0' x; printf '\nmx1 ssh-rsa k\n'; } |
 		seed fuzz_knownhosts
+fi
+
+if want_name fuzz_inboxname; then
+	# First byte: the catalog id's length (low four bits); then the id
+	# and the file name.  Names of each kind catalogd meets, each number
+	# spelt the wrong ways, and names that would forge lines.
+	for n in corp.7.full.snap corp.6-7.delta.snap \
+		corp.9223372036854775807.full.snap corp.9223372036854775808.full.snap \
+		corp.0.full.snap corp.-7.full.snap corp.+7.full.snap 'corp. 7.full.snap' \
+		corp.07.full.snap corp.06-7.delta.snap corp.6-+7.delta.snap \
+		corp.7.delta.snap corp.7-.delta.snap corp..full.snap \
+		other.7.full.snap corpx.7.full.snap cor.7.full.snap 7.full.snap \
+		.full.snap corp.7.full corp.7.full.snap.tmp .corp.7.full.snap.part \
+		'evil\nserial: 999\nreason=accepted.snap' 'corp.1\n-2.delta.snap' \
+		'corp.6.full\e[2J\e]0;owned\a.snap' 'a\\x0ab.full.snap' '\xff\xfe.full.snap'; do
+		seedf fuzz_inboxname "\\x04corp$n"
+	done
+	seedf fuzz_inboxname '\x06a.b-cd\x2ea.b-cd.3-4.delta.snap'
+	seedf fuzz_inboxname '\x00.1.full.snap'
+fi
+
+if want_name fuzz_watchstat; then
+	# First byte: 1 the Nagios line.  The watch status file as the
+	# aggregator writes it (running, held, a source retrying), and lines
+	# that try to forge others.
+	for m in '\x00' '\x01'; do
+		seedf fuzz_watchstat "${m}mode=watch\nstate=running\nserial=1482\nlast_publish=1795413604\nsource.corp=connected\nsource.ad=retrying in 30s: Can't contact LDAP server\n"
+		seedf fuzz_watchstat "${m}mode=watch\nstate=held\nheld_reason=more than 10%% of the catalog would change (12034 of 48211)\nserial=1482\n"
+		seedf fuzz_watchstat "${m}state=running\nserial=18446744073709551616\nsource.x\x1b[2J=retrying\x07\rforged=1\n"
+		seedf fuzz_watchstat "${m}no equals sign\n=\n==\nsource.=retrying\n"
+	done
+fi
+
+if want_name fuzz_fetch; then
+	# First byte: 0 response headers, 1 a state file, 2 two manifests
+	# separated by a line "=====".
+	seedf fuzz_fetch '\x00HTTP/1.1 200 OK\r\nETag: "5f3a-1c2"\r\nLast-Modified: Mon, 23 Nov 2026 06:00:04 GMT\r\nContent-Length: 912\r\n\r\n'
+	seedf fuzz_fetch '\x00HTTP/1.1 100 Continue\r\nETag: "old"\r\n\r\nHTTP/1.1 304 Not Modified\r\netag:   W/"x y"  \r\n\r\n'
+	seedf fuzz_fetch '\x00ETag: "a\x01b"\r\nLast-Modified: \xff\r\nETag:\r\nETag: %s\r\n' "$(head -c 201 /dev/zero | tr '\0' e)"
+	seedf fuzz_fetch '\x00ETag: %s\r\n' "$(head -c 200 /dev/zero | tr '\0' e)"
+	st='# dircat-fetch: the state of catalog corp on this node; rewritten after every poll\nmanifest_epoch = 3\nmanifest_serial = 1482\nmanifest_published = 1795413604\nmanifest_expires = 1795420804\netag = "5f3a-1c2"\nlast_modified = Mon, 23 Nov 2026 06:00:04 GMT\ndelivered_epoch = 3\ndelivered_serial = 1482\ndelivered_full = 0\ndelivered_at = 1795413610\nnode_epoch = 3\nnode_serial = 1482\nlast_poll = 1795413700\nlast_success = 1795413700\nlast_change = 1795413610\nlast_outcome = current\nlast_error = manifest: HTTP 503\nlast_error_at = 1795413000\npolls = 1200\nnot_modified = 1100\nfiles = 30\nbytes = 123456\nrefused_bad_manifest = 1\nrefused_wrong_catalog = 0\nrefused_stale = 2\nrefused_replay = 3\nrefused_bad_file = 0\nerrors_origin = 4\nerrors_refused = 6\nerrors_node = 0\nerrors_local = 0\n'
+	seedf fuzz_fetch "\\x01$st"
+	seedf fuzz_fetch '\x01manifest_serial = 9223372036854775808\n'
+	seedf fuzz_fetch '\x01etag = \nlast_error = a\n  continued # not a comment\n\tand more\nlast_outcome = nonsense\n'
+	seedf fuzz_fetch '\x01[section x]\nmanifest_serial = 1\n'
+	m1='dircat-manifest 1\ncatalog corp\nprojection all\nepoch 0\nserial 3\npublished 1700000000\nexpires 1700007200\nkey 0123456789abcdef\nfull corp.e0.3.full.snap 3 4000 1700600000 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\ndelta corp.e0.2-3.delta.snap 2 3 400 1700600000 cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc\n'
+	m2='dircat-manifest 1\ncatalog corp\nprojection all\nepoch 0\nserial 2\npublished 1699999000\nexpires 1700007200\nkey 0123456789abcdef\nfull corp.e0.2.full.snap 2 4000 1700600000 bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\n'
+	m3='dircat-manifest 1\ncatalog corp\nprojection all\nepoch 1\nserial 1\npublished 1700001000\nexpires 1700002000\nkey 0123456789abcdef\nfull corp.e1.1.full.snap 1 4000 1700600000 bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\n'
+	m4='dircat-manifest 1\ncatalog other\nprojection mx\nepoch 0\nserial 9\npublished 1700000000\nexpires 1700007200\nkey 0123456789abcdef\nfull other.e0.9.full.snap 9 4000 1700600000 bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\n'
+	seedf fuzz_fetch "\\x02$m1=====\\n$m2"	# a replay after the newer one
+	seedf fuzz_fetch "\\x02$m2=====\\n$m1"	# in order
+	seedf fuzz_fetch "\\x02$m1=====\\n$m3"	# a new epoch, already expired
+	seedf fuzz_fetch "\\x02$m4=====\\n$m1"	# another catalog first
+	seedf fuzz_fetch "\\x02$m1=====\\n$m1"	# the same twice
 fi

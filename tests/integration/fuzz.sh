@@ -49,7 +49,10 @@ for src in "${srcs[@]}"; do
 	dict=()
 	[ -f "$DIRCAT_TOP/tests/fuzz/$name.dict" ] &&
 		dict=(-dict="$DIRCAT_TOP/tests/fuzz/$name.dict")
-	timeout -k 10 $((secs + 120)) "$t" "${dict[@]}" \
+	flags=()	# the target's own libFuzzer flags
+	[ -f "$DIRCAT_TOP/tests/fuzz/$name.flags" ] &&
+		read -r -a flags <"$DIRCAT_TOP/tests/fuzz/$name.flags"
+	timeout -k 10 $((secs + 120)) "$t" "${dict[@]}" "${flags[@]}" \
 		-max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
 		-print_final_stats=1 -artifact_prefix="$art/$name-" \
 		"$corpus" >"$D/$name.log" 2>&1
