@@ -213,6 +213,7 @@ asan:
 FUZZ_CC    ?= clang
 FUZZ_RUNS  ?= 10000000
 FUZZ_TARGETS ?=
+FUZZ_MAX_TIME ?= 0
 FD          = build/fuzz
 FUZZ_SRC    = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN    = $(FUZZ_SRC:tests/fuzz/%.c=$(FD)/%)
@@ -237,7 +238,7 @@ fuzz-probe:
 
 fuzz: fuzz-build
 	FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_TARGETS="$(FUZZ_TARGETS)" \
-	nice -n 19 tests/fuzz/campaign.sh
+	FUZZ_MAX_TIME=$(FUZZ_MAX_TIME) nice -n 19 tests/fuzz/campaign.sh
 
 $(FD)/%.o: %.c
 	@mkdir -p $(dir $@)
