@@ -43,7 +43,7 @@ cp "$snap" "$d/copy.snap"
 # No address, owner or domain as text in the snapshot itself.
 leaks() {	# FILE: print what clear text of the catalog it holds
 	local w
-	for w in alice bob sales example.com example.net; do
+	for w in alice bob@ sales example.com example.net; do
 		grep -aqF "$w" "$1" && echo "$w"
 	done
 }

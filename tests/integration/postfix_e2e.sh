@@ -11,7 +11,13 @@
 # makes a new recipient valid without a restart; with catalogd killed or
 # stopped Postfix defers (4xx) and never rejects (5xx), for recipients and
 # senders alike, and serves again when catalogd is back; a SASL user may
-# send as its own addresses only.  Needs root (Postfix).
+# send as its own addresses only.
+#
+# Everything runs twice against the same Postfix: with a clear catalog,
+# then with a keyed-hash catalog (hash_secret on both sides, installed
+# from a hashed snapshot), whose check names start with "keyed-hash:";
+# the keyed-hash round also searches the node's catalog file and the
+# snapshot for the addresses as text.  Needs root (Postfix).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/postfix-lib.sh"
 
@@ -46,16 +52,41 @@ helpdesk@example.org mailin bob
 EOF
 # 400 more people, so lookups are not answered from a toy table.
 for i in $(seq 400); do echo "user$i@example.com person user$i@example.com"; done >>records
-"$tools/mkcatalog" -i corp catalog.mdb <records >/dev/null ||
-	{ fail "mkcatalog"; exit 1; }
 (umask 077; "$DIRCAT_BIN/dircat" keygen keys/signer >/dev/null) ||
 	{ fail "dircat keygen"; exit 1; }
+# The keyed-hash round's secret; catalogd reads it as root (no user=).
+(umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >keys/corp.hashkey)
 
-cat >catalogd.conf <<EOF
-catalog = $T/catalog.mdb
+# Check names carry the round: "keyed-hash: ..." in the second.
+ROUND=
+pass() { echo "PASS: $_test_name: $ROUND$*"; }
+fail() { echo "FAIL: $_test_name: $ROUND$*"; }
+
+# catalog_setup clear|keyed: the node's catalog, inbox and catalogd.conf
+# in $T/clear or $T/keyed.  Clear: the catalog file made directly.
+# Keyed: the node starts empty and installs a hashed snapshot.
+catalog_setup() {
+	local mode=$1 secret_line=
+	N=$T/$mode
+	mkdir -p "$N/inbox"
+	if [ "$mode" = clear ]; then
+		"$tools/mkcatalog" -i corp "$N/catalog.mdb" <records >/dev/null ||
+			{ fail "mkcatalog"; exit 1; }
+	else
+		secret_line="hash_secret = $T/keys/corp.hashkey"
+		"$tools/mkcatalog" -i corp "$N/internal.mdb" <records >/dev/null &&
+			"$tools/mksnap" "${MKSNAP_HASH[@]}" "$N/internal.mdb" keys/signer.key \
+				"$N/inbox/.corp.1.full.snap.tmp" >/dev/null &&
+			cp "$N/inbox/.corp.1.full.snap.tmp" "$N/first.snap" &&
+			mv "$N/inbox/.corp.1.full.snap.tmp" "$N/inbox/corp.1.full.snap" ||
+			{ fail "hashed snapshot"; exit 1; }
+	fi
+	cat >"$N/catalogd.conf" <<EOF
+catalog = $N/catalog.mdb
 catalog_id = corp
-inbox = $T/inbox
+inbox = $N/inbox
 trusted_key = $T/keys/signer.pub
+$secret_line
 extension_delimiter = +
 rescan_interval = 2s
 [socket map]
@@ -69,16 +100,15 @@ protocol = policy
 group = postfix
 mode = 0660
 EOF
+}
 
 CATALOGD_PID=
 catalogd_start() {
-	"$DIRCAT_BIN/catalogd" -c "$T/catalogd.conf" -f -R >>"$T/catalogd.log" 2>&1 &
+	"$DIRCAT_BIN/catalogd" -c "$N/catalogd.conf" -f -R >>"$N/catalogd.log" 2>&1 &
 	CATALOGD_PID=$!
 	track_pid "$CATALOGD_PID"
 	wait_for 10 test -S "$T/run/map.sock" && wait_for 5 test -S "$T/run/policy.sock"
 }
-catalogd_start || { fail "catalogd did not start"; cat "$T/catalogd.log"; exit 1; }
-pass "catalogd serves the catalog on its sockets (group postfix, 0660)"
 
 postfix_start "$T/pf" "$T/run/map.sock" "example.com example.org example.net" \
 	"$T/run/policy.sock" || { fail "private Postfix did not start"; exit 1; }
@@ -129,8 +159,29 @@ delivered() {
 	fi
 }
 
-# --- MX port: relay_recipient_maps = socketmap:...:recipients ----------------
 S=$PF_SMTP_PORT
+P=$PF_POLICY_PORT
+U=$PF_SUBMISSION_PORT
+
+# e2e_round clear|keyed: catalogd on that catalog, every check, catalogd
+# stopped at the end.
+e2e_round() {
+catalog_setup "$1"
+catalogd_start || { fail "catalogd did not start"; cat "$N/catalogd.log"; exit 1; }
+pass "catalogd serves the catalog on its sockets (group postfix, 0660)"
+if [ "$1" = keyed ]; then
+	installed() { grep -qx 'serial=1' "$N/inbox/status" 2>/dev/null; }
+	check "the hashed snapshot is installed" wait_for 30 installed
+	local leaks= f w
+	for f in "$N/catalog.mdb" "$N/first.snap"; do
+		for w in alice@ bob@ helpdesk user77@ example.com example.org; do
+			grep -aqF "$w" "$f" && leaks="$leaks $(basename "$f"):$w"
+		done
+	done
+	check_eq "no address, owner or domain as text in the node's catalog file or the snapshot" "$leaks" ""
+fi
+
+# --- MX port: relay_recipient_maps = socketmap:...:recipients ----------------
 delivered "map: known recipient" $S someone@sender.test alice@example.com
 delivered "map: case variant DAVE@EXAMPLE.com" $S someone@sender.test DAVE@EXAMPLE.com
 delivered "map: address extension erin+lists@example.com" $S someone@sender.test erin+lists@example.com
@@ -160,7 +211,6 @@ expect "map: ... then a known one in the same session: 250" \
 	"$(tail -n 1 <<<"$r")" '^250 '
 
 # --- MX port asking the policy service -----------------------------------
-P=$PF_POLICY_PORT
 delivered "policy: known recipient" $P someone@sender.test bob@example.com
 delivered "policy: case variant User77@Example.COM" $P someone@sender.test User77@Example.COM
 delivered "policy: address extension user78+tag@example.com" $P someone@sender.test user78+tag@example.com
@@ -172,7 +222,6 @@ expect "policy: foreign domain: 554 5.7.1 relay access denied" "$r" \
 	'^554 5\.7\.1 .*Relay access denied'
 
 # --- submission: SASL, sender ownership -------------------------------------
-U=$PF_SUBMISSION_PORT
 delivered "submission (map): alice sends as her own address" $U \
 	alice@example.com user1@example.com $(as_alice)
 delivered "submission (map): alice sends as a group she owns" $U \
@@ -202,20 +251,20 @@ fi
 r=$(smtp $S someone@sender.test frank@example.com -q RCPT)
 expect "new hire not in the catalog yet: 550 5.1.1" "$r" '^550 5\.1\.1 '
 { cat records; echo "frank@example.com person frank@example.com"; } |
-	"$tools/mkcatalog" -i corp -s 10 next.mdb >/dev/null &&
-	"$tools/mksnap" next.mdb keys/signer.key inbox/.corp.10.full.snap.tmp \
-		>/dev/null 2>mksnap.err &&
-	mv inbox/.corp.10.full.snap.tmp inbox/corp.10.full.snap ||
+	"$tools/mkcatalog" -i corp -s 10 "$N/next.mdb" >/dev/null &&
+	"$tools/mksnap" "${MKSNAP_HASH[@]}" "$N/next.mdb" keys/signer.key \
+		"$N/inbox/.corp.10.full.snap.tmp" >/dev/null 2>mksnap.err &&
+	mv "$N/inbox/.corp.10.full.snap.tmp" "$N/inbox/corp.10.full.snap" ||
 	fail "could not make a snapshot: $(cat mksnap.err)"
 new_hire_ok() { smtp $S someone@sender.test frank@example.com -q RCPT | grep -q '^250 '; }
 if wait_for 20 new_hire_ok; then
 	pass "snapshot installed from the inbox: the new hire gets 250"
 else
 	fail "snapshot from the inbox: the new hire still refused"
-	tail -n 5 "$T/catalogd.log" | sed 's/^/    /'
+	tail -n 5 "$N/catalogd.log" | sed 's/^/    /'
 fi
 check "an installed snapshot is removed from the inbox" \
-	test ! -e inbox/corp.10.full.snap
+	test ! -e "$N/inbox/corp.10.full.snap"
 
 # --- catalogd down: Postfix defers, never rejects --------------------------
 # kill -9 leaves the socket files behind (a crash); SIGTERM removes them.
@@ -259,6 +308,14 @@ delivered "catalogd restarted: the installed snapshot survived (new hire)" $S \
 stop_pid "$CATALOGD_PID"
 check "catalogd stopped by SIGTERM removes its sockets" test ! -e "$T/run/map.sock"
 down_checks "stopped (no sockets)"
+}
+
+MKSNAP_HASH=()
+e2e_round clear
+ROUND="keyed-hash: "
+MKSNAP_HASH=(-H "$T/keys/corp.hashkey")
+e2e_round keyed
+ROUND=
 
 # Nothing was deferred into the queue by the down checks (-q RCPT quits
 # before DATA), and nothing accepted was lost: the queue is empty.
