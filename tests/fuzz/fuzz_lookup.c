@@ -145,7 +145,7 @@ static void fuzz_action(const char *action, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct lookup_opts o;
-	struct lookup_state st = { 1, 0, NULL }, stc;
+	struct lookup_state st = { 1, 0, NULL, NULL }, stc;
 	struct lookup_policy pol = {
 		"550 5.1.1 User unknown", "450 4.1.1 Try later",
 		"553 5.7.1 Not yours", "550 5.7.1 Log in first", 0
