@@ -787,124 +787,121 @@ static void catalog_pending_add(struct catalog_pending *p, char op,
 			  CATALOG_CHANGES_MAX);
 }
 
-int catalog_txn_replace_all(struct catalog_txn *t,
-			    int (*next)(void *arg, struct catalog_rec *rec,
-					char *err, size_t errlen),
-			    void *arg, char *err, size_t errlen)
-{
-	struct catalog_pending pend;
-	unsigned char val[CATALOG_VALUE_MAX];
-	char prev[CATALOG_KEY_MAX];
-	size_t prevlen = 0;
+/* The old records, walked in key order beside the new ones. */
+struct catalog_walk {
 	MDB_cursor *cur;
-	MDB_val ok, ov;
-	MDB_stat st;
-	int rc, have_old, append, ret = -1;
-	uint64_t count[CATALOG_KINDS] = { 0 }, total = 0;
-	size_t i;
+	MDB_val key, val;	/* the current old record, when have */
+	int have;
+	int rc;			/* the cursor's last result */
+};
 
-	memset(&pend, 0, sizeof(pend));
-	buf_init(&pend.data, CATALOG_CHANGES_MAX);
-	rc = mdb_stat(t->txn, t->cat->records, &st);
+static void catalog_walk_next(struct catalog_walk *w, MDB_cursor_op op)
+{
+	w->rc = mdb_cursor_get(w->cur, &w->key, &w->val, op);
+	w->have = w->rc == 0;
+}
+
+/*
+ * The next record from next(), its key checked (length, strictly above
+ * the one before: *prev holds it) and its value encoded into val.  1 with
+ * *vlen, 0 at the end, -1 with err.
+ */
+static int catalog_replace_next(int (*next)(void *arg, struct catalog_rec *rec,
+					    char *err, size_t errlen),
+				void *arg, struct catalog_rec *rec,
+				char prev[CATALOG_KEY_MAX], size_t *prevlen,
+				unsigned char val[CATALOG_VALUE_MAX],
+				size_t *vlen, char *err, size_t errlen)
+{
+	int got;
+
+	memset(rec, 0, sizeof(*rec));
+	got = next(arg, rec, err, errlen);
+	if (got <= 0)
+		return got;
+	if (!catalog_key_ok(rec->key, rec->keylen)) {
+		util_err(err, errlen, "bad key length %zu", rec->keylen);
+		return -1;
+	}
+	if (*prevlen && catalog_keycmp(prev, *prevlen, rec->key,
+				       rec->keylen) >= 0) {
+		util_err(err, errlen, "records out of order or repeated at %.*s",
+			 (int)rec->keylen, rec->key);
+		return -1;
+	}
+	memcpy(prev, rec->key, rec->keylen);
+	*prevlen = rec->keylen;
+	*vlen = catalog_rec_encode(rec, val, CATALOG_VALUE_MAX);
+	if (*vlen == 0) {
+		util_err(err, errlen, "record for %.*s over its size limits",
+			 (int)rec->keylen, rec->key);
+		return -1;
+	}
+	return 1;
+}
+
+/* Into an empty database: rec appended at the end, the fast path.  0, or
+ * -1 with err. */
+static int catalog_replace_append(struct catalog_txn *t, MDB_cursor *cur,
+				  const struct catalog_rec *rec,
+				  const unsigned char *val, size_t vlen,
+				  char *err, size_t errlen)
+{
+	MDB_val k = { rec->keylen, (void *)rec->key };
+	MDB_val v = { vlen, (void *)val };
+	int rc = mdb_cursor_put(cur, &k, &v, MDB_APPEND);
+
 	if (rc) {
 		util_err(err, errlen, "%s: %s", t->cat->path, mdb_strerror(rc));
 		return -1;
 	}
-	/* Into an empty database every record is appended: the fast path. */
-	append = st.ms_entries == 0;
-	rc = mdb_cursor_open(t->txn, t->cat->records, &cur);
-	if (rc) {
-		util_err(err, errlen, "%s: %s", t->cat->path, mdb_strerror(rc));
-		return -1;
+	t->diff.added++;
+	if (t->serial_before > 0)
+		catalog_note(t, '+', rec->key, rec->keylen);
+	return 0;
+}
+
+/* rec against the old records: those below its key are removed, an
+ * equal one kept or changed, else rec is added (into pend). */
+static void catalog_replace_merge(struct catalog_txn *t,
+				  struct catalog_walk *w,
+				  struct catalog_pending *pend,
+				  const struct catalog_rec *rec,
+				  const unsigned char *val, size_t vlen)
+{
+	while (w->have && catalog_keycmp(w->key.mv_data, w->key.mv_size,
+					 rec->key, rec->keylen) < 0) {
+		catalog_pending_add(pend, '-', w->key.mv_data, w->key.mv_size,
+				    NULL, 0);
+		catalog_walk_next(w, MDB_NEXT);
 	}
-	rc = mdb_cursor_get(cur, &ok, &ov, MDB_FIRST);
-	have_old = rc == 0;
-	for (;;) {
-		struct catalog_rec rec;
-		size_t vlen;
-		int got, c;
-
-		memset(&rec, 0, sizeof(rec));
-		got = next(arg, &rec, err, errlen);
-		if (got < 0)
-			goto out;
-		if (got == 0)
-			break;
-		if (!catalog_key_ok(rec.key, rec.keylen)) {
-			util_err(err, errlen, "bad key length %zu", rec.keylen);
-			goto out;
-		}
-		if (prevlen && catalog_keycmp(prev, prevlen, rec.key,
-					      rec.keylen) >= 0) {
-			util_err(err, errlen,
-				 "records out of order or repeated at %.*s",
-				 (int)rec.keylen, rec.key);
-			goto out;
-		}
-		memcpy(prev, rec.key, rec.keylen);
-		prevlen = rec.keylen;
-		vlen = catalog_rec_encode(&rec, val, sizeof(val));
-		if (vlen == 0) {
-			util_err(err, errlen, "record for %.*s over its size limits",
-				 (int)rec.keylen, rec.key);
-			goto out;
-		}
-		count[rec.kind]++;
-		total++;
-		if (append) {
-			MDB_val k = { rec.keylen, (void *)rec.key };
-			MDB_val v = { vlen, val };
-
-			rc = mdb_cursor_put(cur, &k, &v, MDB_APPEND);
-			if (rc) {
-				util_err(err, errlen, "%s: %s", t->cat->path,
-					 mdb_strerror(rc));
-				goto out;
-			}
-			t->diff.added++;
-			if (t->serial_before > 0)
-				catalog_note(t, '+', rec.key, rec.keylen);
-			continue;
-		}
-		/* Old keys below the new one are gone. */
-		while (have_old &&
-		       (c = catalog_keycmp(ok.mv_data, ok.mv_size, rec.key,
-					   rec.keylen)) < 0) {
-			catalog_pending_add(&pend, '-', ok.mv_data, ok.mv_size,
-					    NULL, 0);
-			rc = mdb_cursor_get(cur, &ok, &ov, MDB_NEXT);
-			have_old = rc == 0;
-		}
-		if (have_old && catalog_keycmp(ok.mv_data, ok.mv_size, rec.key,
-					       rec.keylen) == 0) {
-			if (ov.mv_size == vlen && !memcmp(ov.mv_data, val, vlen))
-				t->diff.unchanged++;
-			else
-				catalog_pending_add(&pend, '~', rec.key,
-						    rec.keylen, val, vlen);
-			rc = mdb_cursor_get(cur, &ok, &ov, MDB_NEXT);
-			have_old = rc == 0;
-		} else {
-			catalog_pending_add(&pend, '+', rec.key, rec.keylen,
+	if (w->have && catalog_keycmp(w->key.mv_data, w->key.mv_size, rec->key,
+				      rec->keylen) == 0) {
+		if (w->val.mv_size == vlen && !memcmp(w->val.mv_data, val, vlen))
+			t->diff.unchanged++;
+		else
+			catalog_pending_add(pend, '~', rec->key, rec->keylen,
 					    val, vlen);
-		}
+		catalog_walk_next(w, MDB_NEXT);
+	} else {
+		catalog_pending_add(pend, '+', rec->key, rec->keylen, val,
+				    vlen);
 	}
-	while (have_old) {
-		catalog_pending_add(&pend, '-', ok.mv_data, ok.mv_size, NULL, 0);
-		rc = mdb_cursor_get(cur, &ok, &ov, MDB_NEXT);
-		have_old = rc == 0;
-	}
-	if (rc && rc != MDB_NOTFOUND) {
-		util_err(err, errlen, "%s: %s", t->cat->path, mdb_strerror(rc));
-		goto out;
-	}
-	mdb_cursor_close(cur);
-	cur = NULL;
-	/* Apply, in key order. */
-	for (i = 0; i < pend.n; i++) {
-		const struct catalog_op *op = &pend.ops[i];
-		MDB_val k = { op->keylen, pend.data.data + op->off };
-		MDB_val v = { op->vallen, pend.data.data + op->off + op->keylen };
+}
+
+/* The pending changes written, in key order, and noted in the change
+ * history.  0, or -1 with err. */
+static int catalog_pending_apply(struct catalog_txn *t,
+				 const struct catalog_pending *pend,
+				 char *err, size_t errlen)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < pend->n; i++) {
+		const struct catalog_op *op = &pend->ops[i];
+		MDB_val k = { op->keylen, pend->data.data + op->off };
+		MDB_val v = { op->vallen, pend->data.data + op->off + op->keylen };
 
 		if (op->op == '-') {
 			rc = mdb_del(t->txn, t->cat->records, &k, NULL);
@@ -919,16 +916,84 @@ int catalog_txn_replace_all(struct catalog_txn *t,
 		if (rc) {
 			util_err(err, errlen, "%s: %s", t->cat->path,
 				 mdb_strerror(rc));
-			goto out;
+			return -1;
 		}
 		catalog_note(t, op->op, k.mv_data, k.mv_size);
 	}
+	return 0;
+}
+
+/*
+ * One walk of the new records beside the old ones: into an empty
+ * database each is appended; otherwise the differences are collected and
+ * written after the walk (no cursor is moved under writes), in key order.
+ */
+int catalog_txn_replace_all(struct catalog_txn *t,
+			    int (*next)(void *arg, struct catalog_rec *rec,
+					char *err, size_t errlen),
+			    void *arg, char *err, size_t errlen)
+{
+	struct catalog_pending pend;
+	struct catalog_walk w;
+	unsigned char val[CATALOG_VALUE_MAX];
+	char prev[CATALOG_KEY_MAX];
+	size_t prevlen = 0, vlen = 0;
+	MDB_stat st;
+	int rc, got, append, ret = -1;
+	uint64_t count[CATALOG_KINDS] = { 0 }, total = 0;
+
+	memset(&pend, 0, sizeof(pend));
+	memset(&w, 0, sizeof(w));
+	buf_init(&pend.data, CATALOG_CHANGES_MAX);
+	rc = mdb_stat(t->txn, t->cat->records, &st);
+	if (!rc)
+		rc = mdb_cursor_open(t->txn, t->cat->records, &w.cur);
+	if (rc) {
+		util_err(err, errlen, "%s: %s", t->cat->path, mdb_strerror(rc));
+		return -1;
+	}
+	append = st.ms_entries == 0;
+	catalog_walk_next(&w, MDB_FIRST);
+	for (;;) {
+		struct catalog_rec rec;
+
+		got = catalog_replace_next(next, arg, &rec, prev, &prevlen, val,
+					   &vlen, err, errlen);
+		if (got < 0)
+			goto out;
+		if (got == 0)
+			break;
+		count[rec.kind]++;
+		total++;
+		if (append) {
+			if (catalog_replace_append(t, w.cur, &rec, val, vlen, err,
+						   errlen) < 0)
+				goto out;
+		} else {
+			catalog_replace_merge(t, &w, &pend, &rec, val, vlen);
+		}
+	}
+	/* Old keys above the last new one are gone too. */
+	while (w.have) {
+		catalog_pending_add(&pend, '-', w.key.mv_data, w.key.mv_size,
+				    NULL, 0);
+		catalog_walk_next(&w, MDB_NEXT);
+	}
+	if (w.rc && w.rc != MDB_NOTFOUND) {
+		util_err(err, errlen, "%s: %s", t->cat->path,
+			 mdb_strerror(w.rc));
+		goto out;
+	}
+	mdb_cursor_close(w.cur);
+	w.cur = NULL;
+	if (catalog_pending_apply(t, &pend, err, errlen) < 0)
+		goto out;
 	memcpy(t->diff.count, count, sizeof(count));
 	t->diff.records = total;
 	ret = 0;
 out:
-	if (cur)
-		mdb_cursor_close(cur);
+	if (w.cur)
+		mdb_cursor_close(w.cur);
 	buf_free(&pend.data);
 	free(pend.ops);
 	return ret;
