@@ -224,21 +224,22 @@ static void watch_metrics(struct watch *w)
 	metrics_gauge(&m, "dircat_aggregator_watch_serial",
 		      "the last serial the watch mode published",
 		      (int64_t)w->serial);
-	metrics_family(&m, "dircat_aggregator_watch_last_change_timestamp_seconds",
-		       "gauge", "when the last directory change arrived");
-	metrics_f64(&m, NULL, NULL, NULL, NULL, w->wall_change);
-	metrics_family(&m, "dircat_aggregator_watch_lag_seconds", "gauge",
-		       "from a change's arrival to its serial's commit, last commit");
-	metrics_f64(&m, NULL, NULL, NULL, NULL, w->last_lag);
-	metrics_family(&m, "dircat_aggregator_watch_commits_total", "counter",
-		       "commits made in watch mode since it started");
-	metrics_u64(&m, NULL, NULL, NULL, NULL, w->commits);
-	metrics_family(&m, "dircat_aggregator_watch_reconcile_differences_total",
-		       "counter", "records a reconcile found different");
-	metrics_u64(&m, NULL, NULL, NULL, NULL, w->reconcile_diffs);
-	metrics_family(&m, "dircat_aggregator_watch_reconciles_total", "counter",
-		       "reconciles run");
-	metrics_u64(&m, NULL, NULL, NULL, NULL, w->reconciles);
+	metrics_gauge_f64(&m,
+			  "dircat_aggregator_watch_last_change_timestamp_seconds",
+			  "when the last directory change arrived",
+			  w->wall_change);
+	metrics_gauge_f64(&m, "dircat_aggregator_watch_lag_seconds",
+			  "from a change's arrival to its serial's commit, "
+			  "last commit", w->last_lag);
+	metrics_counter(&m, "dircat_aggregator_watch_commits_total",
+			"commits made in watch mode since it started",
+			w->commits);
+	metrics_counter(&m,
+			"dircat_aggregator_watch_reconcile_differences_total",
+			"records a reconcile found different",
+			w->reconcile_diffs);
+	metrics_counter(&m, "dircat_aggregator_watch_reconciles_total",
+			"reconciles run", w->reconciles);
 	metrics_family(&m, "dircat_aggregator_watch_source_following", "gauge",
 		       "1 when the source's live session is up");
 	for (i = 0; i < w->c->nsrc; i++)

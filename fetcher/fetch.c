@@ -290,18 +290,14 @@ static void fetch_metrics(struct fetcher *f, int64_t now)
 		      "1 when catalogd serves the manifest's epoch and serial.",
 		      st->have_manifest && st->node_epoch == st->m_epoch &&
 		      st->node_serial == st->m_serial);
-	metrics_family(&m, "dircat_fetch_polls_total", "counter",
-		       "Polls of the manifest.");
-	metrics_u64(&m, NULL, NULL, NULL, NULL, st->polls);
-	metrics_family(&m, "dircat_fetch_not_modified_total", "counter",
-		       "Polls answered 304 Not Modified.");
-	metrics_u64(&m, NULL, NULL, NULL, NULL, st->not_modified);
-	metrics_family(&m, "dircat_fetch_files_total", "counter",
-		       "Snapshot files dropped into the inbox.");
-	metrics_u64(&m, NULL, NULL, NULL, NULL, st->files);
-	metrics_family(&m, "dircat_fetch_bytes_total", "counter",
-		       "Snapshot bytes fetched.");
-	metrics_u64(&m, NULL, NULL, NULL, NULL, st->bytes);
+	metrics_counter(&m, "dircat_fetch_polls_total",
+			"Polls of the manifest.", st->polls);
+	metrics_counter(&m, "dircat_fetch_not_modified_total",
+			"Polls answered 304 Not Modified.", st->not_modified);
+	metrics_counter(&m, "dircat_fetch_files_total",
+			"Snapshot files dropped into the inbox.", st->files);
+	metrics_counter(&m, "dircat_fetch_bytes_total",
+			"Snapshot bytes fetched.", st->bytes);
 	metrics_family(&m, "dircat_fetch_refusals_total", "counter",
 		       "Manifests and files refused, by reason.");
 	for (i = 0; i < FETCH_REFUSALS; i++)

@@ -159,6 +159,20 @@ void metrics_gauge(struct metrics *m, const char *name, const char *help,
 	metrics_i64(m, NULL, NULL, NULL, NULL, v);
 }
 
+void metrics_gauge_f64(struct metrics *m, const char *name,
+		       const char *help, double v)
+{
+	metrics_family(m, name, "gauge", help);
+	metrics_f64(m, NULL, NULL, NULL, NULL, v);
+}
+
+void metrics_counter(struct metrics *m, const char *name, const char *help,
+		     uint64_t v)
+{
+	metrics_family(m, name, "counter", help);
+	metrics_u64(m, NULL, NULL, NULL, NULL, v);
+}
+
 int metrics_write_file(struct metrics *m, const char *path, char *err,
 		       size_t errlen)
 {
@@ -185,8 +199,7 @@ void metrics_last_run(struct metrics *m, const char *prefix,
 	snprintf(name, sizeof(name), "%s_last_run_exit_status", prefix);
 	metrics_gauge(m, name, status_help, exit_status);
 	snprintf(name, sizeof(name), "%s_last_run_duration_seconds", prefix);
-	metrics_family(m, name, "gauge", "How long the last run took.");
-	metrics_f64(m, NULL, NULL, NULL, NULL, seconds);
+	metrics_gauge_f64(m, name, "How long the last run took.", seconds);
 	if (last_ok > 0) {
 		snprintf(name, sizeof(name), "%s_last_success_timestamp_seconds",
 			 prefix);

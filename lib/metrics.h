@@ -58,9 +58,14 @@ void metrics_i64(struct metrics *m, const char *l1, const char *v1,
 void metrics_f64(struct metrics *m, const char *l1, const char *v1,
 		 const char *l2, const char *v2, double v);
 
-/* A whole family of one unlabelled sample. */
+/* A whole family of one unlabelled sample: a gauge, a fractional gauge
+ * (durations, timestamps with their fraction) or a counter. */
 void metrics_gauge(struct metrics *m, const char *name, const char *help,
 		   int64_t v);
+void metrics_gauge_f64(struct metrics *m, const char *name,
+		       const char *help, double v);
+void metrics_counter(struct metrics *m, const char *name, const char *help,
+		     uint64_t v);
 
 /*
  * Write the text gathered so far to path atomically (mode 0644, for the

@@ -96,6 +96,23 @@ int main(void)
 		  "exposition text");
 	buf_free(&b);
 
+	/* A family of one sample, each kind. */
+	buf_init(&b, 4096);
+	metrics_init(&m, &b);
+	metrics_counter(&m, "dircat_c_total", "A counter.",
+			18446744073709551615ULL);
+	metrics_gauge_f64(&m, "dircat_f_seconds", "A fraction.", 0.5);
+	CHECK(!m.failed, "one-sample families: no failure");
+	CHECK_STR(text(&b),
+		  "# HELP dircat_c_total A counter.\n"
+		  "# TYPE dircat_c_total counter\n"
+		  "dircat_c_total 18446744073709551615\n"
+		  "# HELP dircat_f_seconds A fraction.\n"
+		  "# TYPE dircat_f_seconds gauge\n"
+		  "dircat_f_seconds 0.500\n",
+		  "metrics_counter and metrics_gauge_f64");
+	buf_free(&b);
+
 	buf_init(&b, 4096);
 	metrics_init(&m, &b);
 	metrics_u64(&m, NULL, NULL, NULL, NULL, 1);
