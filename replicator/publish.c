@@ -265,6 +265,34 @@ static double publish_replace_after(const struct xfer_result *xr,
 	return seen + (double)need;
 }
 
+/* The bytes of destination d's manifest into b, over x (or over a
+ * connection of its own when x is NULL): 1 read, 0 none published, -1
+ * failed (xr->msg says why). */
+static int publish_get_manifest(const struct publish_params *p,
+				const struct repconf_target *d, struct xfer *x,
+				struct buf *b, struct xfer_result *xr)
+{
+	struct publish_req rq;
+	struct xfer *own = NULL;
+	char name[CATALOG_ID_MAX + 32];
+	int rc;
+
+	memset(xr, 0, sizeof(*xr));
+	if (!x) {
+		x = own = xfer_new(d, NULL, xr->msg, sizeof(xr->msg));
+		if (!x)
+			return -1;
+	}
+	publish_manifest_name(p, d->projection, name, sizeof(name));
+	memset(&rq, 0, sizeof(rq));
+	rq.op = 0;
+	rq.name = name;
+	rq.out = b;
+	rc = publish_request(x, d, &rq, xr);
+	xfer_free(own);
+	return rc;
+}
+
 /* Read the destination's manifest into *prev: 1 read and verified, 0 none
  * (or unusable, said why), -1 failed (r->error set).  *replace_after:
  * when the manifest there may be replaced (publish_replace_after()). */
@@ -274,20 +302,14 @@ static int publish_read_prev(const struct publish_params *p,
 			     struct manifest *prev,
 			     struct publish_result *r, double *replace_after)
 {
-	struct publish_req rq;
 	struct xfer_result xr;
 	struct buf b;
-	char name[CATALOG_ID_MAX + 32], err[512];
+	char err[512];
 	int rc, code, verified = 1;
 
-	publish_manifest_name(p, d->projection, name, sizeof(name));
 	buf_init(&b, MANIFEST_FILE_MAX);
-	memset(&rq, 0, sizeof(rq));
-	rq.op = 0;
-	rq.name = name;
-	rq.out = &b;
 	*replace_after = 0;
-	rc = publish_request(x, d, &rq, &xr);
+	rc = publish_get_manifest(p, d, x, &b, &xr);
 	if (rc < 0) {
 		util_copy_fit(r->error, xr.msg, sizeof(r->error));
 		buf_free(&b);
@@ -618,11 +640,9 @@ int publish_probe_epoch(const struct repconf *conf, const char *catalog_id,
 {
 	struct manifest *m = xcalloc(1, sizeof(*m));
 	struct publish_params p;
-	struct publish_req rq;
 	struct xfer_result xr;
-	struct xfer *x;
 	struct buf b;
-	char name[CATALOG_ID_MAX + 32], err[1024];
+	char err[1024];
 	size_t i;
 	int rc, code;
 
@@ -632,18 +652,7 @@ int publish_probe_epoch(const struct repconf *conf, const char *catalog_id,
 	for (i = 0; i < conf->npublish; i++) {
 		const struct repconf_target *d = &conf->publish[i];
 
-		publish_manifest_name(&p, d->projection, name, sizeof(name));
-		x = xfer_new(d, NULL, err, sizeof(err));
-		if (!x) {
-			log_error("publish %s: %s", d->name, err);
-			(*unread)++;
-			continue;
-		}
-		memset(&rq, 0, sizeof(rq));
-		rq.name = name;
-		rq.out = &b;
-		rc = publish_request(x, d, &rq, &xr);
-		xfer_free(x);
+		rc = publish_get_manifest(&p, d, NULL, &b, &xr);
 		if (rc < 0) {
 			log_error("publish %s: %s", d->name, xr.msg);
 			(*unread)++;
@@ -665,11 +674,9 @@ void publish_fleet(FILE *out, const struct repconf *conf,
 {
 	struct manifest *m = xcalloc(1, sizeof(*m));
 	struct publish_params p;
-	struct publish_req rq;
 	struct xfer_result xr;
-	struct xfer *x;
 	struct buf b;
-	char name[CATALOG_ID_MAX + 32], err[1024], when[32];
+	char err[1024], when[32];
 	size_t i;
 	int rc, code;
 
@@ -679,18 +686,9 @@ void publish_fleet(FILE *out, const struct repconf *conf,
 	for (i = 0; i < conf->npublish; i++) {
 		const struct repconf_target *d = &conf->publish[i];
 
-		publish_manifest_name(&p, d->projection, name, sizeof(name));
-		x = xfer_new(d, NULL, err, sizeof(err));
-		rc = -1;
-		if (x) {
-			memset(&rq, 0, sizeof(rq));
-			rq.name = name;
-			rq.out = &b;
-			rc = publish_request(x, d, &rq, &xr);
-			xfer_free(x);
-			if (rc < 0)
-				util_copy_fit(err, xr.msg, sizeof(err));
-		}
+		rc = publish_get_manifest(&p, d, NULL, &b, &xr);
+		if (rc < 0)
+			util_copy_fit(err, xr.msg, sizeof(err));
 		if (rc == 0)
 			util_copy_fit(err, "no manifest published yet",
 				      sizeof(err));
