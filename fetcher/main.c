@@ -52,6 +52,7 @@ static void fetch_usage(FILE *f)
 {
 	fprintf(f,
 "usage: dircat-fetch [-c FILE] [-v]... [-1] [-t] [-s] [-V] [-h]\n"
+"       dircat-fetch --settings\n"
 "\n"
 "Poll the catalog's signed manifest and drop the snapshots this node\n"
 "needs into catalogd's inbox.\n"
@@ -65,6 +66,7 @@ static void fetch_usage(FILE *f)
 "  -s       show the state (manifest, node, last poll, last error)\n"
 "  -V       print the version and exit\n"
 "  -h       this help\n"
+"  --settings  list every setting of the file with its default, and exit\n"
 "\n"
 "Exit status with -1:\n"
 "  0   the node is current, or files were delivered, or it is waiting\n"
@@ -133,6 +135,10 @@ int main(int argc, char **argv)
 
 	log_init(argv[0], isatty(STDERR_FILENO) ? LOG_DEST_STDERR
 						: LOG_DEST_BOTH);
+	if (argc == 2 && !strcmp(argv[1], "--settings")) {
+		settings_print(stdout, fetchconf_settings);
+		return 0;
+	}
 	while ((c = getopt(argc, argv, "c:v1tsVh")) != -1) {
 		switch (c) {
 		case 'c':

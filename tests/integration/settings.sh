@@ -55,6 +55,33 @@ for pair in dircat-aggregator:AGGREGATOR.CONF \
 	check_eq "$prog: every setting has a line of documentation" "$nodoc" ""
 done
 
+# dircat-fetch's fetch.conf is described in its own page, dircat-fetch(8),
+# under CONFIGURATION: one .TP tag per setting (or two, "a", "b").
+fetch_page_settings() {
+	awk '/^\.SH / { on = ($2 == "CONFIGURATION") }
+	     on && prev == ".TP" { print }
+	     { prev = $0 }' "$DIRCAT_TOP/man/dircat-fetch.8" |
+		sed 's/^\.B[IR]* //; s/\\-/-/g; s/"[^"]*"/ /g' |
+		grep -oE '[a-z][a-z0-9_]*' | sort -u
+}
+if out=$("$DIRCAT_BIN/dircat-fetch" --settings) && [ -n "$out" ]; then
+	pass "dircat-fetch --settings lists the settings"
+	in_prog=$(program_settings dircat-fetch)
+	in_page=$(fetch_page_settings)
+	check_match "dircat-fetch: its page's CONFIGURATION names settings" \
+		"$in_page" '^manifest_url$'
+	check_eq "dircat-fetch: every setting it knows is in dircat-fetch(8)" \
+		"$(comm -23 <(echo "$in_prog") <(echo "$in_page") | tr '\n' ' ')" ""
+	check_eq "dircat-fetch: every setting dircat-fetch(8) names exists" \
+		"$(comm -13 <(echo "$in_prog") <(echo "$in_page") | tr '\n' ' ')" ""
+	nodoc=$(awk '/^[a-z][a-z0-9_]* = / { name = $1; getline
+		     if ($0 !~ /^    [A-Z.]/) print name }' <<<"$out")
+	check_eq "dircat-fetch: every setting has a line of documentation" \
+		"$nodoc" ""
+else
+	fail "dircat-fetch --settings lists the settings"
+fi
+
 # A misspelt setting: the file and line, and the setting meant.
 d=$(tmpdir)
 cat >"$d/agg.conf" <<EOF
@@ -93,9 +120,43 @@ check_eq "replicator: a misspelt setting is a configuration error" "$?" 78
 check_match "replicator: ... named with file:line and a suggestion" "$err" \
 	"rep.conf:5: unknown setting 'concurency'; did you mean 'concurrency'\\?"
 
+sed -i 's|^url = file://.*|url = gopher://node.example/inbox/|; s/^concurency/concurrency/' \
+	"$d/rep.conf"
+err=$("$DIRCAT_BIN/dircat-replicator" -c "$d/rep.conf" -C 2>&1)
+check_match "replicator: an unknown scheme is named as one, with those it takes" \
+	"$err" "rep.conf:8: url: scheme gopher is not supported: use sftp://, scp://, https:// or file://"
+
+mkdir -p "$d/inbox"
+(cd "$d" && "$DIRCAT_BIN/dircat" keygen node >/dev/null)
+cat >"$d/fetch.conf" <<EOF
+manifest_url = https://origin.example/dircat/corp.manifest
+catalog_id = corp
+trusted_key = $d/node.pub
+inbox = $d/inbox
+state_dir = $d/fstate
+poll_intervall = 30s
+EOF
+err=$("$DIRCAT_BIN/dircat-fetch" -c "$d/fetch.conf" -t 2>&1)
+check_eq "dircat-fetch: a misspelt setting is a configuration error" "$?" 78
+check_match "dircat-fetch: ... named with file:line and a suggestion" "$err" \
+	"fetch.conf:6: unknown setting 'poll_intervall'; did you mean 'poll_interval'\\?"
+sed -i 's/^poll_intervall = 30s$/poll_interval = 30s\npoll_jitter = 30s/' "$d/fetch.conf"
+err=$("$DIRCAT_BIN/dircat-fetch" -c "$d/fetch.conf" -t 2>&1)
+check_match "dircat-fetch: poll_jitter not shorter than poll_interval: named" \
+	"$err" "fetch.conf:7: poll_jitter: must be shorter than poll_interval"
+sed -i 's/^poll_jitter = 30s$/poll_jitter = 29s/' "$d/fetch.conf"
+sed 's|^manifest_url = .*|manifest_url = https:/corp.manifest|' "$d/fetch.conf" \
+	>"$d/fetch-url.conf"
+err=$("$DIRCAT_BIN/dircat-fetch" -c "$d/fetch-url.conf" -t 2>&1)
+check_match "dircat-fetch: a manifest_url without // is refused, named" \
+	"$err" "fetch-url.conf:1: manifest_url: must name the manifest itself"
+check "dircat-fetch: the corrected file passes -t" \
+	"$DIRCAT_BIN/dircat-fetch" -c "$d/fetch.conf" -t
+
 # Without -c each program reads its file in /etc/dircat.
 for prog in dircat-aggregator:aggregator.conf:-t \
-	    dircat-replicator:replicator.conf:-C; do
+	    dircat-replicator:replicator.conf:-C dircat-fetch:fetch.conf:-t \
+	    catalogd:catalogd.conf:-t; do
 	IFS=: read -r p file opt <<<"$prog"
 	if [ -e "/etc/dircat/$file" ]; then
 		pass "$p: without -c (skipped: /etc/dircat/$file exists here)"
