@@ -160,7 +160,6 @@ check "serial 4: all $NODES nodes serve it" wait_for 60 all_at 4
 b=$(behind 4); [ -z "$b" ] || echo "    behind:$b"
 
 for s in 5 6; do
-	sleep 1
 	rep_records 1 $((996 + s)) | rep_catalog >/dev/null
 	t0=$(date +%s.%N)
 	rep_run -c "$top/pub.conf"
@@ -187,6 +186,19 @@ for s in 5 6; do
 		test "$gets" -lt "$NODES"
 done
 check "real catalogd nodes installed deltas" wait_for 10 grep -Eq 'installed corp\.5-6\.delta\.snap' "$top/real1/catd/catalogd.log"
+
+# --- the cache key: a query string does not reach the origin ---------------------
+delta=$(ls "$pubdir" | grep -m 1 '^corp\.e0\.5-6\.[0-9a-f]*\.delta\.snap$')	# in every cache
+t0=$(date +%s.%N)
+for q in a b c; do
+	curl -s -o /dev/null "${caches[0]}/dircat/$delta?$q$RANDOM"
+	curl -s -o /dev/null "${caches[0]}/dircat/corp.manifest?$q$RANDOM"
+done
+code=$(curl -s -o "$top/q.snap" -w '%{http_code}' "${caches[0]}/dircat/$delta?x")
+check_eq "a file asked for with a query string: served" "$code" 200
+check "a file asked for with a query string: the file itself" cmp -s "$top/q.snap" "$pubdir/$delta"
+check_eq "requests with query strings: none reaches the origin (proxy_cache_key \$uri)" \
+	"$(origin_since "$t0" | grep -vc ' /dircat/corp\.manifest$')" 0
 
 # --- between serials: only the caches' revalidations ----------------------------
 quiet=12

@@ -142,8 +142,10 @@ $(_fleet_temp_paths "$dir")
             proxy_http_version 1.1;
             proxy_set_header Connection \"\";
             proxy_cache $name;
+            proxy_cache_key \$uri;
             proxy_cache_lock on;
             proxy_cache_lock_timeout 60s;
+            proxy_cache_lock_age 60s;
             proxy_cache_revalidate on;
             proxy_cache_use_stale updating error timeout;
             add_header X-Cache \$upstream_cache_status;
