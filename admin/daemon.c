@@ -353,6 +353,8 @@ static const char *status_time(int64_t t, char *buf, size_t size)
 	return util_time_iso((time_t)t, buf, size);
 }
 
+static void status_print_catalogs(const struct ctlproto_status *st);
+
 /* catalogd's status reply as people read it: the name: value lines that
  * dircat(1) and docs/catalogd.md show.  Text from the reply is shown
  * escaped. */
@@ -474,6 +476,70 @@ static void status_print(const struct ctlproto_status *st)
 		       daemon_shown(s->protocol, b, sizeof(b)),
 		       (unsigned long long)s->open, (long long)s->limit,
 		       (unsigned long long)s->evicted);
+	}
+	status_print_catalogs(st);
+}
+
+/* The catalogs a node serves, in the order lookups consult them (what
+ * Domino's SHOW XDIR shows), and the conflicts between them. */
+static void status_print_catalogs(const struct ctlproto_status *st)
+{
+	char a[4 * CTLPROTO_ORDER_MAX], b[4 * CTLPROTO_SHORT_REASON_MAX + 1];
+	char t1[32];
+	uint64_t i;
+
+	if (st->catalogs == 0)
+		return;	/* a catalogd from before several catalogs */
+	printf("catalogs: %s (in this order", daemon_shown(st->order, a,
+							   sizeof(a)));
+	if (st->domain_orders)
+		printf("; %llu domain%s with an order of its own",
+		       (unsigned long long)st->domain_orders,
+		       st->domain_orders == 1 ? "" : "s");
+	printf(")\n");
+	for (i = 0; i < st->catalogs && i < CTLPROTO_CATALOGS_MAX; i++) {
+		const struct ctlproto_catalog *c = &st->catalog_list[i];
+
+		printf("  %s: ", daemon_shown(c->name, a, sizeof(a)));
+		printf("id %s, ", daemon_shown(c->id, a, sizeof(a)));
+		if (c->serial == 0) {
+			printf("nothing installed yet");
+		} else {
+			printf("serial %llu, epoch %llu, age %llds, %llu "
+			       "records, expires %s, %s",
+			       (unsigned long long)c->serial,
+			       (unsigned long long)c->epoch,
+			       (long long)(st->now - c->created),
+			       (unsigned long long)c->records,
+			       c->expires ? status_time(c->expires, t1,
+							sizeof(t1))
+					  : "never",
+			       c->stale ? "STALE" : "serving");
+		}
+		printf(" (stale policy %s), installs %llu, refused %llu",
+		       daemon_shown(c->stale_policy, a, sizeof(a)),
+		       (unsigned long long)c->installs,
+		       (unsigned long long)c->refusals);
+		if (c->last_refusal > 0)
+			printf(", the last: %s",
+			       daemon_shown(c->last_refusal_reason, b,
+					    sizeof(b)));
+		printf(", conflicts %llu\n",
+		       (unsigned long long)c->conflicts);
+	}
+	if (st->conflicts) {
+		char q[4 * (CATALOG_KEY_MAX + 2)], cats[4 * 130 + 1], *comma;
+
+		daemon_shown(st->last_conflict_catalogs, cats, sizeof(cats));
+		comma = strchr(cats, ',');
+		if (comma)
+			*comma = '\0';
+		printf("conflicts: %llu, the last %s: %s in %s and %s (%s "
+		       "answers, being first)\n",
+		       (unsigned long long)st->conflicts,
+		       status_time(st->last_conflict, t1, sizeof(t1)),
+		       daemon_shown(st->last_conflict_address, q, sizeof(q)),
+		       cats, comma ? comma + 1 : "?", cats);
 	}
 }
 

@@ -30,6 +30,7 @@
  * install leaves the old catalog whole.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -65,6 +66,7 @@
 #define INSTALL_NICE         10	/* the round's CPU priority */
 
 struct install {
+	struct daemon_catalog *k;	/* the catalog it installs */
 	int ino_ev;		/* EV_INOTIFY */
 	int inofd;
 	int pipe_ev;		/* EV_INSTALL */
@@ -160,7 +162,7 @@ static void install_mark_closed(struct install *in, const char *name)
 	if (strlen(name) > INBOX_NAME_MAX || install_closed_find(in, name) >= 0)
 		return;
 	util_copy_fit(in->closed[in->nclosed++ % INSTALL_CLOSED_MAX], name,
-		      sizeof(in->closed[0]));
+		     sizeof(in->closed[0]));
 }
 
 /* A round dealt with name (dev, ino): forget it as complete. */
@@ -185,15 +187,15 @@ static void install_forget(struct install *in, const char *name, dev_t dev,
  * link and unlink came before this event was read), fall back on the
  * replicator's naming: ".NAME.part" becomes NAME.
  */
-static void install_temp_done(struct daemon *d, const char *name)
+static void install_temp_done(struct daemon_catalog *k, const char *name)
 {
-	struct install *in = d->install;
+	struct install *in = k->install;
 	char path[PATH_MAX], final[INBOX_NAME_MAX + 1];
 	size_t len = strlen(name), i;
 	struct stat st;
 	int n;
 
-	n = snprintf(path, sizeof(path), "%s/%s", d->conf->inbox, name);
+	n = snprintf(path, sizeof(path), "%s/%s", k->cc->inbox, name);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return;
 	if (lstat(path, &st) == 0) {
@@ -217,9 +219,9 @@ static void install_temp_done(struct daemon *d, const char *name)
 /* --------------------------------------------------------------- rounds */
 
 /* The child: one round, then exit.  Never returns. */
-static void install_child(struct daemon *d, int out)
+static void install_child(struct daemon *d, struct daemon_catalog *k, int out)
 {
-	struct install *in = d->install;
+	struct install *in = k->install;
 	struct inbox_round r;
 	sigset_t none;
 
@@ -242,12 +244,12 @@ static void install_child(struct daemon *d, int out)
 	close_range((unsigned)out + 1, ~0U, 0);
 
 	memset(&r, 0, sizeof(r));
-	r.inbox = d->conf->inbox;
-	r.catalog = d->conf->catalog;
-	r.catalog_id = d->conf->catalog_id;
+	r.inbox = k->cc->inbox;
+	r.catalog = k->cc->path;
+	r.catalog_id = k->cc->id;
 	r.copy_dir = in->copy_dir;
-	r.keyring = d->conf->keyring;
-	r.hash_id = d->conf->hash ? keyhash_id(d->conf->hash) : NULL;
+	r.keyring = k->cc->keyring;
+	r.hash_id = k->cc->hash ? keyhash_id(k->cc->hash) : NULL;
 	r.max_size = (uint64_t)d->conf->max_snapshot_size;
 	r.accept_v1 = d->conf->accept_snapshot_v1;
 	r.rejected_keep = d->conf->rejected_keep;
@@ -264,16 +266,16 @@ static void install_child(struct daemon *d, int out)
 		r.pending_reason = in->pend_reason;
 	}
 	r.write_status = in->status_due;
-	r.stale = d->st.stale;
+	r.stale = k->st.stale;
 	r.now = time(NULL);
 	inbox_run_round(&r, out);
 	_exit(0);
 }
 
 /* Start a round now. */
-static void install_start(struct daemon *d)
+static void install_start(struct daemon *d, struct daemon_catalog *k)
 {
-	struct install *in = d->install;
+	struct install *in = k->install;
 	struct epoll_event e;
 	int fds[2];
 	pid_t pid;
@@ -282,11 +284,8 @@ static void install_start(struct daemon *d)
 		log_error("pipe: %s", strerror(errno));
 		return;
 	}
-	/* The parent's read transaction must not cross the fork. */
-	if (d->rd) {
-		catalog_read_end(d->rd);
-		d->rd = NULL;
-	}
+	/* The parent's read transactions must not cross the fork. */
+	daemon_reader_end(d);
 	pid = fork();
 	if (pid < 0) {
 		log_error("fork: %s", strerror(errno));
@@ -296,7 +295,7 @@ static void install_start(struct daemon *d)
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		install_child(d, fds[1]);
+		install_child(d, k, fds[1]);
 	}
 	close(fds[1]);
 	fcntl(fds[0], F_SETFL, O_NONBLOCK);
@@ -317,25 +316,25 @@ static void install_start(struct daemon *d)
 }
 
 /* Start a round when one is wanted, none runs and the pause is over. */
-static void install_maybe_start(struct daemon *d)
+static void install_maybe_start(struct daemon *d, struct daemon_catalog *k)
 {
-	struct install *in = d->install;
+	struct install *in = k->install;
 
 	if (in->wanted && !in->pid && install_mono() >= in->not_before)
-		install_start(d);
+		install_start(d, k);
 }
 
-void install_scan(struct daemon *d)
+void install_scan(struct daemon *d, struct daemon_catalog *k)
 {
-	d->install->wanted = 1;
-	install_maybe_start(d);
+	k->install->wanted = 1;
+	install_maybe_start(d, k);
 }
 
-void install_write_status(struct daemon *d)
+void install_write_status(struct daemon *d, struct daemon_catalog *k)
 {
-	d->install->status_due = 1;
-	d->install->last_stale = d->st.stale;
-	install_scan(d);
+	k->install->status_due = 1;
+	k->install->last_stale = k->st.stale;
+	install_scan(d, k);
 }
 
 /* Count a refusal and remember it as the last one. */
@@ -354,9 +353,10 @@ static void install_refused(struct install *in, const struct inbox_msg *m)
 }
 
 /* A snapshot installed. */
-static void install_done(struct daemon *d, const struct inbox_msg *m)
+static void install_done(struct daemon *d, struct daemon_catalog *k,
+			const struct inbox_msg *m)
 {
-	struct install *in = d->install;
+	struct install *in = k->install;
 	char kind[48], q[INBOX_ESCAPED_MAX];
 
 	in->installs++;
@@ -370,23 +370,24 @@ static void install_done(struct daemon *d, const struct inbox_msg *m)
 	in->last_seconds = m->seconds;
 	in->last_diff = m->diff;
 	d->now = time(NULL);
-	daemon_refresh_info(d);
-	in->last_stale = d->st.stale;
+	daemon_refresh_info(d, k);
+	in->last_stale = k->st.stale;
 	log_info("installed %s: catalog %s serial %llu (%s), %llu records: "
 		 "+%llu -%llu ~%llu, in %.2fs",
-		 install_q(m->name, q, sizeof(q)), d->info.id,
+		 install_q(m->name, q, sizeof(q)), k->info.id,
 		 (unsigned long long)m->serial,
 		 install_type(m->snap_type, m->base, kind, sizeof(kind)),
-		 (unsigned long long)d->info.records,
+		 (unsigned long long)k->info.records,
 		 (unsigned long long)m->diff.added,
 		 (unsigned long long)m->diff.removed,
 		 (unsigned long long)m->diff.changed, m->seconds);
 }
 
 /* One message from the round. */
-static void install_msg(struct daemon *d, const struct inbox_msg *m)
+static void install_msg(struct daemon *d, struct daemon_catalog *k,
+			const struct inbox_msg *m)
 {
-	struct install *in = d->install;
+	struct install *in = k->install;
 	char q[INBOX_ESCAPED_MAX];
 
 	/* Any message is progress: the watchdog starts over. */
@@ -405,7 +406,7 @@ static void install_msg(struct daemon *d, const struct inbox_msg *m)
 			log_info("%s disappeared before it was installed",
 				 install_q(m->name, q, sizeof(q)));
 		else if (m->code == SNAPSHOT_OK)
-			install_done(d, m);
+			install_done(d, k, m);
 		else if (m->code == SNAPSHOT_E_CATALOG) {
 			in->install_errors++;
 			log_error("install of %s failed, will retry: %s",
@@ -437,9 +438,9 @@ static void install_msg(struct daemon *d, const struct inbox_msg *m)
 }
 
 /* The round ended (EOF on its pipe, or killed): reap and account. */
-static void install_reap(struct daemon *d)
+static void install_reap(struct daemon *d, struct daemon_catalog *k)
 {
-	struct install *in = d->install;
+	struct install *in = k->install;
 	char q[INBOX_ESCAPED_MAX];
 	int status = 0;
 
@@ -485,13 +486,13 @@ static void install_reap(struct daemon *d)
 	}
 	if (in->status_due)
 		in->wanted = 1;
-	install_maybe_start(d);
+	install_maybe_start(d, k);
 }
 
 /* Messages from the round, at most INSTALL_MSGS_MAX this wakeup. */
-static void install_messages(struct daemon *d)
+static void install_messages(struct daemon *d, struct daemon_catalog *k)
 {
-	struct install *in = d->install;
+	struct install *in = k->install;
 	struct inbox_msg m;
 	int i;
 
@@ -503,20 +504,20 @@ static void install_messages(struct daemon *d)
 		if (n < 0 && errno == EAGAIN)
 			return;	/* more later */
 		if (n == (ssize_t)sizeof(m)) {
-			install_msg(d, &m);
+			install_msg(d, k, &m);
 			continue;
 		}
 		/* EOF, an error or a torn message: the round is over. */
-		install_reap(d);
+		install_reap(d, k);
 		return;
 	}
 }
 
 /* Names that completed a write or were renamed into the inbox, at most
  * INSTALL_EVENTS_MAX bytes of events this wakeup (the rest stays queued). */
-static void install_inotify(struct daemon *d)
+static void install_inotify(struct daemon *d, struct daemon_catalog *k)
 {
-	struct install *in = d->install;
+	struct install *in = k->install;
 	char b[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
 	size_t total = 0;
 	int any = 0;
@@ -541,7 +542,7 @@ static void install_inotify(struct daemon *d)
 				continue;
 			if (e->name[0] == '.') {
 				if (e->mask & IN_CLOSE_WRITE) {
-					install_temp_done(d, e->name);
+					install_temp_done(k, e->name);
 					any = 1;
 				}
 				continue;
@@ -559,32 +560,43 @@ static void install_inotify(struct daemon *d)
 		}
 	}
 	if (any)
-		install_scan(d);
+		install_scan(d, k);
 }
 
 void install_event(struct daemon *d, void *ptr)
 {
+	struct install *in;
+	struct daemon_catalog *k;
+
 	if (*(int *)ptr == EV_INOTIFY)
-		install_inotify(d);
-	else if (d->install->pid)
-		install_messages(d);
+		in = (struct install *)((char *)ptr -
+					offsetof(struct install, ino_ev));
+	else
+		in = (struct install *)((char *)ptr -
+					offsetof(struct install, pipe_ev));
+	k = in->k;
+	if (*(int *)ptr == EV_INOTIFY)
+		install_inotify(d, k);
+	else if (k->install->pid)
+		install_messages(d, k);
 }
 
-int install_tick(struct daemon *d)
+/* install_tick() for one catalog. */
+static int install_tick_one(struct daemon *d, struct daemon_catalog *k)
 {
-	struct install *in = d->install;
+	struct install *in = k->install;
 	time_t now = time(NULL);
 	double mono = install_mono(), wait;
 
 	d->now = now;
-	d->st.stale = d->info.expires && now > d->info.expires;
-	if (d->st.stale != in->last_stale) {
-		if (d->st.stale)
+	k->st.stale = daemon_stale(d, k);
+	if (k->st.stale != in->last_stale) {
+		if (k->st.stale)
 			log_warn("catalog %s serial %llu has expired: stale "
 				 "policy %s applies",
-				 d->info.id, (unsigned long long)d->info.serial,
-				 lookup_stale_name(d->conf->lookup.stale_policy));
-		install_write_status(d);
+				 k->cc->name, (unsigned long long)k->info.serial,
+				 lookup_stale_name(k->cc->lookup.stale_policy));
+		install_write_status(d, k);
 	}
 	if (in->pid && !in->killed && mono > in->deadline) {
 		char q[INBOX_ESCAPED_MAX];
@@ -599,7 +611,7 @@ int install_tick(struct daemon *d)
 	}
 	if (now >= in->next_scan)
 		in->wanted = 1;
-	install_maybe_start(d);
+	install_maybe_start(d, k);
 	/* Wake up for the watchdog, the pause, or the next rescan. */
 	if (in->pid)
 		wait = in->deadline - mono;
@@ -612,25 +624,40 @@ int install_tick(struct daemon *d)
 	return wait > 0 ? (int)(wait * 1000) + 1 : 1;
 }
 
-struct install *install_new(struct daemon *d, char *err, size_t errlen)
+int install_tick(struct daemon *d)
+{
+	int ms = 1000, t;
+	size_t i;
+
+	for (i = 0; i < d->ncats; i++) {
+		t = install_tick_one(d, d->cats[i]);
+		if (t < ms)
+			ms = t;
+	}
+	return ms;
+}
+
+struct install *install_new(struct daemon *d, struct daemon_catalog *k,
+			    char *err, size_t errlen)
 {
 	struct install *in = xcalloc(1, sizeof(*in));
 	struct epoll_event e;
 	char *slash;
 
+	in->k = k;
 	in->ino_ev = EV_INOTIFY;
 	in->pipe_ev = EV_INSTALL;
 	in->pipefd = -1;
 	in->last_stale = -1;
-	util_copy_fit(in->copy_dir, d->conf->catalog, sizeof(in->copy_dir));
+	util_copy_fit(in->copy_dir, k->cc->path, sizeof(in->copy_dir));
 	slash = strrchr(in->copy_dir, '/');
 	if (slash)
 		slash[slash == in->copy_dir] = '\0';
 	in->inofd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (in->inofd < 0 ||
-	    inotify_add_watch(in->inofd, d->conf->inbox,
+	    inotify_add_watch(in->inofd, k->cc->inbox,
 			      IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) < 0) {
-		util_err(err, errlen, "watch inbox %s: %s", d->conf->inbox,
+		util_err(err, errlen, "watch inbox %s: %s", k->cc->inbox,
 			 strerror(errno));
 		if (in->inofd >= 0)
 			close(in->inofd);
@@ -645,18 +672,19 @@ struct install *install_new(struct daemon *d, char *err, size_t errlen)
 		free(in);
 		return NULL;
 	}
-	if (access(d->conf->inbox, W_OK) < 0)
+	if (access(k->cc->inbox, W_OK) < 0)
 		log_warn("inbox %s is not writable: installed files cannot be "
-			 "removed", d->conf->inbox);
+			 "removed", k->cc->inbox);
 	return in;
 }
 
-void install_stop(struct daemon *d)
+void install_stop(struct daemon *d, struct daemon_catalog *k)
 {
-	struct install *in = d->install;
+	struct install *in = k->install;
 	char q[INBOX_ESCAPED_MAX];
 	int status;
 
+	(void)d;
 	if (!in || !in->pid)
 		return;
 	/* An unfinished transaction leaves the old catalog; the file stays
@@ -680,17 +708,18 @@ void install_free(struct install *in)
 	free(in);
 }
 
-void install_status(struct daemon *d, struct ctlproto_status *st)
+void install_status(struct daemon *d, struct daemon_catalog *k,
+			struct ctlproto_status *st)
 {
-	struct install *in = d->install;
+	struct install *in = k->install;
 
 	/* Names go in raw: the reply escapes every value. */
 	if (in->last_time) {
 		st->last_install = (int64_t)in->last_time;
 		st->last_install_serial = in->last_serial;
 		util_copy_fit(st->last_install_type,
-			      in->last_type == SNAPSHOT_FULL ? "full" : "delta",
-			      sizeof(st->last_install_type));
+			     in->last_type == SNAPSHOT_FULL ? "full" : "delta",
+			     sizeof(st->last_install_type));
 		st->last_install_base = in->last_base;
 		st->last_install_records = in->last_records;
 		st->last_install_added = in->last_diff.added;
@@ -701,9 +730,9 @@ void install_status(struct daemon *d, struct ctlproto_status *st)
 	if (in->refused_time) {
 		st->last_refusal = (int64_t)in->refused_time;
 		util_copy_fit(st->last_refusal_file, in->refused_file,
-			      sizeof(st->last_refusal_file));
+			     sizeof(st->last_refusal_file));
 		util_copy_text(st->last_refusal_reason, in->refused_reason,
-			       sizeof(st->last_refusal_reason));
+			     sizeof(st->last_refusal_reason));
 	}
 	st->installs = in->installs;
 	st->refusals = in->refusals;
@@ -712,20 +741,65 @@ void install_status(struct daemon *d, struct ctlproto_status *st)
 	st->install_timeout = d->conf->install_timeout;
 	if (in->pid && in->current[0]) {
 		util_copy_fit(st->installing, in->current,
-			      sizeof(st->installing));
+			     sizeof(st->installing));
 		st->installing_us = (uint64_t)((install_mono() - in->t0) * 1e6);
 	}
-	util_copy_fit(st->inbox, d->conf->inbox, sizeof(st->inbox));
+	util_copy_fit(st->inbox, k->cc->inbox, sizeof(st->inbox));
 	st->inbox_waiting = in->waiting;
 	st->inbox_looked = in->looked;
 	st->inbox_scan_max = INBOX_SCAN_MAX;
 	st->inbox_scan_cut = in->scan_cut;
 }
 
+void install_catalog_status(const struct daemon_catalog *k,
+			    struct ctlproto_catalog *c)
+{
+	const struct install *in = k->install;
+
+	c->installs = in->installs;
+	c->refusals = in->refusals;
+	c->last_refusal = (int64_t)in->refused_time;
+	util_copy_text(c->last_refusal_reason, in->refused_reason,
+		       sizeof(c->last_refusal_reason));
+}
+
+/* Every catalog's installs added up into sum: counters added, the
+ * latest of the times (and the last install's duration with it). */
+static void install_sum(const struct daemon *d, struct install *sum)
+{
+	size_t i, r;
+
+	memset(sum, 0, sizeof(*sum));
+	for (i = 0; i < d->ncats; i++) {
+		const struct install *in = d->cats[i]->install;
+
+		sum->installs_by_type[SNAPSHOT_FULL] +=
+			in->installs_by_type[SNAPSHOT_FULL];
+		sum->installs_by_type[SNAPSHOT_DELTA] +=
+			in->installs_by_type[SNAPSHOT_DELTA];
+		for (r = 0; r < INBOX_REASONS; r++)
+			sum->refused_by[r] += in->refused_by[r];
+		sum->install_errors += in->install_errors;
+		sum->timeouts += in->timeouts;
+		sum->looked += in->looked;
+		sum->waiting += in->waiting;
+		if (in->last_time > sum->last_time) {
+			sum->last_time = in->last_time;
+			sum->last_seconds = in->last_seconds;
+		}
+		if (in->refused_time > sum->refused_time)
+			sum->refused_time = in->refused_time;
+		if (in->pid && in->current[0])
+			sum->pid = in->pid, sum->current[0] = 'x';
+	}
+}
+
 void install_metrics(struct daemon *d, struct metrics *m)
 {
-	struct install *in = d->install;
+	struct install total, *in = &total;
 	size_t i;
+
+	install_sum(d, &total);
 
 	metrics_family(m, "dircat_catalogd_installs_total", "counter",
 		       "Snapshots installed since catalogd started, by type.");

@@ -32,6 +32,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "assist.h"
 #include "daemon.h"
 #include "install.h"
 #include "log.h"
@@ -190,6 +191,53 @@ fail:
 	return -1;
 }
 
+/*
+ * A reload keeps the catalogs running: the same names in the same
+ * places.  A catalog added, removed or renamed needs a restart (its
+ * files and inbox are opened once, unprivileged); a changed file, id or
+ * inbox is kept as running, with a warning, as with one catalog.
+ * 0, or -1 with err.
+ */
+static int main_reload_catalogs(struct daemon *d, struct conf *c, char *err,
+				size_t errlen)
+{
+	size_t i;
+	int changed = 0;
+
+	if (c->ncatalogs != d->conf->ncatalogs) {
+		util_err(err, errlen, "%zu catalogs configured, %zu running: "
+			 "restart catalogd to add or remove one",
+			 c->ncatalogs, d->conf->ncatalogs);
+		return -1;
+	}
+	for (i = 0; i < c->ncatalogs; i++) {
+		struct conf_catalog *n = &c->cat[i];
+		const struct conf_catalog *o = &d->conf->cat[i];
+
+		if (strcmp(n->name, o->name) && !(n->implicit && o->implicit)) {
+			util_err(err, errlen, "[catalog %s] where [catalog %s] "
+				 "runs: restart catalogd to rename one",
+				 n->name, o->name);
+			return -1;
+		}
+		if (strcmp(n->path, o->path) || strcmp(n->id, o->id) ||
+		    strcmp(n->inbox, o->inbox))
+			changed = 1;
+		util_copy_fit(n->name, o->name, sizeof(n->name));
+		util_copy_fit(n->path, o->path, sizeof(n->path));
+		util_copy_fit(n->id, o->id, sizeof(n->id));
+		util_copy_fit(n->inbox, o->inbox, sizeof(n->inbox));
+	}
+	if (changed)
+		log_warn("catalog, catalog_id and inbox changes take effect at "
+			 "the next restart");
+	util_copy_fit(c->catalog, d->conf->catalog, sizeof(c->catalog));
+	util_copy_fit(c->catalog_id, d->conf->catalog_id,
+		     sizeof(c->catalog_id));
+	util_copy_fit(c->inbox, d->conf->inbox, sizeof(c->inbox));
+	return 0;
+}
+
 /* SIGHUP: read the configuration again; keep the old one on error. */
 static void main_reload(struct daemon *d)
 {
@@ -205,16 +253,14 @@ static void main_reload(struct daemon *d)
 			  "%s", err);
 		return;
 	}
-	if (strcmp(c->catalog, d->conf->catalog) ||
-	    strcmp(c->catalog_id, d->conf->catalog_id) ||
-	    strcmp(c->inbox, d->conf->inbox) ||
-	    strcmp(c->user, d->conf->user))
-		log_warn("catalog, catalog_id, inbox and user changes take "
-			 "effect at the next restart");
-	util_copy_fit(c->catalog, d->conf->catalog, sizeof(c->catalog));
-	util_copy_fit(c->catalog_id, d->conf->catalog_id,
-		      sizeof(c->catalog_id));
-	util_copy_fit(c->inbox, d->conf->inbox, sizeof(c->inbox));
+	if (main_reload_catalogs(d, c, err, sizeof(err)) < 0) {
+		log_error("reload refused, keeping the running configuration: "
+			  "%s", err);
+		conf_free(c);
+		return;
+	}
+	if (strcmp(c->user, d->conf->user))
+		log_warn("user changes take effect at the next restart");
 	util_copy_fit(c->user, d->conf->user, sizeof(c->user));
 	c->uid = d->conf->uid;
 	c->gid = d->conf->gid;
@@ -257,6 +303,10 @@ static void main_reload(struct daemon *d)
 		d->listener[i] = nl[i];
 	}
 	d->nlisteners = n;
+	/* The catalogs take their new keys, secrets, stale policy and
+	 * routing. */
+	for (i = 0; i < d->ncats; i++)
+		d->cats[i]->cc = &c->cat[i];
 	conf_free(d->conf);
 	d->conf = c;
 	main_fd_limit(c);
@@ -264,9 +314,12 @@ static void main_reload(struct daemon *d)
 		server_trim(d, d->listener[i]);
 	/* Stale state, and the secret check (hash_secret may have changed):
 	 * the cache, filled under the old settings, is emptied too. */
-	daemon_refresh_info(d);
+	for (i = 0; i < d->ncats; i++)
+		daemon_refresh_info(d, d->cats[i]);
+	for (i = j = 0; i < c->ncatalogs; i++)
+		j += c->cat[i].ntrusted;
 	log_info("configuration reloaded: %zu sockets, %zu trusted keys",
-		 n, c->ntrusted);
+		 n, j);
 }
 
 /* Handle the signals queued on the signalfd. */
@@ -296,11 +349,43 @@ static void main_checkconf(const struct conf *c)
 	size_t i;
 
 	printf("%s: configuration ok\n", c->file);
-	printf("catalog %s (id %s), inbox %s, %zu trusted key%s\n", c->catalog,
-	       c->catalog_id, c->inbox, c->ntrusted,
-	       c->ntrusted == 1 ? "" : "s");
-	for (i = 0; i < c->ntrusted; i++)
-		printf("trusted key %s\n", sign_keyring_id(c->keyring, i));
+	for (i = 0; i < c->ncatalogs; i++) {
+		const struct conf_catalog *k = &c->cat[i];
+		size_t j;
+
+		printf("%s%s%scatalog %s (id %s), inbox %s, %zu trusted "
+		       "key%s\n", k->implicit ? "" : "[catalog ",
+		       k->implicit ? "" : k->name, k->implicit ? "" : "] ",
+		       k->path, k->id, k->inbox, k->ntrusted,
+		       k->ntrusted == 1 ? "" : "s");
+		for (j = 0; j < k->ntrusted; j++)
+			printf("trusted key %s\n",
+			       sign_keyring_id(k->keyring, j));
+		if (k->route_field[0] || k->route_default[0])
+			printf("routes: field %s, default %s, transport %s\n",
+			       k->route_field[0] ? k->route_field : "(none)",
+			       k->route_default[0] ? k->route_default
+						   : "(none)",
+			       k->transport_template);
+	}
+	if (c->ncatalogs > 1 || c->ndomains) {
+		printf("order:");
+		for (i = 0; i < c->norder; i++)
+			printf("%s %s", i ? "," : "", c->cat[c->order[i]].name);
+		printf("\n");
+	}
+	for (i = 0; i < c->ndomains; i++) {
+		const struct conf_domain *dm = &c->domain[i];
+		size_t j;
+
+		printf("[domain %s] order:", dm->name);
+		for (j = 0; j < dm->norder; j++)
+			printf("%s %s", j ? "," : "",
+			       c->cat[dm->order[j]].name);
+		printf("%s%s%s\n", dm->norder ? "" : " (the top level's)",
+		       dm->route_default[0] ? ", route_default " : "",
+		       dm->route_default);
+	}
 	for (i = 0; i < c->nsockets; i++)
 		printf("[socket %s] %s %s mode %04o, max_connections %lld\n",
 		       c->socket[i].name,
@@ -400,32 +485,53 @@ static void main_watch(struct daemon *d, const sigset_t *sigs)
 			log_fatal(1, "epoll: %s", strerror(errno));
 }
 
-/* Unprivileged from here on: the catalog and the inbox. */
+/* Unprivileged from here on: each catalog and its inbox. */
 static void main_open(struct daemon *d)
 {
 	char err[1024];
+	size_t i;
 
 	d->now = time(NULL);
 	d->started = d->now;
-	d->cat = catalog_open(d->conf->catalog, 0, err, sizeof(err));
-	if (!d->cat)
-		log_fatal(1, "%s", err);
-	d->st.cache = lookup_cache_new();
-	daemon_refresh_info(d);
-	d->install = install_new(d, err, sizeof(err));
-	if (!d->install)
-		log_fatal(1, "%s", err);
-	install_write_status(d);
-	if (d->info.serial)
-		log_info("serving catalog %s serial %llu (%llu records)%s",
-			 d->info.id, (unsigned long long)d->info.serial,
-			 (unsigned long long)d->info.records,
-			 d->st.stale ? ", EXPIRED" : "");
-	else
-		log_warn("no catalog installed yet: lookups get a temporary "
-			 "failure until the first snapshot arrives in %s",
-			 d->conf->inbox);
-	install_scan(d);
+	d->assist = assist_new();
+	for (i = 0; i < d->conf->ncatalogs; i++) {
+		struct daemon_catalog *k = xcalloc(1, sizeof(*k));
+
+		k->cc = &d->conf->cat[i];
+		k->index = i;
+		d->cats[d->ncats++] = k;
+		k->cat = catalog_open(k->cc->path, 0, err, sizeof(err));
+		if (!k->cat)
+			log_fatal(1, "%s", err);
+		k->st.cache = lookup_cache_new();
+		daemon_refresh_info(d, k);
+		k->install = install_new(d, k, err, sizeof(err));
+		if (!k->install)
+			log_fatal(1, "%s", err);
+		install_write_status(d, k);
+		if (k->info.serial && k->cc->implicit)
+			log_info("serving catalog %s serial %llu (%llu "
+				 "records)%s", k->info.id,
+				 (unsigned long long)k->info.serial,
+				 (unsigned long long)k->info.records,
+				 k->st.stale ? ", EXPIRED" : "");
+		else if (k->info.serial)
+			log_info("serving catalog %s (id %s) serial %llu "
+				 "(%llu records)%s", k->cc->name, k->info.id,
+				 (unsigned long long)k->info.serial,
+				 (unsigned long long)k->info.records,
+				 k->st.stale ? ", EXPIRED" : "");
+		else if (k->cc->implicit)
+			log_warn("no catalog installed yet: lookups get a "
+				 "temporary failure until the first snapshot "
+				 "arrives in %s", k->cc->inbox);
+		else
+			log_warn("catalog %s: nothing installed yet: the "
+				 "addresses it may hold get a temporary "
+				 "failure until its first snapshot arrives "
+				 "in %s", k->cc->name, k->cc->inbox);
+		install_scan(d, k);
+	}
 }
 
 /*
@@ -487,7 +593,8 @@ static void main_serve(struct daemon *d)
 		if (n < 0 && errno != EINTR)
 			log_fatal(1, "epoll_wait: %s", strerror(errno));
 		d->now = time(NULL);
-		d->st.stale = d->info.expires && d->now > d->info.expires;
+		for (i = 0; i < (int)d->ncats; i++)
+			d->cats[i]->st.stale = daemon_stale(d, d->cats[i]);
 		for (i = 0; i < n; i++) {
 			int kind = *(int *)ev[i].data.ptr;
 
@@ -518,13 +625,19 @@ static void main_stop(struct daemon *d)
 	size_t i;
 
 	notify_send("STOPPING=1\nSTATUS=stopping");
-	install_stop(d);
+	for (i = 0; i < d->ncats; i++)
+		install_stop(d, d->cats[i]);
 	server_close_all(d);
 	for (i = 0; i < d->nlisteners; i++)
 		server_unlisten(d->listener[i]);
-	install_free(d->install);
-	catalog_close(d->cat);
-	lookup_cache_free(d->st.cache);
+	daemon_reader_end(d);
+	for (i = 0; i < d->ncats; i++) {
+		install_free(d->cats[i]->install);
+		catalog_close(d->cats[i]->cat);
+		lookup_cache_free(d->cats[i]->st.cache);
+		free(d->cats[i]);
+	}
+	assist_free(d->assist);
 	conf_free(d->conf);
 	close(d->epfd);
 	close(d->sigfd);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "assist.h"
 #include "ctlproto.h"
 #include "install.h"
 #include "metrics.h"
@@ -15,10 +16,14 @@
 /* Every socket fits the status reply. */
 _Static_assert(CONF_SOCKETS_MAX <= CTLPROTO_SOCKETS_MAX,
 	       "more sockets than the status reply can list");
+_Static_assert(CONF_CATALOGS_MAX <= CTLPROTO_CATALOGS_MAX &&
+	       CONF_NAME_MAX <= CTLPROTO_CATNAME_MAX,
+	       "more catalogs than the status reply can list");
 
 int report_status(struct daemon *d, struct buf *out)
 {
-	const struct catalog_info *i = &d->info;
+	struct daemon_catalog *k = daemon_first(d);
+	const struct catalog_info *i = &k->info;
 	struct ctlproto_status st;
 	int m, a;
 
@@ -26,27 +31,30 @@ int report_status(struct daemon *d, struct buf *out)
 	st.pid = (int64_t)getpid();
 	st.now = (int64_t)d->now;
 	st.started = (int64_t)d->started;
-	util_copy_fit(st.catalog, d->conf->catalog, sizeof(st.catalog));
-	util_copy_fit(st.catalog_id, i->id[0] ? i->id : d->conf->catalog_id,
-		      sizeof(st.catalog_id));
+	/* The catalog fields: the first in the order (the only one of a
+	 * file without [catalog] sections); every catalog: assist.c. */
+	util_copy_fit(st.catalog, k->cc->path, sizeof(st.catalog));
+	util_copy_fit(st.catalog_id, i->id[0] ? i->id : k->cc->id,
+		     sizeof(st.catalog_id));
 	st.serial = i->serial;
 	st.epoch = i->epoch;
 	st.created = i->created;
 	st.expires = i->expires;
 	st.installed = i->installed;
-	st.stale = d->st.stale;
+	st.stale = k->st.stale;
 	util_copy_fit(st.stale_policy,
-		      lookup_stale_name(d->conf->lookup.stale_policy),
-		      sizeof(st.stale_policy));
+		     lookup_stale_name(k->cc->lookup.stale_policy),
+		     sizeof(st.stale_policy));
 	st.records = i->records;
 	st.records_person = i->count[CATALOG_PERSON];
 	st.records_group = i->count[CATALOG_GROUP];
 	st.records_mailin = i->count[CATALOG_MAILIN];
 	st.records_domain = i->count[CATALOG_DOMAIN];
 	util_copy_fit(st.key_id, i->key_id, sizeof(st.key_id));
-	install_status(d, &st);
+	install_status(d, k, &st);
+	assist_status(d, &st);
 	/* answers[0] counts requests for a map catalogd does not serve. */
-	for (m = 0; m < 4; m++) {
+	for (m = 0; m < LOOKUP_MAPS; m++) {
 		st.lookups.ok += d->stats.answers[m][LOOKUP_OK];
 		st.lookups.notfound += d->stats.answers[m][LOOKUP_NOTFOUND];
 		st.lookups.temp += d->stats.answers[m][LOOKUP_TEMP];
@@ -76,7 +84,7 @@ int report_status(struct daemon *d, struct buf *out)
 
 		util_copy_fit(cs->name, l->cs.name, sizeof(cs->name));
 		util_copy_fit(cs->protocol, conf_protocol_name(l->cs.protocol),
-			      sizeof(cs->protocol));
+			     sizeof(cs->protocol));
 		cs->open = l->nconns;
 		cs->limit = l->cs.max_connections;
 		cs->evicted = l->evicted;
@@ -91,24 +99,25 @@ int report_metrics(struct daemon *d, struct buf *out)
 		[LOOKUP_OK] = "ok", [LOOKUP_NOTFOUND] = "notfound",
 		[LOOKUP_TEMP] = "temp", [LOOKUP_PERM] = "perm"
 	};
-	struct catalog_info info = d->info;
+	const struct daemon_catalog *k = daemon_first(d);
+	struct catalog_info info = k->info;
 	struct metrics m;
 	int map, r;
 
 	if (!info.id[0])
-		util_copy_fit(info.id, d->conf->catalog_id, sizeof(info.id));
+		util_copy_fit(info.id, k->cc->id, sizeof(info.id));
 	metrics_init(&m, out);
 	metrics_gauge(&m, "dircat_catalogd_up",
 		      "1 when catalogd answered on its control socket.", 1);
 	metrics_gauge(&m, "dircat_catalogd_start_timestamp_seconds",
 		      "When catalogd started (Unix time).",
 		      (int64_t)d->started);
-	metrics_catalog(&m, &info, (int64_t)d->now, d->st.stale);
+	metrics_catalog(&m, &info, (int64_t)d->now, k->st.stale);
 	metrics_family(&m, "dircat_catalogd_lookups_total", "counter",
 		       "Socketmap, readsocket and control lookups answered "
 		       "since start, by map and result (map \"unknown\": a "
 		       "map name catalogd does not serve).");
-	for (map = LOOKUP_RECIPIENTS; map <= LOOKUP_SENDERS; map++)
+	for (map = LOOKUP_RECIPIENTS; map <= LOOKUP_ROUTE; map++)
 		for (r = 0; r < 4; r++)
 			metrics_u64(&m, "map", lookup_map_name(map), "result",
 				    results[r], d->stats.answers[map][r]);
@@ -159,5 +168,6 @@ int report_metrics(struct daemon *d, struct buf *out)
 		       "replies reached max_output.");
 	metrics_u64(&m, NULL, NULL, NULL, NULL, d->stats.overflows);
 	install_metrics(d, &m);
+	assist_metrics(d, &m);
 	return m.failed ? -1 : 0;
 }

@@ -41,6 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "assist.h"
 #include "daemon.h"
 #include "ctlproto.h"
 #include "log.h"
@@ -467,24 +468,12 @@ static int server_out(struct daemon *d, struct conn *c, const void *p,
 	return 0;
 }
 
-/* Look a key up in a map and count the answer. */
+/* Look a key up in a map (in every catalog, assist.c) and count the
+ * answer. */
 static void server_answer(struct daemon *d, int map, const char *key,
 			  size_t keylen, struct lookup_answer *ans)
 {
-	struct catalog_read *r = NULL;
-
-	if (map != LOOKUP_MAP_NONE && d->st.serial != 0) {
-		r = daemon_reader(d);
-		if (!r) {
-			ans->status = LOOKUP_TEMP;
-			ans->data = "catalog read error";
-			ans->len = strlen(ans->data);
-			ans->found = LOOKUP_ERROR;
-			d->stats.answers[map][LOOKUP_TEMP]++;
-			return;
-		}
-	}
-	lookup_answer(r, &d->conf->lookup, &d->st, map, key, keylen, ans);
+	assist_answer(d, map, key, keylen, ans);
 	d->stats.answers[map][ans->status]++;
 	if (log_verbose() >= 2) {
 		char q[LOG_QUOTE_SIZE];
@@ -632,7 +621,6 @@ static void server_policy(struct daemon *d, struct conn *c)
 		int rc = policy_parse(c->in + pos, c->inlen - pos,
 				      c->max_request, &c->scan, &req, &used,
 				      err, sizeof(err));
-		struct catalog_read *r;
 
 		if (rc == POLICY_MORE)
 			break;
@@ -645,13 +633,9 @@ static void server_policy(struct daemon *d, struct conn *c)
 			break;
 		}
 		pos += used;
-		r = d->st.serial ? daemon_reader(d) : NULL;
-		if ((d->st.serial && !r) ||
-		    lookup_policy_decide(r, &d->conf->lookup, &d->st,
-					 &d->conf->policy, req.protocol_state,
-					 req.sender, req.recipient,
-					 req.sasl_username, action,
-					 sizeof(action), &rule) < 0) {
+		if (assist_policy(d, req.protocol_state, req.sender,
+				  req.recipient, req.sasl_username, action,
+				  sizeof(action), &rule) < 0) {
 			/* No reply: Postfix applies its default action. */
 			d->stats.policy_fail++;
 			log_error("policy: catalog read error; disconnecting "

@@ -3,6 +3,7 @@
  * What a setting means is in man/dircat.conf.5; a new setting is one row
  * below (and a line there).
  */
+#include <ctype.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -65,23 +66,33 @@ static int conf_trusted_key(void *obj, const struct settings_key *k,
 
 /* hash_secret: the catalog's keyed-hash secret, permission-checked
  * (others may not read it) and loaded now, so that a bad file is refused
- * with the rest of the configuration. */
+ * with the rest of the configuration.  Into path and *hash. */
+static int conf_hash_load(const struct settings_key *k,
+			  const struct settings_value *v, int syntax_only,
+			  char *path, size_t pathsize, struct keyhash **hash,
+			  char *err, size_t errlen)
+{
+	char why[PATH_MAX + 256];
+
+	if (strlen(v->text) >= pathsize)
+		return settings_fail(k, v, err, errlen, "path too long");
+	memcpy(path, v->text, strlen(v->text) + 1);
+	if (syntax_only)
+		return 0;
+	*hash = keyhash_load(v->text, why, sizeof(why));
+	if (!*hash)
+		return settings_fail(k, v, err, errlen, "%s", why);
+	return 0;
+}
+
 static int conf_hash_secret(void *obj, const struct settings_key *k,
 			    const struct settings_value *v, char *err,
 			    size_t errlen)
 {
 	struct conf *c = obj;
-	char why[PATH_MAX + 256];
 
-	if (strlen(v->text) >= sizeof(c->hash_secret))
-		return settings_fail(k, v, err, errlen, "path too long");
-	memcpy(c->hash_secret, v->text, strlen(v->text) + 1);
-	if (c->syntax_only)
-		return 0;
-	c->hash = keyhash_load(v->text, why, sizeof(why));
-	if (!c->hash)
-		return settings_fail(k, v, err, errlen, "%s", why);
-	return 0;
+	return conf_hash_load(k, v, c->syntax_only, c->hash_secret,
+			      sizeof(c->hash_secret), &c->hash, err, errlen);
 }
 
 /* The account to run as: it must exist and not be root. */
@@ -149,29 +160,131 @@ static int conf_policy_text(void *obj, const struct settings_key *k,
 	return 0;
 }
 
+/* A list of catalog names; resolved once every section is read. */
+static int conf_order_item(void *arg, const char *item, size_t len)
+{
+	(void)arg;
+	if (len == 0 || len > CONF_NAME_MAX)
+		return -1;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)item[i]) && item[i] != '_' &&
+		    item[i] != '-' && item[i] != '.')
+			return -1;
+	return 0;
+}
+
+static int conf_order_syntax(void *obj, const struct settings_key *k,
+			     const struct settings_value *v, char *err,
+			     size_t errlen)
+{
+	(void)obj;
+	if (!*v->text || config_split(v->text, conf_order_item, NULL))
+		return settings_fail(k, v, err, errlen, "a list of [catalog "
+				     "NAME] names, separated by commas");
+	return 0;
+}
+
+/* A next hop as Postfix and Exim take it: a host name, [address] or
+ * host:port; no white space, commas or '%'. */
+int conf_route_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > CONF_ROUTE_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr(".-_[]:", s[i]))
+			return 0;
+	return 1;
+}
+
+static int conf_route_default(void *obj, const struct settings_key *k,
+			      const struct settings_value *v, char *err,
+			      size_t errlen)
+{
+	(void)obj;
+	if (!conf_route_valid(v->text, strlen(v->text)))
+		return settings_fail(k, v, err, errlen, "a host name, "
+				     "[address] or host:port (letters, "
+				     "digits, . - _ [ ] :), at most %d "
+				     "bytes", CONF_ROUTE_MAX);
+	return 0;
+}
+
+static int conf_route_field(void *obj, const struct settings_key *k,
+			    const struct settings_value *v, char *err,
+			    size_t errlen)
+{
+	(void)obj;
+	if (conf_order_item(NULL, v->text, strlen(v->text)) < 0)
+		return settings_fail(k, v, err, errlen, "an extra field's "
+				     "name (letters, digits, . _ -)");
+	return 0;
+}
+
+/* "relay:[%s]": one %s, no other '%', no white space. */
+static int conf_transport_template(void *obj, const struct settings_key *k,
+				   const struct settings_value *v, char *err,
+				   size_t errlen)
+{
+	const char *p = strstr(v->text, "%s");
+	size_t i;
+
+	(void)obj;
+	for (i = 0; v->text[i]; i++)
+		if (!isgraph((unsigned char)v->text[i]) ||
+		    (v->text[i] == '%' && v->text + i != p))
+			p = NULL;
+	if (!p || !strchr(v->text, ':'))
+		return settings_fail(k, v, err, errlen, "transport:nexthop "
+				     "with one %%s for the next hop, e.g. "
+				     "relay:[%%s]");
+	return 0;
+}
+
 #define TOP(member) SETTINGS_FIELD(struct conf, member)
 #define POLICY_TEXT(i) .type = SETTINGS_CUSTOM, TOP(policy_text[i]), \
 	.check = conf_policy_text, .meta = "CODE TEXT"
 static const struct settings_key conf_top_keys[] = {
 	{ .name = "catalog", .type = SETTINGS_COPY,
-	  .flags = SETTINGS_REQUIRED | SETTINGS_ABSOLUTE, TOP(catalog),
-	  .meta = "PATH", .doc = "The node's catalog file (LMDB)." },
-	{ .name = "catalog_id", .type = SETTINGS_COPY,
-	  .flags = SETTINGS_REQUIRED, TOP(catalog_id),
+	  .flags = SETTINGS_ABSOLUTE, TOP(catalog),
+	  .meta = "PATH", .doc = "The node's catalog file (LMDB); required "
+				 "unless the file has [catalog NAME] "
+				 "sections." },
+	{ .name = "catalog_id", .type = SETTINGS_COPY, TOP(catalog_id),
 	  .check = settings_catalog_id, .meta = "ID",
-	  .doc = "The id of the catalog this node serves." },
+	  .doc = "The id of the catalog this node serves; required unless "
+		 "the file has [catalog NAME] sections." },
 	{ .name = "inbox", .type = SETTINGS_COPY,
-	  .flags = SETTINGS_REQUIRED | SETTINGS_ABSOLUTE, TOP(inbox),
-	  .meta = "DIR", .doc = "Where the replicator delivers snapshots." },
+	  .flags = SETTINGS_ABSOLUTE, TOP(inbox),
+	  .meta = "DIR", .doc = "Where the replicator delivers snapshots; "
+				"required unless the file has [catalog NAME] "
+				"sections." },
 	{ .name = "trusted_key", .type = SETTINGS_CUSTOM,
-	  .flags = SETTINGS_REQUIRED | SETTINGS_REPEAT,
-	  .check = conf_trusted_key, .meta = "PATH",
-	  .doc = "A public key whose signatures are accepted." },
+	  .flags = SETTINGS_REPEAT, .check = conf_trusted_key, .meta = "PATH",
+	  .doc = "A public key whose signatures are accepted; required "
+		 "unless the file has [catalog NAME] sections." },
 	{ .name = "hash_secret", .type = SETTINGS_CUSTOM,
 	  .check = conf_hash_secret, .meta = "PATH",
 	  .doc = "Keyed-hash mode: the catalog's secret (the file the "
 		 "replicator's hash_secret names; group-readable at most). "
 		 "Snapshots must be hashed with it; clear ones are refused." },
+	{ .name = "order", .type = SETTINGS_CUSTOM, .check = conf_order_syntax,
+	  .meta = "NAME,...",
+	  .doc = "The [catalog NAME] sections in the order lookups consult "
+		 "them; default: the file's order." },
+	{ .name = "route_field", .type = SETTINGS_COPY, TOP(route_field),
+	  .check = conf_route_field, .meta = "NAME",
+	  .doc = "The extra field that names a recipient's next hop (the "
+		 "transport and route maps)." },
+	{ .name = "route_default", .type = SETTINGS_COPY, TOP(route_default),
+	  .check = conf_route_default, .meta = "HOST",
+	  .doc = "The next hop of a local address without that field." },
+	{ .name = "transport_template", .type = SETTINGS_COPY,
+	  .def = CONF_TRANSPORT_TEMPLATE_DEFAULT, TOP(transport_template),
+	  .check = conf_transport_template, .meta = "TEXT",
+	  .doc = "The transport map's answer, %s standing for the next "
+		 "hop." },
 	{ .name = "user", .type = SETTINGS_COPY, TOP(user),
 	  .check = conf_user, .meta = "NAME",
 	  .doc = "The account catalogd runs as once its sockets are open." },
@@ -318,10 +431,125 @@ static const struct settings_key conf_socket_keys[] = {
 };
 #undef SOCK
 
+/* --- checks of a [catalog NAME] and a [domain NAME] ------------------ */
+
+/* A catalog while its section is read. */
+struct conf_catalog_load {
+	struct conf_catalog k;
+	const struct conf *c;
+};
+
+static int conf_catalog_trusted_key(void *obj, const struct settings_key *k,
+				    const struct settings_value *v, char *err,
+				    size_t errlen)
+{
+	struct conf_catalog_load *l = obj;
+	char why[512];
+
+	l->k.ntrusted++;
+	if (l->c->syntax_only)
+		return 0;
+	if (!l->k.keyring)
+		l->k.keyring = sign_keyring_new();
+	if (sign_keyring_add_file(l->k.keyring, v->text, why,
+				  sizeof(why)) < 0)
+		return settings_fail(k, v, err, errlen, "%s", why);
+	return 0;
+}
+
+static int conf_catalog_hash_secret(void *obj, const struct settings_key *k,
+				    const struct settings_value *v, char *err,
+				    size_t errlen)
+{
+	struct conf_catalog_load *l = obj;
+
+	return conf_hash_load(k, v, l->c->syntax_only, l->k.hash_secret,
+			      sizeof(l->k.hash_secret), &l->k.hash, err,
+			      errlen);
+}
+
+static int conf_catalog_stale_policy(void *obj, const struct settings_key *k,
+				     const struct settings_value *v,
+				     char *err, size_t errlen)
+{
+	struct conf_catalog_load *l = obj;
+
+	l->k.lookup.stale_policy = lookup_stale_parse(v->text);
+	if (l->k.lookup.stale_policy < 0)
+		return settings_fail(k, v, err, errlen, "'%s' is not "
+				     "defer-unknown, serve or tempfail",
+				     v->text);
+	return 0;
+}
+
+#define CAT(member) SETTINGS_FIELD(struct conf_catalog_load, k.member)
+static const struct settings_key conf_catalog_keys[] = {
+	{ .name = "catalog", .type = SETTINGS_COPY,
+	  .flags = SETTINGS_REQUIRED | SETTINGS_ABSOLUTE, CAT(path),
+	  .meta = "PATH", .doc = "This catalog's file (LMDB); one file per "
+				 "catalog." },
+	{ .name = "catalog_id", .type = SETTINGS_COPY,
+	  .flags = SETTINGS_REQUIRED, CAT(id), .check = settings_catalog_id,
+	  .meta = "ID", .doc = "The id its snapshots must carry." },
+	{ .name = "inbox", .type = SETTINGS_COPY,
+	  .flags = SETTINGS_REQUIRED | SETTINGS_ABSOLUTE, CAT(inbox),
+	  .meta = "DIR", .doc = "Where its snapshots arrive; one inbox per "
+				"catalog." },
+	{ .name = "trusted_key", .type = SETTINGS_CUSTOM,
+	  .flags = SETTINGS_REQUIRED | SETTINGS_REPEAT,
+	  .check = conf_catalog_trusted_key, .meta = "PATH",
+	  .doc = "A public key whose signatures this catalog accepts." },
+	{ .name = "hash_secret", .type = SETTINGS_CUSTOM,
+	  .check = conf_catalog_hash_secret, .meta = "PATH",
+	  .doc = "Keyed-hash mode: this catalog's secret (each catalog has "
+		 "its own)." },
+	{ .name = "stale_policy", .type = SETTINGS_CUSTOM,
+	  .flags = SETTINGS_INHERIT, .def = "defer-unknown",
+	  .check = conf_catalog_stale_policy,
+	  .meta = "defer-unknown|serve|tempfail",
+	  .doc = "What this catalog answers once expired; default: the "
+		 "top level's." },
+	{ .name = "route_field", .type = SETTINGS_COPY,
+	  .flags = SETTINGS_INHERIT, CAT(route_field),
+	  .check = conf_route_field, .meta = "NAME",
+	  .doc = "The extra field naming a recipient's next hop; default: "
+		 "the top level's." },
+	{ .name = "route_default", .type = SETTINGS_COPY,
+	  .flags = SETTINGS_INHERIT, CAT(route_default),
+	  .check = conf_route_default, .meta = "HOST",
+	  .doc = "The next hop of this catalog's addresses without that "
+		 "field; default: the top level's." },
+	{ .name = "transport_template", .type = SETTINGS_COPY,
+	  .flags = SETTINGS_INHERIT, .def = CONF_TRANSPORT_TEMPLATE_DEFAULT,
+	  CAT(transport_template), .check = conf_transport_template,
+	  .meta = "TEXT", .doc = "The transport map's answer for this "
+				 "catalog; default: the top level's." },
+	{ .name = NULL }
+};
+#undef CAT
+
+#define DOM(member) SETTINGS_FIELD(struct conf_domain, member)
+static const struct settings_key conf_domain_keys[] = {
+	{ .name = "order", .type = SETTINGS_CUSTOM, .check = conf_order_syntax,
+	  .meta = "NAME,...",
+	  .doc = "The catalogs this domain's addresses are looked up in, in "
+		 "order; default: the top level's order." },
+	{ .name = "route_default", .type = SETTINGS_COPY, DOM(route_default),
+	  .check = conf_route_default, .meta = "HOST",
+	  .doc = "The next hop of this domain's addresses without a route "
+		 "field; before the catalog's." },
+	{ .name = NULL }
+};
+#undef DOM
+
 const struct settings_section conf_settings[] = {
 	{ .type = NULL, .keys = conf_top_keys },
 	{ .type = "socket", .min = 1, .max = CONF_SOCKETS_MAX,
 	  .why_needed = "nothing to serve", .keys = conf_socket_keys },
+	{ .type = "catalog", .min = 0, .max = CONF_CATALOGS_MAX,
+	  .keys = conf_catalog_keys },
+	{ .type = "domain", .min = 0, .max = CONF_DOMAINS_MAX,
+	  .keys = conf_domain_keys },
 	{ .keys = NULL }
 };
 
@@ -407,6 +635,244 @@ static int conf_socket(struct conf *c, const struct config_section *sec,
 _Static_assert(CONF_NAME_MAX == CONFIG_NAME_MAX,
 	       "a [socket NAME] fits struct conf_socket's name");
 
+/* One [catalog NAME] into c->cat[c->ncatalogs]. */
+static int conf_catalog(struct conf *c, const struct config_section *sec,
+			char *err, size_t errlen)
+{
+	struct conf_catalog_load l;
+	char where[PATH_MAX + 64];
+	size_t i;
+
+	memset(&l, 0, sizeof(l));
+	l.c = c;
+	l.k.lookup = c->lookup;
+	util_copy_fit(l.k.name, config_section_name(sec), sizeof(l.k.name));
+	l.k.line = config_section_line(sec);
+	/* The keyring joins c at once, so that a failure frees it. */
+	if (settings_load(&conf_settings[2], sec, &l, err, errlen) < 0) {
+		sign_keyring_free(l.k.keyring);
+		keyhash_free(l.k.hash);
+		return -1;
+	}
+	l.k.lookup.hash = l.k.hash;
+	c->cat[c->ncatalogs++] = l.k;
+	for (i = 0; i + 1 < c->ncatalogs; i++) {
+		const struct conf_catalog *o = &c->cat[i];
+		const char *key = !strcmp(o->path, l.k.path) ? "catalog" :
+				  !strcmp(o->inbox, l.k.inbox) ? "inbox" :
+				  !strcmp(o->id, l.k.id) ? "catalog_id" : NULL;
+
+		if (key) {
+			util_err(err, errlen, "%s%s: also [catalog %s]'s (line "
+				 "%d): each catalog has its own file, inbox "
+				 "and id", config_where(sec, key, where,
+							sizeof(where)),
+				 key, o->name, o->line);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The index of name among c's catalogs, or -1. */
+int conf_catalog_index(const struct conf *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->ncatalogs; i++)
+		if (!strcmp(c->cat[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+/* Resolving an order list: where it goes and what it may name. */
+struct conf_order {
+	const struct conf *c;
+	unsigned char *out;
+	size_t *n;
+	char bad[CONF_NAME_MAX + 1];
+	int dup;
+};
+
+static int conf_order_resolve(void *arg, const char *item, size_t len)
+{
+	struct conf_order *o = arg;
+	char name[CONF_NAME_MAX + 1];
+	size_t i;
+	int idx;
+
+	/* conf_order_syntax() let only names of CONF_NAME_MAX through. */
+	memcpy(name, item, len);
+	name[len] = '\0';
+	idx = conf_catalog_index(o->c, name);
+	for (i = 0; idx >= 0 && i < *o->n; i++)
+		if (o->out[i] == idx)
+			o->dup = 1, idx = -1;
+	if (idx < 0) {
+		util_copy_fit(o->bad, name, sizeof(o->bad));
+		return -1;
+	}
+	o->out[(*o->n)++] = (unsigned char)idx;
+	return 0;
+}
+
+/* The 'order' of sec into out[0..*n), or file order when not set. */
+static int conf_order_load(struct conf *c, const struct config_section *sec,
+			   unsigned char *out, size_t *n, char *err,
+			   size_t errlen)
+{
+	struct conf_order o = { .c = c, .out = out, .n = n };
+	const char *text;
+	int line, col;
+
+	*n = 0;
+	text = config_get_at(sec, "order", &line, &col);
+	if (!text)
+		return 0;
+	if (config_split(text, conf_order_resolve, &o)) {
+		util_err(err, errlen, "%s:%d:%d: order: %s '%s'",
+			 config_section_path(sec), line, col,
+			 o.dup ? "names twice the catalog" : "no [catalog NAME] named",
+			 o.bad);
+		return -1;
+	}
+	return 0;
+}
+
+/* The implicit catalog, or the sections' rules, and the order. */
+static int conf_catalog_rules(struct conf *c, const struct config *cfg,
+			      char *err, size_t errlen)
+{
+	static const char *const top_only[] = {
+		"catalog", "catalog_id", "inbox", "trusted_key", "hash_secret"
+	};
+	const struct config_section *top = config_top(cfg);
+	struct conf_catalog *k = &c->cat[0];
+	size_t i;
+	int line;
+
+	if (c->ncatalogs) {
+		for (i = 0; i < 5; i++)
+			if (config_get(top, top_only[i], &line)) {
+				util_err(err, errlen, "%s:%d: %s: not at the top "
+					 "level of a file with [catalog NAME] "
+					 "sections: each section names its own",
+					 config_path(cfg), line, top_only[i]);
+				return -1;
+			}
+		if (conf_order_load(c, top, c->order, &c->norder, err,
+				    errlen) < 0)
+			return -1;
+		if (!config_get(top, "order", &line))
+			for (i = 0; i < c->ncatalogs; i++)
+				c->order[c->norder++] = (unsigned char)i;
+		return 0;
+	}
+	for (i = 0; i < 4; i++)
+		if (!config_get(top, top_only[i], &line)) {
+			util_err(err, errlen, "%s: '%s' is missing",
+				 config_path(cfg), top_only[i]);
+			return -1;
+		}
+	if (config_get(top, "order", &line)) {
+		util_err(err, errlen, "%s:%d: order: no [catalog NAME] sections "
+			 "to order", config_path(cfg), line);
+		return -1;
+	}
+	/* The top level's catalog: named after its id (both fit 64). */
+	util_copy_fit(k->name, c->catalog_id, sizeof(k->name));
+	k->implicit = 1;
+	util_copy_fit(k->path, c->catalog, sizeof(k->path));
+	util_copy_fit(k->id, c->catalog_id, sizeof(k->id));
+	util_copy_fit(k->inbox, c->inbox, sizeof(k->inbox));
+	k->keyring = c->keyring;
+	c->keyring = NULL;
+	k->ntrusted = c->ntrusted;
+	util_copy_fit(k->hash_secret, c->hash_secret, sizeof(k->hash_secret));
+	k->hash = c->hash;
+	c->hash = NULL;
+	k->lookup = c->lookup;
+	k->lookup.hash = k->hash;
+	util_copy_fit(k->route_field, c->route_field, sizeof(k->route_field));
+	util_copy_fit(k->route_default, c->route_default,
+		     sizeof(k->route_default));
+	util_copy_fit(k->transport_template, c->transport_template,
+		     sizeof(k->transport_template));
+	c->ncatalogs = 1;
+	c->order[0] = 0;
+	c->norder = 1;
+	return 0;
+}
+
+static int conf_domain_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct conf_domain *)a)->name,
+		      ((const struct conf_domain *)b)->name);
+}
+
+/* Every [domain NAME]; then no catalog may be left out of every order. */
+static int conf_domains(struct conf *c, const struct config *cfg, char *err,
+			size_t errlen)
+{
+	const struct config_section *sec;
+	unsigned used[CONF_CATALOGS_MAX] = { 0 };
+	size_t n = 0, i, j;
+
+	for (sec = NULL; (sec = config_next(cfg, sec, "domain"));)
+		n++;
+	c->domain = n ? xcalloc(n, sizeof(*c->domain)) : NULL;
+	for (sec = NULL; (sec = config_next(cfg, sec, "domain"));) {
+		struct conf_domain *dm = &c->domain[c->ndomains];
+		const char *name = config_section_name(sec);
+
+		for (i = 0; name[i] && i < CONF_NAME_MAX; i++)
+			dm->name[i] = (char)tolower((unsigned char)name[i]);
+		dm->line = config_section_line(sec);
+		if (settings_load(&conf_settings[3], sec, dm, err, errlen) < 0 ||
+		    conf_order_load(c, sec, dm->order, &dm->norder, err,
+				    errlen) < 0)
+			return -1;
+		for (i = 0; i < c->ndomains; i++)
+			if (!strcmp(c->domain[i].name, dm->name)) {
+				util_err(err, errlen, "%s:%d: [domain %s]: "
+					 "also at line %d (domains are "
+					 "compared in lower case)",
+					 config_section_path(sec), dm->line,
+					 name, c->domain[i].line);
+				return -1;
+			}
+		for (i = 0; i < dm->norder; i++)
+			used[dm->order[i]] = 1;
+		c->ndomains++;
+	}
+	if (c->ndomains > 1)
+		qsort(c->domain, c->ndomains, sizeof(*c->domain),
+		      conf_domain_cmp);
+	for (i = 0; i < c->norder; i++)
+		used[c->order[i]] = 1;
+	for (j = 0; j < c->ncatalogs; j++)
+		if (!used[j]) {
+			util_err(err, errlen, "%s:%d: [catalog %s]: in no "
+				 "order: name it in the top level's 'order' "
+				 "or in a [domain NAME]'s", c->file,
+				 c->cat[j].line, c->cat[j].name);
+			return -1;
+		}
+	return 0;
+}
+
+const struct conf_domain *conf_domain_find(const struct conf *c,
+					   const char *domain)
+{
+	struct conf_domain key;
+
+	if (!c->ndomains || util_strlcpy(key.name, domain, sizeof(key.name)) >=
+				    sizeof(key.name))
+		return NULL;
+	return bsearch(&key, c->domain, c->ndomains, sizeof(*c->domain),
+		       conf_domain_cmp);
+}
+
 static struct conf *conf_read(const char *path, int syntax_only, char *err,
 			      size_t errlen)
 {
@@ -430,6 +896,12 @@ static struct conf *conf_read(const char *path, int syntax_only, char *err,
 	for (sec = NULL; (sec = config_next(cfg, sec, "socket"));)
 		if (conf_socket(c, sec, err, errlen) < 0)
 			goto fail;
+	for (sec = NULL; (sec = config_next(cfg, sec, "catalog"));)
+		if (conf_catalog(c, sec, err, errlen) < 0)
+			goto fail;
+	if (conf_catalog_rules(c, cfg, err, errlen) < 0 ||
+	    conf_domains(c, cfg, err, errlen) < 0)
+		goto fail;
 	if (settings_check_unknown(cfg, conf_settings, err, errlen) < 0)
 		goto fail;
 	config_free(cfg);
@@ -456,6 +928,11 @@ void conf_free(struct conf *c)
 		return;
 	sign_keyring_free(c->keyring);
 	keyhash_free(c->hash);
+	for (size_t i = 0; i < c->ncatalogs; i++) {
+		sign_keyring_free(c->cat[i].keyring);
+		keyhash_free(c->cat[i].hash);
+	}
+	free(c->domain);
 	free(c);
 }
 

@@ -26,6 +26,10 @@
 #define CONF_SOCKETS_MAX   16	/* [socket] sections */
 #define CONF_SOCKPATH_MAX  107	/* sun_path holds 108 bytes with its NUL */
 #define CONF_NAME_MAX      64	/* user, group and section names */
+#define CONF_CATALOGS_MAX  16	/* [catalog] sections: catalogs on a node */
+#define CONF_DOMAINS_MAX   1024	/* [domain] sections */
+#define CONF_ROUTE_MAX     255	/* a next hop, a transport map value */
+#define CONF_TRANSPORT_TEMPLATE_DEFAULT "relay:[%s]"
 
 /* Protocol defaults; max_request may be set per socket. */
 #define CONF_SOCKETMAP_REQUEST_DEFAULT 2048	/* name + key: ~300 used */
@@ -61,6 +65,42 @@ struct conf_socket {
 	int64_t max_connections;	/* at once on this socket */
 };
 
+/*
+ * One catalog the node serves: a [catalog NAME] section, or the top
+ * level's catalog, catalog_id, inbox and trusted_key when the file has no
+ * such section (the implicit catalog, named after its catalog_id).
+ * Catalogs are installed independently: each has its own file, inbox,
+ * keys, stale policy and routing defaults.
+ */
+struct conf_catalog {
+	char name[CONF_NAME_MAX + 1];
+	int implicit;		/* the top level's */
+	int line;		/* of its section; 0 for the implicit one */
+	char path[PATH_MAX];	/* the LMDB file */
+	char id[CATALOG_ID_MAX + 1];
+	char inbox[PATH_MAX];
+	struct sign_keyring *keyring;	/* its trusted_key files */
+	size_t ntrusted;
+	char hash_secret[PATH_MAX];	/* "" unless keyed-hash mode */
+	struct keyhash *hash;		/* its secret; NULL: clear mode (or
+					   conf_load_syntax()) */
+	struct lookup_opts lookup;	/* the node's extension delimiters
+					 * and case, its own stale policy */
+	char route_field[CONF_NAME_MAX + 1];	/* "" when none */
+	char route_default[CONF_ROUTE_MAX + 1];	/* "" when none */
+	char transport_template[CONF_ROUTE_MAX + 1];	/* has one %s */
+};
+
+/* A [domain NAME] section: the catalogs its addresses are looked up
+ * in, in order, and its routing default. */
+struct conf_domain {
+	char name[CONF_NAME_MAX + 1];	/* lower case */
+	int line;
+	unsigned char order[CONF_CATALOGS_MAX];	/* indexes of cat[] */
+	size_t norder;		/* 0: the top level's order */
+	char route_default[CONF_ROUTE_MAX + 1];	/* "" when none */
+};
+
 struct conf {
 	char file[PATH_MAX];
 	char catalog[PATH_MAX];
@@ -92,12 +132,24 @@ struct conf {
 	int64_t max_snapshot_size;	/* bytes; larger files are refused
 					   unread */
 	int accept_snapshot_v1;	/* install format version 1 too */
+	/* The catalogs, in the order of the file; order[] is the order
+	 * lookups consult them in (the 'order' setting, else the file's). */
+	struct conf_catalog cat[CONF_CATALOGS_MAX];
+	size_t ncatalogs;
+	unsigned char order[CONF_CATALOGS_MAX];
+	size_t norder;
+	struct conf_domain *domain;	/* sorted by name */
+	size_t ndomains;
 	/* As read, before they go where lookups use them. */
+	char route_field[CONF_NAME_MAX + 1];
+	char route_default[CONF_ROUTE_MAX + 1];
+	char transport_template[CONF_ROUTE_MAX + 1];
 	int case_sensitive;
 	int syntax_only;	/* conf_load_syntax(): nothing looked up */
 };
 
-/* The settings of catalogd.conf: top level, then [socket NAME]. */
+/* The settings of catalogd.conf: top level, then [socket NAME],
+ * [catalog NAME] and [domain NAME]. */
 extern const struct settings_section conf_settings[];
 
 /* Load and check path.  NULL with "file:line: reason" in err. */
@@ -119,6 +171,15 @@ void conf_free(struct conf *);
  */
 int conf_check_socket_owners(const struct conf *c, const struct conf *running,
 			     char *err, size_t errlen);
+
+/* 1 when s[0..len) is a usable next hop (route_default, or a route
+ * field's value): host, [address] or host:port, at most CONF_ROUTE_MAX. */
+int conf_route_valid(const char *s, size_t len);
+/* The [domain NAME] of a lower-case domain, or NULL. */
+const struct conf_domain *conf_domain_find(const struct conf *c,
+					   const char *domain);
+/* The catalog named name, or -1. */
+int conf_catalog_index(const struct conf *c, const char *name);
 
 /* 1 when two socket settings are the same (the listener can be kept). */
 int conf_socket_same(const struct conf_socket *a, const struct conf_socket *b);

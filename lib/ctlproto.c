@@ -16,6 +16,9 @@ const char *const ctlproto_map_names[CTLPROTO_MAPS] = {
 #define T(key, m) { key, KVTEXT_TEXT, 0, KVTEXT_FIELD(S, m) }
 #define SOCK(key, type, m) { key, type, 0, KVTEXT_FIELD(S, socket[0].m), \
 	KVTEXT_ARRAY(CTLPROTO_SOCKETS_MAX, sizeof(struct ctlproto_socket)) }
+#define CAT(key, type, m) { key, type, 0, \
+	KVTEXT_FIELD(S, catalog_list[0].m), \
+	KVTEXT_ARRAY(CTLPROTO_CATALOGS_MAX, sizeof(struct ctlproto_catalog)) }
 #define MAP(name, i) \
 	U(name "_ok", map[i].ok), U(name "_notfound", map[i].notfound), \
 	U(name "_temp", map[i].temp), U(name "_perm", map[i].perm)
@@ -90,6 +93,29 @@ static const struct kvtext_field ctlproto_status_fields[] = {
 	SOCK("socket_open", KVTEXT_U64, open),
 	SOCK("socket_limit", KVTEXT_I64, limit),
 	SOCK("socket_evicted", KVTEXT_U64, evicted),
+	U("catalogs", catalogs),
+	CAT("cat_name", KVTEXT_TEXT, name),
+	CAT("cat_id", KVTEXT_TEXT, id),
+	CAT("cat_serial", KVTEXT_U64, serial),
+	CAT("cat_epoch", KVTEXT_U64, epoch),
+	CAT("cat_created", KVTEXT_I64, created),
+	CAT("cat_expires", KVTEXT_I64, expires),
+	CAT("cat_installed", KVTEXT_I64, installed),
+	CAT("cat_stale", KVTEXT_YESNO, stale),
+	CAT("cat_stale_policy", KVTEXT_TEXT, stale_policy),
+	CAT("cat_records", KVTEXT_U64, records),
+	CAT("cat_key_id", KVTEXT_TEXT, key_id),
+	CAT("cat_installs", KVTEXT_U64, installs),
+	CAT("cat_refusals", KVTEXT_U64, refusals),
+	CAT("cat_last_refusal", KVTEXT_I64, last_refusal),
+	CAT("cat_last_refusal_reason", KVTEXT_TEXT, last_refusal_reason),
+	CAT("cat_conflicts", KVTEXT_U64, conflicts),
+	T("order", order),
+	U("domain_orders", domain_orders),
+	U("conflicts", conflicts),
+	I("last_conflict", last_conflict),
+	T("last_conflict_address", last_conflict_address),
+	T("last_conflict_catalogs", last_conflict_catalogs),
 	{ .key = NULL }
 };
 
@@ -99,6 +125,7 @@ static const struct kvtext_field ctlproto_status_fields[] = {
 #undef T
 #undef MAP
 #undef SOCK
+#undef CAT
 
 static const struct kvtext_doc ctlproto_status_doc = {
 	"status reply", ctlproto_status_fields, CTLPROTO_STATUS_MAX,
@@ -131,6 +158,12 @@ int ctlproto_status_parse(const char *text, size_t len,
 		util_err(err, errlen, "status reply: sockets: %llu, more than "
 			 "%d", (unsigned long long)st->sockets,
 			 CTLPROTO_SOCKETS_MAX);
+		return -1;
+	}
+	if (st->catalogs > CTLPROTO_CATALOGS_MAX) {
+		util_err(err, errlen, "status reply: catalogs: %llu, more "
+			 "than %d", (unsigned long long)st->catalogs,
+			 CTLPROTO_CATALOGS_MAX);
 		return -1;
 	}
 	if (st->version != CTLPROTO_VERSION) {

@@ -33,6 +33,10 @@
 #define CTLPROTO_MAPS       3	/* recipients, domains, senders */
 #define CTLPROTO_SOCKETS_MAX 16	/* sockets listed */
 #define CTLPROTO_SOCKNAME_MAX 64	/* a socket's name (its section) */
+#define CTLPROTO_CATALOGS_MAX 16	/* catalogs listed */
+#define CTLPROTO_CATNAME_MAX 64	/* a catalog's name (its section) */
+#define CTLPROTO_SHORT_REASON_MAX 200	/* a catalog's last refusal */
+#define CTLPROTO_ORDER_MAX  (CTLPROTO_CATALOGS_MAX * (CTLPROTO_CATNAME_MAX + 2))
 
 /* Lookups of one map, by answer. */
 struct ctlproto_answers {
@@ -46,6 +50,23 @@ struct ctlproto_socket {
 	uint64_t open;
 	int64_t limit;
 	uint64_t evicted;
+};
+
+/* One catalog the node serves, in the order of its configuration. */
+struct ctlproto_catalog {
+	char name[CTLPROTO_CATNAME_MAX + 1];	/* [catalog NAME] */
+	char id[CATALOG_ID_MAX + 1];		/* configured */
+	uint64_t serial, epoch;
+	int64_t created, expires, installed;
+	int stale;
+	char stale_policy[32];
+	uint64_t records;
+	char key_id[65];
+	uint64_t installs, refusals;
+	int64_t last_refusal;
+	char last_refusal_reason[CTLPROTO_SHORT_REASON_MAX + 1];
+	uint64_t conflicts;	/* addresses it held that an earlier
+				 * catalog answered */
 };
 
 struct ctlproto_status {
@@ -95,6 +116,17 @@ struct ctlproto_status {
 		 bad_requests, output_overflows;
 	uint64_t sockets;		/* how many of socket[] are used */
 	struct ctlproto_socket socket[CTLPROTO_SOCKETS_MAX];
+
+	/* Several catalogs (the fields above describe the first in the
+	 * order): each, the order, and the conflicts between them. */
+	uint64_t catalogs;		/* how many of catalog[] are used */
+	struct ctlproto_catalog catalog_list[CTLPROTO_CATALOGS_MAX];
+	char order[CTLPROTO_ORDER_MAX];	/* "unitA, unitB" */
+	uint64_t domain_orders;		/* [domain] sections with an order */
+	uint64_t conflicts;
+	int64_t last_conflict;		/* 0: none since start */
+	char last_conflict_address[CATALOG_KEY_MAX + 2];
+	char last_conflict_catalogs[2 * CTLPROTO_CATNAME_MAX + 2];
 };
 
 /* The names of the maps of ctlproto_status.map, in order. */

@@ -32,15 +32,15 @@ struct lookup_cache {
 };
 
 static const char *const lookup_maps[] = {
-	"", "recipients", "domains", "senders"
+	"", "recipients", "domains", "senders", "transport", "route"
 };
-static const size_t lookup_maps_len[] = { 0, 10, 7, 7 };
+static const size_t lookup_maps_len[] = { 0, 10, 7, 7, 9, 5 };
 
 int lookup_map_parse(const char *name, size_t len)
 {
 	int m;
 
-	for (m = LOOKUP_RECIPIENTS; m <= LOOKUP_SENDERS; m++)
+	for (m = LOOKUP_RECIPIENTS; m <= LOOKUP_ROUTE; m++)
 		if (lookup_maps_len[m] == len &&
 		    !memcmp(lookup_maps[m], name, len))
 			return m;
@@ -49,7 +49,7 @@ int lookup_map_parse(const char *name, size_t len)
 
 const char *lookup_map_name(int map)
 {
-	return map >= LOOKUP_RECIPIENTS && map <= LOOKUP_SENDERS
+	return map >= LOOKUP_RECIPIENTS && map <= LOOKUP_ROUTE
 		       ? lookup_maps[map] : "?";
 }
 
@@ -417,7 +417,8 @@ void lookup_answer(struct catalog_read *r, const struct lookup_opts *o,
 	int rc;
 
 	ans->found = LOOKUP_ERROR;
-	if (map == LOOKUP_MAP_NONE) {
+	if (map == LOOKUP_MAP_NONE || map > LOOKUP_SENDERS) {
+		/* transport and route need catalogd's settings: there. */
 		lookup_set(ans, LOOKUP_PERM, "unknown map");
 		return;
 	}

@@ -33,8 +33,13 @@ enum lookup_map {
 	LOOKUP_MAP_NONE = 0,
 	LOOKUP_RECIPIENTS,	/* address -> OK kind */
 	LOOKUP_DOMAINS,		/* domain -> OK domain */
-	LOOKUP_SENDERS		/* address -> OK owner,owner */
+	LOOKUP_SENDERS,		/* address -> OK owner,owner */
+	LOOKUP_TRANSPORT,	/* address -> OK relay:[hub] (catalogd's
+				 * routing, from an extra field) */
+	LOOKUP_ROUTE		/* address -> OK hub (the same next hop,
+				 * bare, for Exim's manualroute) */
 };
+#define LOOKUP_MAPS 6		/* LOOKUP_MAP_NONE included */
 /* The map for a name ("recipients", ...), or LOOKUP_MAP_NONE. */
 int lookup_map_parse(const char *name, size_t len);
 const char *lookup_map_name(int map);

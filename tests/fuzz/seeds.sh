@@ -108,6 +108,11 @@ if want_name fuzz_config; then
 	seedf fuzz_config '\x05concurency = 4\n[target one]\nurl = file:///tmp/in/\n'
 	seedf fuzz_config '\x04page_size = 0\n[source a]\nuri = ldap://x\nselect = SELECT (\n'
 	seedf fuzz_config '\x06catalog = relative\n[socket s]\nprotocol = nope\n'
+	# Several catalogs: sections, orders (good, unknown, repeated), a
+	# domain, routing settings, and the mistakes conf.c refuses.
+	seedf fuzz_config '\x06order = b, a\nroute_field = mailHost\ntransport_template = relay:[%%s]\n[socket s]\npath = /s\nprotocol = socketmap\n[catalog a]\ncatalog = /a.mdb\ncatalog_id = a\ninbox = /ia\ntrusted_key = /k\nroute_default = hub-a\n[catalog b]\ncatalog = /b.mdb\ncatalog_id = b\ninbox = /ib\ntrusted_key = /k\nstale_policy = tempfail\n[domain Example.ORG]\norder = b\nroute_default = [192.0.2.1]:25\n'
+	seedf fuzz_config '\x06order = a, a, zz\n[socket s]\npath = /s\nprotocol = socketmap\n[catalog a]\ncatalog = /a.mdb\ncatalog_id = a\ninbox = /i\ntrusted_key = /k\n[catalog b]\ncatalog = /a.mdb\ncatalog_id = a\ninbox = /i\ntrusted_key = /k\n'
+	seedf fuzz_config '\x06catalog = /c.mdb\ncatalog_id = c\ninbox = /i\ntrusted_key = /k\ntransport_template = %%s%%s\nroute_default = a b\n[socket s]\npath = /s\nprotocol = socketmap\n[domain x]\norder = c\n[domain X]\n'
 	seedf fuzz_config '\x07manifest_url = https://user:pw@origin.example/m?x=1\ncatalog_id = corp\n'
 	seedf fuzz_config '\x07manifest_url = ftp://origin.example/m\ninbox = /nonexistent\npoll_jitter = 2m\npoll_interval = 1m\n'
 	# The dictionary: every setting the programs' tables name, the
@@ -120,7 +125,8 @@ if want_name fuzz_config; then
 				sed -n 's/^\([a-z_][a-z0-9_]*\) = .*/\1/p'
 		done
 		sed -n 's/^#\{0,1\}\([a-z_][a-z0-9_]*\) *=.*/\1/p' etc/catalogd.conf etc/fetch.conf
-		printf '%s\n' '[source ' '[target ' '[socket ' ']' ' = ' yes no \
+		printf '%s\n' '[source ' '[target ' '[socket ' '[catalog ' \
+			'[domain ' ']' ' = ' yes no relay:[%s] mailHost \
 			0640 30s 7d 10% 'SELECT ' 'ldap://' 'sftp://' 'file:///'
 	} | awk '!seen[$0]++' | sed 's/\\/\\\\/g; s/"/\\"/g; s/.*/"&"/' >>$d
 	[ "$(wc -l <$d)" -gt 20 ]
