@@ -619,7 +619,6 @@ static int watch_prepare(struct watch *w, char *err, size_t errlen)
 	char hex[EVP_MAX_MD_SIZE * 2 + 1], old[EVP_MAX_MD_SIZE * 2 + 1];
 	size_t len = 0;
 	struct catalog_txn *t;
-	struct catalog_info info;
 	int rc, i;
 
 	if (watch_config_hash(w->c->config_path, hex, sizeof(hex), err,
@@ -651,46 +650,50 @@ static int watch_prepare(struct watch *w, char *err, size_t errlen)
 		return -1;
 	}
 	catalog_txn_keep_serial(t);
-	(void)info;
 	err[0] = '\0';
 	if (catalog_txn_commit(t, err, errlen) == 0 && err[0])
 		return -1;
 	return 0;
 }
 
-int watch_run(const struct watch_conf *c, char *err, size_t errlen)
+/* The catalog opened and checked against catalog_id, made ready for
+ * this configuration, the gates' window started.  0, or -1 with err and
+ * *status (w->cat may be open: the caller closes it). */
+static int watch_open_catalog(struct watch *w, int *status, char *err,
+			      size_t errlen)
 {
-	struct watch ww, *w = &ww;
-	struct livecat_conf lcc;
-	struct livecat_source *lsrc = NULL;
+	const struct watch_conf *c = w->c;
 	struct catalog_info info;
-	struct pollfd *pfd = NULL;
-	size_t i;
-	int status = EX_CANTCREAT;
 
-	memset(w, 0, sizeof(*w));
-	watch_stop = watch_release = 0;
-	w->c = c;
-	w->notify_fd = -1;
+	*status = EX_CANTCREAT;
 	w->cat = catalog_open(c->catalog_path, CATALOG_PROVENANCE, err,
 			      errlen);
-	if (!w->cat)
-		return EX_CANTCREAT;
-	if (catalog_info(w->cat, &info, err, errlen) < 0)
-		goto out_cat;
+	if (!w->cat || catalog_info(w->cat, &info, err, errlen) < 0)
+		return -1;
 	if (info.id[0] && strcmp(info.id, c->catalog_id)) {
 		util_err(err, errlen, "%s holds catalog '%s', not '%s' "
 			 "(catalog_id)", c->catalog_path, info.id,
 			 c->catalog_id);
-		status = EX_CONFIG;
-		goto out_cat;
+		*status = EX_CONFIG;
+		return -1;
 	}
 	if (watch_prepare(w, err, errlen) < 0)
-		goto out_cat;
+		return -1;
 	w->serial = info.serial;
 	w->window_start = util_now();
 	w->window_base = info.records - info.count[CATALOG_DOMAIN];
-	lsrc = xcalloc(c->nsrc, sizeof(*lsrc));
+	return 0;
+}
+
+/* The live catalog over w->cat, each source with its rules.  Returns the
+ * sources' table, which the caller frees after livecat_free(). */
+static struct livecat_source *watch_livecat(struct watch *w)
+{
+	const struct watch_conf *c = w->c;
+	struct livecat_source *lsrc = xcalloc(c->nsrc, sizeof(*lsrc));
+	struct livecat_conf lcc;
+	size_t i;
+
 	for (i = 0; i < c->nsrc; i++) {
 		lsrc[i].name = c->src[i].lc->name;
 		lsrc[i].rules = c->src[i].rules;
@@ -704,9 +707,18 @@ int watch_run(const struct watch_conf *c, char *err, size_t errlen)
 	lcc.catalog_id = c->catalog_id;
 	lcc.history = c->history;
 	w->lc = livecat_new(w->cat, &lcc);
+	return lsrc;
+}
+
+/* Each source's live session (periodic reads, uSNChanged or RFC 4533),
+ * feeding w through watch_sink_proto; none connects yet.  0, or -1 with
+ * err. */
+static int watch_make_sources(struct watch *w, char *err, size_t errlen)
+{
+	const struct watch_conf *c = w->c;
+	size_t i;
+
 	w->s = xcalloc(c->nsrc, sizeof(*w->s));
-	pfd = xcalloc(c->nsrc, sizeof(*pfd));
-	status = EX_CONFIG;
 	for (i = 0; i < c->nsrc; i++) {
 		struct livesrc_sink sink = watch_sink_proto;
 		int rc;
@@ -730,24 +742,188 @@ int watch_run(const struct watch_conf *c, char *err, size_t errlen)
 			rc = syncrepl_new(&w->s[i].ls, c->src[i].lc,
 					  c->src[i].attrs, &sink, err, errlen);
 		if (rc < 0)
-			goto out;
+			return -1;
 		w->s[i].made = 1;
 	}
-	status = EX_CANTCREAT;
-	{
-		unsigned char cookie[64];
-		size_t len;
-		int fresh = 0;
+	return 0;
+}
 
-		for (i = 0; i < c->nsrc; i++)
-			if (livecat_get_cookie(w->lc, (int)i, cookie,
-					       sizeof(cookie), &len, err,
-					       errlen) == 0)
-				fresh = 1;
-		if (livecat_begin(w->lc, err, errlen) < 0 ||
-		    livecat_domains(w->lc, fresh, err, errlen) < 0)
-			goto out;
+/* The first write: the domain records, rewritten in full when a source
+ * starts without a cookie (everything is read again).  0, or -1 with
+ * err. */
+static int watch_begin(struct watch *w, char *err, size_t errlen)
+{
+	unsigned char cookie[64];
+	size_t i, len;
+	int fresh = 0;
+
+	for (i = 0; i < w->c->nsrc; i++)
+		if (livecat_get_cookie(w->lc, (int)i, cookie, sizeof(cookie),
+				       &len, err, errlen) == 0)
+			fresh = 1;
+	if (livecat_begin(w->lc, err, errlen) < 0 ||
+	    livecat_domains(w->lc, fresh, err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
+/* SIGUSR1 while a gate holds: publish once despite it, and let every
+ * source try again at once. */
+static void watch_release_gate(struct watch *w)
+{
+	size_t i;
+
+	if (watch_release && w->held) {
+		log_warn("SIGUSR1: publishing despite: %s", w->held_why);
+		w->held = 0;
+		w->force_next = 1;
+		for (i = 0; i < w->c->nsrc; i++)
+			w->s[i].retry_at = 0;
 	}
+	watch_release = 0;
+}
+
+/*
+ * One step of each source (a source that is down is started again when
+ * its retry is due), unless a gate holds.  The descriptors to wait on go
+ * into pfd (*np of them) and *wake comes forward to the earliest time
+ * something is due.  1 when every source is current (connected and done
+ * with its refresh), else 0.
+ */
+static int watch_step_sources(struct watch *w, double now, double *wake,
+			      struct pollfd *pfd, size_t *np, char *err,
+			      size_t errlen)
+{
+	size_t i;
+	int all_current = 1;
+
+	for (i = 0; i < w->c->nsrc && !w->held; i++) {
+		struct watch_src *s = &w->s[i];
+		int rc;
+
+		if (!s->connected) {
+			all_current = 0;
+			if (now >= s->retry_at)
+				watch_start_source(w, i);
+			else if (s->retry_at < *wake)
+				*wake = s->retry_at;
+			if (!s->connected)
+				continue;
+		}
+		rc = s->ls.ops->step(s->ls.s, WATCH_STEP_MAX, err, errlen);
+		if (rc == LIVESRC_REFRESH_REQUIRED) {
+			livecat_drop_cookie(w->lc, (int)i, err, errlen);
+			s->ls.ops->stop(s->ls.s);
+			s->connected = 0;
+			s->retry_at = 0;
+			s->retry_delay = 0;
+			all_current = 0;
+			continue;
+		}
+		if (rc < 0) {
+			watch_lost(w, i, err);
+			all_current = 0;
+			continue;
+		}
+		if (rc > 0) {
+			s->retry_delay = 0;
+			*wake = now;	/* more may be waiting */
+		}
+		if (s->refreshing)
+			all_current = 0;
+		if (s->ls.ops->fd(s->ls.s) >= 0) {
+			pfd[*np].fd = s->ls.ops->fd(s->ls.s);
+			pfd[*np].events = POLLIN;
+			(*np)++;
+		} else if (s->ls.ops->next_due(s->ls.s) > 0 &&
+			   s->ls.ops->next_due(s->ls.s) < *wake) {
+			*wake = s->ls.ops->next_due(s->ls.s);
+		}
+	}
+	return all_current;
+}
+
+/*
+ * Publish what is due: a full chunk at once, changes once publish_interval
+ * has passed since the last commit (else *wake comes forward to then),
+ * the cookies alone once every source is current, and everything at the
+ * end of a --once run.  1 when a --once run is done, 0 to go on, -1 when
+ * publishing failed.
+ */
+static int watch_publish_due(struct watch *w, int all_current, double *wake)
+{
+	const struct watch_conf *c = w->c;
+	double now;
+
+	if (livecat_want_chunk(w->lc) && watch_publish(w) < 0)
+		return -1;
+	now = util_now();
+	if (livecat_dirty(w->lc)) {
+		double due = w->last_commit + c->publish_interval;
+
+		if (now >= due) {
+			if (watch_publish(w) < 0)
+				return -1;
+		} else if (due < *wake) {
+			*wake = due;
+		}
+	} else if (livecat_open(w->lc) && !livecat_dirty(w->lc) &&
+		   all_current) {
+		/* Cookies only: store them without a new serial. */
+		if (watch_publish(w) < 0)
+			return -1;
+	}
+	if (c->once && all_current && !livecat_dirty(w->lc)) {
+		if (watch_publish(w) < 0)
+			return -1;
+		return 1;
+	}
+	if (w->reconcile_due && now >= w->reconcile_due && all_current) {
+		(void)watch_reconcile(w);
+		w->reconcile_due = util_now() + c->reconcile_interval;
+	}
+	if (w->reconcile_due && w->reconcile_due < *wake)
+		*wake = w->reconcile_due;
+	return 0;
+}
+
+/* Wait for a source's descriptor until wake, at most a tick. */
+static void watch_wait(struct pollfd *pfd, size_t np, double wake)
+{
+	int timeout = (int)((wake - util_now()) * 1000.0);
+
+	if (timeout < 0)
+		timeout = 0;
+	if (timeout > WATCH_TICK_MS)
+		timeout = WATCH_TICK_MS;
+	if (timeout > 0 && poll(pfd, np, timeout) < 0 && errno != EINTR)
+		log_warn("poll: %s", strerror(errno));
+}
+
+int watch_run(const struct watch_conf *c, char *err, size_t errlen)
+{
+	struct watch ww, *w = &ww;
+	struct livecat_source *lsrc;
+	struct pollfd *pfd = NULL;
+	size_t i;
+	int status, rc;
+
+	memset(w, 0, sizeof(*w));
+	watch_stop = watch_release = 0;
+	w->c = c;
+	w->notify_fd = -1;
+	if (watch_open_catalog(w, &status, err, errlen) < 0) {
+		catalog_close(w->cat);
+		return status;
+	}
+	lsrc = watch_livecat(w);
+	pfd = xcalloc(c->nsrc, sizeof(*pfd));
+	status = EX_CONFIG;
+	if (watch_make_sources(w, err, errlen) < 0)
+		goto out;
+	status = EX_CANTCREAT;
+	if (watch_begin(w, err, errlen) < 0)
+		goto out;
 	signal(SIGTERM, watch_on_signal);
 	signal(SIGINT, watch_on_signal);
 	signal(SIGUSR1, watch_on_signal);
@@ -760,60 +936,11 @@ int watch_run(const struct watch_conf *c, char *err, size_t errlen)
 	while (!watch_stop) {
 		double now = util_now(), wake = now + WATCH_TICK_MS / 1000.0;
 		size_t np = 0;
-		int timeout, all_current = 1;
+		int all_current;
 
-		if (watch_release && w->held) {
-			log_warn("SIGUSR1: publishing despite: %s", w->held_why);
-			w->held = 0;
-			w->force_next = 1;
-			for (i = 0; i < c->nsrc; i++)
-				w->s[i].retry_at = 0;
-		}
-		watch_release = 0;
-		for (i = 0; i < c->nsrc && !w->held; i++) {
-			struct watch_src *s = &w->s[i];
-			int rc;
-
-			if (!s->connected) {
-				all_current = 0;
-				if (now >= s->retry_at)
-					watch_start_source(w, i);
-				else if (s->retry_at < wake)
-					wake = s->retry_at;
-				if (!s->connected)
-					continue;
-			}
-			rc = s->ls.ops->step(s->ls.s, WATCH_STEP_MAX, err,
-					     errlen);
-			if (rc == LIVESRC_REFRESH_REQUIRED) {
-				livecat_drop_cookie(w->lc, (int)i, err, errlen);
-				s->ls.ops->stop(s->ls.s);
-				s->connected = 0;
-				s->retry_at = 0;
-				s->retry_delay = 0;
-				all_current = 0;
-				continue;
-			}
-			if (rc < 0) {
-				watch_lost(w, i, err);
-				all_current = 0;
-				continue;
-			}
-			if (rc > 0) {
-				s->retry_delay = 0;
-				wake = now;	/* more may be waiting */
-			}
-			if (s->refreshing)
-				all_current = 0;
-			if (s->ls.ops->fd(s->ls.s) >= 0) {
-				pfd[np].fd = s->ls.ops->fd(s->ls.s);
-				pfd[np].events = POLLIN;
-				np++;
-			} else if (s->ls.ops->next_due(s->ls.s) > 0 &&
-				   s->ls.ops->next_due(s->ls.s) < wake) {
-				wake = s->ls.ops->next_due(s->ls.s);
-			}
-		}
+		watch_release_gate(w);
+		all_current = watch_step_sources(w, now, &wake, pfd, &np, err,
+						 errlen);
 		if (w->held) {
 			if (c->once) {
 				status = EX_DATAERR;
@@ -824,51 +951,21 @@ int watch_run(const struct watch_conf *c, char *err, size_t errlen)
 			poll(NULL, 0, WATCH_TICK_MS);
 			continue;
 		}
-		if (livecat_want_chunk(w->lc) && watch_publish(w) < 0)
+		rc = watch_publish_due(w, all_current, &wake);
+		if (rc < 0)
 			goto out;
-		now = util_now();
-		if (livecat_dirty(w->lc)) {
-			double due = w->last_commit + c->publish_interval;
-
-			if (now >= due) {
-				if (watch_publish(w) < 0)
-					goto out;
-			} else if (due < wake) {
-				wake = due;
-			}
-		} else if (livecat_open(w->lc) && !livecat_dirty(w->lc) &&
-			   all_current) {
-			/* Cookies only: store them without a new serial. */
-			if (watch_publish(w) < 0)
-				goto out;
-		}
-		if (c->once && all_current && !livecat_dirty(w->lc)) {
-			if (watch_publish(w) < 0)
-				goto out;
+		if (rc > 0) {
 			status = 0;
 			goto out;
 		}
-		if (w->reconcile_due && now >= w->reconcile_due &&
-		    all_current) {
-			(void)watch_reconcile(w);
-			w->reconcile_due = util_now() + c->reconcile_interval;
-		}
-		if (w->reconcile_due && w->reconcile_due < wake)
-			wake = w->reconcile_due;
-		timeout = (int)((wake - util_now()) * 1000.0);
-		if (timeout < 0)
-			timeout = 0;
-		if (timeout > WATCH_TICK_MS)
-			timeout = WATCH_TICK_MS;
-		if (timeout > 0 && poll(pfd, np, timeout) < 0 && errno != EINTR)
-			log_warn("poll: %s", strerror(errno));
+		watch_wait(pfd, np, wake);
 	}
 	/* Stopped: what is waiting is published (the gates still hold). */
 	if (livecat_open(w->lc) && watch_publish(w) < 0)
 		goto out;
 	status = 0;
 out:
-	for (i = 0; i < c->nsrc; i++)
+	for (i = 0; w->s && i < c->nsrc; i++)
 		if (w->s[i].made)
 			w->s[i].ls.ops->free(w->s[i].ls.s);
 	livecat_free(w->lc);
@@ -877,7 +974,6 @@ out:
 	free(lsrc);
 	if (w->notify_fd >= 0)
 		close(w->notify_fd);
-out_cat:
 	catalog_close(w->cat);
 	return status;
 }
