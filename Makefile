@@ -169,10 +169,11 @@ $(B)/bench/%: tests/bench/%.c $(B)/bench/%.d $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS_TEST) -lpthread
 
-# dircat-fetch's configuration reader (libcurl checks its URL).
-$(B)/tests/test_fetchconf: tests/lib/test_fetchconf.c $(B)/fetcher/fetchconf.o $(LIBA)
+# dircat-fetch's configuration reader (http.c's libcurl checks its URL).
+FETCHCONF_OBJ = $(B)/fetcher/fetchconf.o $(B)/fetcher/http.o
+$(B)/tests/test_fetchconf: tests/lib/test_fetchconf.c $(FETCHCONF_OBJ) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests/lib -Ifetcher $(ALL_LDFLAGS) -o $@ $< $(B)/fetcher/fetchconf.o $(LIBA) $(PC_CURL) $(LIBS_TEST)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests/lib -Ifetcher $(ALL_LDFLAGS) -o $@ $< $(FETCHCONF_OBJ) $(LIBA) $(PC_CURL) $(LIBS_TEST)
 
 # Snapshots installed as catalogd installs them: its apply module too.
 APPLY_OBJ = $(B)/catalogd/apply.o
@@ -285,7 +286,8 @@ $(FD)/fuzz_fetch: tests/fuzz/fuzz_fetch.c fetcher/fetch.c fetcher/http.c $(FD)/l
 # The configuration target also runs the programs' own loaders.
 FUZZ_CONF_OBJ = $(FD)/aggregator/aggconf.o $(FD)/aggregator/ldapsrc.o \
                 $(FD)/replicator/repconf.o $(FD)/replicator/xfer.o \
-                $(FD)/replicator/knownhosts.o $(FD)/fetcher/fetchconf.o
+                $(FD)/replicator/knownhosts.o $(FD)/fetcher/fetchconf.o \
+                $(FD)/fetcher/http.o
 $(FD)/fuzz_config: tests/fuzz/fuzz_config.c $(FUZZ_CONF_OBJ) $(FD)/libdircat.a
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEPFLAGS) -Iaggregator -Icatalogd \
 	    -Ireplicator -Ifetcher -fsanitize=fuzzer -o $@ $< $(FUZZ_CONF_OBJ) \

@@ -8,10 +8,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <curl/curl.h>
-
 #include "config.h"
 #include "fetchconf.h"
+#include "http.h"
 #include "log.h"
 #include "settings.h"
 #include "snapshot.h"
@@ -38,37 +37,27 @@ static int fetchconf_url(void *obj, const struct settings_key *k,
 			 size_t errlen)
 {
 	struct fetchconf *c = obj;
-	CURLU *u = curl_url();
-	char *scheme = NULL, *user = NULL, *query = NULL, *frag = NULL;
-	char *path = NULL;
+	struct http_url u;
 	const char *slash, *sep;
 	int ret = -1;
 
-	if (!u)
-		log_fatal(71, "out of memory");
 	if (strlen(v->text) > FETCHCONF_URL_MAX) {
 		settings_fail(k, v, err, errlen, "longer than %d bytes",
 			      FETCHCONF_URL_MAX);
-		goto out;
+		return -1;
 	}
-	if (curl_url_set(u, CURLUPART_URL, v->text,
-			 CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK) {
+	if (http_url_split(v->text, &u) < 0) {
 		settings_fail(k, v, err, errlen, "'%s' is not a valid URL",
 			      v->text);
 		goto out;
 	}
-	curl_url_get(u, CURLUPART_USER, &user, 0);
-	curl_url_get(u, CURLUPART_QUERY, &query, 0);
-	curl_url_get(u, CURLUPART_FRAGMENT, &frag, 0);
-	if (strcmp(scheme, "http") && strcmp(scheme, "https")) {
+	if (strcmp(u.scheme, "http") && strcmp(u.scheme, "https")) {
 		settings_fail(k, v, err, errlen, "scheme %s is not supported: "
 			      "http:// or https:// (an S3 store serves its "
-			      "objects over https)", scheme);
+			      "objects over https)", u.scheme);
 		goto out;
 	}
-	if (user || query || frag) {
+	if (u.has_user || u.has_query || u.has_fragment) {
 		settings_fail(k, v, err, errlen, "no user name, query or "
 			      "fragment, please");
 		goto out;
@@ -86,12 +75,7 @@ static int fetchconf_url(void *obj, const struct settings_key *k,
 	c->base_url = xstrndup(v->text, (size_t)(slash + 1 - v->text));
 	ret = 0;
 out:
-	curl_free(scheme);
-	curl_free(user);
-	curl_free(query);
-	curl_free(frag);
-	curl_free(path);
-	curl_url_cleanup(u);
+	http_url_free(&u);
 	return ret;
 }
 

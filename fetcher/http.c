@@ -28,6 +28,51 @@ struct http {
 	int write_failed;		/* errno of a failed write(), or 0 */
 };
 
+const char *http_version(void)
+{
+	return curl_version();
+}
+
+int http_url_split(const char *url, struct http_url *out)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *path = NULL, *user = NULL, *query = NULL;
+	char *frag = NULL;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (!u)
+		log_fatal(71, "out of memory");
+	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) !=
+	    CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK)
+		goto out;
+	curl_url_get(u, CURLUPART_USER, &user, 0);
+	curl_url_get(u, CURLUPART_QUERY, &query, 0);
+	curl_url_get(u, CURLUPART_FRAGMENT, &frag, 0);
+	/* Ours to free with free(), not curl_free(). */
+	out->scheme = xstrdup(scheme);
+	out->has_user = user != NULL;
+	out->has_query = query != NULL;
+	out->has_fragment = frag != NULL;
+	rc = 0;
+out:
+	curl_free(scheme);
+	curl_free(path);
+	curl_free(user);
+	curl_free(query);
+	curl_free(frag);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+void http_url_free(struct http_url *u)
+{
+	free(u->scheme);
+	memset(u, 0, sizeof(*u));
+}
+
 int http_global_init(char *err, size_t errlen)
 {
 	CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);

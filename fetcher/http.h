@@ -8,6 +8,9 @@
  *                    (If-Modified-Since) when there is no ETag
  *   http_get_fd()    into a file descriptor, refused past a byte limit,
  *                    each byte hashed on its way
+ *   http_url_split() a URL as libcurl reads it (for the configuration)
+ *
+ * No other file of dircat-fetch includes libcurl's header.
  *
  * Security: the other side (origin, cache, CDN) is not trusted: no
  * redirect is followed, only http and https are spoken, TLS peers are
@@ -43,6 +46,21 @@ struct http_result {
 /* libcurl's global setup, once.  0 or -1 with err. */
 int http_global_init(char *err, size_t errlen);
 void http_global_cleanup(void);
+
+/* "libcurl/7.88.1 OpenSSL/3.0.11 ..." for -V. */
+const char *http_version(void);
+
+/* A URL as libcurl reads it: its scheme (malloc'ed) and which parts it
+ * has besides. */
+struct http_url {
+	char *scheme;
+	int has_user, has_query, has_fragment;
+};
+/* 0, or -1 when url is no URL (no scheme or no path); unknown schemes
+ * still split, so that a message can name them.  Free with
+ * http_url_free() either way. */
+int http_url_split(const char *url, struct http_url *u);
+void http_url_free(struct http_url *u);
 
 /* A handle with the configuration's timeouts and CA.  Never NULL. */
 struct http *http_new(const struct fetchconf *c);

@@ -19,8 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include "fetch.h"
 #include "fetchconf.h"
 #include "http.h"
@@ -158,7 +156,7 @@ int main(int argc, char **argv)
 			break;
 		case 'V':
 			version_print(stdout, "dircat-fetch");
-			printf("libcurl: %s\n", curl_version());
+			printf("libcurl: %s\n", http_version());
 			return FETCH_EXIT_OK;
 		case 'h':
 			fetch_usage(stdout);

@@ -22,13 +22,25 @@ check_eq "lib/ includes no program header" "$hits" ""
 hits=$(grep -LE '^ \* ' lib/*.h | tr '\n' ' ')
 check_eq "every lib/ header opens with its contract comment" "$hits" ""
 
+# Each library behind its wrapper: libcurl in the transfer modules, the
+# LDAP libraries in the aggregator's directory sources.
+hits=$(grep -lE '^#include <curl/' $src |
+	grep -vxE 'replicator/xfer\.c|fetcher/http\.c' | tr '\n' ' ')
+check_eq "libcurl's header only in replicator/xfer.c and fetcher/http.c" \
+	"$hits" ""
+hits=$(grep -lE '^#include <(ldap|lber)\.h>' $src |
+	grep -vxE 'aggregator/(ldapsrc|syncrepl|usnsrc|syncinfo)\.c' |
+	tr '\n' ' ')
+check_eq "libldap's headers only in the aggregator's directory sources" \
+	"$hits" ""
+
 # Each program's files call downward only: main.c starts the parts, the
 # parts call the modules below them, nothing calls back up.  From the
 # objects the suite runs (nm: who uses what who defines).
 # (aggregator/: collect.c and digest.c still use each other.)
 objdir=build/std
 [ "${DIRCAT_SANITIZE:-}" = 1 ] && objdir=build/asan
-for dir in lib replicator catalogd admin; do
+for dir in lib replicator catalogd admin fetcher; do
 	out=$(scripts/shape.sh calls "$dir" "$objdir" 2>&1 | tail -n 1)
 	check_eq "$dir/: no files that call each other in a circle" "$out" \
 		"no cycle"
