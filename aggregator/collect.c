@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "collect.h"
-#include "digest.h"
+#include "ldapsrc.h"
 #include "util.h"
 
 struct collect_rec {
@@ -552,9 +552,9 @@ static int collect_better(const struct collect *c, const struct collect_rec *a,
 	/* Same source and kind: the DN first in canonical order, which the
 	 * watch mode can tell as well (it never sees the order of a full
 	 * read), so both give every address the same owner. */
-	la = digest_dn_order((const char *)c->dns.data + a->entry, oa,
+	la = ldapsrc_dn_order((const char *)c->dns.data + a->entry, oa,
 			     sizeof(oa));
-	lb = digest_dn_order((const char *)c->dns.data + b->entry, ob,
+	lb = ldapsrc_dn_order((const char *)c->dns.data + b->entry, ob,
 			     sizeof(ob));
 	r = memcmp(oa, ob, la < lb ? la : lb);
 	if (r)

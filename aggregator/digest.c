@@ -229,37 +229,3 @@ int digest_owner_dn(const struct digest *d, size_t *pos,
 	*pos += 2 + *keylen + strlen(*fallback) + 1 + strlen(*dn) + 1;
 	return 1;
 }
-
-size_t digest_dn_order(const char *dn, unsigned char *order, size_t size)
-{
-	unsigned char key[LDAPSRC_DNKEY_MAX];
-	size_t len = strlen(dn), n, i = 0, o = 1;
-
-	if (size < 2)
-		return 0;
-	n = ldapsrc_dn_key(dn, len, key, sizeof(key), NULL, 0);
-	if (n) {
-		/* The key's parts without their lengths, each ended by a 0
-		 * byte: RDN by RDN from the left, types then values, case
-		 * ignored - "uid=jsmith" before "uid=zed". */
-		order[0] = 0;
-		while (i + 3 <= n && o < size) {
-			size_t l = ((size_t)key[i + 1] << 8) | key[i + 2];
-
-			if (i + 3 + l > n || o + 2 + l > size)
-				break;
-			order[o++] = key[i];
-			memcpy(order + o, key + i + 3, l);
-			o += l;
-			order[o++] = 0;
-			i += 3 + l;
-		}
-		return o;
-	}
-	/* No key: after every DN with one, in the order of the text. */
-	order[0] = 1;
-	if (len > size - 1)
-		len = size - 1;
-	memcpy(order + 1, dn, len);
-	return len + 1;
-}

@@ -146,4 +146,14 @@ size_t ldapsrc_dn_key(const char *dn, size_t len, unsigned char *key,
 size_t ldapsrc_dn_key_parsed(const char *dn, size_t len, unsigned char *key,
 			     size_t keysize, char *rdn, size_t rdnsize);
 
+/*
+ * The order of two entries' DNs when they claim one address with the
+ * same source and kind: RDN by RDN from the left, attribute types and
+ * values unescaped and in ASCII lower case (as ldapsrc_dn_key reads
+ * them), compared as bytes; a DN that does not parse after every DN that
+ * does.  order gets the bytes to compare (size LDAPSRC_DNKEY_MAX + 1 is
+ * enough); returns their length.
+ */
+size_t ldapsrc_dn_order(const char *dn, unsigned char *order, size_t size);
+
 #endif

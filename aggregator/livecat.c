@@ -213,7 +213,7 @@ static int livecat_encode(struct livecat *lc, const struct digest *d,
 	if (!kept && !(d->logins.len && lc->conf.index_logins))
 		return 1;
 	b->len = 0;
-	olen = digest_dn_order(dn, order, sizeof(order));
+	olen = ldapsrc_dn_order(dn, order, sizeof(order));
 	v[1] = kept ? (unsigned char)d->kind : 0;
 	buf_append(b, v, 2);
 	livecat_put16(b, olen);
