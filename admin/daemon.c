@@ -60,8 +60,11 @@ int daemon_read_conf(const char *file, struct daemon_paths *p)
 	}
 	/* Each fits by construction: the paths are at most PATH_MAX - 1
 	 * bytes in struct conf, the sockets' at most CONF_SOCKPATH_MAX. */
-	util_copy_fit(p->catalog, c->catalog, sizeof(p->catalog));
-	util_copy_fit(p->inbox, c->inbox, sizeof(p->inbox));
+	/* Several catalogs: the first in the order, as the daemon's own
+	 * catalog fields. */
+	util_copy_fit(p->catalog, c->cat[c->order[0]].path,
+		      sizeof(p->catalog));
+	util_copy_fit(p->inbox, c->cat[c->order[0]].inbox, sizeof(p->inbox));
 	for (i = 0; i < c->nsockets; i++) {
 		const struct conf_socket *s = &c->socket[i];
 
@@ -276,6 +279,8 @@ struct status_view {
 	uint64_t serial, records;
 	int64_t age;		/* when serial > 0 */
 	int stale;
+	char which[CTLPROTO_CATNAME_MAX + 1];	/* of several catalogs, the
+						 * one judged ("": the only) */
 };
 
 /* Status from the files, the daemon being down; printed unless quiet. */
@@ -553,6 +558,29 @@ static void status_view_from(const struct ctlproto_status *st,
 	v->records = st->records;
 	v->stale = st->stale;
 	v->age = st->serial ? st->now - st->created : 0;
+	/* Several catalogs: the node is as well as its worst one (nothing
+	 * installed, then expired, then the oldest). */
+	if (st->catalogs > 1) {
+		const struct ctlproto_catalog *w = NULL;
+		uint64_t i;
+
+		for (i = 0; i < st->catalogs && i < CTLPROTO_CATALOGS_MAX; i++) {
+			const struct ctlproto_catalog *c = &st->catalog_list[i];
+
+			if (!w || (c->serial == 0 && w->serial != 0) ||
+			    (!!c->serial == !!w->serial &&
+			     (c->stale > w->stale ||
+			      (c->stale == w->stale &&
+			       c->created < w->created))))
+				w = c;
+		}
+		util_copy_fit(v->which, w->name, sizeof(v->which));
+		util_copy_fit(v->id, w->id, sizeof(v->id));
+		v->serial = w->serial;
+		v->records = w->records;
+		v->stale = w->stale;
+		v->age = w->serial ? st->now - w->created : 0;
+	}
 }
 
 /* Append "; "-separated text to msg. */
@@ -572,7 +600,7 @@ static void status_say(char *msg, size_t size, const char *text)
 static int status_judge(const struct status_view *v, int64_t warn,
 			int64_t crit, char *msg, size_t size)
 {
-	char t[700];
+	char t[700], pre[CTLPROTO_CATNAME_MAX + 16] = "";
 	int state = STATE_OK;
 
 	msg[0] = '\0';
@@ -590,16 +618,21 @@ static int status_judge(const struct status_view *v, int64_t warn,
 		status_say(msg, size, t);
 		return STATE_CRITICAL;
 	}
+	/* Of several catalogs, the worst is judged: say which. */
+	if (v->which[0])
+		snprintf(pre, sizeof(pre), "catalog %s: ", v->which);
 	if (v->serial == 0) {
-		status_say(msg, size, "no catalog installed yet");
+		snprintf(t, sizeof(t), "%sno catalog installed yet", pre);
+		status_say(msg, size, t);
 		return STATE_CRITICAL;
 	}
 	if (v->stale) {
-		status_say(msg, size, "catalog expired (stale)");
+		snprintf(t, sizeof(t), "%scatalog expired (stale)", pre);
+		status_say(msg, size, t);
 		return STATE_CRITICAL;
 	}
 	if (crit >= 0 && v->age >= crit) {
-		snprintf(t, sizeof(t), "catalog age %llds over %llds",
+		snprintf(t, sizeof(t), "%scatalog age %llds over %llds", pre,
 			 (long long)v->age, (long long)crit);
 		status_say(msg, size, t);
 		return STATE_CRITICAL;
@@ -607,7 +640,7 @@ static int status_judge(const struct status_view *v, int64_t warn,
 	if (state == STATE_CRITICAL)
 		return state;
 	if (warn >= 0 && v->age >= warn) {
-		snprintf(t, sizeof(t), "catalog age %llds over %llds",
+		snprintf(t, sizeof(t), "%scatalog age %llds over %llds", pre,
 			 (long long)v->age, (long long)warn);
 		status_say(msg, size, t);
 		return STATE_WARNING;

@@ -205,6 +205,8 @@ check_match "status: unitA with its serial, age and state" "$status" \
 	"^  unitA: id unitA, serial 1, epoch [0-9]+, age [0-9]+s, 5 records, expires [-0-9T:Z]+, serving"
 check_match "status: unitB likewise" "$status" \
 	"^  unitB: id unitB, serial 1, epoch [0-9]+, age [0-9]+s, 5 records, expires [-0-9T:Z]+, serving"
+st=$("$DIRCAT_BIN/dircat" status -c "$CONF" --nagios)
+check_eq "dircat status --nagios: OK while both catalogs are fresh" "$?:${st%% *}" "0:DIRCAT"
 
 # --- routing: docs/postfix.md section 8 through Postfix -------------------
 sm_hub() {	# name ip dir
@@ -286,6 +288,10 @@ check_eq "unitA expired: its known pass, its unknown are deferred; unitB's domai
 	"$(sm recipients erin@example.com nobody@example.com carol@example.org nobody@example.org)" \
 	"$(printf 'OK person\nTEMP catalog expired\nOK person\nNOTFOUND ')"
 status=$("$DIRCAT_BIN/dircat" status -c "$CONF" 2>&1)
+st=$("$DIRCAT_BIN/dircat" status -c "$CONF" --nagios)
+check_eq "dircat status --nagios: CRITICAL when one of the catalogs is stale" "$?" 2
+check_match "dircat status --nagios names the catalog" "$st" \
+	"CRITICAL.*catalog unitA: catalog expired \(stale\)"
 check_match "status: unitA STALE" "$status" \
 	"^  unitA: id unitA, serial 2, .*, STALE \(stale policy defer-unknown\)"
 check_match "status: unitB serving, its refusal shown with it" "$status" \
