@@ -1,7 +1,7 @@
 #!/bin/bash
 # catalogd_limits.sh - what an unsigned file may cost, and the limits
 # around an install.  The inbox writer, without the signing key, drops
-# sparse 4 GiB files whose header is consistent with their size (version
+# sparse 1 GiB and 4 GiB files whose header is consistent with their size (version
 # 2, and version 1, which is signed as a whole); then a genuine snapshot
 # follows.  The largest file catalogd reads (max_snapshot_size) is tried
 # at N and N + 1 bytes, and an install longer than install_timeout is
@@ -33,17 +33,18 @@ example.com domain
 alice@example.com person alice
 EOF2
 
-# sparse NAME VERSION: a BIG-byte file with a header that claims exactly
-# that size (and a payload of BIG - 320 bytes), signed by nobody we trust.
+# sparse NAME VERSION [SIZE]: a SIZE-byte file (default BIG) with a header
+# that claims exactly that size (and a payload of SIZE - 320 bytes),
+# signed by nobody we trust.
 sparse() {
-	local name=$1 version=$2
+	local name=$1 version=$2 size=${3:-$BIG}
 	: >"$d/empty.pay"
 	{
-		spec_header x x "$kid" 1 9 0 $(( (BIG - 320) / 100 )) "$d/empty.pay" \
-			0 "$version" 0 "$(date +%s)" $((BIG - 320))
+		spec_header x x "$kid" 1 9 0 $(( (size - 320) / 100 )) "$d/empty.pay" \
+			0 "$version" 0 "$(date +%s)" $((size - 320))
 		head -c 64 /dev/urandom
 	} >"$inbox/.up"
-	truncate -s "$BIG" "$inbox/.up"
+	truncate -s "$size" "$inbox/.up"
 	mv "$inbox/.up" "$inbox/$name"
 }
 refused_within() {	# NAME SECONDS: prints the milliseconds it took
@@ -62,6 +63,16 @@ check "sparse 4 GiB with a forged version 2 header: refused within ${WITHIN}s ($
 	test -n "$ms" -a "${ms:-99999}" -lt $((WITHIN * 1000))
 check_match "... as a bad signature" \
 	"$(cat "$inbox/rejected/corp.2.full.snap.reason" 2>/dev/null)" 'reason=.*bad signature'
+
+# The same at 1 GiB (a size the old reader hashed for 3.3 s before
+# refusing it).
+sparse corp.1000.full.snap 2 $((1 << 30))
+ms=$(refused_within corp.1000.full.snap 30)
+echo "sparse 1 GiB, version 2 header: refused after ${ms:-?} ms"
+check "sparse 1 GiB with a forged version 2 header: refused within ${WITHIN}s (${ms:-no} ms)" \
+	test -n "$ms" -a "${ms:-99999}" -lt $((WITHIN * 1000))
+check_match "... as a bad signature" \
+	"$(cat "$inbox/rejected/corp.1000.full.snap.reason" 2>/dev/null)" 'reason=.*bad signature'
 
 # Version 1, not accepted (the default): refused unread.
 sparse corp.3.full.snap 1
