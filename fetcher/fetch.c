@@ -633,6 +633,24 @@ static int fetch_update(struct fetcher *f, uint64_t node_epoch,
 
 	rc = manifest_plan(m, node_epoch, node_serial, now, steps, &n, why,
 			   sizeof(why));
+	/* INBOX/status is catalogd's, but whoever writes the inbox (the
+	 * upload account, on a node that is also pushed to) can replace it.
+	 * So it may choose how the node is brought up to date, never that
+	 * it is not: a serial it claims the node has, or is past, that was
+	 * never delivered from here is delivered once, in full.  catalogd
+	 * installs it, or refuses it as not newer than what it serves. */
+	if (rc <= 0 && (st->delivered_epoch != m->epoch ||
+			st->delivered_serial != m->serial)) {
+		log_warn("%s/status says epoch %" PRIu64 " serial %" PRIu64
+			 ", %s epoch %" PRIu64 " serial %" PRIu64 " of the "
+			 "manifest, which was not delivered from here: "
+			 "delivering its full snapshot", f->c->inbox,
+			 node_epoch, node_serial, rc < 0 ? "ahead of" : "at",
+			 m->epoch, m->serial);
+		steps[0] = &m->full;
+		n = 1;
+		rc = 1;
+	}
 	if (rc < 0)
 		return fetch_fail(f, FETCH_E_NODE, now, "%s (was the catalog "
 				  "rebuilt without a new epoch?)", why);
