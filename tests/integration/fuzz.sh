@@ -9,8 +9,10 @@
 # one never changes).  Each runs DIRCAT_FUZZ_SECONDS (default 3; 60 under
 # DIRCAT_LONG=1, make check-long), after replaying every seed; a crash,
 # leak, sanitizer report or timeout is a FAIL, its input kept in
-# build/fuzz-artifacts/.  The long campaign is make fuzz
-# (tests/fuzz/campaign.sh).
+# build/fuzz-artifacts/.  Targets run DIRCAT_FUZZ_JOBS at a time (default
+# the number of cores: each libFuzzer run is one process on one core), and
+# their lines are printed in the targets' order.  The long campaign is
+# make fuzz (tests/fuzz/campaign.sh).
 . "$(dirname "$0")/lib.sh"
 
 fd=$DIRCAT_TOP/build/fuzz
@@ -30,18 +32,20 @@ art="$DIRCAT_TOP/build/fuzz-artifacts"
 mkdir -p "$art"
 D=$(tmpdir)
 
-for src in "${srcs[@]}"; do
+# fuzz_one SRC: one target; its PASS/FAIL lines on stdout.
+fuzz_one() {
+	local src=$1 name t seeds nseeds corpus dict flags rc runs cov
 	name=$(basename "$src" .c)
 	t=$fd/$name
 	seeds=$DIRCAT_TOP/tests/fuzz/corpus/$name
 	if [ ! -x "$t" ]; then
 		fail "$name: not built ($t missing)"
-		continue
+		return
 	fi
 	nseeds=$(find "$seeds" -type f 2>/dev/null | wc -l)
 	if [ "$nseeds" -eq 0 ]; then
 		fail "$name: no seed corpus in tests/fuzz/corpus/$name/"
-		continue
+		return
 	fi
 	corpus=$D/$name
 	mkdir -p "$corpus"
@@ -67,4 +71,23 @@ for src in "${srcs[@]}"; do
 		grep -E 'ERROR|SUMMARY|==[0-9]+==|#[0-9]+ *in ' "$D/$name.log" |
 			head -n 20
 	fi
+}
+
+jobs=${DIRCAT_FUZZ_JOBS:-$(nproc)}
+[ "$jobs" -ge 1 ] 2>/dev/null || jobs=1
+running=0
+for src in "${srcs[@]}"; do
+	if [ "$running" -ge "$jobs" ]; then
+		wait -n
+		running=$((running - 1))
+	fi
+	fuzz_one "$src" >"$D/$(basename "$src" .c).result" 2>&1 &
+	running=$((running + 1))
+done
+wait
+for src in "${srcs[@]}"; do
+	name=$(basename "$src" .c)
+	cat "$D/$name.result"
+	grep -Eq "^(PASS|FAIL): $_test_name: $name: " "$D/$name.result" ||
+		fail "$name: said nothing (its run was cut short)"
 done
