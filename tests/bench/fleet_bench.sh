@@ -93,10 +93,12 @@ half_at() {
 		END { if (n) printf "%.1f", t[int((n + 1) / 2)] - t1 }' "$2"
 }
 
-# origin_split FROM: the caches' GETs at the origin after line FROM of
-# its log (the replicator's own left out), as "FILES M200 M304".
+# origin_split FROM [TO]: the caches' GETs at the origin after line FROM
+# of its log (up to line TO; the replicator's own left out), as
+# "FILES M200 M304".
 origin_split() {
-	tail -n +$(($1 + 1)) "$ORIGIN_LOG" | grep '"GET /pub/' | grep -v 'dircat-replicator' |
+	head -n "${2:-999999999}" "$ORIGIN_LOG" | tail -n +$(($1 + 1)) |
+		grep '"GET /pub/' | grep -v 'dircat-replicator' |
 		awk '{ st = $9 }
 			$7 ~ /\.snap$/ { f++ }
 			$7 ~ /\.manifest$/ && st == 200 { m2++ }
@@ -104,14 +106,11 @@ origin_split() {
 			END { print f + 0, m2 + 0, m3 + 0 }'
 }
 
-# polls_sum DIR N: the polls N nodes under DIR have made.
+# polls_sum DIR: the polls the nodes under DIR have made (one process:
+# reading a thousand state files one by one takes seconds).
 polls_sum() {
-	local i t=0 v
-	for ((i = 1; i <= $2; i++)); do
-		v=$(sed -n 's/^polls = //p' "$1/node$i/state/corp.state" 2>/dev/null)
-		t=$((t + ${v:-0}))
-	done
-	echo "$t"
+	find "$1" -path '*/state/corp.state' -print0 |
+		xargs -0 awk '$1 == "polls" { t += $3 } END { print t + 0 }'
 }
 
 echo "## Fleet convergence: pull through $CACHES caches vs push ($RECORDS records, a one-address delta per serial)"
@@ -174,14 +173,19 @@ for N in $COUNTS; do
 		files+=("$f") mans+=("$m2")
 		say "  pull run $r: serial $serial, all ${pull[-1]}s (median node ${half[-1]}s, publishing ${pubt[-1]}s), origin: $f files, $m2 manifests 200, $m3 revalidations 304"
 	done
-	# One poll interval without a new serial: what reaches the origin.
+	# One poll interval without a new serial: what reaches the origin,
+	# and the nodes' polls meanwhile (both scaled to exactly POLL).
+	p0=$(polls_sum "$nd")
 	mark=$(wc -l <"$ORIGIN_LOG")
-	p0=$(polls_sum "$nd" "$N")
+	q0=$(date +%s.%N)
 	sleep "$POLL"
-	p1=$(polls_sum "$nd" "$N")
-	read -r qf q2 q3 <<<"$(origin_split "$mark")"
-	quiet="$((qf + q2 + q3)) ($((p1 - p0)))"
-	say "  quiet ${POLL}s: $((p1 - p0)) polls by the nodes; origin: $q3 revalidations 304, $q2 manifests 200, $qf files"
+	q1=$(date +%s.%N)
+	mark1=$(wc -l <"$ORIGIN_LOG")
+	p1=$(polls_sum "$nd")
+	read -r qf q2 q3 <<<"$(origin_split "$mark" "$mark1")"
+	per() { awk -v n="$1" -v a="$q0" -v b="$q1" -v p="$POLL" 'BEGIN { printf "%.0f", n * p / (b - a) }'; }
+	quiet="$(per $((qf + q2 + q3))) ($(per $((p1 - p0))))"
+	say "  quiet $(awk -v a="$q0" -v b="$q1" 'BEGIN { printf "%.1f", b - a }')s: $((p1 - p0)) polls by the nodes (counted around it); origin: $q3 revalidations 304, $q2 manifests 200, $qf files"
 	rss=0
 	for p in "${pids[@]::10}"; do
 		v=$(awk '/VmHWM/ { print $2 }' "/proc/$p/status" 2>/dev/null)
