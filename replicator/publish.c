@@ -412,123 +412,98 @@ static void publish_wait_until(const struct repconf_target *d, double t)
 	}
 }
 
-/* Publish to one destination. */
-static void publish_one(const struct publish_params *p,
-			const struct repconf_target *d,
-			const struct sign_keyring *kr,
+/* The deltas of prev's chain that m keeps: those still installable while
+ * m is believed, the oldest dropped to leave room for one more within
+ * keep_deltas. */
+static void publish_keep_chain(const struct publish_params *p,
+			       const struct repconf_target *d,
+			       const struct manifest *prev, struct manifest *m,
+			       int64_t now)
+{
+	size_t i, first;
+
+	for (i = 0; i < prev->ndeltas; i++) {
+		const struct manifest_file *f = &prev->deltas[i];
+
+		if (f->serial <= p->serial &&
+		    f->expires > now + d->manifest_lifetime)
+			m->deltas[m->ndeltas++] = *f;
+	}
+	if (d->keep_deltas > 0 && m->ndeltas >= (size_t)d->keep_deltas) {
+		first = m->ndeltas - (size_t)d->keep_deltas + 1;
+		memmove(m->deltas, m->deltas + first,
+			(m->ndeltas - first) * sizeof(m->deltas[0]));
+		m->ndeltas -= first;
+	}
+	if (d->keep_deltas == 0)
+		m->ndeltas = 0;
+}
+
+/*
+ * The manifest to be, in m: the full snapshot (*full), the kept chain,
+ * and a delta from the serial published before (*delta, or NULL when
+ * there is none to make).  prev is used only when prev_ok.  0, or -1
+ * with r->error.
+ */
+static int publish_plan(const struct publish_params *p,
+			const struct repconf_target *d, struct spool *sp,
+			const struct manifest *prev, int prev_ok,
+			struct manifest *m, const struct spool_file **full,
+			const struct spool_file **delta, int64_t now,
 			struct publish_result *r)
 {
-	struct manifest *prev = xcalloc(1, sizeof(*prev));
-	struct manifest *m = xcalloc(1, sizeof(*m));
-	char (*retired)[MANIFEST_NAME_MAX + 1] =
-		xcalloc(PUBLISH_RETIRED_MAX, sizeof(*retired));
-	char (*old)[MANIFEST_NAME_MAX + 1] =
-		xcalloc(PUBLISH_RETIRED_MAX, sizeof(*old));
-	const struct spool_file *full = NULL, *delta = NULL;
-	struct xfer *x;
-	struct publish_req rq;
-	struct xfer_result xr;
-	struct buf text;
-	char name[CATALOG_ID_MAX + 32], err[1024], cache[64];
-	int64_t now = (int64_t)time(NULL);
-	size_t nretired = 0, nold, i, first;
-	int prev_ok, prev_verified, rc;
-	double t0 = util_now(), replace_after = 0;
-	struct spool *sp = d->projection == SNAPWRITE_MX ? p->spool_mx
-							 : p->spool;
+	char err[1024];
+	int rc;
 
-	r->dest = d;
-	r->epoch = p->epoch;
-	r->serial = p->serial;
-	buf_init(&text, MANIFEST_FILE_MAX);
-	x = xfer_new(d, NULL, err, sizeof(err));
-	if (!x) {
-		util_copy_text(r->error, err, sizeof(r->error));
-		goto out;
-	}
-	prev_ok = publish_read_prev(p, d, x, kr, prev, r, &replace_after);
-	if (prev_ok < 0)
-		goto out;
-	prev_verified = prev_ok;
-	/* Chains continue only within an epoch, from a manifest we made. */
-	if (prev_ok && prev->epoch != p->epoch)
-		prev_ok = 0;
-	if (prev_ok && prev->serial == p->serial &&
-	    now - prev->published < d->manifest_lifetime / 4 &&
-	    prev->expires > now) {
-		r->ok = 1;
-		r->action = PUBLISH_CURRENT;
-		r->deltas = prev->ndeltas;
-		goto out;
-	}
-	if (p->dry_run) {
-		r->ok = 1;
-		r->action = prev_ok && prev->serial == p->serial ?
-			    PUBLISH_REFRESHED : PUBLISH_NEW;
-		goto out;
-	}
-
-	/* The manifest to be: the full snapshot, the kept chain, and a
-	 * delta from the serial published before. */
+	*full = *delta = NULL;
 	util_copy_fit(m->catalog_id, p->catalog_id, sizeof(m->catalog_id));
 	util_copy_fit(m->projection, publish_projection(d->projection),
 		      sizeof(m->projection));
 	m->epoch = p->epoch;
 	m->serial = p->serial;
-	if (spool_get(sp, 0, &full, err, sizeof(err)) < 0 ||
-	    publish_file(p, d->projection, full, &m->full, err,
-			 sizeof(err)) < 0) {
-		util_copy_text(r->error, err, sizeof(r->error));
-		goto out;
+	if (spool_get(sp, 0, full, err, sizeof(err)) < 0 ||
+	    publish_file(p, d->projection, *full, &m->full, err,
+			 sizeof(err)) < 0)
+		goto fail;
+	if (!prev_ok)
+		return 0;
+	publish_keep_chain(p, d, prev, m, now);
+	if (d->keep_deltas > 0 && prev->serial < p->serial &&
+	    p->history_oldest > 0 && prev->serial >= p->history_oldest) {
+		rc = spool_get(sp, prev->serial, delta, err, sizeof(err));
+		if (rc < 0)
+			goto fail;
+		if (rc == 1)
+			*delta = NULL;
+		else if (publish_file(p, d->projection, *delta,
+				      &m->deltas[m->ndeltas], err,
+				      sizeof(err)) < 0)
+			goto fail;
+		else
+			m->ndeltas++;
 	}
-	if (prev_ok) {
-		for (i = 0; i < prev->ndeltas; i++) {
-			const struct manifest_file *f = &prev->deltas[i];
+	return 0;
+fail:
+	util_copy_text(r->error, err, sizeof(r->error));
+	return -1;
+}
 
-			/* Only what stays installable while this manifest
-			 * is believed. */
-			if (f->serial <= p->serial &&
-			    f->expires > now + d->manifest_lifetime)
-				m->deltas[m->ndeltas++] = *f;
-		}
-		/* Room for the new delta within keep_deltas: the oldest
-		 * go first. */
-		if (d->keep_deltas > 0 && m->ndeltas >= (size_t)d->keep_deltas) {
-			first = m->ndeltas - (size_t)d->keep_deltas + 1;
-			memmove(m->deltas, m->deltas + first,
-				(m->ndeltas - first) * sizeof(m->deltas[0]));
-			m->ndeltas -= first;
-		}
-		if (d->keep_deltas == 0)
-			m->ndeltas = 0;
-		if (d->keep_deltas > 0 && prev->serial < p->serial &&
-		    p->history_oldest > 0 &&
-		    prev->serial >= p->history_oldest) {
-			rc = spool_get(sp, prev->serial, &delta, err,
-				       sizeof(err));
-			if (rc < 0) {
-				util_copy_text(r->error, err, sizeof(r->error));
-				goto out;
-			}
-			if (rc == 1)
-				delta = NULL;
-			else if (publish_file(p, d->projection, delta,
-					      &m->deltas[m->ndeltas], err,
-					      sizeof(err)) < 0) {
-				util_copy_text(r->error, err, sizeof(r->error));
-				goto out;
-			} else {
-				m->ndeltas++;
-			}
-		}
-	}
-	r->deltas = m->ndeltas;
-	/* Files first, the manifest naming them last. */
-	if (publish_upload(p, d, x, full, &m->full, prev, prev_ok, r) < 0 ||
-	    (delta && publish_upload(p, d, x, delta,
-				     &m->deltas[m->ndeltas - 1], prev, prev_ok,
-				     r) < 0))
-		goto out;
+/* m signed, dated and written as the destination's manifest, once the
+ * one there may be replaced (replace_after).  0, or -1 with r->error. */
+static int publish_put_manifest(const struct publish_params *p,
+				const struct repconf_target *d,
+				struct xfer *x, struct manifest *m,
+				int64_t now, double replace_after,
+				struct publish_result *r)
+{
+	struct publish_req rq;
+	struct xfer_result xr;
+	struct buf text;
+	char name[CATALOG_ID_MAX + 32], err[1024], cache[64];
+	unsigned char h[32];
+	int ret = -1;
+
+	buf_init(&text, MANIFEST_FILE_MAX);
 	m->published = now;
 	m->expires = now + d->manifest_lifetime;
 	if (m->expires > m->full.expires)
@@ -545,35 +520,43 @@ static void publish_one(const struct publish_params *p,
 	publish_manifest_name(p, d->projection, name, sizeof(name));
 	snprintf(cache, sizeof(cache), "max-age=%lld",
 		 (long long)d->manifest_max_age);
+	sign_sha256(text.data, text.len, h);
 	memset(&rq, 0, sizeof(rq));
 	rq.op = 1;
 	rq.name = name;
 	rq.data = text.data;
 	rq.len = text.len;
+	rq.sha256 = h;
+	rq.cache_control = cache;
 	publish_wait_until(d, replace_after);
-	{
-		unsigned char h[32];
-
-		sign_sha256(text.data, text.len, h);
-		rq.sha256 = h;
-		rq.cache_control = cache;
-		if (publish_request(x, d, &rq, &xr) < 0) {
-			util_copy_fit(r->error, xr.msg, sizeof(r->error));
-			goto out;
-		}
+	if (publish_request(x, d, &rq, &xr) < 0) {
+		util_copy_fit(r->error, xr.msg, sizeof(r->error));
+		goto out;
 	}
 	r->bytes += text.len;
-	r->ok = 1;
-	r->action = prev_ok && prev->serial == p->serial ? PUBLISH_REFRESHED
-							: PUBLISH_NEW;
-	log_info("publish %s: catalog %s epoch %" PRIu64 " serial %" PRIu64
-		 ", %zu delta%s listed, %zu file%s written", d->name,
-		 p->catalog_id, p->epoch, p->serial, m->ndeltas,
-		 m->ndeltas == 1 ? "" : "s", r->uploaded,
-		 r->uploaded == 1 ? "" : "s");
+	ret = 0;
+out:
+	buf_free(&text);
+	return ret;
+}
 
-	/* Objects retired by the previous run go now; those this one
-	 * retires wait for the next. */
+/* Objects retired by the previous run are deleted now; those m no longer
+ * names (from prev, when it was ours) wait for the next run. */
+static void publish_retire(const struct publish_params *p,
+			   const struct repconf_target *d, struct xfer *x,
+			   const struct manifest *m,
+			   const struct manifest *prev, int prev_verified,
+			   struct publish_result *r)
+{
+	char (*retired)[MANIFEST_NAME_MAX + 1] =
+		xcalloc(PUBLISH_RETIRED_MAX, sizeof(*retired));
+	char (*old)[MANIFEST_NAME_MAX + 1] =
+		xcalloc(PUBLISH_RETIRED_MAX, sizeof(*old));
+	struct publish_req rq;
+	struct xfer_result xr;
+	char err[1024];
+	size_t nretired = 0, nold, i;
+
 	nold = publish_state_load(p->conf, d->name, old);
 	for (i = 0; i < nold; i++) {
 		if (publish_listed(m, old[i]))
@@ -600,16 +583,87 @@ static void publish_one(const struct publish_params *p,
 	if (publish_state_save(p->conf, d->name, retired, nretired, err,
 			       sizeof(err)) < 0)
 		log_warn("publish %s: %s", d->name, err);
+	free(retired);
+	free(old);
+}
+
+/*
+ * One destination: its manifest read; nothing done when it is current;
+ * else the files uploaded, then the manifest naming them, then what the
+ * runs before retired deleted.
+ */
+static void publish_one(const struct publish_params *p,
+			const struct repconf_target *d,
+			const struct sign_keyring *kr,
+			struct publish_result *r)
+{
+	struct manifest *prev = xcalloc(1, sizeof(*prev));
+	struct manifest *m = xcalloc(1, sizeof(*m));
+	const struct spool_file *full = NULL, *delta = NULL;
+	struct xfer *x;
+	char err[1024];
+	int64_t now = (int64_t)time(NULL);
+	int prev_ok, prev_verified;
+	double t0 = util_now(), replace_after = 0;
+	struct spool *sp = d->projection == SNAPWRITE_MX ? p->spool_mx
+							 : p->spool;
+
+	r->dest = d;
+	r->epoch = p->epoch;
+	r->serial = p->serial;
+	x = xfer_new(d, NULL, err, sizeof(err));
+	if (!x) {
+		util_copy_text(r->error, err, sizeof(r->error));
+		goto out;
+	}
+	prev_ok = publish_read_prev(p, d, x, kr, prev, r, &replace_after);
+	if (prev_ok < 0)
+		goto out;
+	prev_verified = prev_ok;
+	/* Chains continue only within an epoch, from a manifest we made. */
+	if (prev_ok && prev->epoch != p->epoch)
+		prev_ok = 0;
+	if (prev_ok && prev->serial == p->serial &&
+	    now - prev->published < d->manifest_lifetime / 4 &&
+	    prev->expires > now) {
+		r->ok = 1;
+		r->action = PUBLISH_CURRENT;
+		r->deltas = prev->ndeltas;
+		goto out;
+	}
+	if (p->dry_run) {
+		r->ok = 1;
+		r->action = prev_ok && prev->serial == p->serial ?
+			    PUBLISH_REFRESHED : PUBLISH_NEW;
+		goto out;
+	}
+	if (publish_plan(p, d, sp, prev, prev_ok, m, &full, &delta, now,
+			 r) < 0)
+		goto out;
+	r->deltas = m->ndeltas;
+	/* Files first, the manifest naming them last. */
+	if (publish_upload(p, d, x, full, &m->full, prev, prev_ok, r) < 0 ||
+	    (delta && publish_upload(p, d, x, delta,
+				     &m->deltas[m->ndeltas - 1], prev, prev_ok,
+				     r) < 0) ||
+	    publish_put_manifest(p, d, x, m, now, replace_after, r) < 0)
+		goto out;
+	r->ok = 1;
+	r->action = prev_ok && prev->serial == p->serial ? PUBLISH_REFRESHED
+							: PUBLISH_NEW;
+	log_info("publish %s: catalog %s epoch %" PRIu64 " serial %" PRIu64
+		 ", %zu delta%s listed, %zu file%s written", d->name,
+		 p->catalog_id, p->epoch, p->serial, m->ndeltas,
+		 m->ndeltas == 1 ? "" : "s", r->uploaded,
+		 r->uploaded == 1 ? "" : "s");
+	publish_retire(p, d, x, m, prev, prev_verified, r);
 out:
 	if (!r->ok) {
 		r->action = PUBLISH_FAILED;
 		log_error("publish %s: %s", d->name, r->error);
 	}
 	r->seconds = util_now() - t0;
-	buf_free(&text);
 	xfer_free(x);
-	free(retired);
-	free(old);
 	free(prev);
 	free(m);
 }
