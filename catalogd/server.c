@@ -59,7 +59,13 @@
  * (4096 by default). */
 #define SERVER_BACKLOG     4096
 #define SERVER_ACCEPT_MAX  256	/* accepts per wakeup per listener */
-#define SERVER_READ_ROUNDS 4	/* reads per wakeup per connection */
+/* One read of at most SERVER_READ_SLICE bytes per wakeup per connection:
+ * a client that keeps hundreds of requests queued gets its next slice
+ * only after every other ready connection had its turn (epoll reports
+ * what is left in the socket again), so it cannot take the server's time
+ * from the others.  A Postfix request (a socketmap query, a policy
+ * request of some thirty attributes) fits in one slice. */
+#define SERVER_READ_SLICE  2048
 #define SERVER_OUT_INITIAL 4096	/* output buffer kept between requests */
 #define SERVER_FULL_WARN   60	/* seconds between "socket full" warnings */
 #define SERVER_METRICS_MAX (64 * 1024)	/* the metrics reply, bytes */
@@ -811,12 +817,13 @@ static int server_flush(struct daemon *d, struct conn *c)
 	return 0;
 }
 
-/* Read what the client sent and answer every complete request. */
+/* Read a slice of what the client sent and answer every complete request
+ * in it (an interrupted read is tried again at the next wakeup). */
 static void server_readable(struct daemon *d, struct conn *c)
 {
-	int round, answered = 0;
+	int answered = 0;
 
-	for (round = 0; round < SERVER_READ_ROUNDS; round++) {
+	do {
 		size_t had;
 		ssize_t n;
 
@@ -835,7 +842,9 @@ static void server_readable(struct daemon *d, struct conn *c)
 			c->flags |= CONN_CLOSING;
 			break;
 		}
-		n = read(c->fd, c->in + c->inlen, c->incap - c->inlen);
+		n = read(c->fd, c->in + c->inlen,
+			 c->incap - c->inlen < SERVER_READ_SLICE ?
+			 c->incap - c->inlen : SERVER_READ_SLICE);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -866,11 +875,7 @@ static void server_readable(struct daemon *d, struct conn *c)
 		 * has answered it. */
 		if (c->inlen < had)
 			answered = 1;
-		if (c->flags & (CONN_EOF | CONN_CLOSING))
-			break;
-		if ((size_t)n < c->incap / 2)
-			break;	/* drained, most likely */
-	}
+	} while (0);
 	if ((c->flags & CONN_EOF) && c->inlen &&
 	    c->protocol != CONF_READSOCKET) {
 		log_debug("client %llu closed in the middle of a request",

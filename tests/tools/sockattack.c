@@ -20,6 +20,10 @@
  *             replies are read and discarded
  *   kept      one complete socketmap request at once, its reply read, then
  *             nothing: a connection that looks like an idle Postfix one
+ *   pipeline  complete policy requests, as many as the socket takes every
+ *             -i SECONDS (0: every tick), never waiting for the replies
+ *             (read and discarded): a client that asks as fast as it is
+ *             answered, to take the server's time from the others
  * Defaults: 100 connections, -i 1, -d 30 (then exit 0), -R 10 ms before
  * reconnecting a connection the server closed, -p 1 (a progress line
  * every that many seconds).  Output: progress lines "at=T open=N ..." and
@@ -58,7 +62,8 @@ enum sockattack_mode {
 	MODE_PARTIAL,
 	MODE_POLICY,
 	MODE_SLOWREQ,
-	MODE_KEPT
+	MODE_KEPT,
+	MODE_PIPELINE
 };
 
 struct sockattack_conn {
@@ -80,6 +85,12 @@ static const char sockattack_request[] = "29:recipients jsmith@example.com,";
 static const char sockattack_policy_head[] =
 	"request=smtpd_access_policy\nprotocol_state=RCPT\n";
 static const char sockattack_policy_tail[] = "x_attribute=never-ending\n";
+static const char sockattack_policy_req[] =
+	"request=smtpd_access_policy\nprotocol_state=RCPT\n"
+	"recipient=jsmith@example.com\n\n";
+#define SOCKATTACK_PIPE_REQS 512	/* requests in one pipelined block */
+static char *sockattack_block;
+static size_t sockattack_block_len;
 
 static struct sockaddr_un sockattack_addr;
 static int sockattack_mode;
@@ -99,7 +110,7 @@ static uint64_t sockattack_now(void)
 static void sockattack_usage(void)
 {
 	fprintf(stderr, "usage: sockattack -s SOCKET -m idle|trickle|partial|"
-		"policy|slowreq|kept [-c CONNECTIONS] [-i SECONDS] "
+		"policy|slowreq|kept|pipeline [-c CONNECTIONS] [-i SECONDS] "
 		"[-d SECONDS] [-R MS] [-p SECONDS]\n");
 	exit(2);
 }
@@ -176,6 +187,21 @@ static void sockattack_drip(int epfd, struct sockattack_conn *c, uint64_t now)
 	const char *b;
 
 	c->next_ns = now + sockattack_interval_ns;
+	if (sockattack_mode == MODE_PIPELINE) {
+		/* The rest of the block, then the next one: requests stay
+		 * whole across partial sends. */
+		size_t off = c->pos % sockattack_block_len;
+
+		w = send(c->fd, sockattack_block + off,
+			 sockattack_block_len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w > 0) {
+			c->pos += (size_t)w;
+			n_bytes += (uint64_t)w;
+		} else if (w < 0 && errno != EAGAIN) {
+			sockattack_close(epfd, c, now, 1);
+		}
+		return;
+	}
 	if (!sockattack_tail_len)
 		return;
 	b = c->pos < sockattack_once_len ? sockattack_once + c->pos
@@ -239,6 +265,14 @@ static void sockattack_script(const char *mode)
 		sockattack_mode = MODE_SLOWREQ;
 		sockattack_tail = sockattack_request;
 		sockattack_tail_len = sizeof(sockattack_request) - 1;
+	} else if (!strcmp(mode, "pipeline")) {
+		size_t i, l = sizeof(sockattack_policy_req) - 1;
+
+		sockattack_mode = MODE_PIPELINE;
+		sockattack_block_len = l * SOCKATTACK_PIPE_REQS;
+		sockattack_block = xcalloc(1, sockattack_block_len);
+		for (i = 0; i < SOCKATTACK_PIPE_REQS; i++)
+			memcpy(sockattack_block + i * l, sockattack_policy_req, l);
 	} else if (!strcmp(mode, "kept")) {
 		sockattack_mode = MODE_KEPT;
 		sockattack_burst = sockattack_request;
