@@ -299,6 +299,10 @@ static int aggconf_extra(void *obj, const struct settings_key *k,
 	if (x->idx < 0 || strchr(x->name, '='))
 		return settings_fail(k, v, err, errlen,
 				     "bad name or attribute");
+	if (!strcmp(x->name, CATALOG_INTERNAL_ONLY_NAME))
+		return settings_fail(k, v, err, errlen,
+				     "the name %s is set by the internal_only "
+				     "formula", CATALOG_INTERNAL_ONLY_NAME);
 	s->nextras++;
 	return 0;
 }
@@ -414,6 +418,11 @@ static const struct settings_key aggconf_source_keys[] = {
 	{ .name = "group", .type = SETTINGS_CUSTOM,
 	  SRC(kind[CATALOG_GROUP]), .check = aggconf_formula,
 	  .meta = "FORMULA", .doc = "Entries of kind group." },
+	{ .name = "internal_only", .type = SETTINGS_CUSTOM,
+	  SRC(internal_only), .check = aggconf_formula, .meta = "FORMULA",
+	  .doc = "Entries that take mail from internal senders only: their "
+		 "records get the extra field internal_only=yes, which "
+		 "catalogd's policy service enforces." },
 	{ .name = "live", .type = SETTINGS_CHOICE, .def = "syncrepl",
 	  .choices = aggconf_live, SRC(live),
 	  .doc = "Watch mode: RFC 4533 content sync, Active Directory's "
@@ -525,6 +534,7 @@ void aggconf_free(struct aggconf *c)
 		return;
 	for (si = 0; si < c->nsrc; si++) {
 		formula_free(c->src[si].select);
+		formula_free(c->src[si].internal_only);
 		for (k = 0; k < CATALOG_KINDS; k++)
 			formula_free(c->src[si].kind[k]);
 		formula_attrs_free(c->src[si].attrs);

@@ -40,6 +40,7 @@ struct aggconf_source {
 	struct formula_attrs *attrs;	/* every attribute asked for */
 	struct formula *select;		/* NULL: every entry */
 	struct formula *kind[CATALOG_KINDS];	/* person, group, mailin */
+	struct formula *internal_only;	/* NULL: no entry is internal-only */
 	int addr_idx[AGGCONF_ADDR_ATTRS_MAX];
 	int addr_proxy[AGGCONF_ADDR_ATTRS_MAX];	/* AD proxyAddresses rules */
 	size_t naddr;

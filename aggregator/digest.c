@@ -123,6 +123,10 @@ int digest_entry(struct digest *d, const struct digest_rules *r,
 			else
 				collect_owner_add(&owners, ov->ptr, ov->len);
 		}
+	/* First, so that no configured extra field can crowd it out. */
+	if (r->internal_only && formula_eval(r->internal_only, e->vals))
+		buf_append(&extra, CATALOG_INTERNAL_ONLY_LINE,
+			   strlen(CATALOG_INTERNAL_ONLY_LINE));
 	for (i = 0; i < r->nextras; i++) {
 		const struct formula_vals *xv = &e->vals[r->extras[i].idx];
 

@@ -38,6 +38,7 @@ struct digest_extra {
 struct digest_rules {
 	struct formula *select;			/* NULL: every entry */
 	struct formula *kind[CATALOG_KINDS];	/* person, group, mailin */
+	struct formula *internal_only;		/* NULL: none */
 	int addr_idx[DIGEST_ADDR_ATTRS_MAX];
 	int addr_proxy[DIGEST_ADDR_ATTRS_MAX];	/* AD proxyAddresses rules */
 	size_t naddr;

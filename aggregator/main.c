@@ -199,6 +199,7 @@ static void agg_rules(struct digest_rules *r, const struct aggconf_source *s)
 	r->select = s->select;
 	for (k = 0; k < CATALOG_KINDS; k++)
 		r->kind[k] = s->kind[k];
+	r->internal_only = s->internal_only;
 	for (i = 0; i < s->naddr && i < DIGEST_ADDR_ATTRS_MAX; i++) {
 		r->addr_idx[i] = s->addr_idx[i];
 		r->addr_proxy[i] = s->addr_proxy[i];

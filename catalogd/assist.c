@@ -435,7 +435,8 @@ static struct daemon_catalog *assist_pick(struct daemon *d, const char *addr)
 static int assist_decide(struct daemon *d, struct daemon_catalog *k,
 			 const char *protocol_state, const char *sender,
 			 const char *recipient, const char *sasl_username,
-			 char *action, size_t actionsize, const char **rule)
+			 const char *client_address, char *action,
+			 size_t actionsize, const char **rule)
 {
 	struct catalog_read *r = k->st.serial ? daemon_reader(d, k) : NULL;
 
@@ -443,33 +444,36 @@ static int assist_decide(struct daemon *d, struct daemon_catalog *k,
 		return -1;
 	return lookup_policy_decide(r, &k->cc->lookup, &k->st,
 				    &d->conf->policy, protocol_state, sender,
-				    recipient, sasl_username, action,
-				    actionsize, rule);
+				    recipient, sasl_username, client_address,
+				    action, actionsize, rule);
 }
 
 int assist_policy(struct daemon *d, const char *protocol_state,
 		  const char *sender, const char *recipient,
-		  const char *sasl_username, char *action, size_t actionsize,
-		  const char **rule)
+		  const char *sasl_username, const char *client_address,
+		  char *action, size_t actionsize, const char **rule)
 {
 	if (d->ncats == 1)
 		return assist_decide(d, d->cats[0], protocol_state, sender,
-				     recipient, sasl_username, action,
-				     actionsize, rule);
+				     recipient, sasl_username, client_address,
+				     action, actionsize, rule);
 	/* The sender, when there is something to check about it, by the
 	 * catalog that holds it; then the recipient by its own. */
 	if (sender[0] && strcasecmp(protocol_state, "RCPT") == 0 &&
 	    (sasl_username[0] ||
 	     d->conf->policy.reject_unauthenticated_local_sender)) {
 		if (assist_decide(d, assist_pick(d, sender), protocol_state,
-				  sender, "", sasl_username, action,
-				  actionsize, rule) < 0)
+				  sender, "", sasl_username, client_address,
+				  action, actionsize, rule) < 0)
 			return -1;
 		if (strcmp(action, "DUNNO"))
 			return 0;
 	}
+	/* No sender here: sasl_username and client_address only say
+	 * whether the client is internal (internal-only recipients). */
 	return assist_decide(d, assist_pick(d, recipient), protocol_state, "",
-			     recipient, "", action, actionsize, rule);
+			     recipient, sasl_username, client_address, action,
+			     actionsize, rule);
 }
 
 void assist_status(struct daemon *d, struct ctlproto_status *st)

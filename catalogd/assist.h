@@ -40,8 +40,8 @@ void assist_answer(struct daemon *d, int map, const char *key, size_t keylen,
  */
 int assist_policy(struct daemon *d, const char *protocol_state,
 		  const char *sender, const char *recipient,
-		  const char *sasl_username, char *action, size_t actionsize,
-		  const char **rule);
+		  const char *sasl_username, const char *client_address,
+		  char *action, size_t actionsize, const char **rule);
 
 /* The catalogs and conflicts, for the status reply and the metrics. */
 struct ctlproto_status;

@@ -640,7 +640,8 @@ static void server_policy(struct daemon *d, struct conn *c)
 		}
 		pos += used;
 		if (assist_policy(d, req.protocol_state, req.sender,
-				  req.recipient, req.sasl_username, action,
+				  req.recipient, req.sasl_username,
+				  req.client_address, action,
 				  sizeof(action), &rule) < 0) {
 			/* No reply: Postfix applies its default action. */
 			d->stats.policy_fail++;

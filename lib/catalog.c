@@ -122,6 +122,23 @@ size_t catalog_rec_encode(const struct catalog_rec *rec, unsigned char *out,
 	return n;
 }
 
+int catalog_extra_internal_only(const char *extra, size_t len)
+{
+	static const char line[] = CATALOG_INTERNAL_ONLY_LINE;
+	const size_t n = sizeof(line) - 1;
+	size_t i = 0;
+
+	while (i < len) {
+		const char *nl = memchr(extra + i, '\n', len - i);
+		size_t end = nl ? (size_t)(nl - extra) : len;
+
+		if (end - i == n && !memcmp(extra + i, line, n))
+			return 1;
+		i = end + 1;
+	}
+	return 0;
+}
+
 int catalog_rec_decode(const unsigned char *val, size_t len,
 		       struct catalog_rec *rec)
 {

@@ -60,6 +60,16 @@ struct catalog_rec {
 	size_t extralen;
 };
 
+/* The extra field that marks an address as internal-only (a group that
+ * takes mail from internal senders only; the aggregator's internal_only
+ * formula sets it, catalogd's policy service enforces it).  It is kept by
+ * every snapshot projection. */
+#define CATALOG_INTERNAL_ONLY_NAME "internal_only"
+#define CATALOG_INTERNAL_ONLY_LINE "internal_only=yes"
+/* 1 when the extra fields extra[0..len) hold CATALOG_INTERNAL_ONLY_LINE
+ * as a whole line, else 0. */
+int catalog_extra_internal_only(const char *extra, size_t len);
+
 /* Encode rec's value (not the key) into out.  Returns its length, or 0
  * when a field is over its limit or out is too small. */
 size_t catalog_rec_encode(const struct catalog_rec *rec, unsigned char *out,

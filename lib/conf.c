@@ -242,6 +242,21 @@ static int conf_transport_template(void *obj, const struct settings_key *k,
 	return 0;
 }
 
+/* internal_networks: the clients whose mail internal-only recipients
+ * take without authentication. */
+static int conf_internal_networks(void *obj, const struct settings_key *k,
+				  const struct settings_value *v, char *err,
+				  size_t errlen)
+{
+	struct conf *c = obj;
+	char why[256];
+
+	if (cidr_list_parse(v->text, strlen(v->text), &c->internal_networks,
+			    why, sizeof(why)) < 0)
+		return settings_fail(k, v, err, errlen, "%s", why);
+	return 0;
+}
+
 #define TOP(member) SETTINGS_FIELD(struct conf, member)
 #define POLICY_TEXT(i) .type = SETTINGS_CUSTOM, TOP(policy_text[i]), \
 	.check = conf_policy_text, .meta = "CODE TEXT"
@@ -313,6 +328,16 @@ static const struct settings_key conf_top_keys[] = {
 	  .def = "550 5.7.1 Authentication required to send as a local "
 		 "address",
 	  .doc = "The reply to an unauthenticated local sender." },
+	{ .name = "policy_internal_only_recipient", POLICY_TEXT(4),
+	  .def = LOOKUP_INTERNAL_ONLY_TEXT,
+	  .doc = "The reply to a client neither authenticated nor in "
+		 "internal_networks writing to an internal-only address." },
+	{ .name = "internal_networks", .type = SETTINGS_CUSTOM,
+	  .check = conf_internal_networks, .meta = "CIDR...",
+	  .doc = "The internal clients (IPv4 and IPv6 networks, separated by "
+		 "commas or blanks, at most 64): internal-only addresses "
+		 "take their mail without authentication; default: none "
+		 "(authenticated clients only)." },
 	{ .name = "reject_unauthenticated_local_sender",
 	  .type = SETTINGS_BOOL, .def = "no",
 	  TOP(policy.reject_unauthenticated_local_sender),
@@ -562,6 +587,9 @@ static void conf_top_rules(struct conf *c)
 	c->policy.stale_recipient = c->policy_text[1];
 	c->policy.sender_not_owned = c->policy_text[2];
 	c->policy.unauthenticated_local_sender = c->policy_text[3];
+	c->policy.internal_only_recipient = c->policy_text[4];
+	c->policy.internal_networks = c->internal_networks.n ?
+					      &c->internal_networks : NULL;
 }
 
 /* The defaults that depend on the protocol, and what concerns the

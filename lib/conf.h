@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cidr.h"
 #include "lookup.h"
 #include "settings.h"
 #include "sign.h"
@@ -118,7 +119,8 @@ struct conf {
 	size_t nsockets;
 	struct lookup_opts lookup;
 	struct lookup_policy policy;
-	char policy_text[4][LOOKUP_ACTION_MAX];	/* storage for policy */
+	char policy_text[5][LOOKUP_ACTION_MAX];	/* storage for policy */
+	struct cidr_list internal_networks;	/* n == 0: none set */
 	int64_t idle_timeout;	/* seconds between requests */
 	int64_t request_timeout;	/* seconds from a request's first byte
 					 * to its end, and for a reply to be

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cidr.h"
 #include "keyhash.h"
 #include "log.h"
 #include "lookup.h"
@@ -490,6 +491,7 @@ int lookup_policy_decide(struct catalog_read *r, const struct lookup_opts *o,
 			 const struct lookup_policy *p,
 			 const char *protocol_state, const char *sender,
 			 const char *recipient, const char *sasl_username,
+			 const char *client_address,
 			 char *action, size_t actionsize, const char **rule)
 {
 	struct lookup_addr a;
@@ -571,6 +573,18 @@ int lookup_policy_decide(struct catalog_read *r, const struct lookup_opts *o,
 			lookup_action(action, actionsize,
 				      p->unknown_recipient, rule,
 				      "unknown recipient");
+		return 0;
+	}
+	/* An internal-only recipient: authenticated or internal clients
+	 * only.  In a keyed-hash catalog the mark is in the opened extra. */
+	if (rc == LOOKUP_FOUND &&
+	    catalog_extra_internal_only(a.rec.extra, a.rec.extralen) &&
+	    !sasl_username[0] &&
+	    !cidr_list_match(p->internal_networks, client_address)) {
+		lookup_action(action, actionsize, p->internal_only_recipient ?
+			      p->internal_only_recipient :
+			      LOOKUP_INTERNAL_ONLY_TEXT, rule,
+			      "internal-only recipient");
 		return 0;
 	}
 	*rule = rc == LOOKUP_FOUND ? "known recipient" : "not local";

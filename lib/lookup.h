@@ -142,6 +142,8 @@ void lookup_answer(struct catalog_read *r, const struct lookup_opts *o,
 		   const struct lookup_state *st, int map, const char *key,
 		   size_t keylen, struct lookup_answer *ans);
 
+struct cidr_list;
+
 /* Policy delegation: the reply texts ("550 5.1.1 text") and switches. */
 struct lookup_policy {
 	const char *unknown_recipient;
@@ -149,20 +151,34 @@ struct lookup_policy {
 	const char *sender_not_owned;
 	const char *unauthenticated_local_sender;
 	int reject_unauthenticated_local_sender;
+	/* Internal-only recipients (CATALOG_INTERNAL_ONLY_LINE in their
+	 * extra fields) take mail only from authenticated clients and from
+	 * clients in internal_networks (NULL: none); others get
+	 * internal_only_recipient (NULL: "550 5.7.1 ..."). */
+	const struct cidr_list *internal_networks;
+	const char *internal_only_recipient;
 };
 
 /*
  * Decide a policy request's action ("DUNNO", "550 5.1.1 ...") into
  * action (size >= LOOKUP_ACTION_MAX).  Only protocol_state RCPT is
- * checked.  Returns 0, or -1 on a catalog read error (send nothing).
- * *rule gets a short name of the rule that decided, for the log.
+ * checked.  client_address ("" when absent) decides, with sasl_username,
+ * whether the client is internal (for internal-only recipients).
+ * Returns 0, or -1 on a catalog read error (send nothing).  *rule gets a
+ * short name of the rule that decided, for the log.
  */
 int lookup_policy_decide(struct catalog_read *r, const struct lookup_opts *o,
 			 const struct lookup_state *st,
 			 const struct lookup_policy *p,
 			 const char *protocol_state, const char *sender,
 			 const char *recipient, const char *sasl_username,
+			 const char *client_address,
 			 char *action, size_t actionsize, const char **rule);
+
+/* The default reply to an external client writing to an internal-only
+ * recipient. */
+#define LOOKUP_INTERNAL_ONLY_TEXT \
+	"550 5.7.1 Only internal senders may write to this address"
 
 /* 0 when text is a usable reject text: "4NN x.y.z text" or "5NN ...",
  * one printable line of at most LOOKUP_ACTION_MAX - 8 bytes. */

@@ -287,9 +287,17 @@ static int snapwrite_add(struct snapwrite *w, int op,
 		struct catalog_rec mx;
 
 		if (w->projection == SNAPWRITE_MX) {
+			/* An MX needs the internal-only mark: its policy
+			 * service enforces it. */
+			int io = catalog_extra_internal_only(rec->extra,
+							     rec->extralen);
+
 			mx = *rec;
-			mx.owners = mx.extra = "";
-			mx.ownerslen = mx.extralen = 0;
+			mx.owners = "";
+			mx.ownerslen = 0;
+			mx.extra = io ? CATALOG_INTERNAL_ONLY_LINE : "";
+			mx.extralen = io ? strlen(CATALOG_INTERNAL_ONLY_LINE)
+					 : 0;
 			rec = &mx;
 		}
 		if (w->hash)

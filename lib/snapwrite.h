@@ -26,7 +26,8 @@ struct keyhash;
 enum snapwrite_projection {
 	SNAPWRITE_ALL = 0,	/* the whole record */
 	SNAPWRITE_MX = 1	/* address and kind only: no owner logins, no
-				   extra fields (an MX needs no more) */
+				   extra fields but the internal-only mark
+				   (an MX needs no more) */
 };
 
 /* What to stamp into the header. */

@@ -148,7 +148,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct lookup_state st = { 1, 0, NULL, NULL }, stc;
 	struct lookup_policy pol = {
 		"550 5.1.1 User unknown", "450 4.1.1 Try later",
-		"553 5.7.1 Not yours", "550 5.7.1 Log in first", 0
+		"553 5.7.1 Not yours", "550 5.7.1 Log in first", 0, NULL, NULL
 	};
 	struct lookup_answer a1, a2, a3;
 	struct lookup_addr la;
@@ -215,12 +215,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!keystr)
 		return 0;
 	if (lookup_policy_decide(fuzz_read, &o, &stc, &pol, "RCPT", keystr,
-				 keystr, "", action, sizeof(action),
+				 keystr, "", "", action, sizeof(action),
 				 &rule) < 0 || !rule)
 		abort();
 	fuzz_action(action, sizeof(action));
 	if (lookup_policy_decide(fuzz_read, &o, &stc, &pol, "RCPT", keystr,
-				 keystr, "jsmith", action, sizeof(action),
+				 keystr, "jsmith", "10.1.2.3", action,
+				 sizeof(action),
 				 &rule) < 0 || !rule)
 		abort();
 	fuzz_action(action, sizeof(action));

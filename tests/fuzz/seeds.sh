@@ -32,6 +32,17 @@ seedf() { local n=$1; shift; printf "$@" | seed "$n"; }
 names=("$@")
 want_name() { [ ${#names[@]} -eq 0 ] || [[ " ${names[*]} " == *" $1 "* ]]; }
 
+if want_name fuzz_cidr; then
+	# internal_networks values: valid lists, each limit, typical mistakes.
+	for l in '10.0.0.0/8' '10.0.0.0/8, 192.168.0.0/16 2001:db8:1::/48' \
+		'0.0.0.0/0' '::/0' '203.0.113.7' '::ffff:10.1.2.3' \
+		'0000:0000:0000:0000:0000:ffff:255.255.255.255/128' \
+		'10.1.2.3/8' '10.0.0.0/33' '10.0.0.0/08' 'example.com' ',, ,' ''; do
+		printf '%s' "$l" | seed fuzz_cidr
+	done
+	for ((i = 0; i < 65; i++)); do printf '10.%d.0.0/16,' "$i"; done | seed fuzz_cidr
+fi
+
 if want_name fuzz_addr; then
 	# First byte: flags (1 case-sensitive, 2 catch-all, 4 brackets) and
 	# delimiters (bits 4-5).

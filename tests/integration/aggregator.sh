@@ -208,6 +208,20 @@ check_eq "SASL EXTERNAL over ldapi: exit 0" "$?" 0
 check_eq "SASL EXTERNAL over ldapi: same catalog" \
 	"$("$dircat" dump "$d/ext.mdb")" "$("$dircat" dump "$d/catalog.mdb")"
 
+# --- internal_only: a formula marks the groups for internal senders ---------
+mkconf "$d/io.conf" -e '/^group = /a internal_only = cn = "staff"' \
+	-e "s|^catalog = .*|catalog = $d/io.mdb|" -e 's|^report_json.*||'
+"$agg" -c "$d/io.conf" 2>"$d/err"
+check_eq "internal_only formula: exit 0" "$?" 0
+check_match "internal_only formula: staff@ carries internal_only=yes" \
+	"$("$dircat" dump --full "$d/io.mdb" | grep '^staff@')" $'\tinternal_only=yes'
+check_eq "internal_only formula: no other record does" \
+	"$("$dircat" dump --full "$d/io.mdb" | grep -c 'internal_only')" 1
+mkconf "$d/ioextra.conf" -e '/^group = /a extra = internal_only cn'
+"$agg" -c "$d/ioextra.conf" 2>"$d/err"
+check_match "an extra field named internal_only is refused" "$(cat "$d/err")" \
+	'ioextra.conf:[0-9]+: .*internal_only is set by the internal_only formula'
+
 # --- paging past a server size limit (as Active Directory's 1000) ---------
 slapd_stop
 slapd_start "$d/slapd2" 10 || { fail "slapd with sizelimit 10 starts"; exit 1; }

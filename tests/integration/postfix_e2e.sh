@@ -11,7 +11,8 @@
 # makes a new recipient valid without a restart; with catalogd killed or
 # stopped Postfix defers (4xx) and never rejects (5xx), for recipients and
 # senders alike, and serves again when catalogd is back; a SASL user may
-# send as its own addresses only.
+# send as its own addresses only; an internal-only group takes mail from
+# internal client addresses (XCLIENT) and authenticated clients only.
 #
 # Everything runs twice against the same Postfix: with a clear catalog,
 # then with a keyed-hash catalog (hash_secret on both sides, installed
@@ -49,6 +50,7 @@ erin@example.com person erin@example.com
 sales@example.com group alice@example.com,bob
 helpdesk@example.org mailin bob
 @example.net person
+staff@example.com group - internal_only=yes
 EOF
 # 400 more people, so lookups are not answered from a toy table.
 for i in $(seq 400); do echo "user$i@example.com person user$i@example.com"; done >>records
@@ -87,6 +89,7 @@ catalog_id = corp
 inbox = $N/inbox
 trusted_key = $T/keys/signer.pub
 $secret_line
+internal_networks = 10.0.0.0/8, 2001:db8:1::/48
 extension_delimiter = +
 rescan_interval = 2s
 [socket map]
@@ -110,6 +113,9 @@ catalogd_start() {
 	wait_for 10 test -S "$T/run/map.sock" && wait_for 5 test -S "$T/run/policy.sock"
 }
 
+# XCLIENT lets the tests speak as an internal or external client address
+# (the policy service sees it as client_address).
+PF_EXTRA_MAIN="smtpd_authorized_xclient_hosts = 127.0.0.1"
 postfix_start "$T/pf" "$T/run/map.sock" "example.com example.org example.net" \
 	"$T/run/policy.sock" || { fail "private Postfix did not start"; exit 1; }
 pass "private Postfix started (smtp $PF_SMTP_PORT, policy $PF_POLICY_PORT, submission $PF_SUBMISSION_PORT/$PF_SUBMISSION_POLICY_PORT, sink $PF_SINK_PORT)"
@@ -174,7 +180,7 @@ if [ "$1" = keyed ]; then
 	check "the hashed snapshot is installed" wait_for 30 installed
 	local leaks= f w
 	for f in "$N/catalog.mdb" "$N/first.snap"; do
-		for w in alice@ bob@ helpdesk user77@ example.com example.org; do
+		for w in alice@ bob@ helpdesk user77@ staff@ internal_only example.com example.org; do
 			grep -aqF "$w" "$f" && leaks="$leaks $(basename "$f"):$w"
 		done
 	done
@@ -221,6 +227,18 @@ r=$(smtp $P someone@sender.test someone@foreign.test -q RCPT)
 expect "policy: foreign domain: 554 5.7.1 relay access denied" "$r" \
 	'^554 5\.7\.1 .*Relay access denied'
 
+# Internal-only group (internal_only=yes): 127.0.0.1 is not internal.
+# (IPv6 client addresses are checked in test_lookup: this instance runs
+# with inet_protocols = ipv4, and Postfix refuses XCLIENT ADDR=IPV6:...)
+r=$(smtp $P someone@sender.test staff@example.com -q RCPT)
+expect "policy: internal-only group from outside: 550 5.7.1" "$r" \
+	'^550 5\.7\.1 <staff@example\.com>: Recipient address rejected: Only internal senders may write to this address'
+r=$(smtp $P someone@sender.test staff@example.com -q RCPT --xclient-addr 192.0.2.44)
+expect "policy: internal-only group, XCLIENT ADDR=192.0.2.44 (external): 550 5.7.1" \
+	"$r" '^550 5\.7\.1 '
+delivered "policy: internal-only group, XCLIENT ADDR=10.1.2.3 (internal_networks)" \
+	$P someone@sender.test staff@example.com --xclient-addr 10.1.2.3
+
 # --- submission: SASL, sender ownership -------------------------------------
 delivered "submission (map): alice sends as her own address" $U \
 	alice@example.com user1@example.com $(as_alice)
@@ -245,6 +263,8 @@ if [ -n "$PF_SUBMISSION_POLICY_PORT" ]; then
 		Alice@Example.com user6@example.com $(as_alice)
 	r=$(smtp $V alice@example.com user7@example.com -q RCPT $(as_bob))
 	expect "submission (policy): bob as alice@example.com: 553 5.7.1" "$r" '^553 5\.7\.1 '
+	delivered "submission (policy): authenticated bob writes to the internal-only group" \
+		$V bob@example.com staff@example.com $(as_bob)
 fi
 
 # --- a new snapshot makes a new hire valid, without a restart ------------------

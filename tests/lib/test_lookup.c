@@ -11,10 +11,13 @@
 #include "catalog.h"
 #include "catfill.h"
 #include "check.h"
+#include "cidr.h"
+#include "keyhash.h"
 #include "lookup.h"
 #include "util.h"
 
 static const struct catfill_rec recs[] = { CATFILL_LOOKUP_RECS };
+static const char *client = "";	/* client_address of decide() */
 
 /* Ask map for key; return "STATUS data" in a static buffer. */
 static const char *ask(struct catalog_read *r, const struct lookup_opts *o,
@@ -39,7 +42,7 @@ static const char *decide(struct catalog_read *r, const struct lookup_opts *o,
 	const char *rule;
 
 	if (lookup_policy_decide(r, o, st, p, state, sender, rcpt, sasl,
-				 action, sizeof(action), &rule) < 0)
+				 client, action, sizeof(action), &rule) < 0)
 		return "(error)";
 	return action;
 }
@@ -189,6 +192,196 @@ static struct catalog_read *test_cache(struct catalog *cat,
 	return r;
 }
 
+/* Records with extra fields, for the keyed-hash and internal-only
+ * tests: key, kind, owners, extra. */
+static const char *const xrecs[][4] = {
+	{ "example.com", "domain", "", "" },
+	{ ".sub.example.org", "domain", "", "" },
+	{ "catchall.example", "domain", "", "" },
+	{ "@catchall.example", "mailin", "", "" },
+	{ "jsmith@example.com", "person", "jsmith,J.Smith@Example.com", "" },
+	{ "a+b@example.com", "person", "plus", "" },
+	{ "staff@example.com", "group", "", "internal_only=yes" },
+	{ "hubs@example.com", "group", "boss",
+	  "mailHost=hub1.example.com\ninternal_only=yes" },
+	{ "almost@example.com", "group", "", "internal_only=yesno" },
+	{ "x@deep.sub.example.org", "person", "x", "note=internal_only=yes" },
+};
+#define NXRECS (sizeof(xrecs) / sizeof(xrecs[0]))
+
+/* Put xrecs into cat, hashed and sealed with kh unless it is NULL. */
+static void xfill(struct catalog *cat, struct keyhash *kh)
+{
+	static char buf[CATALOG_OWNERS_MAX + CATALOG_EXTRA_MAX];
+	char err[512], hk[KEYHASH_KEY_LEN + 1];
+	struct catalog_txn *t = catalog_write_begin(cat, err, sizeof(err));
+	struct catalog_rec rec, sealed;
+	size_t i;
+	int ok = t != NULL;
+
+	for (i = 0; ok && i < NXRECS; i++) {
+		memset(&rec, 0, sizeof(rec));
+		rec.key = xrecs[i][0];
+		rec.keylen = strlen(rec.key);
+		rec.kind = catalog_kind_parse(xrecs[i][1]);
+		rec.owners = xrecs[i][2];
+		rec.ownerslen = strlen(rec.owners);
+		rec.extra = xrecs[i][3];
+		rec.extralen = strlen(rec.extra);
+		if (kh) {
+			ok = keyhash_rec_seal(kh, &rec, &sealed, buf,
+					      sizeof(buf), err,
+					      sizeof(err)) == 0;
+			keyhash_key(kh, rec.key, rec.keylen, hk);
+			sealed.key = hk;
+			sealed.keylen = KEYHASH_KEY_LEN;
+			rec = sealed;
+		}
+		ok = ok && catalog_txn_put(t, &rec, err, sizeof(err)) >= 0;
+	}
+	CHECK(ok && catalog_txn_commit(t, err, sizeof(err)) == 1,
+	      "fill the %s catalog", kh ? "keyed-hash" : "clear");
+}
+
+/* Keyed-hash mode answers exactly as clear mode, for every map and the
+ * policy service, with and without the cache; internal-only recipients
+ * in both. */
+static void test_keyed(const char *dir)
+{
+	static const char *const keys[] = {
+		"jsmith@example.com", "JSmith@EXAMPLE.com", "jsmith+x@example.com",
+		"a+b@example.com", "a+c@example.com", "+x@example.com",
+		"nobody@example.com", "someone@catchall.example",
+		"x@deep.sub.example.org", "y@deep.sub.example.org",
+		"staff@example.com", "hubs@example.com", "almost@example.com",
+		"x@elsewhere.net", "example.com", "sub.example.org",
+		"deep.sub.example.org", "catchall.example", "elsewhere.net",
+		"@catchall.example", "not an address", "",
+	};
+	static const char *const hex =
+		"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+	unsigned char secret[KEYHASH_SECRET_MAX];
+	char path[600], err[512], a1[600], a2[600];
+	struct lookup_opts oc = { "+", 0, LOOKUP_STALE_DEFER_UNKNOWN, NULL };
+	struct lookup_opts ok = oc;
+	struct lookup_state stc = { 1, 0, NULL, NULL }, sth = stc;
+	struct lookup_state nocache = stc;
+	struct lookup_policy pol = {
+		"550 5.1.1 User unknown", "450 4.1.1 Try later",
+		"553 5.7.1 Not yours", "550 5.7.1 Log in first", 0, NULL, NULL
+	};
+	struct cidr_list nets;
+	struct catalog *cc, *ch;
+	struct catalog_read *rc, *rh;
+	struct keyhash *kh;
+	size_t i, same = 0, n = 0;
+	int m, s;
+
+	keyhash_parse_secret(hex, 64, secret, err, sizeof(err));
+	kh = keyhash_new(secret, 32, err, sizeof(err));
+	ok.hash = kh;
+	snprintf(path, sizeof(path), "%s/clear.mdb", dir);
+	cc = catalog_open(path, CATALOG_NOSYNC, err, sizeof(err));
+	snprintf(path, sizeof(path), "%s/keyed.mdb", dir);
+	ch = catalog_open(path, CATALOG_NOSYNC, err, sizeof(err));
+	if (!cc || !ch || !kh) {
+		CHECK(0, "open the catalogs: %s", err);
+		return;
+	}
+	xfill(cc, NULL);
+	xfill(ch, kh);
+	rc = catalog_read_begin(cc, err, sizeof(err));
+	rh = catalog_read_begin(ch, err, sizeof(err));
+	stc.cache = lookup_cache_new();
+	sth.cache = lookup_cache_new();
+	for (s = 0; s < 2; s++)	/* the second time from the caches */
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			for (m = LOOKUP_RECIPIENTS; m <= LOOKUP_SENDERS; m++) {
+				snprintf(a1, sizeof(a1), "%s",
+					 ask(rc, &oc, &stc, m, keys[i]));
+				snprintf(a2, sizeof(a2), "%s",
+					 ask(rh, &ok, &sth, m, keys[i]));
+				n++;
+				if (!strcmp(a1, a2))
+					same++;
+				else
+					printf("    %s %s: clear '%s', keyed "
+					       "'%s'\n", lookup_map_name(m),
+					       keys[i], a1, a2);
+			}
+	CHECK(same == n && n > 100, "keyed-hash: %zu of %zu answers as in "
+	      "clear mode", same, n);
+	CHECK(!strcmp(ask(rh, &ok, &sth, LOOKUP_SENDERS, "hubs@example.com"),
+		      "OK boss"), "keyed-hash: the senders map opens owners");
+	CHECK(!strcmp(ask(rh, &oc, &nocache, LOOKUP_RECIPIENTS,
+			  "jsmith@example.com"), "NOTFOUND ") &&
+	      !strcmp(ask(rh, &oc, &nocache, LOOKUP_DOMAINS, "example.com"),
+		      "NOTFOUND "),
+	      "a keyed-hash catalog read without the secret knows nothing");
+
+	/* Internal-only recipients. */
+	cidr_list_parse("10.0.0.0/8, 2001:db8:1::/48", 27, &nets, err,
+			sizeof(err));
+	pol.internal_networks = &nets;
+	for (s = 0; s < 2; s++) {
+		struct catalog_read *r = s ? rh : rc;
+		const struct lookup_opts *o = s ? &ok : &oc;
+		const struct lookup_state *st = s ? &sth : &stc;
+		const char *mode = s ? "keyed-hash" : "clear";
+
+		client = "192.0.2.7";
+		CHECK(!strcmp(decide(r, o, st, &pol, "RCPT", "x@ext.test",
+				     "staff@example.com", ""),
+			      LOOKUP_INTERNAL_ONLY_TEXT),
+		      "%s: external client to an internal-only group: 550 5.7.1",
+		      mode);
+		CHECK(!strcmp(decide(r, o, st, &pol, "RCPT", "x@ext.test",
+				     "Hubs+x@Example.COM", ""),
+			      LOOKUP_INTERNAL_ONLY_TEXT),
+		      "%s: the mark among other extra fields, case and "
+		      "extension: 550 5.7.1", mode);
+		CHECK(!strcmp(decide(r, o, st, &pol, "RCPT", "",
+				     "staff@example.com", "someone"), "DUNNO"),
+		      "%s: authenticated client: DUNNO", mode);
+		client = "10.20.30.40";
+		CHECK(!strcmp(decide(r, o, st, &pol, "RCPT", "x@ext.test",
+				     "staff@example.com", ""), "DUNNO"),
+		      "%s: internal client (10/8): DUNNO", mode);
+		client = "2001:db8:1::9";
+		CHECK(!strcmp(decide(r, o, st, &pol, "RCPT", "x@ext.test",
+				     "staff@example.com", ""), "DUNNO"),
+		      "%s: internal IPv6 client: DUNNO", mode);
+		client = "192.0.2.7";
+		CHECK(!strcmp(decide(r, o, st, &pol, "RCPT", "x@ext.test",
+				     "almost@example.com", ""), "DUNNO") &&
+		      !strcmp(decide(r, o, st, &pol, "RCPT", "x@ext.test",
+				     "x@deep.sub.example.org", ""), "DUNNO") &&
+		      !strcmp(decide(r, o, st, &pol, "RCPT", "x@ext.test",
+				     "jsmith@example.com", ""), "DUNNO"),
+		      "%s: only the whole line internal_only=yes marks", mode);
+		client = "";
+		CHECK(!strcmp(decide(r, o, st, &pol, "RCPT", "x@ext.test",
+				     "staff@example.com", ""),
+			      LOOKUP_INTERNAL_ONLY_TEXT),
+		      "%s: no client address: external", mode);
+	}
+	pol.internal_networks = NULL;
+	pol.internal_only_recipient = "554 5.7.1 Internal list";
+	client = "10.20.30.40";
+	CHECK(!strcmp(decide(rc, &oc, &stc, &pol, "RCPT", "x@ext.test",
+			     "staff@example.com", ""), "554 5.7.1 Internal list"),
+	      "no internal_networks: only authenticated clients are internal; "
+	      "the text is configurable");
+	client = "";
+	lookup_cache_free(stc.cache);
+	lookup_cache_free(sth.cache);
+	catalog_read_end(rc);
+	catalog_read_end(rh);
+	catalog_close(cc);
+	catalog_close(ch);
+	keyhash_free(kh);
+}
+
 int main(void)
 {
 	char dir[256], path[512], err[512];
@@ -196,7 +389,7 @@ int main(void)
 	struct lookup_state st = { 1, 0, NULL, NULL };
 	struct lookup_policy pol = {
 		"550 5.1.1 User unknown", "450 4.1.1 Try later",
-		"553 5.7.1 Not yours", "550 5.7.1 Log in first", 0
+		"553 5.7.1 Not yours", "550 5.7.1 Log in first", 0, NULL, NULL
 	};
 	struct lookup_addr a;
 	struct catalog *cat;
@@ -425,10 +618,19 @@ int main(void)
 	r = test_cache(cat, r, &o);
 	catalog_read_end(r);
 	catalog_close(cat);
-	snprintf(path, sizeof(path), "%s/cat.mdb", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/cat.mdb-lock", dir);
-	unlink(path);
+	test_keyed(dir);
+	{
+		static const char *const files[] = {
+			"cat.mdb", "cat.mdb-lock", "clear.mdb",
+			"clear.mdb-lock", "keyed.mdb", "keyed.mdb-lock"
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+			snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+			unlink(path);
+		}
+	}
 	rmdir(dir);
 	return check_done();
 }
