@@ -491,6 +491,195 @@ static int ldapsrc_entry(LDAP *ld, LDAPMessage *msg,
 	return rc;
 }
 
+/* The search of one page started, with the paged results control and
+ * the cookie of the page before when paging.  0 with *msgid, or -1 with
+ * err. */
+static int ldapsrc_page_start(LDAP *ld, const struct ldapsrc_conf *conf,
+			      const char *base, char **attrlist,
+			      struct berval *cookie, time_t deadline,
+			      int *msgid, char *err, size_t errlen)
+{
+	LDAPControl *pctrl = NULL, *sctrls[2] = { NULL, NULL };
+	struct timeval tv;
+	time_t now;
+	int rc;
+
+	if (conf->page_size > 0) {
+		rc = ldap_create_page_control(ld, conf->page_size,
+					      cookie->bv_val ? cookie : NULL,
+					      1, &pctrl);
+		if (rc != LDAP_SUCCESS) {
+			ldapsrc_error(ld, rc, "paged results control", conf,
+				      err, errlen);
+			return -1;
+		}
+		sctrls[0] = pctrl;
+	}
+	/* The server gets what is left of the time limit. */
+	now = time(NULL);
+	tv.tv_sec = deadline > now ? deadline - now : 1;
+	tv.tv_usec = 0;
+	rc = ldap_search_ext(ld, base, conf->scope, conf->filter, attrlist, 0,
+			     sctrls, NULL, conf->timeout > 0 ? &tv : NULL,
+			     LDAP_NO_LIMIT, msgid);
+	if (pctrl)
+		ldap_control_free(pctrl);
+	if (rc != LDAP_SUCCESS) {
+		ldapsrc_error(ld, rc, "search", conf, err, errlen);
+		return -1;
+	}
+	return 0;
+}
+
+/* The search's final result: 0 with the server's controls in *rctrls
+ * (the caller frees them), or -1 with err. */
+static int ldapsrc_search_result(LDAP *ld, LDAPMessage *msg,
+				 const struct ldapsrc_conf *conf,
+				 const char *base, LDAPControl ***rctrls,
+				 char *err, size_t errlen)
+{
+	char *matched = NULL, *text = NULL;
+	int code = 0, rc;
+
+	rc = ldap_parse_result(ld, msg, &code, &matched, &text, NULL, rctrls,
+			       0);
+	if (rc == LDAP_SUCCESS && code != LDAP_SUCCESS) {
+		util_err(err, errlen, "source %s (%s): search of %s: %s%s%s",
+			 conf->name, conf->uri, base, ldap_err2string(code),
+			 text && *text ? ": " : "", text && *text ? text : "");
+		rc = -1;
+	} else if (rc != LDAP_SUCCESS) {
+		ldapsrc_error(ld, rc, "search result", conf, err, errlen);
+		rc = -1;
+	}
+	if (matched)
+		ldap_memfree(matched);
+	if (text)
+		ldap_memfree(text);
+	if (rc != LDAP_SUCCESS) {
+		ldap_controls_free(*rctrls);
+		*rctrls = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Every message of one page up to the search's result, each entry handed
+ * to fn, within the deadline.  0 with the result's controls in *rctrls
+ * (the caller frees them), or -1 with err (the search abandoned where
+ * the server may still be sending).
+ */
+static int ldapsrc_page_read(LDAP *ld, int msgid,
+			     const struct ldapsrc_conf *conf, const char *base,
+			     const struct formula_attrs *attrs,
+			     struct ldapsrc_scratch *s,
+			     int (*fn)(void *, const struct ldapsrc_entry *,
+				       char *, size_t),
+			     void *arg, struct ldapsrc_stats *stats,
+			     time_t deadline, LDAPControl ***rctrls,
+			     char *err, size_t errlen)
+{
+	LDAPMessage *msg = NULL;
+	struct timeval tv;
+	time_t now;
+	int rc, done = 0;
+
+	*rctrls = NULL;
+	while (!done) {
+		now = time(NULL);
+		if (conf->timeout > 0 && now >= deadline) {
+			util_err(err, errlen, "source %s (%s): search took "
+				 "longer than timeout = %ds", conf->name,
+				 conf->uri, conf->timeout);
+			ldap_abandon_ext(ld, msgid, NULL, NULL);
+			return -1;
+		}
+		tv.tv_sec = conf->timeout > 0 ? deadline - now : 3600;
+		tv.tv_usec = 0;
+		msg = NULL;
+		rc = ldap_result(ld, msgid, LDAP_MSG_ONE, &tv, &msg);
+		if (rc == 0) {
+			util_err(err, errlen, "source %s (%s): no answer "
+				 "within timeout = %ds", conf->name, conf->uri,
+				 conf->timeout);
+			ldap_abandon_ext(ld, msgid, NULL, NULL);
+			return -1;
+		}
+		if (rc < 0) {
+			int lerr = LDAP_SERVER_DOWN;
+
+			ldap_get_option(ld, LDAP_OPT_RESULT_CODE, &lerr);
+			ldapsrc_error(ld, lerr, "search", conf, err, errlen);
+			return -1;
+		}
+		switch (rc) {
+		case LDAP_RES_SEARCH_ENTRY:
+			stats->entries++;
+			if (ldapsrc_entry(ld, msg, attrs, s, fn, arg, err,
+					  errlen) < 0)
+				goto abandon;
+			break;
+		case LDAP_RES_SEARCH_REFERENCE:
+			stats->references++;
+			if (conf->referrals == LDAPSRC_REF_FAIL) {
+				util_err(err, errlen, "source %s (%s): the "
+					 "server returned a search reference "
+					 "(referrals = fail): the result would "
+					 "be partial", conf->name, conf->uri);
+				goto abandon;
+			}
+			break;
+		case LDAP_RES_SEARCH_RESULT:
+			done = 1;
+			if (ldapsrc_search_result(ld, msg, conf, base, rctrls,
+						  err, errlen) < 0) {
+				ldap_msgfree(msg);
+				return -1;
+			}
+			break;
+		default:
+			break;
+		}
+		ldap_msgfree(msg);
+	}
+	return 0;
+abandon:
+	ldap_msgfree(msg);
+	ldap_abandon_ext(ld, msgid, NULL, NULL);
+	return -1;
+}
+
+/* The next page's cookie, from the paged results control of the result
+ * (empty after the last page) into *cookie.  0, or -1 with err. */
+static int ldapsrc_page_cookie(LDAP *ld, const struct ldapsrc_conf *conf,
+			       LDAPControl **rctrls, struct berval *cookie,
+			       char *err, size_t errlen)
+{
+	LDAPControl *c = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, rctrls,
+					   NULL);
+	ber_int_t estimate;
+
+	if (cookie->bv_val) {
+		ber_memfree(cookie->bv_val);
+		cookie->bv_val = NULL;
+		cookie->bv_len = 0;
+	}
+	if (!c) {
+		util_err(err, errlen, "source %s (%s): the server did not "
+			 "answer the paged results control", conf->name,
+			 conf->uri);
+		return -1;
+	}
+	if (ldap_parse_pageresponse_control(ld, c, &estimate, cookie) !=
+	    LDAP_SUCCESS) {
+		util_err(err, errlen, "source %s (%s): bad paged results "
+			 "response", conf->name, conf->uri);
+		return -1;
+	}
+	return 0;
+}
+
 /* One base, all its pages. */
 static int ldapsrc_search_base(LDAP *ld, const struct ldapsrc_conf *conf,
 			       const char *base, char **attrlist,
@@ -505,160 +694,27 @@ static int ldapsrc_search_base(LDAP *ld, const struct ldapsrc_conf *conf,
 	int more = 1, ret = -1;
 
 	while (more) {
-		LDAPControl *pctrl = NULL, *sctrls[2] = { NULL, NULL };
 		LDAPControl **rctrls = NULL;
-		int msgid, rc, done = 0;
-		struct timeval tv;
-		time_t now;
+		int msgid, rc = 0;
 
-		if (conf->page_size > 0) {
-			rc = ldap_create_page_control(ld, conf->page_size,
-						      cookie.bv_val ? &cookie : NULL,
-						      1, &pctrl);
-			if (rc != LDAP_SUCCESS) {
-				ldapsrc_error(ld, rc, "paged results control",
-					      conf, err, errlen);
-				goto out;
-			}
-			sctrls[0] = pctrl;
-		}
-		/* The server gets what is left of the time limit. */
-		now = time(NULL);
-		tv.tv_sec = deadline > now ? deadline - now : 1;
-		tv.tv_usec = 0;
-		rc = ldap_search_ext(ld, base, conf->scope, conf->filter,
-				     attrlist, 0, sctrls, NULL,
-				     conf->timeout > 0 ? &tv : NULL,
-				     LDAP_NO_LIMIT, &msgid);
-		if (pctrl)
-			ldap_control_free(pctrl);
-		if (rc != LDAP_SUCCESS) {
-			ldapsrc_error(ld, rc, "search", conf, err, errlen);
+		if (ldapsrc_page_start(ld, conf, base, attrlist, &cookie,
+				       deadline, &msgid, err, errlen) < 0)
 			goto out;
-		}
 		stats->pages++;
-		while (!done) {
-			LDAPMessage *msg = NULL;
-
-			now = time(NULL);
-			if (conf->timeout > 0 && now >= deadline) {
-				util_err(err, errlen,
-					 "source %s (%s): search took longer than "
-					 "timeout = %ds", conf->name, conf->uri,
-					 conf->timeout);
-				ldap_abandon_ext(ld, msgid, NULL, NULL);
-				goto out;
-			}
-			tv.tv_sec = conf->timeout > 0 ? deadline - now : 3600;
-			tv.tv_usec = 0;
-			rc = ldap_result(ld, msgid, LDAP_MSG_ONE, &tv, &msg);
-			if (rc == 0) {
-				util_err(err, errlen,
-					 "source %s (%s): no answer within "
-					 "timeout = %ds", conf->name, conf->uri,
-					 conf->timeout);
-				ldap_abandon_ext(ld, msgid, NULL, NULL);
-				goto out;
-			}
-			if (rc < 0) {
-				int lerr = LDAP_SERVER_DOWN;
-
-				ldap_get_option(ld, LDAP_OPT_RESULT_CODE, &lerr);
-				ldapsrc_error(ld, lerr, "search", conf, err,
-					      errlen);
-				goto out;
-			}
-			switch (rc) {
-			case LDAP_RES_SEARCH_ENTRY:
-				stats->entries++;
-				if (ldapsrc_entry(ld, msg, attrs, s, fn, arg, err,
-						  errlen) < 0) {
-					ldap_msgfree(msg);
-					ldap_abandon_ext(ld, msgid, NULL, NULL);
-					goto out;
-				}
-				break;
-			case LDAP_RES_SEARCH_REFERENCE:
-				stats->references++;
-				if (conf->referrals == LDAPSRC_REF_FAIL) {
-					util_err(err, errlen,
-						 "source %s (%s): the server returned "
-						 "a search reference (referrals = fail): "
-						 "the result would be partial",
-						 conf->name, conf->uri);
-					ldap_msgfree(msg);
-					ldap_abandon_ext(ld, msgid, NULL, NULL);
-					goto out;
-				}
-				break;
-			case LDAP_RES_SEARCH_RESULT: {
-				int code = 0;
-				char *matched = NULL, *text = NULL;
-
-				done = 1;
-				rc = ldap_parse_result(ld, msg, &code, &matched,
-						       &text, NULL, &rctrls, 0);
-				if (rc == LDAP_SUCCESS && code != LDAP_SUCCESS) {
-					util_err(err, errlen,
-						 "source %s (%s): search of %s: %s%s%s",
-						 conf->name, conf->uri, base,
-						 ldap_err2string(code),
-						 text && *text ? ": " : "",
-						 text && *text ? text : "");
-					rc = -1;
-				} else if (rc != LDAP_SUCCESS) {
-					ldapsrc_error(ld, rc, "search result", conf,
-						      err, errlen);
-					rc = -1;
-				}
-				if (matched)
-					ldap_memfree(matched);
-				if (text)
-					ldap_memfree(text);
-				if (rc != LDAP_SUCCESS) {
-					ldap_msgfree(msg);
-					ldap_controls_free(rctrls);
-					goto out;
-				}
-				break;
-			}
-			default:
-				break;
-			}
-			ldap_msgfree(msg);
-		}
+		if (ldapsrc_page_read(ld, msgid, conf, base, attrs, s, fn, arg,
+				      stats, deadline, &rctrls, err,
+				      errlen) < 0)
+			goto out;
 		/* Next page: the server's cookie, empty at the end. */
 		more = 0;
 		if (conf->page_size > 0) {
-			LDAPControl *c = ldap_control_find(
-				LDAP_CONTROL_PAGEDRESULTS, rctrls, NULL);
-			ber_int_t estimate;
-
-			if (cookie.bv_val) {
-				ber_memfree(cookie.bv_val);
-				cookie.bv_val = NULL;
-				cookie.bv_len = 0;
-			}
-			if (!c) {
-				util_err(err, errlen,
-					 "source %s (%s): the server did not "
-					 "answer the paged results control",
-					 conf->name, conf->uri);
-				ldap_controls_free(rctrls);
-				goto out;
-			}
-			if (ldap_parse_pageresponse_control(ld, c, &estimate,
-							    &cookie) !=
-			    LDAP_SUCCESS) {
-				util_err(err, errlen,
-					 "source %s (%s): bad paged results "
-					 "response", conf->name, conf->uri);
-				ldap_controls_free(rctrls);
-				goto out;
-			}
-			more = cookie.bv_val && cookie.bv_len > 0;
+			rc = ldapsrc_page_cookie(ld, conf, rctrls, &cookie, err,
+						 errlen);
+			more = rc == 0 && cookie.bv_val && cookie.bv_len > 0;
 		}
 		ldap_controls_free(rctrls);
+		if (rc < 0)
+			goto out;
 	}
 	ret = 0;
 out:
