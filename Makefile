@@ -175,6 +175,11 @@ $(B)/tests/test_fetchconf: tests/lib/test_fetchconf.c $(FETCHCONF_OBJ) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests/lib -Ifetcher $(ALL_LDFLAGS) -o $@ $< $(FETCHCONF_OBJ) $(LIBA) $(PC_CURL) $(LIBS_TEST)
 
+# The lookup poller asks slapd too.
+$(B)/bench/lookpoll: tests/bench/lookpoll.c $(B)/bench/lookpoll.d $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(PC_LDAP) $(LIBS_TEST)
+
 # Snapshots installed as catalogd installs them: its apply module too.
 APPLY_OBJ = $(B)/catalogd/apply.o
 INBOX_OBJ = $(B)/catalogd/inbox.o $(APPLY_OBJ)

@@ -17,6 +17,8 @@
 #   a session log of SLAPD_SESSIONLOG changes (default 1000); with
 #   SLAPD_NOPRESENT set, a cookie older than the session log is refused
 #   (e-syncRefreshRequired) instead of answered with a present phase.
+#   With SLAPD_MONITOR set: the monitor database (cn=Monitor), readable
+#   by the root DN, for counting the operations the server carried out.
 #   With SLAPD_EXTRA_SCHEMA set (e.g. "$DIRCAT_TOP/tests/integration/data/
 #   ad-389.schema"): those schema files (slapd.conf format, separated by
 #   spaces) included after the standard ones.
@@ -89,6 +91,14 @@ CONF
 		# may return everything.
 		cat >>"$dir/slapd.conf" <<CONF
 limits users size.soft=$sizelimit size.hard=$sizelimit size.prtotal=unlimited
+CONF
+	fi
+	if [ -n "${SLAPD_MONITOR:-}" ]; then
+		cat >>"$dir/slapd.conf" <<CONF
+database monitor
+access to *
+	by dn.exact="$SLAPD_ROOTDN" read
+	by * none
 CONF
 	fi
 	_slapd_base_ldif >"$dir/base.ldif"
