@@ -53,6 +53,7 @@ struct snapwrite {
 	size_t pendlen, pendcap;
 	size_t *offs;			/* each waiting record's offset */
 	size_t npend, offscap;
+	int no_fsync;			/* see snapwrite_opts */
 };
 
 /* Write all of data at the current position. */
@@ -314,7 +315,7 @@ static int snapwrite_add(struct snapwrite *w, int op,
 	return snapwrite_frame(w, op, key, keylen, value, vl);
 }
 
-/* Header and its signature, fsync, rename.  0 or -1. */
+/* Header and its signature, fsync (unless no_fsync), rename.  0 or -1. */
 static int snapwrite_finish(struct snapwrite *w, const struct sign_key *key)
 {
 	struct snapshot_header *h = &w->hdr;
@@ -337,7 +338,7 @@ static int snapwrite_finish(struct snapwrite *w, const struct sign_key *key)
 		      head + SNAPSHOT_HEADER_LEN, w->err, w->errlen) < 0)
 		return -1;
 	if (pwrite(w->fd, head, sizeof(head), 0) != (ssize_t)sizeof(head) ||
-	    fsync(w->fd) < 0) {
+	    (!w->no_fsync && fsync(w->fd) < 0)) {
 		util_err(w->err, w->errlen, "%s: %s", w->tmp, strerror(errno));
 		return -1;
 	}
@@ -356,7 +357,8 @@ static int snapwrite_finish(struct snapwrite *w, const struct sign_key *key)
 	}
 	/* rename() took the path: it is shorter than PATH_MAX */
 	util_copy_fit(dir, w->path, sizeof(dir));
-	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = w->no_fsync ? -1 :
+	      open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0) {
 		(void)fsync(dfd);
 		close(dfd);
@@ -462,6 +464,7 @@ int snapwrite_full(struct catalog_read *r, const struct snapwrite_opts *o,
 	w.hdr = h;
 	snapwrite_keyed(&w, o);
 	w.projection = o->projection;
+	w.no_fsync = o->no_fsync;
 	w.hdr.type = SNAPSHOT_FULL;
 	it = catalog_iter_new(r);
 	if (!it) {
@@ -523,6 +526,7 @@ int snapwrite_delta(struct catalog_read *r, uint64_t base,
 	w.hdr = h;
 	snapwrite_keyed(&w, o);
 	w.projection = o->projection;
+	w.no_fsync = o->no_fsync;
 	w.hdr.type = SNAPSHOT_DELTA;
 	w.hdr.base = base;
 	rc = catalog_changes_since(r, base, snapwrite_delta_one, &w);

@@ -45,6 +45,10 @@ struct snapwrite_opts {
 				   by hashed key in memory before they are
 				   written (about 60 bytes a record more
 				   than their size); NULL: clear */
+	int no_fsync;		/* 1: rename into place without fsync, for
+				   a cache whose files are verified (hash
+				   and signature) before they are used
+				   again, as the replicator's spool is */
 };
 
 /* What a write produced. */

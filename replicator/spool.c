@@ -203,6 +203,9 @@ int spool_get(struct spool *sp, uint64_t base, const struct spool_file **out,
 		o.lifetime = sp->lifetime;
 		o.projection = sp->projection;
 		o.hash = sp->hash;
+		/* A spool file is used again only after it verifies: one a
+		 * crash left torn is written anew, so it needs no fsync. */
+		o.no_fsync = 1;
 		if (base)
 			rc = snapwrite_delta(sp->r, base, &o, sp->key, f->path,
 					     &st, err, errlen);

@@ -166,6 +166,24 @@ check_match "spool: a damaged file is not reused" "$REP_ERR" \
 	'corp.1.full.snap: not reused'
 check_match "spool: the rewritten file verifies" \
 	"$(rep_verify "$top/in1/corp.1.full.snap")" '^valid'
+# Spool files are written without fsync: what a crash can leave (an
+# empty file, a whole header over payload that never reached the disk)
+# is written again, never sent.
+size=$(stat -c %s "$REP_DIR/spool/corp.1.full.snap")
+printf '\377\377\377\377' | dd of="$REP_DIR/spool/corp.1.full.snap" bs=1 seek=$((size - 4)) conv=notrunc 2>/dev/null
+rm -rf "$REP_DIR/state" "$top"/in1/* "$top"/in2/*
+rep_run -c "$top/file.conf" -vv
+check_match "spool: a file whose payload did not reach the disk is not reused" "$REP_ERR" \
+	'corp.1.full.snap: not reused'
+check_match "spool: and what is sent instead verifies" \
+	"$(rep_verify "$top/in1/corp.1.full.snap")" '^valid'
+: >"$REP_DIR/spool/corp.1.full.snap"
+rm -rf "$REP_DIR/state" "$top"/in1/* "$top"/in2/*
+rep_run -c "$top/file.conf" -vv
+check_match "spool: an empty file is not reused" "$REP_ERR" \
+	'corp.1.full.snap: not reused'
+check_match "spool: and what is sent instead verifies" \
+	"$(rep_verify "$top/in1/corp.1.full.snap")" '^valid'
 touch "$REP_DIR/spool/corp.1.full.snap.tmp.99999" "$REP_DIR/spool/keep.me"
 rep_status "$top/in1" 1
 rep_status "$top/in2" 1
