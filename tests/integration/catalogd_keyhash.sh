@@ -78,6 +78,12 @@ check_eq "dircat dump: 6 records, keys of 32 base64url characters" \
 	"$(cut -f1 <<<"$out" | grep -cE '^[A-Za-z0-9_-]{32}$')" 6
 check_match "dircat dump says the catalog is keyed-hashed" \
 	"$(cat "$d/dump.err")" 'keyed-hash catalog \(secret [0-9a-f]{16}\)'
+# schema/snapshot.md's openssl commands, as written, give alice's key.
+awk '/^K=\$\(printf .dircat keyed-hash keys/ { on = 1 } on { print } on && /tr .\+\/. .-_./ { exit }' \
+	"$DIRCAT_TOP/schema/snapshot.md" >"$d/spec.sh"
+key=$(cd "$d" && cp "$secret" secret.hex && bash spec.sh; rm -f secret.hex)
+check_match "schema/snapshot.md's openssl commands give a key of the catalog ($key)" \
+	"$(cut -f1 <<<"$out")" "^$key\$"
 
 # A delta with the same secret: a new address, one removed.
 { records | grep -v '^bob@'; echo "carol@example.com person carol"; } |
