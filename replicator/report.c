@@ -302,171 +302,194 @@ static const char *report_mode(const struct push_result *r)
 	return "none";
 }
 
-int report_metrics(const char *path, const struct repconf *conf,
-		   const struct push_result *res, int exit_status,
-		   double seconds, char *err, size_t errlen)
-{
-	static const char *const results[] = { "current", "sent", "waiting",
-					       "failed" };
-	static const char *const modes[] = { "none", "delta", "full" };
-	int64_t now = (int64_t)time(NULL), run_ok;
-	int64_t *last_ok, *failures;
-	const struct push_result *any = NULL;
-	struct report_prev prev;
-	struct metrics m;
-	struct buf b;
-	size_t i, k, n = conf->ntargets;
-	uint64_t counts[4] = { 0, 0, 0, 0 }, bytes = 0;
+static const char *const report_results[] = { "current", "sent",
+					       "waiting", "failed" };
+static const char *const report_modes[] = { "none", "delta", "full" };
 
-	report_prev_load(path, &prev, &run_ok);
+/* What the metrics say across runs, per target and for the run. */
+struct report_tally {
+	int64_t *last_ok;	/* when the target last had the serial */
+	int64_t *failures;	/* runs in a row it failed */
+	int64_t run_ok;		/* when a run last ended well */
+	uint64_t counts[4];	/* targets by report_results */
+	uint64_t bytes;		/* sent to all targets */
+	const struct push_result *any;	/* a target this run served */
+};
+
+/* The tally after this run: the previous metrics file's values, moved
+ * on by each target this run served (res may be NULL: none). */
+static void report_tally(const char *path, const struct repconf *conf,
+			 const struct push_result *res, int exit_status,
+			 int64_t now, struct report_tally *t)
+{
+	struct report_prev prev;
+	size_t i, k, n = conf->ntargets;
+
+	memset(t, 0, sizeof(*t));
+	report_prev_load(path, &prev, &t->run_ok);
 	if (exit_status == EX_OK)
-		run_ok = now;
-	last_ok = xcalloc(n, sizeof(*last_ok));
-	failures = xcalloc(n, sizeof(*failures));
+		t->run_ok = now;
+	t->last_ok = xcalloc(n, sizeof(*t->last_ok));
+	t->failures = xcalloc(n, sizeof(*t->failures));
 	for (i = 0; i < n; i++) {
 		const struct push_result *r = res ? &res[i] : NULL;
 		const char *name = conf->targets[i].name;
 
-		last_ok[i] = report_prev_get(&prev, REPORT_LAST_OK, name);
-		failures[i] = report_prev_get(&prev, REPORT_FAILURES, name);
+		t->last_ok[i] = report_prev_get(&prev, REPORT_LAST_OK, name);
+		t->failures[i] = report_prev_get(&prev, REPORT_FAILURES, name);
 		if (!r || !r->target)
 			continue;	/* not served by this run */
-		any = r;
-		bytes += r->bytes;
+		t->any = r;
+		t->bytes += r->bytes;
 		for (k = 0; k < 4; k++)
-			if (!strcmp(report_result(r), results[k]))
-				counts[k]++;
+			if (!strcmp(report_result(r), report_results[k]))
+				t->counts[k]++;
 		if (r->ok) {
-			last_ok[i] = now;
-			failures[i] = 0;
+			t->last_ok[i] = now;
+			t->failures[i] = 0;
 		} else {
-			failures[i]++;
+			t->failures[i]++;
 		}
 	}
 	report_prev_free(&prev);
+}
 
+/* The families of every target this run served (n results). */
+static void report_metrics_served(struct metrics *m,
+				  const struct push_result *res, size_t n)
+{
+	size_t i, k;
+
+	metrics_family(m, "dircat_replicator_target_ok", "gauge",
+		       "1 when the last run left the target with the "
+		       "catalog's serial: it had it, was sent it, or is "
+		       "installing it.");
+	for (i = 0; i < n; i++)
+		if (res[i].target)
+			metrics_u64(m, "target", res[i].target->name, NULL,
+				    NULL, res[i].ok ? 1 : 0);
+	metrics_family(m, "dircat_replicator_target_current", "gauge",
+		       "1 when the node reported the catalog's serial as "
+		       "installed at the last run.");
+	for (i = 0; i < n; i++)
+		if (res[i].target)
+			metrics_u64(m, "target", res[i].target->name, NULL,
+				    NULL, res[i].node_known &&
+					  res[i].node_serial == res[i].serial);
+	for (i = 0, k = 0; i < n; i++)
+		if (res[i].target && res[i].node_known && k++ == 0)
+			metrics_family(m, "dircat_replicator_target_"
+				       "node_serial", "gauge",
+				       "The serial the node reported (0: "
+				       "nothing installed); absent when it "
+				       "could not be read.");
+	for (i = 0; i < n; i++)
+		if (res[i].target && res[i].node_known)
+			metrics_u64(m, "target", res[i].target->name, NULL,
+				    NULL, res[i].node_serial);
+	for (i = 0, k = 0; i < n; i++)
+		if (res[i].target && res[i].node_known &&
+		    res[i].node_expires > 0 && k++ == 0)
+			metrics_family(m, "dircat_replicator_target_"
+				       "node_expires_timestamp_seconds",
+				       "gauge", "When the node's catalog "
+				       "expires, as it reported (Unix time).");
+	for (i = 0; i < n; i++)
+		if (res[i].target && res[i].node_known &&
+		    res[i].node_expires > 0)
+			metrics_i64(m, "target", res[i].target->name, NULL,
+				    NULL, res[i].node_expires);
+	metrics_family(m, "dircat_replicator_target_result", "gauge",
+		       "The last run's result for the target (1 for the one "
+		       "that applies).");
+	for (i = 0; i < n; i++)
+		for (k = 0; res[i].target && k < 4; k++)
+			metrics_u64(m, "target", res[i].target->name, "result",
+				    report_results[k],
+				    !strcmp(report_result(&res[i]),
+					    report_results[k]));
+	metrics_family(m, "dircat_replicator_target_sent", "gauge",
+		       "What the last run delivered to the target (1 for the "
+		       "one that applies).");
+	for (i = 0; i < n; i++)
+		for (k = 0; res[i].target && k < 3; k++)
+			metrics_u64(m, "target", res[i].target->name, "mode",
+				    report_modes[k],
+				    !strcmp(report_mode(&res[i]),
+					    report_modes[k]));
+	metrics_family(m, "dircat_replicator_target_sent_bytes", "gauge",
+		       "Bytes uploaded to the target in the last run, all "
+		       "attempts together.");
+	for (i = 0; i < n; i++)
+		if (res[i].target)
+			metrics_u64(m, "target", res[i].target->name, NULL,
+				    NULL, res[i].bytes);
+	metrics_family(m, "dircat_replicator_target_duration_seconds",
+		       "gauge", "How long the target took in the last run.");
+	for (i = 0; i < n; i++)
+		if (res[i].target)
+			metrics_f64(m, "target", res[i].target->name, NULL,
+				    NULL, res[i].seconds);
+	metrics_family(m, "dircat_replicator_target_attempts", "gauge",
+		       "Attempts the target took in the last run.");
+	for (i = 0; i < n; i++)
+		if (res[i].target)
+			metrics_i64(m, "target", res[i].target->name, NULL,
+				    NULL, res[i].attempts);
+}
+
+int report_metrics(const char *path, const struct repconf *conf,
+		   const struct push_result *res, int exit_status,
+		   double seconds, char *err, size_t errlen)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct report_tally t;
+	struct metrics m;
+	struct buf b;
+	size_t i, k, n = conf->ntargets;
+
+	report_tally(path, conf, res, exit_status, now, &t);
 	buf_init(&b, REPORT_METRICS_MAX);
 	metrics_init(&m, &b);
 	metrics_last_run(&m, "dircat_replicator",
 			 "Exit status of the last run: 0 ok, 66 no catalog, 69 "
 			 "a target not current, 73 local failure, 78 "
-			 "configuration.", now, exit_status, seconds, run_ok);
+			 "configuration.", now, exit_status, seconds, t.run_ok);
 	metrics_gauge(&m, "dircat_replicator_targets_configured",
 		      "Targets in the configuration.", (int64_t)n);
-	if (any) {
+	if (t.any) {
 		metrics_gauge(&m, "dircat_replicator_catalog_serial",
 			      "The catalog serial the last run brought the "
-			      "targets to.", (int64_t)any->serial);
+			      "targets to.", (int64_t)t.any->serial);
 		metrics_family(&m, "dircat_replicator_targets", "gauge",
 			       "Targets by result of the last run: current "
 			       "(had the serial), sent, waiting (delivered "
 			       "earlier, not installed yet), failed.");
 		for (k = 0; k < 4; k++)
-			metrics_u64(&m, "result", results[k], NULL, NULL,
-				    counts[k]);
+			metrics_u64(&m, "result", report_results[k], NULL,
+				    NULL, t.counts[k]);
 		metrics_family(&m, "dircat_replicator_sent_bytes", "gauge",
 			       "Bytes uploaded to all targets in the last run.");
-		metrics_u64(&m, NULL, NULL, NULL, NULL, bytes);
+		metrics_u64(&m, NULL, NULL, NULL, NULL, t.bytes);
 	}
 	for (i = 0, k = 0; i < n; i++)
-		if (last_ok[i] > 0 && k++ == 0)
+		if (t.last_ok[i] > 0 && k++ == 0)
 			metrics_family(&m, REPORT_LAST_OK, "gauge",
 				       "When the target last had, or was sent, "
 				       "the catalog's serial (Unix time).");
 	for (i = 0; i < n; i++)
-		if (last_ok[i] > 0)
+		if (t.last_ok[i] > 0)
 			metrics_i64(&m, "target", conf->targets[i].name, NULL,
-				    NULL, last_ok[i]);
+				    NULL, t.last_ok[i]);
 	metrics_family(&m, REPORT_FAILURES, "gauge",
 		       "Runs in a row in which the target failed (0 after a "
 		       "success).");
 	for (i = 0; i < n; i++)
 		metrics_i64(&m, "target", conf->targets[i].name, NULL, NULL,
-			    failures[i]);
-	free(last_ok);
-	free(failures);
-	if (any) {
-		metrics_family(&m, "dircat_replicator_target_ok", "gauge",
-			       "1 when the last run left the target with the "
-			       "catalog's serial: it had it, was sent it, or "
-			       "is installing it.");
-		for (i = 0; i < n; i++)
-			if (res[i].target)
-				metrics_u64(&m, "target", res[i].target->name,
-					    NULL, NULL, res[i].ok ? 1 : 0);
-		metrics_family(&m, "dircat_replicator_target_current", "gauge",
-			       "1 when the node reported the catalog's serial "
-			       "as installed at the last run.");
-		for (i = 0; i < n; i++)
-			if (res[i].target)
-				metrics_u64(&m, "target", res[i].target->name,
-					    NULL, NULL,
-					    res[i].node_known &&
-						    res[i].node_serial ==
-							    res[i].serial);
-		for (i = 0, k = 0; i < n; i++)
-			if (res[i].target && res[i].node_known && k++ == 0)
-				metrics_family(&m, "dircat_replicator_target_"
-					       "node_serial", "gauge",
-					       "The serial the node reported "
-					       "(0: nothing installed); absent "
-					       "when it could not be read.");
-		for (i = 0; i < n; i++)
-			if (res[i].target && res[i].node_known)
-				metrics_u64(&m, "target", res[i].target->name,
-					    NULL, NULL, res[i].node_serial);
-		for (i = 0, k = 0; i < n; i++)
-			if (res[i].target && res[i].node_known &&
-			    res[i].node_expires > 0 && k++ == 0)
-				metrics_family(&m, "dircat_replicator_target_"
-					       "node_expires_timestamp_seconds",
-					       "gauge", "When the node's catalog "
-					       "expires, as it reported (Unix "
-					       "time).");
-		for (i = 0; i < n; i++)
-			if (res[i].target && res[i].node_known &&
-			    res[i].node_expires > 0)
-				metrics_i64(&m, "target", res[i].target->name,
-					    NULL, NULL, res[i].node_expires);
-		metrics_family(&m, "dircat_replicator_target_result", "gauge",
-			       "The last run's result for the target (1 for "
-			       "the one that applies).");
-		for (i = 0; i < n; i++)
-			for (k = 0; res[i].target && k < 4; k++)
-				metrics_u64(&m, "target", res[i].target->name,
-					    "result", results[k],
-					    !strcmp(report_result(&res[i]),
-						    results[k]));
-		metrics_family(&m, "dircat_replicator_target_sent", "gauge",
-			       "What the last run delivered to the target (1 "
-			       "for the one that applies).");
-		for (i = 0; i < n; i++)
-			for (k = 0; res[i].target && k < 3; k++)
-				metrics_u64(&m, "target", res[i].target->name,
-					    "mode", modes[k],
-					    !strcmp(report_mode(&res[i]),
-						    modes[k]));
-		metrics_family(&m, "dircat_replicator_target_sent_bytes",
-			       "gauge", "Bytes uploaded to the target in the "
-			       "last run, all attempts together.");
-		for (i = 0; i < n; i++)
-			if (res[i].target)
-				metrics_u64(&m, "target", res[i].target->name,
-					    NULL, NULL, res[i].bytes);
-		metrics_family(&m, "dircat_replicator_target_duration_seconds",
-			       "gauge", "How long the target took in the last "
-			       "run.");
-		for (i = 0; i < n; i++)
-			if (res[i].target)
-				metrics_f64(&m, "target", res[i].target->name,
-					    NULL, NULL, res[i].seconds);
-		metrics_family(&m, "dircat_replicator_target_attempts",
-			       "gauge", "Attempts the target took in the last "
-			       "run.");
-		for (i = 0; i < n; i++)
-			if (res[i].target)
-				metrics_i64(&m, "target", res[i].target->name,
-					    NULL, NULL, res[i].attempts);
-	}
+			    t.failures[i]);
+	free(t.last_ok);
+	free(t.failures);
+	if (t.any)
+		report_metrics_served(&m, res, n);
 	return metrics_write_file(&m, path, err, errlen);
 }
