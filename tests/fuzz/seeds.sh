@@ -323,3 +323,21 @@ if want_name fuzz_fetch; then
 	seedf fuzz_fetch "\\x02$m4=====\\n$m1"	# another catalog first
 	seedf fuzz_fetch "\\x02$m1=====\\n$m1"	# the same twice
 fi
+
+if want_name fuzz_keyhash; then
+	# First byte: 0 a secret file's text, 1 a sealed record to open, 2
+	# clear fields to seal and open again.  Secrets at each length limit
+	# (63, 64, 128, 129 digits), with a line end, and not hex.
+	for n in 63 64 65 128 129; do
+		seedf fuzz_keyhash '\x00%s' "$(head -c "$n" /dev/zero | tr '\0' a)"
+	done
+	seedf fuzz_keyhash '\x00%s\n' "$(head -c 64 /dev/zero | tr '\0' 7)"
+	seedf fuzz_keyhash '\x00%s\r\n' "$(head -c 64 /dev/zero | tr '\0' F)"
+	seedf fuzz_keyhash '\x00%sg' "$(head -c 63 /dev/zero | tr '\0' 0)"
+	seedf fuzz_keyhash '\x00 %s' "$(head -c 64 /dev/zero | tr '\0' 1)"
+	seedf fuzz_keyhash '\x01\x0ejsmith@ex.comAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\0BBBBBBBBBBBBBBBBBBBBBBBBBBBBBB'
+	seedf fuzz_keyhash '\x01\x0c@example.com\0'
+	seedf fuzz_keyhash '\x02\x0ejsmith@ex.comjsmith,adm\0name=J Smith\nou=x'
+	seedf fuzz_keyhash '\x02\x0bexample.com\0'
+	seedf fuzz_keyhash '\x02\x00%s' "$(head -c 1520 /dev/zero | tr '\0' o)"
+fi
