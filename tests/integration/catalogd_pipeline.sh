@@ -10,13 +10,17 @@
 # under PIPE_P50_MS and a p99 under PIPE_P99_MS; dircat status answers
 # each time; the p50 and p99 without and with the attack are printed.
 # (Before catalogd read a slice per connection and wakeup, 8 such
-# clients made the p50 18-23 ms and the p99 120-360 ms.)
+# clients made the p50 18-23 ms and the p99 120-360 ms, without
+# AddressSanitizer.)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/catalogd-lib.sh"
 
 PIPE_CLIENTS=${PIPE_CLIENTS:-8}
-PIPE_P50_MS=${PIPE_P50_MS:-5}
-PIPE_P99_MS=${PIPE_P99_MS:-100}	# a loaded, shared 2-core machine
+# Honest margins on a loaded, shared 2-core machine, catalogd built with
+# AddressSanitizer included (there: p50 3-4 ms, p99 55-90 ms; without it
+# p50 under 1 ms, p99 under 35 ms).
+PIPE_P50_MS=${PIPE_P50_MS:-10}
+PIPE_P99_MS=${PIPE_P99_MS:-200}
 SECS=6
 for t in mkcatalog sockattack mtaclient; do
 	[ -x "$CATD_TOOLS/$t" ] || { fail "missing $CATD_TOOLS/$t (make tests)"; exit 1; }
