@@ -10,14 +10,22 @@
 # another directory instead of tests/integration (tests/integration/
 # runner.sh checks this runner that way).
 #
+# Side by side: a test with the line "# run.sh: beside others" in its
+# opening comment says it shares nothing with another test (no fixed port,
+# no file outside its directories that another test uses) and asserts no
+# time or rate.  Such tests run last, DIRCAT_TEST_JOBS at a time
+# (default: the number of cores, at most 2); every other test runs alone,
+# before them, so that its timings are its own.  Their lines come out in
+# their order, "(beside others)" after the time they took.
+#
 # Leftovers: every test runs with TMPDIR (and DIRCAT_TEST_TMP, where
 # lib.sh makes its directories) set to a directory of this run only,
-# $TMPDIR/dircat-run.XXXXXX (/tmp when TMPDIR is not set), and with
-# DIRCAT_TEST_TAG=RUN:TEST in its environment.  After each test, a file
-# left in that directory, or a process still running that carries the
-# test's tag, was started with the run's directory on its command line or
-# works inside it, is a FAIL for that test (and is then removed, or
-# stopped by its pid).  Other runs, from other worktrees, have other
+# $TMPDIR/dircat-run.XXXXXX (/tmp when TMPDIR is not set; a test run
+# beside others gets a directory of its own in it, 1, 2, ...), and with DIRCAT_TEST_TAG=RUN:TEST in its environment.  After
+# each test, a file left in its directory, or a process still running
+# that carries the test's tag, was started with that directory on its
+# command line or works inside it, is a FAIL for that test (and is then
+# removed, or stopped by its pid).  Other runs, from other worktrees, have other
 # directories and tags and are never looked at.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -39,26 +47,28 @@ run_id=${run_dir##*/}
 
 # The pids of processes that belong to this run: with a DIRCAT_TEST_TAG
 # matching tagre (an extended regular expression) in their environment,
-# the run's directory on their command line, or their working directory
-# inside it.  The directory's pattern is written so that it does not match
+# dir (the run's directory, or a test's own) on their command line, or
+# their working directory inside it.  The directory's pattern is written so that it does not match
 # the command line of the grep that searches with it.
-leftover_pids() {	# tagre
-	local dirpat="${run_dir%?}[${run_dir: -1}]"
+leftover_pids() {	# tagre dir
+	local dir=$2/
+	local dirpat="${dir%?}[${dir: -1}]"
 	{
 		grep -lzE "^DIRCAT_TEST_TAG=$1" \
 			/proc/[0-9]*/environ 2>/dev/null
 		grep -lzE "$dirpat" /proc/[0-9]*/cmdline 2>/dev/null
-		find /proc/[0-9]*/cwd -maxdepth 0 -lname "$run_dir/*" \
+		find /proc/[0-9]*/cwd -maxdepth 0 -lname "$dir*" \
 			2>/dev/null
 	} | sed -n 's|^/proc/\([0-9]*\)/.*|\1|p' | sort -un |
 		grep -vx -e "$$" -e "$BASHPID"
 }
 
-# What a test left behind, as FAIL lines into its log; then removed.
-check_leftovers() {	# name tagre log
-	local name=$1 tag=$2 log=$3 pids p i cmd left
+# What a test left behind in dir, as FAIL lines into its log; then
+# removed.
+check_leftovers() {	# name tagre log dir
+	local name=$1 tag=$2 log=$3 dir=$4 pids p i cmd left
 	for i in $(seq 30); do	# a process may still be on its way out
-		pids=$(leftover_pids "$tag")
+		pids=$(leftover_pids "$tag" "$dir")
 		[ -z "$pids" ] && break
 		sleep 0.1
 	done
@@ -74,27 +84,40 @@ check_leftovers() {	# name tagre log
 		kill -KILL "$p" 2>/dev/null
 	done
 	[ -n "${KEEP_TEST_DIRS:-}" ] && return 0
-	left=$(cd "$run_dir" && ls -A)
+	left=$(cd "$dir" && ls -A)
 	if [ -n "$left" ]; then
-		echo "FAIL: $name: left in $run_dir:" $left >>"$log"
-		rm -rf "${run_dir:?}"/* "${run_dir:?}"/.[!.]* 2>/dev/null
+		echo "FAIL: $name: left in $dir:" $left >>"$log"
+		rm -rf "${dir:?}"/* "${dir:?}"/.[!.]* 2>/dev/null
 	fi
 }
 
-run_one() {	# name command...
-	local name=$1; shift
-	local log="$logdir/$name.log" t0 t1 p f rc
-	if [ -n "${TESTS:-}" ] && ! grep -qw -- "$name" <<<"$TESTS"; then
-		return
-	fi
+wanted() {	# name
+	[ -z "${TESTS:-}" ] || grep -qw -- "$1" <<<"$TESTS"
+}
+
+# exec_one NAME DIR COMMAND...: run a test with DIR as its TMPDIR, check
+# what it left there; "STATUS SECONDS" into its log's .rc file last.
+exec_one() {
+	local name=$1 dir=$2; shift 2
+	local log="$logdir/$name.log" t0 rc
+	rm -f "$log.rc"
 	t0=$(date +%s)
 	# Each test gets at most 10 minutes; it must stop its own servers.
-	TMPDIR=$run_dir DIRCAT_TEST_TMP=$run_dir \
+	TMPDIR=$dir DIRCAT_TEST_TMP=$dir \
 		DIRCAT_TEST_TAG="$run_id:$name" \
 		timeout -k 10 600 "$@" >"$log" 2>&1
 	rc=$?
-	check_leftovers "$name" "$run_id:$name\$" "$log"
-	t1=$(date +%s)
+	check_leftovers "$name" "$run_id:$name\$" "$log" "$dir"
+	echo "$rc $(($(date +%s) - t0))" >"$log.rc.tmp"
+	mv "$log.rc.tmp" "$log.rc"
+}
+
+# report_one NAME [NOTE]: count and print a test exec_one ran.
+report_one() {
+	local name=$1 note=${2:-}
+	local log="$logdir/$name.log" p f rc=1 secs=0
+	[ -f "$log.rc" ] && read -r rc secs <"$log.rc"
+	rm -f "$log.rc"
 	p=$(grep -c '^PASS: ' "$log")
 	f=$(grep -c '^FAIL: ' "$log")
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
@@ -108,27 +131,70 @@ run_one() {	# name command...
 			"$(sed -n 's/^SKIP: [^:]*: //p' "$log" | head -n 1)"
 		return
 	fi
-	printf '%-28s %4d passed %3d failed  %3ds\n' "$name" "$p" "$f" $((t1 - t0))
+	printf '%-28s %4d passed %3d failed  %3ds%s\n' "$name" "$p" "$f" \
+		"$secs" "$note"
 	if [ "$f" -gt 0 ]; then
 		failures+=("$name")
 		grep '^FAIL: ' "$log" | head -n 20 | sed 's/^/    /'
 	fi
 }
 
+run_one() {	# name command...: alone
+	local name=$1; shift
+	wanted "$name" || return
+	exec_one "$name" "$run_dir" "$@"
+	report_one "$name"
+}
+
 for t in "$DIRCAT_TESTBIN"/test_*; do
 	[ -x "$t" ] || continue
 	run_one "$(basename "$t")" "$t"
 done
+beside=()
 for t in "$testdir"/*.sh; do
 	[ -f "$t" ] || continue
 	case $t in *lib.sh) continue ;; esac	# helpers, sourced by tests
-	run_one "$(basename "$t" .sh)" bash "$t"
+	name=$(basename "$t" .sh)
+	if sed -n '1,/^[^#]/p' "$t" | grep -qx '# run.sh: beside others'; then
+		wanted "$name" && beside+=("$name")
+		continue
+	fi
+	run_one "$name" bash "$t"
+done
+
+# The tests that may run side by side, jobs at a time, each in a
+# directory of its own; reported in their order as they finish.
+jobs=${DIRCAT_TEST_JOBS:-$(nproc)}
+[ -n "${DIRCAT_TEST_JOBS:-}" ] || [ "$jobs" -le 2 ] || jobs=2
+[ "$jobs" -ge 1 ] 2>/dev/null || jobs=1
+running=0 next=0 n=0
+for name in "${beside[@]}"; do
+	if [ "$running" -ge "$jobs" ]; then
+		wait -n
+		running=$((running - 1))
+	fi
+	# A short name: socket paths inside it must stay under 108 bytes.
+	n=$((n + 1))
+	mkdir -m 755 "$run_dir/$n"
+	(exec_one "$name" "$run_dir/$n" bash "$testdir/$name.sh"
+	 rmdir "$run_dir/$n") &
+	running=$((running + 1))
+	while [ "$next" -lt ${#beside[@]} ] &&
+	      [ -f "$logdir/${beside[$next]}.log.rc" ]; do
+		report_one "${beside[$next]}" "  (beside others)"
+		next=$((next + 1))
+	done
+done
+wait
+while [ "$next" -lt ${#beside[@]} ]; do
+	report_one "${beside[$next]}" "  (beside others)"
+	next=$((next + 1))
 done
 
 # The whole run: nothing of it may be left, whatever test it came from.
 cleanup_log="$logdir/cleanup.log"
 : >"$cleanup_log"
-check_leftovers cleanup "$run_id:" "$cleanup_log"
+check_leftovers cleanup "$run_id:" "$cleanup_log" "$run_dir"
 if ! grep -q '^FAIL: ' "$cleanup_log"; then
 	echo "PASS: cleanup: no process of this run left running" >>"$cleanup_log"
 	if [ -z "${KEEP_TEST_DIRS:-}" ] && rmdir "$run_dir"; then

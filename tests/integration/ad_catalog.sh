@@ -13,6 +13,7 @@
 # catalog): 250 for every kind that receives mail, 550 5.1.1 for leavers,
 # computers, groups that are not mail-enabled and entries without an SMTP
 # address, and relay denied for a contact's outside address.
+# run.sh: beside others
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/samba-lib.sh"
 . "$(dirname "$0")/postfix-lib.sh"

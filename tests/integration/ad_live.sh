@@ -12,6 +12,7 @@
 # the aggregator killed (kill -9) and restarted from its cookie; the DC
 # restarted under it; and a stored cookie of another DC (invocationId)
 # leading to a full refresh.
+# run.sh: beside others
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/samba-lib.sh"
 need samba mdb_dump mdb_load

@@ -2,6 +2,7 @@
 # aggregator.sh - dircat-aggregator against a real private slapd: the
 # sample organisation, paging past a size limit, and every failure path
 # (the previous catalog must survive each one).
+# run.sh: beside others
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/slapd-lib.sh"
 need slapd ldapadd ldapmodify flock

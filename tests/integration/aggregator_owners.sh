@@ -7,6 +7,7 @@
 # when that is a login, else dropped and counted in the report; each
 # owner stored once; dircatMailIn entries carry owner without
 # extensibleObject.
+# run.sh: beside others
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/slapd-lib.sh"
 need slapd ldapadd ldapsearch

@@ -7,6 +7,7 @@
 # the catalog in service stays the same, checked by real lookups.  Several
 # waiting files go in serial order; dotfiles and other names are left
 # alone; the rejected directory stays bounded.
+# run.sh: beside others
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/catalogd-lib.sh"
 

@@ -10,6 +10,7 @@
 # node (each with a .reason naming it), a secret file others may read,
 # and a secret that changes under an installed catalog (TEMP, not
 # "unknown").  Needs root (catalogd runs as nobody).
+# run.sh: beside others
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/catalogd-lib.sh"
 catd_tool mkcatalog mksnap catdclient

@@ -7,6 +7,7 @@
 # Pass: dircat status shows each line once, with the names escaped
 # (\x0a for a newline); each .reason file holds exactly its three lines;
 # no forged line appears in the log; the catalog keeps being served.
+# run.sh: beside others
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/catalogd-lib.sh"
 

@@ -7,6 +7,7 @@
 # refused while the running sockets go on answering.  With the group in
 # the account's group list (as `adduser dircat postfix` puts it there) the
 # same file passes.  Needs root (setpriv) and the postfix group.
+# run.sh: beside others
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/catalogd-lib.sh"
 need setpriv

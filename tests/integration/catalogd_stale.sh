@@ -2,6 +2,7 @@
 # catalogd_stale.sh - a catalog past its expiry: what each stale_policy
 # answers over socketmap and policy, what INBOX/status and dircat status
 # say, and recovery when a fresh snapshot arrives.
+# run.sh: beside others
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/catalogd-lib.sh"
 

@@ -9,6 +9,7 @@
 # conffiles; the units are enabled but not started by the maintainer
 # scripts; the accounts and directories are made by them.  Installing
 # and using the packages is quickstart.sh.
+# run.sh: beside others
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/debian-lib.sh"
 need dpkg-buildpackage dh lintian

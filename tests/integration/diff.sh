@@ -2,6 +2,7 @@
 # diff.sh - dircat diff between catalogs, full snapshots and a delta:
 # the exact lines, the counts, the exit statuses, and that a snapshot is
 # read only with the signer's key.
+# run.sh: beside others
 . "$(dirname "$0")/lib.sh"
 
 tools=$DIRCAT_TESTBIN/tools

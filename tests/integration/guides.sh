@@ -19,6 +19,7 @@
 #   docs/firewall.md  the nftables and iptables examples load (nft -c,
 #                     iptables-restore --test) when those tools are here.
 # Needs root (catalogd's privilege drop).
+# run.sh: beside others
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/catalogd-lib.sh"
 need nc postmap timeout

@@ -10,6 +10,7 @@
 # shared mailboxes, mail groups and their owners kept; managedBy DNs
 # resolved to the manager's sAMAccountName, an escaped comma and a forward
 # reference included, and the one naming no entry read counted.
+# run.sh: beside others
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/slapd-lib.sh"
 need slapd slapadd ldapadd ldapsearch

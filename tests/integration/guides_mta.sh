@@ -16,6 +16,7 @@
 # Exim: the socketmap socket, then the line socket.  Everything runs in a
 # mount, network, UTS and PID namespace of its own (ports 25 on
 # loopback addresses, nothing reachable from outside).  Needs root.
+# run.sh: beside others
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/debian-lib.sh"
 . "$(dirname "$0")/debroot-lib.sh"

@@ -17,6 +17,7 @@
 #             and get 553 5.7.1 for any other sender; unauthenticated
 #             clients are refused.
 # Needs root (Postfix, catalogd).
+# run.sh: beside others
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/slapd-lib.sh"
 . "$(dirname "$0")/postfix-lib.sh"

@@ -9,6 +9,7 @@
 # RELOADING=1 / READY=1 around SIGHUP, STATUS= after an install,
 # STOPPING=1 on SIGTERM.  Needs root, systemd-analyze, man, and the
 # postfix group (scripts/deps.sh test).
+# run.sh: beside others
 . "$(dirname "$0")/lib.sh"
 need systemd-analyze man setpriv
 getent group postfix >/dev/null || {

@@ -4,6 +4,7 @@
 # and no program whose files call each other in a circle
 # (scripts/shape.sh calls).  Programs' own sources and lib/ only; tests
 # may do as they like.
+# run.sh: beside others
 source "$(dirname "$0")/lib.sh"
 cd "$DIRCAT_TOP" || exit 1
 src=$(ls lib/*.[ch] aggregator/*.[ch] replicator/*.[ch] catalogd/*.[ch] admin/*.[ch] fetcher/*.[ch] 2>/dev/null)

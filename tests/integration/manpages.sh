@@ -12,6 +12,7 @@
 # section of its page and each exit status its -h lists is a tag of the
 # page's EXIT STATUS section - and the other way round, so that neither
 # the code nor the page can change alone.
+# run.sh: beside others
 . "$(dirname "$0")/lib.sh"
 need mandoc
 

@@ -19,6 +19,7 @@
 # from a hashed snapshot), whose check names start with "keyed-hash:";
 # the keyed-hash round also searches the node's catalog file and the
 # snapshot for the addresses as text.  Needs root (Postfix).
+# run.sh: beside others
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/postfix-lib.sh"
 

@@ -5,6 +5,7 @@
 # published (a manifest of its own, fetched by dircat-fetch); a node that
 # changes projection gets a full snapshot, never a delta that would leave
 # it half one, half the other.
+# run.sh: beside others
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/nginx-lib.sh"
 . "$(dirname "$0")/replicator-lib.sh"

@@ -23,6 +23,7 @@
 # the roots' /etc/hosts, nothing reachable from outside, every process
 # ended with the namespace.  The roots are overlays on one debootstrap
 # root kept in build/debroot (debroot-lib.sh).  Needs root.
+# run.sh: beside others
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/debian-lib.sh"
 . "$(dirname "$0")/debroot-lib.sh"

@@ -3,6 +3,7 @@
 # with WebDAV: PUT to a temporary name, MOVE into place; the status file
 # read back with GET decides a delta; an untrusted certificate, a wrong
 # password and a missing client certificate are refused.
+# run.sh: beside others
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/nginx-lib.sh"
 . "$(dirname "$0")/replicator-lib.sh"

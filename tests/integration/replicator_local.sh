@@ -4,6 +4,7 @@
 # cleanup), state and report files, broken status files, resending after
 # install_grace, and the whole loop with a real catalogd installing what
 # the replicator delivers.
+# run.sh: beside others
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/replicator-lib.sh"
 . "$(dirname "$0")/catalogd-lib.sh"

@@ -19,6 +19,7 @@
 # key, the bind passwords - appears in any standard output, standard
 # error, syslog line, or in any file of the test's tree other than the
 # secret files themselves and the directory servers' own databases.
+# run.sh: beside others
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/nginx-lib.sh"
 . "$(dirname "$0")/sshd-lib.sh"

@@ -4,6 +4,7 @@
 # its file's section of the page, and every setting the page's tags name
 # is one the program knows.  Also: a misspelt setting gets a suggestion,
 # and the example configurations use only known settings.
+# run.sh: beside others
 . "$(dirname "$0")/lib.sh"
 
 page=$DIRCAT_TOP/man/dircat.conf.5

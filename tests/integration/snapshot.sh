@@ -6,6 +6,7 @@
 # independent writer of the format), signed with a key made by "dircat
 # keygen", then checked with "dircat verify" as they are and after
 # tampering: format version 2, and version 1, still read.
+# run.sh: beside others
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/snapshot-lib.sh"
 need openssl sha256sum od

@@ -9,6 +9,7 @@
 # the end.  After an add, a modify, a delete and a rename made while the
 # watch runs, the catalog equals a batch run's; a restart resumes from the
 # cookie stored with the catalog.
+# run.sh: beside others
 source "$(dirname "$0")/lib.sh"
 need ldapmodify ldapsearch
 for p in dscreate dsconf dsctl ns-slapd; do
