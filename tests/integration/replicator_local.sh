@@ -202,9 +202,11 @@ check_eq "spool: one delta file for both targets" \
 
 # --- delivered, not installed: wait, then resend in full -------------------
 rm -f "$top"/in1/*.snap
-rep_run -c "$top/file.conf" -t one
+rep_run -c "$top/file.conf" -t one -v
 check_eq "not installed yet: waiting" "$(rep_json one action)" waiting
 check_eq "not installed yet: exit status 0" "$REP_RC" 0
+check_match "not installed yet: the summary counts it as waiting, not current" \
+	"$REP_OUT" '^catalog corp serial [0-9]+: 0 targets current, 1 waiting to install it, 0 failed'
 sed 's/^upload_mode/install_grace = 0s\nupload_mode/' "$top/file.conf" \
 	>"$top/grace.conf"
 rep_run -c "$top/grace.conf" -t one
