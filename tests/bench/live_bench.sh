@@ -147,7 +147,7 @@ sed -e '/^ssh_/d' -e '/^\[target/,$d' -e "s|^state_dir = .*|state_dir = $PL_INT/
 printf '[target dmz1]\nurl = %s\nca_file = %s\n' "$NGINX_URL" "$NGINX_CA" >>"$REP_HTTPS"
 say "first replication (full snapshot, $records addresses)"
 "$DIRCAT_BIN/dircat-replicator" -c "$REP_SFTP" >>"$d/rep.log" 2>&1
-wait_for 120 grep -qx serial=1 "$PL_NODE/inbox/status" ||
+wait_for 900 grep -qx serial=1 "$PL_NODE/inbox/status" ||
 	{ echo "live_bench: the node did not install serial 1" >&2; exit 1; }
 MAP="socketmap:unix:$PL_MAPSOCK:recipients"
 
@@ -406,7 +406,14 @@ IDLE=${IDLE:-30}
 say "idle for $IDLE s"
 sleep 2
 cpu0=$(awk '{ print $14 + $15 }' "/proc/$AGG_PID/stat")
-bytes() { ss -tni "dport = :$PROV_PORT" 2>/dev/null | grep -o 'bytes_\(acked\|received\):[0-9]*' | awk -F: '{ s += $2 } END { print s + 0 }'; }
+# bytes acknowledged and received on the aggregator's connections (ss -i
+# puts them on the line after the one naming the process)
+bytes() {
+	ss -tnpi "dport = :$PROV_PORT" 2>/dev/null | awk -v p="pid=$AGG_PID," '
+		index($0, p) { g = 1; next }
+		g { for (i = 1; i <= NF; i++) if ($i ~ /^bytes_(acked|received):/) { split($i, a, ":"); s += a[2] }; g = 0 }
+		END { print s + 0 }'
+}
 conns=$(ss -tnp "dport = :$PROV_PORT" 2>/dev/null | grep -c "pid=$AGG_PID,")
 read -r s0 w0 <<<"$(ops)"
 b0=$(bytes)
