@@ -73,8 +73,11 @@ static void metrics_inbox_status(struct metrics *m, const char *inbox)
 	struct stat st;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/status", inbox) >=
-	    sizeof(path))
+	    sizeof(path)) {
+		fprintf(stderr, "dircat: metrics: %s/status: path too long\n",
+			inbox);
 		return;
+	}
 	if (stat(path, &st) < 0) {
 		if (errno != ENOENT)
 			fprintf(stderr, "dircat: metrics: %s: %s\n", path,
@@ -111,7 +114,6 @@ static int64_t metrics_count(const char *dir, int reasons, int64_t *newest)
 	while ((de = readdir(dp)) != NULL && seen++ < METRICS_SCAN_MAX) {
 		const char *name = de->d_name;
 		size_t len = strlen(name);
-		char path[PATH_MAX];
 		struct stat st;
 
 		if (name[0] == '.')
@@ -124,9 +126,9 @@ static int64_t metrics_count(const char *dir, int reasons, int64_t *newest)
 		if (len < 8 || strcmp(name + len - 7, ".reason"))
 			continue;
 		n++;
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) <
-			    sizeof(path) &&
-		    stat(path, &st) == 0 && st.st_mtime > *newest)
+		/* By the directory's descriptor: no path to grow long. */
+		if (fstatat(dirfd(dp), name, &st, 0) == 0 &&
+		    st.st_mtime > *newest)
 			*newest = (int64_t)st.st_mtime;
 	}
 	closedir(dp);
@@ -151,8 +153,11 @@ static void metrics_inbox(struct metrics *m, const char *inbox)
 	metrics_gauge(m, "dircat_inbox_snapshots",
 		      "Snapshots in the inbox waiting to be installed.", n);
 	if ((size_t)snprintf(dir, sizeof(dir), "%s/rejected", inbox) >=
-	    sizeof(dir))
+	    sizeof(dir)) {
+		fprintf(stderr, "dircat: metrics: %s/rejected: path too long\n",
+			inbox);
 		return;
+	}
 	n = metrics_count(dir, 1, &newest);
 	if (n < 0)
 		n = 0;	/* catalogd makes it at its first start */
