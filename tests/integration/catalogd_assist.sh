@@ -302,6 +302,12 @@ check_match "policy: unitB's unknown rejected, unitA's deferred while it is stal
 	"$(echo "$out" | tr '\n' ' ')" \
 	"action=550 5.1.1 User unknown +action=450 4.1.1"
 
+out=$(printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nsender=carol@example.org\nsasl_username=carol\nrecipient=alice@example.com\n\nrequest=smtpd_access_policy\nprotocol_state=RCPT\nsender=alice@example.com\nsasl_username=carol\nrecipient=carol@example.org\n\n' |
+	"$CATD_TOOLS/catdclient" raw "$T/node/run/policy.sock")
+check_match "policy: a sender owned in unitB passes, another unit's address is not carol's" \
+	"$(echo "$out" | tr '\n' ' ')" \
+	"^action=DUNNO +action=553 5.7.1 Sender address not owned"
+
 # --- reload: a domain's route_default; renaming a catalog is refused -------
 write_conf unitB "route_default = pop.example.org"
 kill -HUP "$CATD_PID"
