@@ -13,6 +13,10 @@
  * only the addresses it might hold, and a domain whose [domain] order
  * leaves it out is never deferred by it.
  *
+ * A catalog holds addresses of its own domains only (the aggregator
+ * leaves out the rest), so a catalog whose domains do not include the
+ * key's is passed over after one probe of its lookup cache.
+ *
  * Conflicts: when the first catalog holding an address answers, the
  * later ones in the order are asked too (recipients and senders maps
  * only, where it matters); one that holds the same address itself (not
@@ -58,7 +62,13 @@ void assist_free(struct assist *a)
 	free(a);
 }
 
-/* The lower-case domain of an address or domain key, into out. */
+/*
+ * The domain of an address or domain key, lower-cased, into out (size
+ * bytes): "" unless it is a plain ASCII domain (letters, digits, '-' and
+ * inner dots), the form addr_normalise() leaves as it is, so that it can
+ * be compared with [domain] names and looked up without normalising the
+ * key twice.  Any other domain gets the full lookup.
+ */
 static void assist_domain_of(const char *key, size_t keylen, char *out,
 			     size_t size)
 {
@@ -73,28 +83,53 @@ static void assist_domain_of(const char *key, size_t keylen, char *out,
 	if (!at)
 		at = key;
 	n = keylen - (size_t)(at - key);
-	if (n >= size)
-		n = 0;	/* longer than any [domain NAME]: none matches */
-	for (i = 0; i < n; i++)
-		out[i] = (char)((at[i] >= 'A' && at[i] <= 'Z') ? at[i] + 32
-							       : at[i]);
+	if (n >= size || n == 0 || at[0] == '.' || at[n - 1] == '.')
+		n = 0;
+	for (i = 0; i < n; i++) {
+		char ch = at[i];
+
+		if (ch >= 'A' && ch <= 'Z')
+			ch = (char)(ch + 32);
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		      ch == '-' || ch == '.')) {
+			n = 0;
+			break;
+		}
+		out[i] = ch;
+	}
 	out[n] = '\0';
 }
 
+/*
+ * Whether catalog k may hold an address of domain (assist_domain_of()'s
+ * form): 0 when the domain is not one of k's, known from k's lookup
+ * cache after the first time, so asking a catalog that cannot hold the
+ * key costs a hash probe instead of three B-tree searches.  1 when it
+ * may, when domain is "" (not known without the full lookup) and on a
+ * read error (the full lookup reports it).
+ */
+static int assist_may_hold(struct catalog_read *r,
+			   const struct daemon_catalog *k, const char *domain)
+{
+	if (!domain[0])
+		return 1;
+	return lookup_domain_local_opts(r, k->st.cache, &k->cc->lookup,
+					domain) != 0;
+}
+
 /* The catalogs to ask for key, in order; the [domain] that chose them
- * (NULL: the top level's order) into *dm. */
+ * (NULL: the top level's order) into *dm, the key's domain into domain
+ * (assist_domain_of()). */
 static const unsigned char *assist_order(const struct daemon *d,
 					 const char *key, size_t keylen,
 					 size_t *n,
-					 const struct conf_domain **dm)
+					 const struct conf_domain **dm,
+					 char *domain, size_t domainsize)
 {
-	char domain[CONF_NAME_MAX + 1];
-
 	*dm = NULL;
-	if (d->conf->ndomains) {
-		assist_domain_of(key, keylen, domain, sizeof(domain));
+	assist_domain_of(key, keylen, domain, domainsize);
+	if (d->conf->ndomains)
 		*dm = conf_domain_find(d->conf, domain);
-	}
 	if (*dm && (*dm)->norder) {
 		*n = (*dm)->norder;
 		return (*dm)->order;
@@ -103,9 +138,10 @@ static const unsigned char *assist_order(const struct daemon *d,
 	return d->conf->order;
 }
 
-/* One catalog's answer to map (recipients, domains, senders). */
+/* One catalog's answer to map (recipients, domains, senders); with a
+ * domain (several catalogs), NOTFOUND at once when k cannot hold it. */
 static void assist_one(struct daemon *d, struct daemon_catalog *k, int map,
-		       const char *key, size_t keylen,
+		       const char *key, size_t keylen, const char *domain,
 		       struct lookup_answer *ans)
 {
 	struct catalog_read *r = NULL;
@@ -117,6 +153,14 @@ static void assist_one(struct daemon *d, struct daemon_catalog *k, int map,
 			ans->data = "catalog read error";
 			ans->len = strlen(ans->data);
 			ans->found = LOOKUP_ERROR;
+			return;
+		}
+		if (domain && !k->st.unusable && map != LOOKUP_DOMAINS &&
+		    !assist_may_hold(r, k, domain)) {
+			ans->status = LOOKUP_NOTFOUND;
+			ans->data = "";
+			ans->len = 0;
+			ans->found = LOOKUP_NOTLOCAL;
 			return;
 		}
 	}
@@ -186,7 +230,7 @@ static void assist_conflict(struct daemon *d, struct daemon_catalog *first,
 static void assist_conflicts(struct daemon *d, const unsigned char *order,
 			     size_t n, size_t from,
 			     struct daemon_catalog *first, const char *key,
-			     size_t keylen)
+			     size_t keylen, const char *domain)
 {
 	struct lookup_addr a;
 	size_t i;
@@ -196,7 +240,7 @@ static void assist_conflicts(struct daemon *d, const unsigned char *order,
 		struct catalog_read *r;
 
 		if (k->st.serial == 0 || k->st.unusable ||
-		    !(r = daemon_reader(d, k)))
+		    !(r = daemon_reader(d, k)) || !assist_may_hold(r, k, domain))
 			continue;
 		if (lookup_address_cached(r, k->st.cache, &k->cc->lookup, key,
 					  keylen, &a) == LOOKUP_FOUND &&
@@ -292,8 +336,10 @@ static void assist_route(struct daemon *d, int map, const char *key,
 	struct daemon_catalog *local = NULL;
 	const char *temp = NULL;
 	struct lookup_addr a;
+	char domain[CONF_NAME_MAX + 1];
 	size_t n, i, len;
-	const unsigned char *order = assist_order(d, key, keylen, &n, &dm);
+	const unsigned char *order = assist_order(d, key, keylen, &n, &dm,
+						  domain, sizeof(domain));
 
 	ans->found = LOOKUP_UNKNOWN;
 	for (i = 0; i < n; i++) {
@@ -311,6 +357,8 @@ static void assist_route(struct daemon *d, int map, const char *key,
 			temp = temp ? temp : "catalog read error";
 			continue;
 		}
+		if (!assist_may_hold(r, k, domain))
+			continue;
 		rc = lookup_address_cached(r, k->st.cache, &k->cc->lookup, key,
 					   keylen, &a);
 		if (rc == LOOKUP_ERROR) {
@@ -358,6 +406,7 @@ void assist_answer(struct daemon *d, int map, const char *key, size_t keylen,
 	const struct conf_domain *dm;
 	struct lookup_answer one, temp = { .status = -1 };
 	const unsigned char *order;
+	char domain[CONF_NAME_MAX + 1];
 	size_t n, i;
 
 	if (map == LOOKUP_TRANSPORT || map == LOOKUP_ROUTE) {
@@ -367,22 +416,25 @@ void assist_answer(struct daemon *d, int map, const char *key, size_t keylen,
 	/* One catalog: its answer, as ever. */
 	if (d->ncats == 1 || map == LOOKUP_MAP_NONE) {
 		assist_one(d, d->cats[d->conf->order[0]], map, key, keylen,
-			   ans);
+			   NULL, ans);
 		return;
 	}
-	order = assist_order(d, key, keylen, &n, &dm);
+	order = assist_order(d, key, keylen, &n, &dm, domain, sizeof(domain));
 	for (i = 0; i < n; i++) {
 		struct daemon_catalog *k = d->cats[order[i]];
 
-		assist_one(d, k, map, key, keylen, &one);
+		assist_one(d, k, map, key, keylen, domain, &one);
 		if (one.status == LOOKUP_OK) {
 			*ans = one;
 			if (map != LOOKUP_DOMAINS)
 				assist_conflicts(d, order, n, i + 1, k, key,
-						 keylen);
+						 keylen, domain);
 			return;
 		}
-		if (one.status == LOOKUP_TEMP && temp.status < 0)
+		/* An expired catalog under tempfail defers only the
+		 * addresses of its own domains. */
+		if (one.status == LOOKUP_TEMP && one.found != LOOKUP_NOTLOCAL &&
+		    temp.status < 0)
 			temp = one;
 	}
 	if (temp.status >= 0) {
@@ -406,8 +458,10 @@ static struct daemon_catalog *assist_pick(struct daemon *d, const char *addr)
 	struct daemon_catalog *local = NULL, *unsure = NULL;
 	const struct conf_domain *dm;
 	struct lookup_addr a;
+	char domain[CONF_NAME_MAX + 1];
 	size_t n, i, len = strlen(addr);
-	const unsigned char *order = assist_order(d, addr, len, &n, &dm);
+	const unsigned char *order = assist_order(d, addr, len, &n, &dm,
+						  domain, sizeof(domain));
 
 	for (i = 0; i < n; i++) {
 		struct daemon_catalog *k = d->cats[order[i]];
@@ -419,6 +473,8 @@ static struct daemon_catalog *assist_pick(struct daemon *d, const char *addr)
 			unsure = unsure ? unsure : k;
 			continue;
 		}
+		if (!assist_may_hold(r, k, domain))
+			continue;
 		rc = lookup_address_cached(r, k->st.cache, &k->cc->lookup,
 					   addr, len, &a);
 		if (rc == LOOKUP_FOUND)

@@ -222,6 +222,12 @@ int lookup_domain_local_cached(struct catalog_read *r,
 	return lookup_domain_cached_o(r, c, NULL, domain);
 }
 
+int lookup_domain_local_opts(struct catalog_read *r, struct lookup_cache *c,
+			     const struct lookup_opts *o, const char *domain)
+{
+	return lookup_domain_cached_o(r, c, o, domain);
+}
+
 int lookup_address(struct catalog_read *r, const struct lookup_opts *o,
 		   const char *in, size_t len, struct lookup_addr *out)
 {

@@ -118,6 +118,10 @@ int lookup_address_cached(struct catalog_read *r, struct lookup_cache *c,
 int lookup_domain_local(struct catalog_read *r, const char *domain);
 int lookup_domain_local_cached(struct catalog_read *r,
 			       struct lookup_cache *c, const char *domain);
+/* The same with the catalog's options (a keyed-hash catalog hashes the
+ * domain first); c may be NULL. */
+int lookup_domain_local_opts(struct catalog_read *r, struct lookup_cache *c,
+			     const struct lookup_opts *o, const char *domain);
 
 /* 1 when login is one of the comma-separated owners (ASCII case
  * ignored), else 0. */
