@@ -32,6 +32,7 @@
 #include "assist.h"
 #include "ctlproto.h"
 #include "install.h"
+#include "keyhash.h"
 #include "log.h"
 #include "metrics.h"
 #include "util.h"
@@ -186,14 +187,27 @@ static void assist_conflict(struct daemon *d, struct daemon_catalog *first,
 			    const struct lookup_addr *a)
 {
 	struct assist *as = d->assist;
+	struct keyhash *kh = first->cc->hash ? first->cc->hash
+					     : later->cc->hash;
 	uint64_t h = 14695981039346656037ULL;
 	size_t i, slot;
-	char q[LOG_QUOTE_SIZE];
+	char q[LOG_QUOTE_SIZE], shown[CATALOG_KEY_MAX + 2];
 
 	later->conflicts++;
 	as->conflicts++;
 	as->last_conflict = d->now;
-	util_copy_fit(as->last_address, a->norm, sizeof(as->last_address));
+	/* A keyed-hash catalog's addresses stay out of the log and the
+	 * status: the key as that catalog stores it ("hashed:" and 32
+	 * characters) names the conflict instead. */
+	if (kh) {
+		char hk[KEYHASH_KEY_LEN + 1];
+
+		keyhash_key(kh, a->norm, strlen(a->norm), hk);
+		snprintf(shown, sizeof(shown), "hashed:%s", hk);
+	} else {
+		util_copy_fit(shown, a->norm, sizeof(shown));
+	}
+	util_copy_fit(as->last_address, shown, sizeof(as->last_address));
 	snprintf(as->last_catalogs, sizeof(as->last_catalogs), "%s,%s",
 		 first->cc->name, later->cc->name);
 	h = assist_hash(h, a->norm, strlen(a->norm));
@@ -220,7 +234,7 @@ static void assist_conflict(struct daemon *d, struct daemon_catalog *first,
 	as->nseen++;
 	log_warn("conflict: %s is in catalog %s (serial %llu) and in catalog "
 		 "%s (serial %llu): %s answers, being first in the order",
-		 log_quote(a->norm, strlen(a->norm), q, sizeof(q)),
+		 log_quote(shown, strlen(shown), q, sizeof(q)),
 		 first->cc->name, (unsigned long long)first->info.serial,
 		 later->cc->name, (unsigned long long)later->info.serial,
 		 first->cc->name);

@@ -7,7 +7,8 @@
 #                   order (overall and [domain example.org]) decides.
 #   conflict        an address in both directories: unitA's answer (first
 #                   in the order), logged once however often it is asked,
-#                   counted in status and metrics.
+#                   counted in status and metrics; unitB is keyed-hashed,
+#                   so the log and status name the address by its hash.
 #   independent     a snapshot signed with the other unit's key, or
 #                   carrying the other unit's id, is refused by that
 #                   catalog only; the other keeps answering.  unitA
@@ -99,6 +100,7 @@ EOF
 	cat >"$1/rep.conf" <<EOF
 catalog = $T/$1/catalog.mdb
 signing_key = $T/$1/signer.key
+$([ "$1" = unitB ] && echo "hash_secret = $T/unitB/hash.key")
 lifetime = 7d
 spool_dir = $T/$1/spool
 state_dir = $T/$1/state
@@ -112,6 +114,8 @@ EOF
 }
 
 mkdir -p unitA unitB node/unitA-inbox node/unitB-inbox node/var node/run
+# Unit B's catalog is keyed-hashed (its own secret, catalogd.md section 7).
+(umask 077; openssl rand -hex 32 >unitB/hash.key) && chown nobody unitB/hash.key
 chown nobody:nogroup node/unitA-inbox node/unitB-inbox node/var node/run
 for u in A B; do
 	slapd_start "$T/slapd$u" || { fail "slapd $u starts"; exit 1; }
@@ -142,7 +146,7 @@ write_conf() {
 			-e "s|hub-a.example.com|127.0.0.2|; s|hub-b.example.com|127.0.0.3|" \
 			-e "s|^\(transport_template = .*\):25$|\1:$HUBPORT|" \
 			-e "s|^order = \(.*\)unitB$|order = \1${1:-unitB}|" \
-			-e "s|^\[catalog unitB\]|[catalog ${1:-unitB}]|" \
+			-e "s|^\[catalog unitB\]|[catalog ${1:-unitB}]\nhash_secret = $T/unitB/hash.key|" \
 			-e "/^order = ${1:-unitB}$/a${2:-# nothing added}"
 		cat <<EOF
 [socket map]
@@ -189,11 +193,13 @@ check_eq "domains of both units" \
 check_eq "conflict: unitA (first in the order) answers for the senders map" \
 	"$(sm senders shared@example.com shared@example.com shared@example.com)" \
 	"$(printf 'OK shareda\nOK shareda\nOK shareda')"
-n=$(grep -c 'conflict: shared@example.com is in catalog unitA (serial 1) and in catalog unitB (serial 1): unitA answers' "$CATD_LOG")
-check_eq "the conflict is logged once for three lookups" "$n" 1
+n=$(grep -cE 'conflict: hashed:[A-Za-z0-9_-]{32} is in catalog unitA \(serial 1\) and in catalog unitB \(serial 1\): unitA answers' "$CATD_LOG")
+check_eq "the conflict is logged once for three lookups, by unitB's hashed key" "$n" 1
+check_eq "the keyed-hash catalog's address is not in the log" \
+	"$(grep -c 'shared@example.com' "$CATD_LOG")" 0
 status=$("$DIRCAT_BIN/dircat" status -c "$CONF" 2>&1)
-check_match "status: the conflict, counted, with the address" "$status" \
-	"conflicts: 3, the last .* shared@example.com in unitA and unitB"
+check_match "status: the conflict, counted, by its hashed key" "$status" \
+	"conflicts: 3, the last .* hashed:[A-Za-z0-9_-]{32} in unitA and unitB"
 metrics=$("$DIRCAT_BIN/dircat" metrics -c "$CONF" 2>&1)
 check_match "metrics: conflicts by catalog" "$metrics" \
 	'dircat_catalogd_conflicts_total\{catalog="unitB"\} 3'
@@ -277,13 +283,13 @@ printf 'dn: uid=erin,ou=people,dc=example,dc=com\nobjectClass: inetOrgPerson\nui
 SLAPD_URI=$URI_A slapd_load erin.ldif
 "$DIRCAT_BIN/dircat-aggregator" -c unitA/agg.conf >unitA/agg2.out 2>&1 ||
 	fail "unitA aggregator, second run"
-"$CATD_TOOLS/mksnap" -l 3 "$T/unitA/catalog.mdb" "$T/unitA/signer.key" \
+"$CATD_TOOLS/mksnap" -l 6 "$T/unitA/catalog.mdb" "$T/unitA/signer.key" \
 	"$T/node/unitA-inbox/.x" >/dev/null &&
 	chown nobody "$T/node/unitA-inbox/.x" &&
 	mv "$T/node/unitA-inbox/.x" "$T/node/unitA-inbox/unitA.2.full.snap"
 stale() { grep -qx 'serial=2' "$T/node/unitA-inbox/status" &&
 	  grep -qx 'stale=yes' "$T/node/unitA-inbox/status"; }
-check "unitA installs serial 2 (lifetime 3s), which expires" wait_for 20 stale
+check "unitA installs serial 2 (lifetime 6s), which expires" wait_for 30 stale
 check_eq "unitA expired: its known pass, its unknown are deferred; unitB's domain as before" \
 	"$(sm recipients erin@example.com nobody@example.com carol@example.org nobody@example.org)" \
 	"$(printf 'OK person\nTEMP catalog expired\nOK person\nNOTFOUND ')"
