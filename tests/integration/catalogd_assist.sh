@@ -133,12 +133,14 @@ chown nobody node/*-inbox/*
 
 CONF=$T/node/catalogd.conf
 HUBPORT=$(free_port) || { fail "a port for the hubs"; exit 1; }
-# write_conf [NAME [LINE]]: mx-eu's file of docs/postfix.md section 8,
-# paths, hub names and port changed; NAME renames the second catalog,
-# LINE is added to [domain example.org]; test sockets at the end.
+# write_conf [NAME [LINE [TOP]]]: mx-eu's file of docs/postfix.md
+# section 8, paths, hub names and port changed; NAME renames the second
+# catalog, LINE is added to [domain example.org], TOP to the top level;
+# test sockets at the end.
 write_conf() {
 	{
 		echo "rescan_interval = 1s"
+		echo "${3:-# nothing added}"
 		doc_block 2 | sed -e "s|^user = dircat|user = nobody|" \
 			-e "s|/var/lib/dircat/|$T/node/var/|" \
 			-e "s|/var/lib/dircat-upload/inbox-\(unit.\)|$T/node/\1-inbox|" \
@@ -313,6 +315,16 @@ out=$(printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nsender=carol@exa
 check_match "policy: a sender owned in unitB passes, another unit's address is not carol's" \
 	"$(echo "$out" | tr '\n' ' ')" \
 	"^action=DUNNO +action=553 5.7.1 Sender address not owned"
+
+# --- tempfail: an expired catalog defers its own domains only ---------------
+write_conf unitB "# nothing added" "stale_policy = tempfail"
+kill -HUP "$CATD_PID"
+tempfail() { [ "$(sm recipients erin@example.com)" = "TEMP catalog expired" ]; }
+check "a reload makes expired unitA defer every address of its domains (tempfail)" \
+	wait_for 10 tempfail
+check_eq "tempfail: a domain no catalog holds is still not found, unitB's are answered" \
+	"$(sm recipients someone@example.net carol@example.org nobody@example.org)" \
+	"$(printf 'NOTFOUND \nOK person\nNOTFOUND ')"
 
 # --- reload: a domain's route_default; renaming a catalog is refused -------
 write_conf unitB "route_default = pop.example.org"
