@@ -181,7 +181,7 @@ if node "$S" sendmail-bin; then
 	awk -v add="$m4" '!done && /^MAILER/ { print add; done = 1 } { print }' "$mc" >"$mc.new" &&
 		cat "$mc.new" >"$mc" && rm -f "$mc.new"
 	script "$S" "sendmail: the guide's make -C /etc/mail, restart" "$(doc_block_with "$docs/sendmail.md" sh 'make -C /etc/mail')"
-	check "sendmail: listening on 127.0.0.1:25" wait_for 30 in_root "$S" nc -z 127.0.0.1 25
+	check "sendmail: listening on 127.0.0.1:25" wait_for 90 in_root "$S" nc -z 127.0.0.1 25
 	r=$(rcpt "$S" 127.0.0.1 john.smith@example.com)
 	check_eq "sendmail: known recipient: 250" "$r" 250
 	[ "$r" = 250 ] ||
