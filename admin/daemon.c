@@ -564,7 +564,8 @@ static void status_view_from(const struct ctlproto_status *st,
 		const struct ctlproto_catalog *w = NULL;
 		uint64_t i;
 
-		for (i = 0; i < st->catalogs && i < CTLPROTO_CATALOGS_MAX; i++) {
+		for (i = 0; i < st->catalogs && i < CTLPROTO_CATALOGS_MAX;
+		     i++) {
 			const struct ctlproto_catalog *c = &st->catalog_list[i];
 
 			if (!w || (c->serial == 0 && w->serial != 0) ||

@@ -40,7 +40,7 @@
 #define ASSIST_SEEN_MAX 4096	/* conflicts remembered, for logging once */
 
 struct assist_seen {
-	uint64_t hash;		/* of the address, the catalogs and serials */
+	uint64_t hash;	/* of the address, the catalogs, the serials */
 };
 
 struct assist {
@@ -254,7 +254,8 @@ static void assist_conflicts(struct daemon *d, const unsigned char *order,
 		struct catalog_read *r;
 
 		if (k->st.serial == 0 || k->st.unusable ||
-		    !(r = daemon_reader(d, k)) || !assist_may_hold(r, k, domain))
+		    !(r = daemon_reader(d, k)) ||
+		    !assist_may_hold(r, k, domain))
 			continue;
 		if (lookup_address_cached(r, k->st.cache, &k->cc->lookup, key,
 					  keylen, &a) == LOOKUP_FOUND &&

@@ -760,7 +760,8 @@ static int conf_order_load(struct conf *c, const struct config_section *sec,
 	if (config_split(text, conf_order_resolve, &o)) {
 		util_err(err, errlen, "%s:%d:%d: order: %s '%s'",
 			 config_section_path(sec), line, col,
-			 o.dup ? "names twice the catalog" : "no [catalog NAME] named",
+			 o.dup ? "names twice the catalog"
+			       : "no [catalog NAME] named",
 			 o.bad);
 		return -1;
 	}
@@ -782,10 +783,11 @@ static int conf_catalog_rules(struct conf *c, const struct config *cfg,
 	if (c->ncatalogs) {
 		for (i = 0; i < 5; i++)
 			if (config_get(top, top_only[i], &line)) {
-				util_err(err, errlen, "%s:%d: %s: not at the top "
-					 "level of a file with [catalog NAME] "
-					 "sections: each section names its own",
-					 config_path(cfg), line, top_only[i]);
+				util_err(err, errlen, "%s:%d: %s: not at the "
+					 "top level of a file with [catalog "
+					 "NAME] sections: each section names "
+					 "its own", config_path(cfg), line,
+					 top_only[i]);
 				return -1;
 			}
 		if (conf_order_load(c, top, c->order, &c->norder, err,
@@ -803,8 +805,8 @@ static int conf_catalog_rules(struct conf *c, const struct config *cfg,
 			return -1;
 		}
 	if (config_get(top, "order", &line)) {
-		util_err(err, errlen, "%s:%d: order: no [catalog NAME] sections "
-			 "to order", config_path(cfg), line);
+		util_err(err, errlen, "%s:%d: order: no [catalog NAME] "
+			 "sections to order", config_path(cfg), line);
 		return -1;
 	}
 	/* The top level's catalog: named after its id (both fit 64). */
@@ -856,7 +858,8 @@ static int conf_domains(struct conf *c, const struct config *cfg, char *err,
 		for (i = 0; name[i] && i < CONF_NAME_MAX; i++)
 			dm->name[i] = (char)tolower((unsigned char)name[i]);
 		dm->line = config_section_line(sec);
-		if (settings_load(&conf_settings[3], sec, dm, err, errlen) < 0 ||
+		if (settings_load(&conf_settings[3], sec, dm, err,
+				  errlen) < 0 ||
 		    conf_order_load(c, sec, dm->order, &dm->norder, err,
 				    errlen) < 0)
 			return -1;

@@ -122,7 +122,7 @@ struct ctlproto_status {
 	uint64_t catalogs;		/* how many of catalog[] are used */
 	struct ctlproto_catalog catalog_list[CTLPROTO_CATALOGS_MAX];
 	char order[CTLPROTO_ORDER_MAX];	/* "unitA, unitB" */
-	uint64_t domain_orders;		/* [domain] sections with an order */
+	uint64_t domain_orders;		/* [domain]s with an order */
 	uint64_t conflicts;
 	int64_t last_conflict;		/* 0: none since start */
 	char last_conflict_address[CATALOG_KEY_MAX + 2];
