@@ -3,7 +3,8 @@
 # with a secret (mksnap -H, the replicator's hash_secret code), installed
 # by a catalogd holding the same secret (hash_secret), answer every map
 # as a clear catalog does (extensions and catch-alls included; the
-# senders map gives the owners back), while neither the snapshot nor the
+# senders map gives the owners back, the route map the next hop from a
+# sealed extra field), while neither the snapshot nor the
 # node's LMDB file holds any address, owner or extra field as text, and
 # dircat dump shows none.  Refused: a snapshot hashed with another
 # secret, a clear snapshot on a hashed node, a hashed one on a clear
@@ -30,7 +31,7 @@ records() {
 	cat <<'EOF'
 example.com domain
 example.net domain
-alice@example.com person alice,alice@example.com
+alice@example.com person alice,alice@example.com mailHost=hub1.example.com;office=Room-4
 bob@example.com person bob
 sales@example.com group alice,bob
 @example.net person
@@ -44,7 +45,7 @@ cp "$snap" "$d/copy.snap"
 # No address, owner or domain as text in the snapshot itself.
 leaks() {	# FILE: print what clear text of the catalog it holds
 	local w
-	for w in alice bob@ sales example.com example.net; do
+	for w in alice bob@ sales example.com example.net hub1 Room-4; do
 		grep -aqF "$w" "$1" && echo "$w"
 	done
 }
@@ -54,7 +55,7 @@ check_match "dircat verify: valid, and shows the secret id (never the secret)" \
 	"$("$DIRCAT_BIN/dircat" verify "$d/copy.snap" --key "$d/signer.pub" 2>&1)" \
 	'keyed hash +secret [0-9a-f]{16} \(keys hashed'
 
-catd_conf "hash_secret = $secret"
+catd_conf "hash_secret = $secret" "route_field = mailHost"
 catd_start || exit 1
 catd_wait_serial 1 30 || { fail "hashed snapshot not installed"; tail "$CATD_LOG"; exit 1; }
 pass "a hashed snapshot installs on a node with the same secret"
@@ -69,6 +70,10 @@ check_eq "domains: local, foreign" \
 check_eq "senders: owners opened from the sealed field" \
 	"$(catd_sm senders alice@example.com sales@example.com nobody@example.com)" \
 	"$(printf '%s\n' 'OK alice,alice@example.com' 'OK alice,bob' 'NOTFOUND ')"
+
+check_eq "route: the next hop from a sealed extra field; none for bob" \
+	"$(catd_sm route alice@example.com bob@example.com)" \
+	"$(printf '%s\n' 'OK hub1.example.com' 'NOTFOUND ')"
 
 catalog=$d/var/catalog.mdb
 check_eq "the node's LMDB file holds no address, owner or domain as text" \
