@@ -56,6 +56,20 @@ url = file://$top/in1
 EOF
 rep_run -c "$top/noslash.conf" -C
 check_match "URL not ending in /: refused" "$REP_ERR" "end in '/'"
+printf '%064x\n' 7 >"$top/open.hashkey"
+chmod 0644 "$top/open.hashkey"
+rep_conf "$top/openhash.conf" <<EOF
+hash_secret = $top/open.hashkey
+[target one]
+url = file://$top/in1/
+EOF
+rep_run -c "$top/openhash.conf" -C
+check_eq "hash_secret others may read: exit status 78" "$REP_RC" 78
+check_match "hash_secret others may read: file:line, mode and the fix" "$REP_ERR" \
+	"openhash.conf:[0-9]+: hash_secret: .*open.hashkey: mode 0644 lets others read or change it; run: chmod 600"
+chmod 0600 "$top/open.hashkey"
+rep_run -c "$top/openhash.conf" -C
+check_eq "hash_secret mode 0600: -C passes" "$REP_RC $REP_ERR" "0 "
 
 rep_conf "$top/file.conf" <<EOF
 upload_mode = 0644
