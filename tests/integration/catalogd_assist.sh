@@ -143,7 +143,7 @@ write_conf() {
 		echo "${3:-# nothing added}"
 		doc_block 2 | sed -e "s|^user = dircat|user = nobody|" \
 			-e "s|/var/lib/dircat/|$T/node/var/|" \
-			-e "s|/var/lib/dircat-upload/inbox-\(unit.\)|$T/node/\1-inbox|" \
+			-e "s|/var/lib/dircat-upload/inbox/\(unit.\)|$T/node/\1-inbox|" \
 			-e "s|/etc/dircat/keys/\(unit.\)\.pub|$T/\1/signer.pub|" \
 			-e "s|hub-a.example.com|127.0.0.2|; s|hub-b.example.com|127.0.0.3|" \
 			-e "s|^\(transport_template = .*\):25$|\1:$HUBPORT|" \
