@@ -100,6 +100,25 @@ static void replicator_usage(FILE *f)
 "      by others\n");
 }
 
+/* The catalog opened for writing and a write transaction begun on it:
+ * the transaction (*catp to close once it ended), or NULL with err. */
+static struct catalog_txn *replicator_write_begin(const struct repconf *conf,
+						  struct catalog **catp,
+						  char *err, size_t errlen)
+{
+	struct catalog_txn *txn;
+
+	*catp = catalog_open(conf->catalog, 0, err, errlen);
+	if (!*catp)
+		return NULL;
+	txn = catalog_write_begin(*catp, err, errlen);
+	if (!txn) {
+		catalog_close(*catp);
+		*catp = NULL;
+	}
+	return txn;
+}
+
 /*
  * Nodes hold snapshots that expire `lifetime` after they were made, and
  * refuse a serial they already have.  When the catalog has not changed
@@ -128,14 +147,9 @@ static int replicator_refresh(const struct repconf *conf, char *err,
 	catalog_close(cat);
 	if (info.serial == 0 || now - info.created < conf->refresh_after)
 		return 0;
-	cat = catalog_open(conf->catalog, 0, err, errlen);
-	if (!cat)
+	txn = replicator_write_begin(conf, &cat, err, errlen);
+	if (!txn)
 		return -1;
-	txn = catalog_write_begin(cat, err, errlen);
-	if (!txn) {
-		catalog_close(cat);
-		return -1;
-	}
 	/* Another writer may have moved on since we looked. */
 	if (catalog_txn_serial_before(txn) != info.serial) {
 		catalog_txn_abort(txn);
@@ -224,14 +238,9 @@ static int replicator_new_epoch(const struct repconf *conf, int dry_run,
 		       (unsigned long long)seen);
 		return 0;
 	}
-	cat = catalog_open(conf->catalog, 0, err, errlen);
-	if (!cat)
+	txn = replicator_write_begin(conf, &cat, err, errlen);
+	if (!txn)
 		return -1;
-	txn = catalog_write_begin(cat, err, errlen);
-	if (!txn) {
-		catalog_close(cat);
-		return -1;
-	}
 	catalog_txn_set_epoch(txn, epoch);
 	catalog_txn_set_serial(txn, catalog_txn_serial_before(txn) + 1, now);
 	serial = catalog_txn_commit(txn, err, errlen);
