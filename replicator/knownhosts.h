@@ -10,7 +10,8 @@
  * at in file order, comma-separated names in their order.  With libssh2
  * before 1.11 an "ssh-rsa" line means SHA-1 RSA signatures, which OpenSSH
  * 8.8 and later refuse: the connection fails with "Unable to exchange
- * encryption keys".  ssh-keyscan without -t lists the RSA key first.
+ * encryption keys".  ssh-keyscan without -t lists the keys in the order
+ * the answers come, often RSA first.
  *
  * knownhosts_pick() finds that line, so that the replicator can say so
  * instead of passing on libcurl's message.  Nothing here decides whether

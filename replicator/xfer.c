@@ -751,7 +751,7 @@ static int xfer_libssh2_sha1_rsa(void)
 /*
  * An ssh session that could not be set up: was it because the first line
  * of known_hosts for this host names a key type the node refuses to sign
- * with (ssh-keyscan without -t lists the RSA key first)?  Then say so,
+ * with (ssh-keyscan without -t often lists the RSA key first)?  Then say so,
  * with the line and what to do, in res; 1.  0 when that is not why.
  */
 static int xfer_legacy_hostkey(struct xfer *x, CURLcode code, const char *q,

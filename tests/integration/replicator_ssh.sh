@@ -132,10 +132,13 @@ kscan_conf() {	# KNOWN_HOSTS
 	EOF
 	rm -rf "$REP_DIR/state" "$top"/in-kscan/*
 }
-# ssh-keyscan without -t: the RSA key comes first.
-ssh-keyscan -p "$K" 127.0.0.1 >"$top/kh_all" 2>/dev/null
-check_eq "ssh-keyscan without -t lists the RSA key first" \
-	"$(head -n 1 "$top/kh_all" | cut -d' ' -f2)" ssh-rsa
+# ssh-keyscan without -t lists every key, in the order the answers came
+# (often RSA first); here RSA is put first, as it then is.
+ssh-keyscan -p "$K" 127.0.0.1 >"$top/kh_scan" 2>/dev/null
+check_eq "ssh-keyscan without -t lists the RSA, ECDSA and Ed25519 keys" \
+	"$(cut -d' ' -f2 "$top/kh_scan" | sort | tr '\n' ' ')" \
+	"ecdsa-sha2-nistp256 ssh-ed25519 ssh-rsa "
+{ grep ' ssh-rsa ' "$top/kh_scan"; grep -v ' ssh-rsa ' "$top/kh_scan"; } >"$top/kh_all"
 kscan_conf "$top/kh_all"
 rep_run -c "$top/kscan.conf"
 check_eq "RSA key first in known_hosts: exit status 69" "$REP_RC" 69
@@ -144,13 +147,14 @@ check_match "RSA key first: the line, the key type and the fix are named" \
 check_eq "RSA key first: nothing uploaded" "$(ls -A "$top/in-kscan")" ""
 check_eq "RSA key first: not retried" "$(rep_json kscan attempts)" 1
 # Hashed names (-H): libcurl takes the first hashed line for any host.
-ssh-keyscan -H -p "$K" 127.0.0.1 >"$top/kh_hashed" 2>/dev/null
+ssh-keyscan -H -p "$K" 127.0.0.1 >"$top/kh_hscan" 2>/dev/null
+{ grep ' ssh-rsa ' "$top/kh_hscan"; grep -v ' ssh-rsa ' "$top/kh_hscan"; } >"$top/kh_hashed"
 kscan_conf "$top/kh_hashed"
 rep_run -c "$top/kscan.conf"
 check_match "hashed known_hosts, RSA first: named as a hashed line" \
 	"$REP_ERR" "kh_hashed:1, the first key listed for 127.0.0.1:$K \\(a hashed line: .*\\), is ssh-rsa"
-# ECDSA first works: nothing to say.
-grep -v ssh-rsa "$top/kh_all" >"$top/kh_ecdsa"
+# ECDSA first (RSA after it) works: nothing to say.
+{ grep ' ecdsa-' "$top/kh_scan"; grep -v ' ecdsa-' "$top/kh_scan"; } >"$top/kh_ecdsa"
 kscan_conf "$top/kh_ecdsa"
 rep_run -c "$top/kscan.conf"
 check_eq "ECDSA key first: delivered" "$REP_RC/$(ls -A "$top/in-kscan")" \
