@@ -84,9 +84,23 @@ static int sign_key_set_id(struct sign_key *k, char *err, size_t errlen)
 	return 0;
 }
 
+/* A key around pkey (which it then owns), its id set.  NULL with err,
+ * pkey freed. */
+static struct sign_key *sign_key_wrap(EVP_PKEY *pkey, char *err,
+				      size_t errlen)
+{
+	struct sign_key *k = xcalloc(1, sizeof(*k));
+
+	k->pkey = pkey;
+	if (sign_key_set_id(k, err, errlen) < 0) {
+		sign_key_free(k);
+		return NULL;
+	}
+	return k;
+}
+
 struct sign_key *sign_key_generate(char *err, size_t errlen)
 {
-	struct sign_key *k;
 	EVP_PKEY_CTX *ctx;
 	EVP_PKEY *pkey = NULL;
 	char e[256];
@@ -100,13 +114,7 @@ struct sign_key *sign_key_generate(char *err, size_t errlen)
 		return NULL;
 	}
 	EVP_PKEY_CTX_free(ctx);
-	k = xcalloc(1, sizeof(*k));
-	k->pkey = pkey;
-	if (sign_key_set_id(k, err, errlen) < 0) {
-		sign_key_free(k);
-		return NULL;
-	}
-	return k;
+	return sign_key_wrap(pkey, err, errlen);
 }
 
 /* Write all of data to a new file (O_EXCL) with mode; fsync'ed. */
@@ -304,7 +312,6 @@ fail:
 
 struct sign_key *sign_key_load(const char *path, char *err, size_t errlen)
 {
-	struct sign_key *k;
 	EVP_PKEY *pkey;
 	BIO *b;
 	char *pem, e[256];
@@ -330,13 +337,7 @@ struct sign_key *sign_key_load(const char *path, char *err, size_t errlen)
 		EVP_PKEY_free(pkey);
 		return NULL;
 	}
-	k = xcalloc(1, sizeof(*k));
-	k->pkey = pkey;
-	if (sign_key_set_id(k, err, errlen) < 0) {
-		sign_key_free(k);
-		return NULL;
-	}
-	return k;
+	return sign_key_wrap(pkey, err, errlen);
 }
 
 void sign_key_free(struct sign_key *k)
