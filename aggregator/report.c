@@ -195,22 +195,15 @@ static void report_json_sources(struct json *j, const struct report *r)
 		const struct report_source *s = &r->src[i];
 
 		json_begin_object(j, JSON_INLINE);
-		json_key(j, "name");
-		json_string(j, s->name);
-		json_key(j, "entries");
-		json_uint(j, s->entries);
-		json_key(j, "pages");
-		json_uint(j, s->pages);
-		json_key(j, "references");
-		json_uint(j, s->references);
+		json_key_string(j, "name", s->name);
+		json_key_uint(j, "entries", s->entries);
+		json_key_uint(j, "pages", s->pages);
+		json_key_uint(j, "references", s->references);
 		json_key(j, "seconds");
 		json_fixed(j, s->seconds, 3);
-		json_key(j, "person");
-		json_uint(j, s->selected[CATALOG_PERSON]);
-		json_key(j, "group");
-		json_uint(j, s->selected[CATALOG_GROUP]);
-		json_key(j, "mailin");
-		json_uint(j, s->selected[CATALOG_MAILIN]);
+		json_key_uint(j, "person", s->selected[CATALOG_PERSON]);
+		json_key_uint(j, "group", s->selected[CATALOG_GROUP]);
+		json_key_uint(j, "mailin", s->selected[CATALOG_MAILIN]);
 		json_end(j);
 	}
 	json_end(j);
@@ -223,24 +216,17 @@ static void report_json_left_out(struct json *j, const struct report *r)
 
 	json_key(j, "selected");
 	json_begin_object(j, JSON_INLINE);
-	json_key(j, "person");
-	json_uint(j, r->selected[CATALOG_PERSON]);
-	json_key(j, "group");
-	json_uint(j, r->selected[CATALOG_GROUP]);
-	json_key(j, "mailin");
-	json_uint(j, r->selected[CATALOG_MAILIN]);
+	json_key_uint(j, "person", r->selected[CATALOG_PERSON]);
+	json_key_uint(j, "group", r->selected[CATALOG_GROUP]);
+	json_key_uint(j, "mailin", r->selected[CATALOG_MAILIN]);
 	json_end(j);
 	json_key(j, "left_out");
 	json_begin_object(j, JSON_INLINE);
-	json_key(j, "not_selected");
-	json_uint(j, r->left_not_selected);
-	json_key(j, "no_kind");
-	json_uint(j, r->left_no_kind);
-	json_key(j, "no_address");
-	json_uint(j, r->left_no_address);
+	json_key_uint(j, "not_selected", r->left_not_selected);
+	json_key_uint(j, "no_kind", r->left_no_kind);
+	json_key_uint(j, "no_address", r->left_no_address);
 	for (k = 0; k < REPORT_REASONS; k++) {
-		json_key(j, report_reason_names[k]);
-		json_uint(j, r->left[k]);
+		json_key_uint(j, report_reason_names[k], r->left[k]);
 	}
 	json_end(j);
 	json_key(j, "left_out_samples");
@@ -248,15 +234,12 @@ static void report_json_left_out(struct json *j, const struct report *r)
 	for (k = 0; k < REPORT_REASONS; k++)
 		for (i = 0; i < REPORT_SAMPLES && i < r->left[k]; i++) {
 			json_begin_object(j, JSON_INLINE);
-			json_key(j, "reason");
-			json_string(j, report_reason_names[k]);
-			json_key(j, "address");
-			json_string(j, r->samples[k][i].what);
-			json_key(j, "dn");
-			json_string(j, r->samples[k][i].dn);
+			json_key_string(j, "reason", report_reason_names[k]);
+			json_key_string(j, "address", r->samples[k][i].what);
+			json_key_string(j, "dn", r->samples[k][i].dn);
 			if (r->samples[k][i].why) {
-				json_key(j, "why");
-				json_string(j, r->samples[k][i].why);
+				json_key_string(j, "why",
+				                r->samples[k][i].why);
 			}
 			json_end(j);
 		}
@@ -270,28 +253,20 @@ static void report_json_owners(struct json *j, const struct report *r)
 
 	json_key(j, "owner_dns");
 	json_begin_object(j, JSON_INLINE);
-	json_key(j, "total");
-	json_uint(j, r->owner_dns);
-	json_key(j, "resolved");
-	json_uint(j, r->owner_dns_resolved);
-	json_key(j, "first_rdn");
-	json_uint(j, r->owner_dns_first_rdn);
-	json_key(j, "not_resolved");
-	json_uint(j, r->owner_dns_unresolved);
+	json_key_uint(j, "total", r->owner_dns);
+	json_key_uint(j, "resolved", r->owner_dns_resolved);
+	json_key_uint(j, "first_rdn", r->owner_dns_first_rdn);
+	json_key_uint(j, "not_resolved", r->owner_dns_unresolved);
 	json_end(j);
-	json_key(j, "owner_dns_not_resolved");
-	json_uint(j, r->owner_dns_unresolved);
+	json_key_uint(j, "owner_dns_not_resolved", r->owner_dns_unresolved);
 	json_key(j, "owner_dn_samples");
 	json_begin_array(j, JSON_LINES | JSON_INDENT);
 	for (i = 0; i < REPORT_SAMPLES && r->owner_samples[i].what; i++) {
 		json_begin_object(j, JSON_INLINE);
-		json_key(j, "owner_dn");
-		json_string(j, r->owner_samples[i].what);
-		json_key(j, "dn");
-		json_string(j, r->owner_samples[i].dn);
+		json_key_string(j, "owner_dn", r->owner_samples[i].what);
+		json_key_string(j, "dn", r->owner_samples[i].dn);
 		if (r->owner_samples[i].why) {
-			json_key(j, "why");
-			json_string(j, r->owner_samples[i].why);
+			json_key_string(j, "why", r->owner_samples[i].why);
 		}
 		json_end(j);
 	}
@@ -303,28 +278,23 @@ static void report_json_conflicts(struct json *j, const struct report *r)
 {
 	size_t i;
 
-	json_key(j, "conflicts");
-	json_uint(j, r->conflicts);
+	json_key_uint(j, "conflicts", r->conflicts);
 	json_key(j, "conflict_samples");
 	json_begin_array(j, JSON_LINES | JSON_INDENT);
 	for (i = 0; r->col && i < collect_conflicts_kept(r->col); i++) {
 		const struct collect_conflict *c = collect_conflict(r->col, i);
 
 		json_begin_object(j, JSON_INLINE);
-		json_key(j, "address");
-		json_string(j, c->key);
-		json_key(j, "kept");
-		json_string(j, c->winner_dn);
-		json_key(j, "kept_source");
-		json_string(j, r->src[c->winner_src].name);
-		json_key(j, "kept_kind");
-		json_string(j, catalog_kind_name(c->winner_kind));
-		json_key(j, "left_out");
-		json_string(j, c->loser_dn);
-		json_key(j, "left_out_source");
-		json_string(j, r->src[c->loser_src].name);
-		json_key(j, "left_out_kind");
-		json_string(j, catalog_kind_name(c->loser_kind));
+		json_key_string(j, "address", c->key);
+		json_key_string(j, "kept", c->winner_dn);
+		json_key_string(j, "kept_source", r->src[c->winner_src].name);
+		json_key_string(j, "kept_kind",
+		                catalog_kind_name(c->winner_kind));
+		json_key_string(j, "left_out", c->loser_dn);
+		json_key_string(j, "left_out_source",
+		                r->src[c->loser_src].name);
+		json_key_string(j, "left_out_kind",
+		                catalog_kind_name(c->loser_kind));
 		json_end(j);
 	}
 	json_end(j);
@@ -341,10 +311,9 @@ int report_json_write(const struct report *r, const char *path, char *err,
 	buf_init(&b, REPORT_JSON_MAX);
 	json_init(&j, &b, JSON_SPACED);
 	json_begin_object(&j, JSON_LINES | JSON_INDENT);
-	json_key(&j, "catalog_id");
-	json_string(&j, r->catalog_id);
-	json_key(&j, "time");
-	json_string(&j, util_time_iso(time(NULL), when, sizeof(when)));
+	json_key_string(&j, "catalog_id", r->catalog_id);
+	json_key_string(&j, "time",
+	                util_time_iso(time(NULL), when, sizeof(when)));
 	json_key(&j, "dry_run");
 	json_bool(&j, r->dry);
 	json_key(&j, "seconds");
@@ -354,21 +323,16 @@ int report_json_write(const struct report *r, const char *path, char *err,
 		    "refused" : r->serial_after != r->serial_before ?
 		    "published" : "unchanged");
 	if (r->error) {
-		json_key(&j, "error");
-		json_string(&j, r->error);
+		json_key_string(&j, "error", r->error);
 	}
 	if (r->refused) {
-		json_key(&j, "refused");
-		json_string(&j, r->refused);
+		json_key_string(&j, "refused", r->refused);
 	}
 	if (r->forced) {
-		json_key(&j, "forced");
-		json_string(&j, r->forced);
+		json_key_string(&j, "forced", r->forced);
 	}
-	json_key(&j, "serial_before");
-	json_uint(&j, r->serial_before);
-	json_key(&j, "serial_after");
-	json_uint(&j, r->serial_after);
+	json_key_uint(&j, "serial_before", r->serial_before);
+	json_key_uint(&j, "serial_after", r->serial_after);
 	report_json_sources(&j, r);
 	report_json_left_out(&j, r);
 	report_json_owners(&j, r);
@@ -376,18 +340,13 @@ int report_json_write(const struct report *r, const char *path, char *err,
 	if (r->have_diff) {
 		const struct catalog_diff *d = &r->diff;
 
-		json_key(&j, "addresses");
-		json_uint(&j, d->records - d->count[CATALOG_DOMAIN]);
-		json_key(&j, "addresses_before");
-		json_uint(&j, r->addresses_before);
-		json_key(&j, "added");
-		json_uint(&j, d->added);
-		json_key(&j, "removed");
-		json_uint(&j, d->removed);
-		json_key(&j, "changed");
-		json_uint(&j, d->changed);
-		json_key(&j, "unchanged");
-		json_uint(&j, d->unchanged);
+		json_key_uint(&j, "addresses",
+		              d->records - d->count[CATALOG_DOMAIN]);
+		json_key_uint(&j, "addresses_before", r->addresses_before);
+		json_key_uint(&j, "added", d->added);
+		json_key_uint(&j, "removed", d->removed);
+		json_key_uint(&j, "changed", d->changed);
+		json_key_uint(&j, "unchanged", d->unchanged);
 	}
 	json_end(&j);
 	if (json_finish(&j) < 0 || buf_append(&b, "\n", 1) < 0) {

@@ -227,6 +227,18 @@ void json_null(struct json *j)
 	json_scalar(j, "null");
 }
 
+void json_key_string(struct json *j, const char *name, const char *s)
+{
+	json_key(j, name);
+	json_string(j, s);
+}
+
+void json_key_uint(struct json *j, const char *name, uint64_t v)
+{
+	json_key(j, name);
+	json_uint(j, v);
+}
+
 int json_finish(struct json *j)
 {
 	if (j->depth != 0 || j->want_value || j->out->len == 0)

@@ -4,7 +4,8 @@
  *
  *   json_begin_object() / json_begin_array() ... json_end()
  *   json_key()  then one value: json_string(), json_uint(), json_int(),
- *               json_fixed(), json_bool(), json_null(), or a container
+ *               json_fixed(), json_bool(), json_null(), or a container;
+ *               json_key_string() and json_key_uint() write both at once
  *
  * Output is always valid JSON whatever the strings hold: '"', '\' and
  * control characters are escaped, and a byte that is no part of a
@@ -68,6 +69,10 @@ void json_int(struct json *, int64_t v);
 void json_fixed(struct json *, double v, int decimals);
 void json_bool(struct json *, int v);
 void json_null(struct json *);
+/* A member with its value: json_key() then json_string() or
+ * json_uint(). */
+void json_key_string(struct json *, const char *name, const char *s);
+void json_key_uint(struct json *, const char *name, uint64_t v);
 
 /* 0 when the document is complete and fit; else -1. */
 int json_finish(struct json *);

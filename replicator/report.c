@@ -95,14 +95,11 @@ int report_text(FILE *out, const struct report_run *run,
 static void report_json_target(struct json *j, const struct push_result *r)
 {
 	json_begin_object(j, JSON_INLINE);
-	json_key(j, "name");
-	json_string(j, r->target->name);
-	json_key(j, "url");
-	json_string(j, r->target->url);
+	json_key_string(j, "name", r->target->name);
+	json_key_string(j, "url", r->target->url);
 	json_key(j, "ok");
 	json_bool(j, r->ok);
-	json_key(j, "action");
-	json_string(j, push_action_name(r->action));
+	json_key_string(j, "action", push_action_name(r->action));
 	json_key(j, "node_serial");
 	if (r->node_known)
 		json_uint(j, r->node_serial);
@@ -115,20 +112,15 @@ static void report_json_target(struct json *j, const struct push_result *r)
 		json_null(j);
 	json_key(j, "node_stale");
 	json_bool(j, r->node_stale);
-	json_key(j, "serial");
-	json_uint(j, r->serial);
-	json_key(j, "base");
-	json_uint(j, r->base);
-	json_key(j, "file");
-	json_string(j, r->file[0] ? r->file : NULL);
-	json_key(j, "bytes");
-	json_uint(j, r->bytes);
+	json_key_uint(j, "serial", r->serial);
+	json_key_uint(j, "base", r->base);
+	json_key_string(j, "file", r->file[0] ? r->file : NULL);
+	json_key_uint(j, "bytes", r->bytes);
 	json_key(j, "seconds");
 	json_fixed(j, r->seconds, 3);
 	json_key(j, "attempts");
 	json_int(j, r->attempts);
-	json_key(j, "error");
-	json_string(j, r->error[0] ? r->error : NULL);
+	json_key_string(j, "error", r->error[0] ? r->error : NULL);
 	json_end(j);
 }
 
@@ -153,22 +145,17 @@ int report_json(const char *path, const struct report_run *run,
 	buf_init(&b, REPORT_JSON_MAX);
 	json_init(&j, &b, JSON_COMPACT);
 	json_begin_object(&j, JSON_INLINE);
-	json_key(&j, "catalog_id");
-	json_string(&j, run->catalog_id);
-	json_key(&j, "serial");
-	json_uint(&j, run->serial);
-	json_key(&j, "key_id");
-	json_string(&j, run->key_id);
-	json_key(&j, "started");
-	json_string(&j, util_time_iso(run->started, when, sizeof(when)));
+	json_key_string(&j, "catalog_id", run->catalog_id);
+	json_key_uint(&j, "serial", run->serial);
+	json_key_string(&j, "key_id", run->key_id);
+	json_key_string(&j, "started",
+	                util_time_iso(run->started, when, sizeof(when)));
 	json_key(&j, "seconds");
 	json_fixed(&j, run->seconds, 3);
 	json_key(&j, "dry_run");
 	json_bool(&j, run->dry_run);
-	json_key(&j, "targets_ok");
-	json_uint(&j, nok);
-	json_key(&j, "targets_failed");
-	json_uint(&j, nfail);
+	json_key_uint(&j, "targets_ok", nok);
+	json_key_uint(&j, "targets_failed", nfail);
 	json_key(&j, "targets");
 	json_begin_array(&j, JSON_LINES);
 	for (i = 0; i < n; i++)

@@ -158,6 +158,29 @@ int main(void)
 		  "compact layout with lines, null for NaN");
 	buf_free(&b);
 
+	/* A member and its value in one call: as the two calls. */
+	buf_init(&b, 4096);
+	json_init(&j, &b, JSON_SPACED);
+	json_begin_object(&j, JSON_INLINE);
+	json_key_string(&j, "s", "a\"b");
+	json_key_string(&j, "none", NULL);
+	json_key_uint(&j, "u", 18446744073709551615ULL);
+	json_end(&j);
+	CHECK(json_finish(&j) == 0, "json_key_string/uint document complete");
+	buf_append(&b, "", 1);
+	CHECK_STR((const char *)b.data,
+		  "{\"s\": \"a\\\"b\", \"none\": null, "
+		  "\"u\": 18446744073709551615}",
+		  "json_key_string and json_key_uint");
+	buf_free(&b);
+	buf_init(&b, 4096);
+	json_init(&j, &b, JSON_COMPACT);
+	json_begin_array(&j, JSON_INLINE);
+	json_key_uint(&j, "u", 1);		/* a key in an array */
+	json_end(&j);
+	CHECK(json_finish(&j) < 0, "json_key_uint in an array is refused");
+	buf_free(&b);
+
 	/* --- limits ------------------------------------------------------ */
 	{
 		/* "[1]" is 3 bytes: a maximum of 3 fits, 2 does not. */
