@@ -432,8 +432,9 @@ stop_pid "$AGG_PID"
 # --- the batch cycle, triggered right after the write --------------------
 say "batch: $BATCH_RUNS triggered cycles (a full read each)"
 : >"$d/batch.add"
-want batch || BATCH_RUNS=0
-for i in $(seq "$BATCH_RUNS"); do
+runs=$BATCH_RUNS
+want batch || runs=0
+for i in $(seq "$runs"); do
 	add_ldif "batch$i" >"$d/one.ldif"
 	poll_start sm "batch$i@example.com" found 600
 	t0=$(now)
