@@ -65,6 +65,22 @@ int daemon_read_conf(const char *file, struct daemon_paths *p)
 	util_copy_fit(p->catalog, c->cat[c->order[0]].path,
 		      sizeof(p->catalog));
 	util_copy_fit(p->inbox, c->cat[c->order[0]].inbox, sizeof(p->inbox));
+	for (i = 0; !c->cat[0].implicit && i < c->ncatalogs; i++) {
+		struct daemon_catalog_path *k = &p->cat[p->ncatalogs++];
+
+		util_copy_fit(k->name, c->cat[i].name, sizeof(k->name));
+		util_copy_fit(k->id, c->cat[i].id, sizeof(k->id));
+		util_copy_fit(k->path, c->cat[i].path, sizeof(k->path));
+		k->stale_policy = c->cat[i].lookup.stale_policy;
+	}
+	for (i = 0; p->ncatalogs && i < c->norder; i++) {
+		size_t n = strlen(p->order);
+		const char *name = c->cat[c->order[i]].name;
+
+		/* Fits: CTLPROTO_ORDER_MAX holds 16 names and separators. */
+		snprintf(p->order + n, sizeof(p->order) - n, "%s%s",
+			 i ? ", " : "", name);
+	}
 	for (i = 0; i < c->nsockets; i++) {
 		const struct conf_socket *s = &c->socket[i];
 
@@ -351,6 +367,56 @@ static void daemon_status_offline(const struct daemon_paths *p,
 		daemon_last_refusal(p->inbox);
 }
 
+static void status_print_catalogs(const struct ctlproto_status *st);
+static void status_view_worst(const struct ctlproto_status *st,
+			      struct status_view *v);
+
+/* Several catalogs, the daemon down: each catalog from its file, shown
+ * and judged as the daemon's reply would be (no install counters). */
+static void daemon_status_offline_catalogs(const struct daemon_paths *p,
+					   struct status_view *v, int quiet)
+{
+	struct ctlproto_status *st;
+	char err[1024];
+	size_t i;
+
+	if (p->ncatalogs < 2 || !v->known)
+		return;
+	st = xcalloc(1, sizeof(*st));
+	st->now = (int64_t)time(NULL);
+	util_copy_fit(st->order, p->order, sizeof(st->order));
+	for (i = 0; i < p->ncatalogs; i++) {
+		struct ctlproto_catalog *c = &st->catalog_list[i];
+		struct catalog_info info;
+		struct catalog *cat;
+
+		util_copy_fit(c->name, p->cat[i].name, sizeof(c->name));
+		util_copy_fit(c->id, p->cat[i].id, sizeof(c->id));
+		util_copy_fit(c->stale_policy,
+			      lookup_stale_name(p->cat[i].stale_policy),
+			      sizeof(c->stale_policy));
+		cat = catalog_open(p->cat[i].path, CATALOG_RDONLY, err,
+				   sizeof(err));
+		if (cat && catalog_info(cat, &info, err, sizeof(err)) == 0) {
+			c->serial = info.serial;
+			c->epoch = info.epoch;
+			c->created = info.created;
+			c->expires = info.expires;
+			c->installed = info.installed;
+			c->stale = info.expires && st->now > info.expires;
+			c->records = info.records;
+		} else if (!quiet) {
+			printf("catalog %s: %s\n", p->cat[i].name, err);
+		}
+		catalog_close(cat);
+		st->catalogs++;
+	}
+	if (!quiet)
+		status_print_catalogs(st);
+	status_view_worst(st, v);
+	free(st);
+}
+
 static const char *status_time(int64_t t, char *buf, size_t size)
 {
 	if (t <= 0)
@@ -521,8 +587,13 @@ static void status_print_catalogs(const struct ctlproto_status *st)
 					  : "never",
 			       c->stale ? "STALE" : "serving");
 		}
-		printf(" (stale policy %s), installs %llu, refused %llu",
-		       daemon_shown(c->stale_policy, a, sizeof(a)),
+		printf(" (stale policy %s)",
+		       daemon_shown(c->stale_policy, a, sizeof(a)));
+		if (!st->pid) {	/* from the files: no counters */
+			printf("\n");
+			continue;
+		}
+		printf(", installs %llu, refused %llu",
 		       (unsigned long long)c->installs,
 		       (unsigned long long)c->refusals);
 		if (c->last_refusal > 0)
@@ -558,8 +629,14 @@ static void status_view_from(const struct ctlproto_status *st,
 	v->records = st->records;
 	v->stale = st->stale;
 	v->age = st->serial ? st->now - st->created : 0;
-	/* Several catalogs: the node is as well as its worst one (nothing
-	 * installed, then expired, then the oldest). */
+	status_view_worst(st, v);
+}
+
+/* Several catalogs: the node is as well as its worst one (nothing
+ * installed, then expired, then the oldest), named in v->which. */
+static void status_view_worst(const struct ctlproto_status *st,
+			      struct status_view *v)
+{
 	if (st->catalogs > 1) {
 		const struct ctlproto_catalog *w = NULL;
 		uint64_t i;
@@ -768,10 +845,12 @@ int admin_status(int argc, char **argv)
 		util_copy_fit(v.why, "no control socket configured",
 			      sizeof(v.why));
 		daemon_status_offline(&p, &v, nagios);
+		daemon_status_offline_catalogs(&p, &v, nagios);
 	} else if (daemon_control(p.control, "status", &b, v.why,
 				  sizeof(v.why)) < 0) {
 		v.daemon = 0;
 		daemon_status_offline(&p, &v, nagios);
+		daemon_status_offline_catalogs(&p, &v, nagios);
 	} else {
 		struct ctlproto_status *st = xmalloc(sizeof(*st));
 		char why[256];

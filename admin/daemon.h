@@ -9,6 +9,8 @@
 #include <limits.h>
 #include <stddef.h>
 
+#include "conf.h"
+#include "ctlproto.h"
 #include "util.h"
 
 #define DAEMON_CONF_DEFAULT "/etc/dircat/catalogd.conf"
@@ -18,8 +20,18 @@
 struct daemon_paths {
 	char control[PATH_MAX];
 	char socketmap[PATH_MAX];
-	char catalog[PATH_MAX];
+	char catalog[PATH_MAX];	/* the first catalog of the order */
 	char inbox[PATH_MAX];
+	/* Every catalog of a file with [catalog] sections, in the file's
+	 * order (0 without), and the order. */
+	size_t ncatalogs;
+	struct daemon_catalog_path {
+		char name[CONF_NAME_MAX + 1];
+		char id[CATALOG_ID_MAX + 1];
+		char path[PATH_MAX];
+		int stale_policy;
+	} cat[CONF_CATALOGS_MAX];
+	char order[CTLPROTO_ORDER_MAX];
 };
 
 /* Read them from file; 0, or -1 after a message on stderr. */

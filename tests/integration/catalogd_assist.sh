@@ -340,5 +340,11 @@ check_eq "after the refused reload both still answer" \
 	"$(sm recipients alice@example.com carol@example.org)" \
 	"$(printf 'OK person\nOK person')"
 catd_stop
+write_conf	# the file as it ran, not the refused renaming
+status=$("$DIRCAT_BIN/dircat" status -c "$CONF" 2>&1)
+check_match "catalogd stopped: dircat status lists the catalogs from their files" \
+	"$status" "^  unitB: id unitB, serial 1, .*, serving \(stale policy defer-unknown\)$"
+check_match "catalogd stopped: unitA from its file, STALE" "$status" \
+	"^  unitA: id unitA, serial 2, .*, STALE \(stale policy defer-unknown\)$"
 stop_pid "$SLAPD_PID_A"
 stop_pid "$SLAPD_PID_B"
