@@ -252,6 +252,74 @@ static void push_upload(struct push_loop *l, struct push_target *pt,
 }
 
 /*
+ * A node that must be sent nothing: one holding another catalog, or one
+ * ahead in (epoch, serial) - served by another internal host, or by this
+ * one before it was restored: only an administrator can say which
+ * catalog wins.  1 with err, else 0.
+ */
+static int push_refused(const struct push_params *p,
+			const struct nodestatus *st, char *err, size_t errlen)
+{
+	uint64_t have = st ? st->serial : 0, have_epoch = st ? st->epoch : 0;
+
+	if (st && st->catalog_id[0] && strcmp(st->catalog_id, p->catalog_id)) {
+		snprintf(err, errlen, "the node holds catalog '%s', not '%s': "
+			 "check the target's url and catalogd's catalog_id",
+			 st->catalog_id, p->catalog_id);
+		return 1;
+	}
+	if (have_epoch > p->epoch || (have_epoch == p->epoch &&
+				      have > p->serial)) {
+		snprintf(err, errlen, "the node has epoch %" PRIu64 " serial %"
+			 PRIu64 ", ahead of this catalog's epoch %" PRIu64
+			 " serial %" PRIu64 ", and refuses older ones: "
+			 "another internal host serves it, or this one was "
+			 "rebuilt or restored; to make this catalog the one "
+			 "served, run dircat-replicator --new-epoch once "
+			 "(docs/fleet.md)", have_epoch, have, p->epoch,
+			 p->serial);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The file for a node that has serial have (0: nothing of this epoch and
+ * projection): a delta from have, or from a serial delivered moments ago
+ * and not installed yet, when the spool can make it; else the full
+ * snapshot.  0 with *f, or -1 with err.
+ */
+static int push_choose(struct push_loop *l, struct push_target *pt,
+		       uint64_t have, const struct spool_file **f, char *err,
+		       size_t errlen)
+{
+	const struct push_params *p = l->p;
+	struct spool *sp = pt->t->projection == SNAPWRITE_MX ? p->spool_mx
+							     : p->spool;
+	uint64_t base = have;
+	int rc = 1;
+
+	/* Changes coming in a burst: catalogd installs the lowest serial
+	 * first, so a delta chained onto the one just delivered follows it
+	 * in, where one from the node's serial would find its base gone.
+	 * Not across epochs or projections (have is 0 then). */
+	if (have > 0 && pt->st.sent_serial > have &&
+	    pt->st.sent_serial < p->serial && pt->st.sent_at > 0 &&
+	    (int64_t)time(NULL) - pt->st.sent_at < p->conf->install_grace)
+		base = pt->st.sent_serial;
+	/* Sent before and still not installed: the node may have refused
+	 * the delta, so it gets it all this time. */
+	if (base > 0 && pt->st.sent_serial != p->serial) {
+		rc = spool_get(sp, base, f, err, errlen);
+		if (rc < 0)
+			return -1;
+	}
+	if (rc == 1 && spool_get(sp, 0, f, err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
+/*
  * The node answered (st), or has no status file yet (st NULL): decide
  * what it needs.
  */
@@ -260,40 +328,18 @@ static void push_decide(struct push_loop *l, struct push_target *pt,
 {
 	const struct push_params *p = l->p;
 	struct push_result *res = pt->res;
-	uint64_t have = st ? st->serial : 0, base;
+	uint64_t have = st ? st->serial : 0;
 	uint64_t have_epoch = st ? st->epoch : 0;
-	struct spool *sp = pt->t->projection == SNAPWRITE_MX ? p->spool_mx
-							     : p->spool;
 	int reproject = !push_projection_same(p, pt->t);
 	const struct spool_file *f;
 	char err[1024];
-	int rc;
 
 	res->node_known = 1;
 	res->node_serial = have;
 	res->node_epoch = have_epoch;
 	res->node_expires = st ? st->expires : 0;
 	res->node_stale = st ? st->stale : 0;
-	if (st && st->catalog_id[0] && strcmp(st->catalog_id, p->catalog_id)) {
-		snprintf(err, sizeof(err), "the node holds catalog '%s', not "
-			 "'%s': check the target's url and catalogd's "
-			 "catalog_id", st->catalog_id, p->catalog_id);
-		push_done(l, pt, 0, PUSH_FAILED, err);
-		return;
-	}
-	/* Nodes order by (epoch, serial).  One ahead of this catalog was
-	 * served by another internal host, or by this one before it was
-	 * restored: only an administrator can say which catalog wins. */
-	if (have_epoch > p->epoch || (have_epoch == p->epoch &&
-				      have > p->serial)) {
-		snprintf(err, sizeof(err), "the node has epoch %" PRIu64
-			 " serial %" PRIu64 ", ahead of this catalog's epoch %"
-			 PRIu64 " serial %" PRIu64 ", and refuses older ones: "
-			 "another internal host serves it, or this one was "
-			 "rebuilt or restored; to make this catalog the one "
-			 "served, run dircat-replicator --new-epoch once "
-			 "(docs/fleet.md)", have_epoch, have, p->epoch,
-			 p->serial);
+	if (push_refused(p, st, err, sizeof(err))) {
 		push_done(l, pt, 0, PUSH_FAILED, err);
 		return;
 	}
@@ -335,9 +381,8 @@ static void push_decide(struct push_loop *l, struct push_target *pt,
 		push_done(l, pt, 0, delta ? PUSH_DELTA : PUSH_FULL, NULL);
 		return;
 	}
-	/* Sent before and still not installed after install_grace: the
-	 * node may have refused the delta, so send it all this time, and
-	 * say so: a node that never installs needs a look. */
+	/* Sent before and still not installed after install_grace: say so,
+	 * a node that never installs needs a look. */
 	if (pt->st.sent_serial == p->serial && pt->st.sent_at > 0)
 		log_warn("target %s: serial %" PRIu64 " was delivered %llds "
 			 "ago and the node still has %" PRIu64 ": sending it "
@@ -346,25 +391,7 @@ static void push_decide(struct push_loop *l, struct push_target *pt,
 			 p->serial,
 			 (long long)((int64_t)time(NULL) - pt->st.sent_at),
 			 have);
-	rc = 1;
-	base = have;
-	/* A serial delivered moments ago and not installed yet (changes
-	 * coming in a burst): catalogd installs the lowest serial first, so
-	 * a delta chained onto it follows it in, where one from the node's
-	 * serial would find its base gone.  Not across epochs or
-	 * projections (have is 0 then). */
-	if (have > 0 && pt->st.sent_serial > have &&
-	    pt->st.sent_serial < p->serial && pt->st.sent_at > 0 &&
-	    (int64_t)time(NULL) - pt->st.sent_at < p->conf->install_grace)
-		base = pt->st.sent_serial;
-	if (base > 0 && pt->st.sent_serial != p->serial) {
-		rc = spool_get(sp, base, &f, err, sizeof(err));
-		if (rc < 0) {
-			push_done(l, pt, 0, PUSH_FAILED, err);
-			return;
-		}
-	}
-	if (rc == 1 && spool_get(sp, 0, &f, err, sizeof(err)) < 0) {
+	if (push_choose(l, pt, have, &f, err, sizeof(err)) < 0) {
 		push_done(l, pt, 0, PUSH_FAILED, err);
 		return;
 	}
