@@ -273,11 +273,13 @@ poll_end() {
 add_ldif() { printf 'dn: uid=%s,ou=people,%s\nchangetype: add\nobjectClass: inetOrgPerson\nuid: %s\ncn: L\nsn: L\nmail: %s@example.com\n\n' "$1" "$B" "$1" "$1"; }
 del_ldif() { printf 'dn: uid=%s,ou=people,%s\nchangetype: delete\n\n' "$1" "$B"; }
 stat_of() { sed -n "s/^$1=//p" "$PL_INT/watch.status"; }
-# stats FILE: "p50 p95 min max n" of one number (seconds) a line, in ms
+# stats FILE [DECIMALS]: "p50 p95 min max n" of one number (seconds) a
+# line, in ms
 stats() {
-	sort -n "$1" | awk '{ v[NR] = $1 } END { if (!NR) { print "- - - - 0"; exit }
+	sort -n "$1" | awk -v dec="${2:-0}" '{ v[NR] = $1 } END { if (!NR) { print "- - - - 0"; exit }
 		p50 = v[int((NR + 1) / 2)]; i95 = int(NR * 0.95 + 0.999); if (i95 > NR) i95 = NR
-		printf "%.0f %.0f %.0f %.0f %d\n", p50 * 1000, v[i95] * 1000, v[1] * 1000, v[NR] * 1000, NR }'
+		f = "%." dec "f"
+		printf f " " f " " f " " f " %d\n", p50 * 1000, v[i95] * 1000, v[1] * 1000, v[NR] * 1000, NR }'
 }
 # step_at LABEL REGEX AFTER: the first time stepwatch saw a name matching
 # REGEX in LABEL's directory at or after AFTER (empty: none)
@@ -301,10 +303,11 @@ one() {
 # singles NAME KIND [parts]: one unmeasured add, then SINGLES adds and
 # SINGLES deletes, one at a time, a quiet second apart; latencies into
 # NAME.add and NAME.del, and with "parts" where each add's time went
-# into NAME.parts (seconds: write->arrival, ->commit, ->signed in the
-# spool, ->in the inbox, ->answered).
+# into NAME.parts (seconds: write->arrival, ->commit, ->the replicator
+# starts writing the delta, ->signed in the spool, ->in the inbox,
+# ->answered).
 singles() {
-	local name=$1 kind=$2 i a ser arr pub sp ib st
+	local name=$1 kind=$2 i a ser arr pub tp sp ib
 	: >"$d/$name.add"; : >"$d/$name.del"; : >"$d/$name.parts"
 	: >"$d/$name.add.write"; : >"$d/$name.del.write"
 	add_ldif "${name}warm" >"$d/one.ldif"
@@ -320,13 +323,16 @@ singles() {
 			# replicator: the node can answer first.
 			for _ in $(seq 500); do [ "$(stat_of serial)" != "$ser" ] && break; sleep 0.01; done
 			ser=$(stat_of serial) arr=$(stat_of last_change) pub=$(stat_of last_publish)
-			sp=$(step_at spool "[.-]$ser[.](delta|full)[.]snap\$" "$pub")
+			# the delta's temporary file appears, is renamed into
+			# the spool signed, appears complete in the inbox
+			tp=$(step_at spool "[.-]$ser[.](delta|full)[.]snap[.]tmp[.]" "$pub")
+			sp=$(step_at spool "[.-]$ser[.](delta|full)[.]snap\$" "${tp:-$pub}")
 			ib=$(step_at inbox "[.-]$ser[.](delta|full)[.]snap\$" "${sp:-$pub}")
-			awk -v t0="$T0" -v arr="$arr" -v pub="$pub" -v sp="${sp:-}" -v ib="${ib:-}" \
-			    -v ans="$TANS" 'BEGIN {
+			awk -v t0="$T0" -v arr="$arr" -v pub="$pub" -v tp="${tp:-}" -v sp="${sp:-}" \
+			    -v ib="${ib:-}" -v ans="$TANS" 'BEGIN {
 				printf "%.6f %.6f", arr - t0, pub - arr
-				if (sp == "" || ib == "") printf " - - -\n"
-				else printf " %.6f %.6f %.6f\n", sp - pub, ib - sp, ans - ib }' >>"$d/$name.parts"
+				if (tp == "" || sp == "" || ib == "") printf " - - - -\n"
+				else printf " %.6f %.6f %.6f %.6f\n", tp - pub, sp - tp, ib - sp, ans - ib }' >>"$d/$name.parts"
 		fi
 		sleep 1
 	done
@@ -470,10 +476,10 @@ burst_row() {	# LABEL FILE
 parts() {	# FILE: "| median | median ..." of each column, and of their sum
 	local c
 	touch "$1"
-	# 6: from the aggregator having the change to the answer
-	awk '$3 != "-" { print $0, $2 + $3 + $4 + $5 }' "$1" >"$1.ok"
-	for c in 1 2 3 4 5 6; do
-		printf ' %s |' "$(awk -v c="$c" '{ print $c }' "$1.ok" | { cat >"$1.col"; stats "$1.col"; } | cut -d' ' -f1)"
+	# 7: from the aggregator having the change to the answer
+	awk '$3 != "-" { print $0, $2 + $3 + $4 + $5 + $6 }' "$1" >"$1.ok"
+	for c in 1 2 3 4 5 6 7; do
+		printf ' %s |' "$(awk -v c="$c" '{ print $c }' "$1.ok" | { cat >"$1.col"; stats "$1.col" 1; } | cut -d' ' -f1)"
 	done
 	printf ' %s of %s |\n' "$(wc -l <"$1.ok")" "$(wc -l <"$1")"
 }
@@ -514,12 +520,12 @@ $(burst_row "syncrepl consumer + ldap:" "$d/ldap.burst")
 
 Where a single add's time goes through the watch mode (medians of each
 step, ms; they need not add up to the total's median).  Arrival and
-commit: the aggregator's watch_status_file; signed and in the inbox:
-when stepwatch saw the delta renamed into the replicator's spool and
-complete in the node's inbox.
+commit: the aggregator's watch_status_file; the other steps: when
+stepwatch saw the delta's temporary file created in the replicator's
+spool, renamed there signed, and complete in the node's inbox.
 
-| transport | LDAP write -> aggregator has it | -> serial committed | -> delta signed in the spool (replicator wake-up, node status read, delta, signature) | -> in the node's inbox (upload, rename) | -> answered (catalogd wake-up, verify, install; lookup) | aggregator has it -> answered | changes with every step seen |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| transport | LDAP write -> aggregator has it | -> serial committed | -> replicator writing the delta (wake-up, node status read) | -> delta signed in the spool | -> in the node's inbox (upload, rename) | -> answered (catalogd wake-up, verify, install; lookup) | aggregator has it -> answered | changes with every step seen |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 | sftp |$(parts "$d/sftp.parts")
 | https |$(parts "$d/https.parts")
 
