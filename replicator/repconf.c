@@ -51,6 +51,102 @@ static int repconf_bucket(struct repconf_target *t, const char *host,
 	return 0;
 }
 
+/* t->scheme from the URL's scheme, as a [target] (push) or a
+ * [publish] section allows it.  0, or -1 with err (w: "file:line: "). */
+static int repconf_url_scheme(struct repconf_target *t, const char *scheme,
+			      const char *w, char *err, size_t errlen)
+{
+	if (!strcmp(scheme, "sftp"))
+		t->scheme = REPCONF_SFTP;
+	else if (!strcmp(scheme, "scp"))
+		t->scheme = REPCONF_SCP;
+	else if (!strcmp(scheme, "https"))
+		t->scheme = REPCONF_HTTPS;
+	else if (!strcmp(scheme, "file"))
+		t->scheme = REPCONF_FILE;
+	else if (!strcmp(scheme, "s3"))
+		t->scheme = REPCONF_S3;
+	else if (t->publish) {
+		util_err(err, errlen, "%surl: scheme %s is not supported for "
+			 "publishing: use https:// (an HTTP origin with WebDAV "
+			 "PUT) or s3://BUCKET/PREFIX/", w, scheme);
+		return -1;
+	} else {
+		util_err(err, errlen, "%surl: scheme %s is not supported: use "
+			 "sftp://, scp://, https:// or file://", w, scheme);
+		return -1;
+	}
+	if (t->publish && t->scheme != REPCONF_HTTPS &&
+	    t->scheme != REPCONF_S3) {
+		util_err(err, errlen, "%surl: %s:// is for pushing to a node "
+			 "([target NAME]); publish to https:// (an HTTP origin) "
+			 "or s3://BUCKET/PREFIX/", w, scheme);
+		return -1;
+	}
+	if (!t->publish && t->scheme == REPCONF_S3) {
+		util_err(err, errlen, "%surl: s3:// is an object store, not a "
+			 "node's inbox: publish to it with a [publish NAME] "
+			 "section, and let the nodes fetch from it "
+			 "(dircat-fetch)", w);
+		return -1;
+	}
+	return 0;
+}
+
+/* What the URL holds besides its path: no password, query or fragment;
+ * a login for ssh; no other host for file://.  0, or -1 with err. */
+static int repconf_url_parts(const struct repconf_target *t,
+			     const struct xfer_url *u, const char *w,
+			     char *err, size_t errlen)
+{
+	if (u->has_password) {
+		util_err(err, errlen, "%surl: a password does not belong in "
+			 "the URL: use password_file (https) or an ssh key", w);
+		return -1;
+	}
+	if (u->has_query || u->has_fragment) {
+		util_err(err, errlen, "%surl: no query or fragment, please", w);
+		return -1;
+	}
+	if ((t->scheme == REPCONF_SFTP || t->scheme == REPCONF_SCP) &&
+	    (!u->user || !*u->user)) {
+		util_err(err, errlen, "%surl: name the login: %s://USER@HOST"
+			 "/PATH/", w, u->scheme);
+		return -1;
+	}
+	if (t->scheme == REPCONF_FILE && u->host && *u->host &&
+	    strcmp(u->host, "localhost")) {
+		util_err(err, errlen, "%surl: file:// names a local "
+			 "directory: file:///PATH/", w);
+		return -1;
+	}
+	return 0;
+}
+
+/* The path: a directory (ending in '/') without control characters,
+ * quotes or backslashes.  0, or -1 with err. */
+static int repconf_url_path(const struct repconf_target *t, const char *path,
+			    const char *w, char *err, size_t errlen)
+{
+	size_t i;
+
+	if (!*path || path[strlen(path) - 1] != '/') {
+		util_err(err, errlen, "%surl: must name %s and end in '/'", w,
+			 t->publish ? "a directory (prefix)" :
+			 "the inbox directory");
+		return -1;
+	}
+	for (i = 0; path[i]; i++)
+		if ((unsigned char)path[i] < 0x20 || path[i] == 0x7f ||
+		    path[i] == '"' || path[i] == '\\') {
+			util_err(err, errlen, "%surl: the path may not hold "
+				 "control characters, quotes or backslashes",
+				 w);
+			return -1;
+		}
+	return 0;
+}
+
 /* Split and check a target's URL into t->scheme and t->path. */
 static int repconf_url(void *obj, const struct settings_key *k,
 		       const struct settings_value *v, char *err,
@@ -58,11 +154,9 @@ static int repconf_url(void *obj, const struct settings_key *k,
 {
 	struct repconf_target *t = obj;
 	struct xfer_url u;
-	const char *scheme, *user, *host, *path;
 	char where[512];
 	const char *w = where;
 	int ret = -1;
-	size_t i;
 
 	(void)k;
 	snprintf(where, sizeof(where), "%s:%d: ", v->file, v->line);
@@ -80,85 +174,15 @@ static int repconf_url(void *obj, const struct settings_key *k,
 			 t->url);
 		goto out;
 	}
-	scheme = u.scheme;
-	user = u.user;
-	host = u.host;
-	path = u.path;
-	if (!strcmp(scheme, "sftp"))
-		t->scheme = REPCONF_SFTP;
-	else if (!strcmp(scheme, "scp"))
-		t->scheme = REPCONF_SCP;
-	else if (!strcmp(scheme, "https"))
-		t->scheme = REPCONF_HTTPS;
-	else if (!strcmp(scheme, "file"))
-		t->scheme = REPCONF_FILE;
-	else if (!strcmp(scheme, "s3"))
-		t->scheme = REPCONF_S3;
-	else if (t->publish) {
-		util_err(err, errlen, "%surl: scheme %s is not supported for "
-			 "publishing: use https:// (an HTTP origin with WebDAV "
-			 "PUT) or s3://BUCKET/PREFIX/", w, scheme);
+	if (repconf_url_scheme(t, u.scheme, w, err, errlen) < 0 ||
+	    repconf_url_parts(t, &u, w, err, errlen) < 0 ||
+	    repconf_url_path(t, u.path, w, err, errlen) < 0)
 		goto out;
-	} else {
-		util_err(err, errlen, "%surl: scheme %s is not supported: use "
-			 "sftp://, scp://, https:// or file://", w, scheme);
-		goto out;
-	}
-	if (t->publish && t->scheme != REPCONF_HTTPS &&
-	    t->scheme != REPCONF_S3) {
-		util_err(err, errlen, "%surl: %s:// is for pushing to a node "
-			 "([target NAME]); publish to https:// (an HTTP origin) "
-			 "or s3://BUCKET/PREFIX/", w, scheme);
-		goto out;
-	}
-	if (!t->publish && t->scheme == REPCONF_S3) {
-		util_err(err, errlen, "%surl: s3:// is an object store, not a "
-			 "node's inbox: publish to it with a [publish NAME] "
-			 "section, and let the nodes fetch from it "
-			 "(dircat-fetch)", w);
-		goto out;
-	}
-	if (u.has_password) {
-		util_err(err, errlen, "%surl: a password does not belong in "
-			 "the URL: use password_file (https) or an ssh key", w);
-		goto out;
-	}
-	if (u.has_query || u.has_fragment) {
-		util_err(err, errlen, "%surl: no query or fragment, please", w);
-		goto out;
-	}
-	if ((t->scheme == REPCONF_SFTP || t->scheme == REPCONF_SCP) &&
-	    (!user || !*user)) {
-		util_err(err, errlen, "%surl: name the login: %s://USER@HOST"
-			 "/PATH/", w, scheme);
-		goto out;
-	}
-	if (t->scheme == REPCONF_FILE && host && *host &&
-	    strcmp(host, "localhost")) {
-		util_err(err, errlen, "%surl: file:// names a local "
-			 "directory: file:///PATH/", w);
-		goto out;
-	}
-	if (!*path || path[strlen(path) - 1] != '/') {
-		util_err(err, errlen, "%surl: must name %s and end in '/'", w,
-			 t->publish ? "a directory (prefix)" :
-			 "the inbox directory");
-		goto out;
-	}
-	for (i = 0; path[i]; i++) {
-		if ((unsigned char)path[i] < 0x20 || path[i] == 0x7f ||
-		    path[i] == '"' || path[i] == '\\') {
-			util_err(err, errlen, "%surl: the path may not hold "
-				 "control characters, quotes or backslashes",
-				 w);
-			goto out;
-		}
-	}
 	free(t->path);
-	t->path = xstrdup(path);
+	t->path = xstrdup(u.path);
 	if (t->scheme == REPCONF_S3 &&
-	    (user || repconf_bucket(t, host, w, err, errlen) < 0)) {
-		if (user)
+	    (u.user || repconf_bucket(t, u.host, w, err, errlen) < 0)) {
+		if (u.user)
 			util_err(err, errlen, "%surl: no user name in an s3:// "
 				 "URL: s3_access_key_id says who", w);
 		goto out;
