@@ -6,7 +6,9 @@
  * one (the domain as the key spells it, lower-cased: an internationalised
  * domain is matched in its ASCII form), else the top level's.  The rules,
  * for every map: the first catalog in the order that holds the key
- * answers (a catch-all counts as holding it); when none does, a
+ * answers (a catch-all counts as holding it), even when its answer is
+ * TEMP (expired under stale_policy tempfail: a later catalog holding
+ * the same address must not take its mail over); when none does, a
  * temporary failure of any catalog asked (nothing installed yet, a read
  * error, an expired catalog deferring its unknown addresses) makes the
  * answer TEMP, else NOTFOUND.  So an expired or empty catalog defers
@@ -384,6 +386,9 @@ static void assist_route(struct daemon *d, int map, const char *key,
 		    k->cc->lookup.stale_policy == LOOKUP_STALE_TEMPFAIL &&
 		    (rc == LOOKUP_FOUND || rc == LOOKUP_UNKNOWN)) {
 			temp = temp ? temp : "catalog expired";
+			/* It holds the address: no later catalog routes it. */
+			if (rc == LOOKUP_FOUND)
+				break;
 			continue;
 		}
 		if (rc == LOOKUP_UNKNOWN && !local)
@@ -447,7 +452,14 @@ void assist_answer(struct daemon *d, int map, const char *key, size_t keylen,
 			return;
 		}
 		/* An expired catalog under tempfail defers only the
-		 * addresses of its own domains. */
+		 * addresses of its own domains; an address it holds is its
+		 * own to answer, so no later catalog answers it instead
+		 * (the domains map excepted: a shared domain stays known). */
+		if (one.status == LOOKUP_TEMP && one.found == LOOKUP_FOUND &&
+		    map != LOOKUP_DOMAINS) {
+			*ans = one;
+			return;
+		}
 		if (one.status == LOOKUP_TEMP && one.found != LOOKUP_NOTLOCAL &&
 		    temp.status < 0)
 			temp = one;

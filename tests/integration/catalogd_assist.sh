@@ -13,7 +13,10 @@
 #                   carrying the other unit's id, is refused by that
 #                   catalog only; the other keeps answering.  unitA
 #                   expires: its unknown addresses are deferred (4xx),
-#                   unitB's domain is answered as before.
+#                   unitB's domain is answered as before; under tempfail
+#                   an address it holds is deferred, never answered by
+#                   unitB, which holds it too (its mail would go to
+#                   unitB's hub).
 #   status          dircat status lists both with the order, serial, age
 #                   and state.
 #   routing         docs/postfix.md section 8 as written (host names,
@@ -78,7 +81,7 @@ EOF
 	printf 'dn: ou=people,dc=example,dc=com\nobjectClass: organizationalUnit\nou: people\n'
 	person carol carol@example.org 127.0.0.3
 	person dave dave@example.org
-	person sharedb shared@example.com
+	person sharedb shared@example.com 127.0.0.3
 } >b.ldif
 
 unit() {	# name uri bindpw domains
@@ -325,6 +328,12 @@ check "a reload makes expired unitA defer every address of its domains (tempfail
 check_eq "tempfail: a domain no catalog holds is still not found, unitB's are answered" \
 	"$(sm recipients someone@example.net carol@example.org nobody@example.org)" \
 	"$(printf 'NOTFOUND \nOK person\nNOTFOUND ')"
+# shared@example.com is unitA's (first in the order) and also in unitB,
+# whose mailHost sends it to unitB's hub: while unitA is expired, unitB
+# must not answer for it (a later catalog would take over its mail).
+check_eq "tempfail: an address the expired first catalog holds is deferred, never answered by a later one" \
+	"$(sm recipients shared@example.com; sm senders shared@example.com; sm transport shared@example.com; sm route shared@example.com)" \
+	"$(printf 'TEMP catalog expired\nTEMP catalog expired\nTEMP catalog expired\nTEMP catalog expired')"
 
 # --- reload: a domain's route_default; renaming a catalog is refused -------
 write_conf unitB "route_default = pop.example.org"
