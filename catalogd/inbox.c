@@ -91,6 +91,9 @@ struct inbox_ctx {
 	unsigned tried;		/* snapshots opened */
 	int more;		/* a budget ran out */
 	int catalog_trouble;	/* stop trying: our own problem */
+	int clear_refused;	/* the snapshot refused next holds addresses
+				   in clear for a keyed-hash catalog: removed,
+				   never kept in rejected/ */
 	time_t settle_until;
 };
 
@@ -350,19 +353,37 @@ static void inbox_refuse(struct inbox_ctx *c, int type, const char *name,
 	char q[INBOX_ESCAPED_MAX], rname[NAME_MAX + 1];
 	struct inbox_msg m;
 	time_t now = time(NULL);
-	int n;
+	int n, clear = c->clear_refused;
 
+	c->clear_refused = 0;
 	kvtext_escape(name, strlen(name), q, sizeof(q));
 	c->refused++;
 	if (c->refused <= INBOX_LOG_MAX)
-		log_warn("refused %s: %s", q, reason);
+		log_warn("refused %s: %s%s", q, reason, clear ?
+			 " (removed, not kept in " INBOX_REJECTED_DIR
+			 "/: its addresses are in clear)" : "");
 	else
 		c->unlogged++;
 	/* At most rejected_keep kept a round: more would only be pruned
-	 * again at its end, and a flood of junk costs one unlink each. */
-	if (c->moved >= (unsigned)c->r->rejected_keep || c->rejfd < 0) {
+	 * again at its end, and a flood of junk costs one unlink each.
+	 * A keyed-hash catalog keeps no clear addresses on this disk, not
+	 * even in a refused snapshot: removed, only its .reason kept. */
+	if (clear || c->moved >= (unsigned)c->r->rejected_keep ||
+	    c->rejfd < 0) {
 		if (unlinkat(c->dfd, name, 0) < 0 && errno != ENOENT)
 			log_error("inbox: remove %s: %s", q, strerror(errno));
+		n = snprintf(rname, sizeof(rname), "%s.reason", name);
+		if (clear && c->rejfd >= 0 &&
+		    c->moved < (unsigned)c->r->rejected_keep && n > 0 &&
+		    (size_t)n < sizeof(rname)) {
+			char text[INBOX_REASON_MAX + 80];
+
+			c->moved++;
+			snprintf(text, sizeof(text), "%s (the file was removed, "
+				 "not kept here: its addresses are in clear)",
+				 reason);
+			inbox_write_reason(c, rname, name, now, text);
+		}
 	} else if (renameat(c->dfd, name, c->rejfd, name) < 0) {
 		if (errno != ENOENT)
 			log_error("inbox: move %s to %s/: %s", q,
@@ -682,6 +703,8 @@ static void inbox_install(struct inbox_ctx *c, const struct inbox_cand *f,
 	m->base = snapshot_header(s)->base;
 	m->epoch = snapshot_header(s)->epoch;
 	m->records = snapshot_header(s)->records;
+	c->clear_refused = r->hash_id &&
+		!(snapshot_header(s)->flags & SNAPSHOT_FLAG_KEYED_HASH);
 	if (!inbox_catalog(c, err, sizeof(err))) {
 		m->code = SNAPSHOT_E_CATALOG;
 		inbox_printable(err, m->reason, sizeof(m->reason));
@@ -735,6 +758,7 @@ static void inbox_try(struct inbox_ctx *c, const struct inbox_cand *f)
 		inbox_refuse(c, INBOX_MSG_RESULT, f->name, f->dev, f->ino,
 			     m.code, m.reason);
 	}
+	c->clear_refused = 0;
 }
 
 /* The file a stopped install left, moved aside when it is still there. */

@@ -8,7 +8,8 @@
 # node's LMDB file holds any address, owner or extra field as text, and
 # dircat dump shows none.  Refused: a snapshot hashed with another
 # secret, a clear snapshot on a hashed node, a hashed one on a clear
-# node (each with a .reason naming it), a secret file others may read,
+# node (each with a .reason naming it; a refused clear snapshot is removed,
+# not kept in rejected/), a secret file others may read,
 # and a secret that changes under an installed catalog (TEMP, not
 # "unknown").  Needs root (catalogd runs as nobody).
 # run.sh: beside others
@@ -112,7 +113,15 @@ refused() {	# NAME REGEX
 catd_full corp.3.full.snap -H "$other"
 refused corp.3.full.snap 'keyed-hash secret mismatch: keys hashed with secret [0-9a-f]{16}, but this node.s hash_secret is secret [0-9a-f]{16}'
 catd_full corp.4.full.snap
-refused corp.4.full.snap 'keyed-hash secret mismatch: addresses in clear, but this node.s hash_secret'
+refused corp.4.full.snap 'keyed-hash secret mismatch: addresses in clear, but this node.s hash_secret.*the file was removed'
+# The refused clear snapshot must not stay on the node's disk either:
+# nothing under the inbox (rejected/ included), no log line, no status
+# file holds an address, owner or domain as text.
+found=
+for f in $(find "$d/inbox" "$d/var" -type f) "$CATD_LOG"; do
+	[ -n "$(leaks "$f")" ] && found="$found ${f#$d/}:$(leaks "$f" | paste -sd,)"
+done
+check_eq "no clear text in the inbox, rejected/, the status files or the log" "$found" ""
 check_eq "after the refusals: still serial 2, still answering" \
 	"$(catd_sm recipients carol@example.com)" "OK person"
 
