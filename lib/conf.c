@@ -193,7 +193,8 @@ int conf_route_valid(const char *s, size_t len)
 	if (len == 0 || len > CONF_ROUTE_MAX)
 		return 0;
 	for (i = 0; i < len; i++)
-		if (!isalnum((unsigned char)s[i]) && !strchr(".-_[]:", s[i]))
+		if (!s[i] ||
+		    (!isalnum((unsigned char)s[i]) && !strchr(".-_[]:", s[i])))
 			return 0;
 	return 1;
 }

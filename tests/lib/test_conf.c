@@ -302,6 +302,11 @@ static void test_routes(void)
 	      !conf_route_valid("", 0) && !conf_route_valid("a b", 3) &&
 	      !conf_route_valid("a\nb", 3),
 	      "conf_route_valid");
+	/* A NUL byte inside a next hop from the catalog (strchr() finds
+	 * the terminator of its set). */
+	CHECK(!conf_route_valid("hub\0evil.example", 17) &&
+	      !conf_route_valid("\0", 1),
+	      "conf_route_valid refuses a NUL byte");
 }
 
 int main(void)
