@@ -239,6 +239,15 @@ expect "policy: internal-only group, XCLIENT ADDR=192.0.2.44 (external): 550 5.7
 	"$r" '^550 5\.7\.1 '
 delivered "policy: internal-only group, XCLIENT ADDR=10.1.2.3 (internal_networks)" \
 	$P someone@sender.test staff@example.com --xclient-addr 10.1.2.3
+# The same group spelt otherwise by an external client: every spelling
+# that reaches the group is refused as the group is, none slips past.
+for v in STAFF@Example.COM staff+news@example.com '"staff"@example.com' \
+	 '"st\aff"@example.com' staff@example.com. staff@EXAMPLE.COM.; do
+	r=$(smtp $P someone@sender.test "$v" -q RCPT --xclient-addr 192.0.2.44)
+	expect "policy: internal-only group spelt $v from outside: 5xx" "$r" '^5[0-9][0-9] '
+done
+delivered "policy: internal-only group spelt staff+x@example.com from 10.1.2.3" \
+	$P someone@sender.test staff+x@example.com --xclient-addr 10.1.2.3
 
 # --- submission: SASL, sender ownership -------------------------------------
 delivered "submission (map): alice sends as her own address" $U \
