@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "conf.h"
@@ -664,6 +665,42 @@ static int conf_socket(struct conf *c, const struct config_section *sec,
 _Static_assert(CONF_NAME_MAX == CONFIG_NAME_MAX,
 	       "a [socket NAME] fits struct conf_socket's name");
 
+/* path with "//", "/./" and a trailing '/' taken out, into out (size
+ * bytes, at least strlen(path) + 1). */
+static void conf_path_plain(const char *path, char *out, size_t size)
+{
+	size_t n = 0;
+	const char *p = path;
+
+	while (*p && n + 1 < size) {
+		if (p[0] == '/' && (p[1] == '/' || (p[1] == '.' &&
+		    (p[2] == '/' || p[2] == '\0')))) {
+			p += p[1] == '/' ? 1 : 2;
+			continue;
+		}
+		out[n++] = *p++;
+	}
+	while (n > 1 && out[n - 1] == '/')
+		n--;
+	out[n] = '\0';
+}
+
+/* 1 when paths a and b name the same file: spelt alike once "//", "/./"
+ * and a trailing '/' are taken out, or one file (a symbolic link, a
+ * bind mount) when both exist. */
+static int conf_path_same(const char *a, const char *b)
+{
+	char pa[PATH_MAX], pb[PATH_MAX];
+	struct stat sa, sb;
+
+	conf_path_plain(a, pa, sizeof(pa));
+	conf_path_plain(b, pb, sizeof(pb));
+	if (!strcmp(pa, pb))
+		return 1;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 /* One [catalog NAME] into c->cat[c->ncatalogs]. */
 static int conf_catalog(struct conf *c, const struct config_section *sec,
 			char *err, size_t errlen)
@@ -687,8 +724,9 @@ static int conf_catalog(struct conf *c, const struct config_section *sec,
 	c->cat[c->ncatalogs++] = l.k;
 	for (i = 0; i + 1 < c->ncatalogs; i++) {
 		const struct conf_catalog *o = &c->cat[i];
-		const char *key = !strcmp(o->path, l.k.path) ? "catalog" :
-				  !strcmp(o->inbox, l.k.inbox) ? "inbox" :
+		const char *key = conf_path_same(o->path, l.k.path) ?
+					  "catalog" :
+				  conf_path_same(o->inbox, l.k.inbox) ? "inbox" :
 				  !strcmp(o->id, l.k.id) ? "catalog_id" : NULL;
 
 		if (key) {

@@ -213,6 +213,44 @@ static void test_catalog_rules(void)
 	      "two catalogs sharing an inbox: %s", err);
 	conf_free(c);
 	buf_free(&b);
+	/* The same inbox or file spelt otherwise: both catalogs' rounds
+	 * would scan one directory, each refusing the other's snapshots. */
+	{
+		static const char *const same[] = {
+			"inbox = /var/lib/dircat/inbox1/\n",
+			"inbox = /var/lib/dircat//inbox1\n",
+			"inbox = /var/lib/dircat/./inbox1//\n",
+		};
+		size_t k;
+
+		for (k = 0; k < sizeof(same) / sizeof(same[0]); k++) {
+			buf_init(&b, 65536);
+			buf_printf(&b, "%s", t_socket);
+			t_catalog(&b, "a", 1);
+			buf_printf(&b, "[catalog b]\ncatalog = /var/lib/dircat/"
+				   "b.mdb\ncatalog_id = b\n%strusted_key = "
+				   "/k.pub\n", same[k]);
+			buf_append(&b, "", 1);
+			c = t_load((const char *)b.data, err, sizeof(err));
+			CHECK(!c && strstr(err, "inbox: also [catalog a]'s"),
+			      "the same inbox spelt %.*s: %s",
+			      (int)strlen(same[k]) - 1, same[k], err);
+			conf_free(c);
+			buf_free(&b);
+		}
+		buf_init(&b, 65536);
+		buf_printf(&b, "%s", t_socket);
+		t_catalog(&b, "a", 1);
+		buf_printf(&b, "[catalog b]\ncatalog = /var/lib/dircat/./1.mdb"
+			   "\ncatalog_id = b\ninbox = /var/lib/dircat/inb"
+			   "\ntrusted_key = /k.pub\n");
+		buf_append(&b, "", 1);
+		c = t_load((const char *)b.data, err, sizeof(err));
+		CHECK(!c && strstr(err, "catalog: also [catalog a]'s"),
+		      "the same catalog file spelt with /./: %s", err);
+		conf_free(c);
+		buf_free(&b);
+	}
 
 	/* A section without its keys. */
 	c = t_load("[socket m]\npath = /m\nprotocol = socketmap\n"
