@@ -544,16 +544,102 @@ static int manifest_header_line(struct manifest_cursor *c, struct manifest *m,
 	return -1;
 }
 
+/* The line at c->line (up to end) framed: within MANIFEST_LINE_MAX,
+ * ended by a newline, no NUL, CR or TAB byte, nothing after the
+ * signature.  Sets c->eol.  0, or -1 with the error. */
+static int manifest_line_check(struct manifest_cursor *c, const char *end,
+			       int have_sig)
+{
+	const char *nl = memchr(c->line, '\n', (size_t)(end - c->line));
+
+	c->p = c->line;
+	c->eol = nl ? nl : end;
+	if ((size_t)(c->eol - c->line) + 1 > MANIFEST_LINE_MAX) {
+		c->p = c->line + MANIFEST_LINE_MAX - 1;
+		return manifest_fail(c, MANIFEST_E_TOO_LARGE, "line longer "
+				     "than %d bytes", MANIFEST_LINE_MAX - 1);
+	}
+	if (have_sig)
+		return manifest_fail(c, MANIFEST_E_SYNTAX, "text after the "
+				     "signature line");
+	if (!nl) {
+		c->p = c->eol;
+		return manifest_fail(c, MANIFEST_E_SYNTAX, "the last line "
+				     "does not end in a newline");
+	}
+	if (memchr(c->line, '\0', (size_t)(c->eol - c->line)) ||
+	    memchr(c->line, '\r', (size_t)(c->eol - c->line)) ||
+	    memchr(c->line, '\t', (size_t)(c->eol - c->line)))
+		return manifest_fail(c, MANIFEST_E_SYNTAX, "NUL, CR or TAB "
+				     "byte in the line");
+	return 0;
+}
+
+/* "delta FILE..." (c->line): one more delta of m, in ascending (serial,
+ * base) order and named once.  0, or -1 with the error. */
+static int manifest_delta_line(struct manifest_cursor *c, struct manifest *m)
+{
+	struct manifest_file *f;
+
+	if (m->ndeltas == MANIFEST_DELTAS_MAX)
+		return manifest_fail(c, MANIFEST_E_TOO_LARGE, "more than %d "
+				     "delta lines", MANIFEST_DELTAS_MAX);
+	f = &m->deltas[m->ndeltas];
+	c->p = c->line + 6;
+	if (manifest_file_line(c, m, f, 0) < 0)
+		return -1;
+	if (m->ndeltas > 0 &&
+	    !manifest_delta_after(&m->deltas[m->ndeltas - 1], f)) {
+		c->p = c->line + 6;
+		return manifest_fail(c, MANIFEST_E_FIELD, "deltas must come in "
+				     "ascending (serial, base) order, each "
+				     "once");
+	}
+	m->ndeltas++;
+	if (manifest_name_repeats(m, f)) {
+		c->p = c->line + 6;
+		return manifest_fail(c, MANIFEST_E_FIELD, "file name %s given "
+				     "twice", f->name);
+	}
+	return 0;
+}
+
+/* The signature over text[0..signed_len) by key key_raw, which kr must
+ * trust.  0, or -1 with *code and err. */
+static int manifest_verify(const struct sign_keyring *kr,
+			   const struct manifest *m,
+			   const unsigned char *key_raw, const char *text,
+			   size_t signed_len, const unsigned char *sig,
+			   int *code, char *err, size_t errlen)
+{
+	char why[256];
+	int rc;
+
+	if (!sign_keyring_has(kr, key_raw)) {
+		*code = MANIFEST_E_UNKNOWN_KEY;
+		util_err(err, errlen, "manifest: signed by key %s, which is "
+			 "not trusted here", m->key_id);
+		return -1;
+	}
+	rc = sign_verify(kr, key_raw, text, signed_len, sig, why, sizeof(why));
+	if (rc != 1) {
+		*code = rc == 0 ? MANIFEST_E_BAD_SIGNATURE
+				: MANIFEST_E_UNKNOWN_KEY;
+		util_err(err, errlen, "manifest: %s", why);
+		return -1;
+	}
+	return 0;
+}
+
 int manifest_parse(const void *data, size_t len,
 		   const struct sign_keyring *kr, struct manifest *m,
 		   int *code, char *err, size_t errlen)
 {
-	const char *text = data, *end = text + len, *nl;
+	const char *text = data, *end = text + len;
 	struct manifest_cursor c;
 	unsigned char key_raw[SIGN_KEY_ID_LEN], sig[SIGN_SIG_LEN];
 	size_t signed_len = 0;
-	int which = ML_MAGIC, have_sig = 0, rc;
-	char why[256];
+	int which = ML_MAGIC, have_sig = 0;
 
 	memset(m, 0, sizeof(*m));
 	memset(&c, 0, sizeof(c));
@@ -575,62 +661,16 @@ int manifest_parse(const void *data, size_t len,
 	c.line = text;
 	while (c.line < end) {
 		c.lineno++;
-		c.p = c.line;
-		nl = memchr(c.line, '\n', (size_t)(end - c.line));
-		c.eol = nl ? nl : end;
-		if ((size_t)(c.eol - c.line) + 1 > MANIFEST_LINE_MAX) {
-			c.p = c.line + MANIFEST_LINE_MAX - 1;
-			return manifest_fail(&c, MANIFEST_E_TOO_LARGE, "line "
-					     "longer than %d bytes",
-					     MANIFEST_LINE_MAX - 1);
-		}
-		if (have_sig) {
-			return manifest_fail(&c, MANIFEST_E_SYNTAX, "text after "
-					     "the signature line");
-		}
-		if (!nl) {
-			c.p = c.eol;
-			return manifest_fail(&c, MANIFEST_E_SYNTAX, "the last "
-					     "line does not end in a newline");
-		}
-		if (memchr(c.line, '\0', (size_t)(c.eol - c.line)) ||
-		    memchr(c.line, '\r', (size_t)(c.eol - c.line)) ||
-		    memchr(c.line, '\t', (size_t)(c.eol - c.line))) {
-			return manifest_fail(&c, MANIFEST_E_SYNTAX, "NUL, CR or "
-					     "TAB byte in the line");
-		}
+		if (manifest_line_check(&c, end, have_sig) < 0)
+			return -1;
 		if (which < ML_FILES) {
 			if (manifest_header_line(&c, m, which, key_raw) < 0)
 				return -1;
 			which++;
 		} else if ((size_t)(c.eol - c.line) > 6 &&
 			   !memcmp(c.line, "delta ", 6)) {
-			struct manifest_file *f;
-
-			if (m->ndeltas == MANIFEST_DELTAS_MAX)
-				return manifest_fail(&c, MANIFEST_E_TOO_LARGE,
-						     "more than %d delta lines",
-						     MANIFEST_DELTAS_MAX);
-			f = &m->deltas[m->ndeltas];
-			c.p = c.line + 6;
-			if (manifest_file_line(&c, m, f, 0) < 0)
+			if (manifest_delta_line(&c, m) < 0)
 				return -1;
-			if ((m->ndeltas > 0 &&
-			     !manifest_delta_after(&m->deltas[m->ndeltas - 1],
-						   f))) {
-				c.p = c.line + 6;
-				return manifest_fail(&c, MANIFEST_E_FIELD,
-						     "deltas must come in "
-						     "ascending (serial, base) "
-						     "order, each once");
-			}
-			m->ndeltas++;
-			if (manifest_name_repeats(m, f)) {
-				c.p = c.line + 6;
-				return manifest_fail(&c, MANIFEST_E_FIELD,
-						     "file name %s given twice",
-						     f->name);
-			}
 		} else {
 			signed_len = (size_t)(c.line - text);
 			if (manifest_keyword(&c, "signature") < 0 ||
@@ -651,20 +691,8 @@ int manifest_parse(const void *data, size_t len,
 	}
 	if (!kr)
 		return 0;
-	if (!sign_keyring_has(kr, key_raw)) {
-		*code = MANIFEST_E_UNKNOWN_KEY;
-		util_err(err, errlen, "manifest: signed by key %s, which is "
-			 "not trusted here", m->key_id);
-		return -1;
-	}
-	rc = sign_verify(kr, key_raw, text, signed_len, sig, why, sizeof(why));
-	if (rc != 1) {
-		*code = rc == 0 ? MANIFEST_E_BAD_SIGNATURE
-				: MANIFEST_E_UNKNOWN_KEY;
-		util_err(err, errlen, "manifest: %s", why);
-		return -1;
-	}
-	return 0;
+	return manifest_verify(kr, m, key_raw, text, signed_len, sig, code,
+			       err, errlen);
 }
 
 int manifest_fresh(const struct manifest *m, int64_t now, char *err,
