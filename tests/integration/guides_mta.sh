@@ -13,7 +13,9 @@
 # statements or the sendmail.mc rules; and an SMTP session with swaks
 # must give 250 for a known recipient (and one with case and a
 # +extension), 550 for an unknown one, and 451 once catalogd is stopped.
-# Exim: the socketmap socket, then the line socket.  Everything runs in a
+# Exim: the socketmap socket, then the line socket, then the routing
+# router (a message for an address whose mailHost is 127.0.0.4 arrives
+# at an smtp-sink there).  Everything runs in a
 # mount, network, UTS and PID namespace of its own (ports 25 on
 # loopback addresses, nothing reachable from outside).  Needs root.
 # run.sh: beside others
@@ -22,7 +24,7 @@
 . "$(dirname "$0")/debroot-lib.sh"
 
 if [ "${1:-}" != --inside ]; then
-	need unshare bwrap debootstrap dpkg-buildpackage swaks ip
+	need unshare bwrap debootstrap dpkg-buildpackage swaks ip smtp-sink
 	[ "$(id -u)" = 0 ] || { fail "needs root"; exit 1; }
 	deb_build || { fail "the Debian packages build (debian_package.sh)"; exit 1; }
 	debroot_base || { fail "a Debian 12 root from the mirror (debootstrap)"; exit 1; }
@@ -36,7 +38,8 @@ d=$2
 _test_name=guides_mta
 docs=$DIRCAT_TOP/docs
 T=$DIRCAT_TESTBIN/tools
-{ ip link set lo up && ip addr add 127.0.0.2/8 dev lo && ip addr add 127.0.0.3/8 dev lo; } ||
+{ ip link set lo up && ip addr add 127.0.0.2/8 dev lo && ip addr add 127.0.0.3/8 dev lo &&
+  ip addr add 127.0.0.4/8 dev lo; } ||
 	{ fail "loopback addresses in the test's network namespace"; exit 1; }
 hostname mx1.dmz.example.com
 
@@ -44,7 +47,8 @@ hostname mx1.dmz.example.com
 mkdir -p "$d/keys"
 (cd "$d/keys" && "$DIRCAT_BIN/dircat" keygen signer-2026 >/dev/null)
 printf '%s\n' "example.com domain" "example.org domain" \
-	"john.smith@example.com person jsmith" "sales@example.com group jsmith" |
+	"john.smith@example.com person jsmith mailHost=127.0.0.4" \
+	"sales@example.com group jsmith" |
 	"$T/mkcatalog" -i corp -N "$d/src.mdb" >/dev/null
 "$T/mksnap" "$d/src.mdb" "$d/keys/signer-2026.key" "$d/corp.1.full.snap" >/dev/null ||
 	{ fail "snapshot made"; exit 1; }
@@ -153,6 +157,30 @@ CONF
 	in_root "$X" systemctl stop catalogd
 	check_match "exim (line socket): catalogd stopped: 451 4.3.0 from the guide's defer" \
 		"$(rcpt_reply "$X" 127.0.0.2 john.smith@example.com)" '^451.4\.3\.0 .*recipient lookup failed'
+
+	# Routing: the guide's router; john.smith's mailHost is 127.0.0.4,
+	# where an smtp-sink stands for his internal hub.
+	router=$(doc_block_with "$docs/exim.md" exim 'driver = manualroute')
+	check_match "docs/exim.md: the routing router found" "$router" 'route \$local_part@\$domain'
+	printf '%s\n' "$router" >"$X/root/etc/exim4/conf.d/router/150_dircat_route"
+	sed -i '1i route_field = mailHost' "$X/root/etc/dircat/catalogd.conf"
+	mkdir -p "$d/hub" && chown nobody "$d/hub"
+	smtp-sink -u nobody -d "$d/hub/%Y%m%d%H%M%S." 127.0.0.4:25 10 >"$d/hub.log" 2>&1 &
+	track_pid "$!"
+	script "$X" "exim: the guide's restarts after the router" \
+		"$(doc_block_with "$docs/exim.md" sh '150_dircat_route')"
+	check "exim: listening again (router)" wait_for 15 in_root "$X" nc -z 127.0.0.2 25
+	in_root "$X" swaks --server 127.0.0.2 --local-interface 127.0.0.3 \
+		--from probe@elsewhere.test --to John.Smith@example.com >"$d/swaks-route.out" 2>&1
+	hub_got() { grep -qsi "X-Rcpt-Args: <john.smith@example.com>" "$d"/hub/*; }
+	if wait_for 30 hub_got; then
+		pass "exim: john.smith's mail at his mailHost, through the route map"
+	else
+		fail "exim: john.smith's mail at his mailHost, through the route map"
+		tail -n 5 "$d/swaks-route.out"
+		in_root "$X" tail -n 10 /var/log/exim4/mainlog
+	fi
+	in_root "$X" systemctl stop catalogd
 	in_root "$X" systemctl stop exim4
 fi
 
