@@ -26,6 +26,8 @@
 #                   127.0.0.3, each recipient's mail at its own hub and
 #                   none at the default relay; the route map on Exim's
 #                   readsocket socket.
+#   two PoPs        a second node (mx-us) with the guide's one change:
+#                   entries without mailHost go to its own hub.
 #   reload          a reload takes a [domain]'s route_default; one that
 #                   renames a catalog is refused, the running catalogs
 #                   keep answering.
@@ -110,13 +112,17 @@ state_dir = $T/$1/state
 upload_mode = 0644
 [target node]
 url = file://$T/node/$1-inbox/
+[target us]
+url = file://$T/us/$1-inbox/
 EOF
 	(cd "$1" && "$DIRCAT_BIN/dircat" keygen signer >/dev/null) &&
 	"$DIRCAT_BIN/dircat-aggregator" -c "$1/agg.conf" >"$1/agg.out" 2>&1 &&
 	"$DIRCAT_BIN/dircat-replicator" -c "$1/rep.conf" >"$1/rep.out" 2>&1
 }
 
-mkdir -p unitA unitB node/unitA-inbox node/unitB-inbox node/var node/run
+mkdir -p unitA unitB node/unitA-inbox node/unitB-inbox node/var node/run \
+	us/unitA-inbox us/unitB-inbox us/var us/run
+chown nobody:nogroup us/unitA-inbox us/unitB-inbox us/var us/run
 # Unit B's catalog is keyed-hashed (its own secret, catalogd.md section 7).
 (umask 077; openssl rand -hex 32 >unitB/hash.key) && chown nobody unitB/hash.key
 chown nobody:nogroup node/unitA-inbox node/unitB-inbox node/var node/run
@@ -132,7 +138,7 @@ for u in A B; do
 	fi
 	eval "SLAPD_PID_$u=\$SLAPD_PID URI_$u=\$SLAPD_URI"
 done
-chown nobody node/*-inbox/*
+chown nobody node/*-inbox/* us/*-inbox/*
 
 CONF=$T/node/catalogd.conf
 HUBPORT=$(free_port) || { fail "a port for the hubs"; exit 1; }
@@ -271,6 +277,34 @@ check_eq "Exim readsocket: route" "$r" "OK 127.0.0.3"
 postfix_stop
 stop_pid "$HUB_PID_A"
 stop_pid "$HUB_PID_B"
+
+# --- the second PoP: "mx-us runs the same file with route_default =
+# hub-b.example.com"; the replicators delivered to it too.
+doc_block 2 | grep -q '^route_default = hub-a.example.com$' ||
+	fail "docs/postfix.md section 8: mx-eu's route_default line"
+{
+	doc_block 2 | sed -e "s|^user = dircat|user = nobody|" \
+		-e "s|^route_default = hub-a.example.com$|route_default = hub-b.example.com|" \
+		-e "s|/var/lib/dircat/|$T/us/var/|" \
+		-e "s|/var/lib/dircat-upload/inbox/\(unit.\)|$T/us/\1-inbox|" \
+		-e "s|/etc/dircat/keys/\(unit.\)\.pub|$T/\1/signer.pub|" \
+		-e "s|hub-a.example.com|127.0.0.2|; s|hub-b.example.com|127.0.0.3|" \
+		-e "s|^\(transport_template = .*\):25$|\1:$HUBPORT|" \
+		-e "s|^\[catalog unitB\]|[catalog unitB]\nhash_secret = $T/unitB/hash.key|"
+	printf '[socket map]\npath = %s\nprotocol = socketmap\n' "$T/us/run/map.sock"
+} >us/catalogd.conf
+"$DIRCAT_BIN/catalogd" -c "$T/us/catalogd.conf" -f >>us/catalogd.log 2>&1 &
+US_PID=$!
+track_pid "$US_PID"
+us_installed() { grep -qx 'serial=1' us/unitA-inbox/status && grep -qx 'serial=1' us/unitB-inbox/status; }
+if wait_for 30 us_installed; then
+	check_eq "mx-us: mailHost as on mx-eu, no mailHost goes to mx-us's own hub" \
+		"$("$CATD_TOOLS/catdclient" sm "$T/us/run/map.sock" transport alice@example.com carol@example.org bob@example.com dave@example.org)" \
+		"$(printf 'OK relay:[127.0.0.2]:%s\nOK relay:[127.0.0.3]:%s\nOK relay:[127.0.0.3]:%s\nOK relay:[127.0.0.3]:%s' "$HUBPORT" "$HUBPORT" "$HUBPORT" "$HUBPORT")"
+else
+	fail "mx-us: both catalogs installed"; tail -n 5 us/catalogd.log
+fi
+stop_pid "$US_PID"
 
 # --- independence: a bad snapshot for one catalog --------------------------
 "$CATD_TOOLS/mksnap" "$T/unitA/catalog.mdb" "$T/unitA/signer.key" \
