@@ -90,9 +90,25 @@ stop_pid() {
 	return 0
 }
 
+# At exit: every tracked process is sent TERM at once; those still there
+# after 5 s get KILL (as stop_pid does, but the waits overlap: a test
+# with twenty servers waits for the slowest, not for the sum).
 _test_cleanup() {
-	local p d
-	for p in "${_test_pids[@]}"; do stop_pid "$p"; done
+	local p d i left=
+	for p in "${_test_pids[@]}"; do
+		[ -n "$p" ] && kill -TERM "$p" 2>/dev/null
+	done
+	for i in $(seq 50); do
+		left=
+		for p in "${_test_pids[@]}"; do
+			[ -n "$p" ] && kill -0 "$p" 2>/dev/null && { left=$p; break; }
+		done
+		[ -z "$left" ] && break
+		sleep 0.1
+	done
+	[ -n "$left" ] && for p in "${_test_pids[@]}"; do
+		[ -n "$p" ] && kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null
+	done
 	for d in "${_test_dirs[@]}"; do
 		[ -n "${KEEP_TEST_DIRS:-}" ] || rm -rf "$d"
 	done
