@@ -139,34 +139,31 @@ int report_metrics(struct daemon *d, struct buf *out)
 	metrics_gauge(&m, "dircat_catalogd_connections_limit",
 		      "Every socket's max_connections added up.",
 		      d->conf->connections_total);
-	metrics_family(&m, "dircat_catalogd_connections_accepted_total",
-		       "counter", "Connections accepted since start.");
-	metrics_u64(&m, NULL, NULL, NULL, NULL, d->stats.accepted);
-	metrics_family(&m, "dircat_catalogd_connections_evicted_total",
-		       "counter", "Connections closed since start to take a "
-		       "new client on a full socket (max_connections) or out "
-		       "of descriptors: the longest busy, else the longest "
-		       "idle.");
-	metrics_u64(&m, NULL, NULL, NULL, NULL, d->stats.evicted);
-	metrics_family(&m, "dircat_catalogd_connections_refused_total",
-		       "counter", "Connections closed at once since start: "
-		       "out of descriptors with nothing to close.");
-	metrics_u64(&m, NULL, NULL, NULL, NULL, d->stats.refused);
-	metrics_family(&m, "dircat_catalogd_connection_timeouts_total",
-		       "counter", "Connections closed after idle_timeout.");
-	metrics_u64(&m, NULL, NULL, NULL, NULL, d->stats.timeouts);
-	metrics_family(&m, "dircat_catalogd_request_timeouts_total",
-		       "counter", "Connections closed because a request was "
-		       "not complete, or a reply not taken, within "
-		       "request_timeout.");
-	metrics_u64(&m, NULL, NULL, NULL, NULL, d->stats.request_timeouts);
-	metrics_family(&m, "dircat_catalogd_bad_requests_total", "counter",
-		       "Malformed or oversized requests since start.");
-	metrics_u64(&m, NULL, NULL, NULL, NULL, d->stats.bad_requests);
-	metrics_family(&m, "dircat_catalogd_output_overflows_total",
-		       "counter", "Clients dropped because their unread "
-		       "replies reached max_output.");
-	metrics_u64(&m, NULL, NULL, NULL, NULL, d->stats.overflows);
+	metrics_counter(&m, "dircat_catalogd_connections_accepted_total",
+			"Connections accepted since start.",
+			d->stats.accepted);
+	metrics_counter(&m, "dircat_catalogd_connections_evicted_total",
+			"Connections closed since start to take a new client "
+			"on a full socket (max_connections) or out of "
+			"descriptors: the longest busy, else the longest "
+			"idle.", d->stats.evicted);
+	metrics_counter(&m, "dircat_catalogd_connections_refused_total",
+			"Connections closed at once since start: out of "
+			"descriptors with nothing to close.",
+			d->stats.refused);
+	metrics_counter(&m, "dircat_catalogd_connection_timeouts_total",
+			"Connections closed after idle_timeout.",
+			d->stats.timeouts);
+	metrics_counter(&m, "dircat_catalogd_request_timeouts_total",
+			"Connections closed because a request was not "
+			"complete, or a reply not taken, within "
+			"request_timeout.", d->stats.request_timeouts);
+	metrics_counter(&m, "dircat_catalogd_bad_requests_total",
+			"Malformed or oversized requests since start.",
+			d->stats.bad_requests);
+	metrics_counter(&m, "dircat_catalogd_output_overflows_total",
+			"Clients dropped because their unread replies reached "
+			"max_output.", d->stats.overflows);
 	install_metrics(d, &m);
 	assist_metrics(d, &m);
 	return m.failed ? -1 : 0;
