@@ -3,8 +3,9 @@
  * order; see assist.h.
  *
  * The order for a key: its domain's [domain NAME] order when there is
- * one (the domain as the key spells it, lower-cased: an internationalised
- * domain is matched in its ASCII form), else the top level's.  The rules,
+ * one (the domain normalised as lookups do it: lower-cased, without a
+ * trailing dot, an internationalised domain in its ASCII form), else the
+ * top level's.  The rules,
  * for every map: the first catalog in the order that holds the key
  * answers (a catch-all counts as holding it), even when its answer is
  * TEMP (expired under stale_policy tempfail: a later catalog holding
@@ -31,6 +32,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "addr.h"
 #include "assist.h"
 #include "ctlproto.h"
 #include "install.h"
@@ -67,16 +69,19 @@ void assist_free(struct assist *a)
 
 /*
  * The domain of an address or domain key, lower-cased, into out (size
- * bytes): "" unless it is a plain ASCII domain (letters, digits, '-' and
- * inner dots), the form addr_normalise() leaves as it is, so that it can
- * be compared with [domain] names and looked up without normalising the
- * key twice.  Any other domain gets the full lookup.
+ * bytes).  A plain ASCII domain (letters, digits, '-' and inner dots),
+ * the form addr_normalise() leaves as it is, is copied as it is; any
+ * other spelling (a trailing dot, an internationalised domain in UTF-8)
+ * is normalised as the lookup does it, so that "example.org." or a
+ * U-label finds the same [domain] as "example.org" and its A-label.
+ * "" when the domain cannot be normalised or does not fit: the full
+ * lookup then says what it is.
  */
 static void assist_domain_of(const char *key, size_t keylen, char *out,
 			     size_t size)
 {
 	const char *at = NULL;
-	size_t i, n;
+	size_t i, n, raw;
 
 	for (i = keylen; i > 0; i--)
 		if (key[i - 1] == '@') {
@@ -86,6 +91,7 @@ static void assist_domain_of(const char *key, size_t keylen, char *out,
 	if (!at)
 		at = key;
 	n = keylen - (size_t)(at - key);
+	raw = n;
 	if (n >= size || n == 0 || at[0] == '.' || at[n - 1] == '.')
 		n = 0;
 	for (i = 0; i < n; i++) {
@@ -101,6 +107,14 @@ static void assist_domain_of(const char *key, size_t keylen, char *out,
 		out[i] = ch;
 	}
 	out[n] = '\0';
+	if (n == 0 && raw > 0 && raw <= ADDR_MAX) {
+		char norm[ADDR_BUF], why[128];
+
+		if (addr_domain_normalise(at, raw, norm, sizeof(norm), why,
+					  sizeof(why)) == 0 &&
+		    strlen(norm) < size)
+			memcpy(out, norm, strlen(norm) + 1);
+	}
 }
 
 /*

@@ -375,6 +375,12 @@ kill -HUP "$CATD_PID"
 reloaded() { [ "$(sm transport dave@example.org)" = "OK relay:[pop.example.org]:$HUBPORT" ]; }
 check "a reload gives example.org its own route_default, before the top level's" \
 	wait_for 10 reloaded
+# The [domain] is found however the key spells the domain: a fully
+# qualified name's trailing dot or upper case must not fall back to the
+# top level's order and defaults.
+check_eq "a [domain]'s order and route_default hold for example.org. and EXAMPLE.Org. too" \
+	"$(sm transport dave@example.org. Dave@EXAMPLE.Org.)" \
+	"$(printf 'OK relay:[pop.example.org]:%s\nOK relay:[pop.example.org]:%s' "$HUBPORT" "$HUBPORT")"
 write_conf unitZ
 kill -HUP "$CATD_PID"
 refusedr() { grep -q 'reload refused.*\[catalog unitZ\] where \[catalog unitB\] runs' "$CATD_LOG"; }
