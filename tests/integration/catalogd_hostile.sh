@@ -2,18 +2,21 @@
 # catalogd_hostile.sh - clients that misbehave: one that connects and says
 # nothing (does not stall the others, is dropped after idle_timeout), one
 # that dribbles a byte at a time, oversized requests (limit and limit + 1),
-# junk bytes, malformed netstrings, a client that asks and never reads,
-# more connections than allowed.  After each, the daemon still answers.
+# junk bytes, malformed netstrings, hostile keys for the transport and
+# route maps, a client that asks and never reads, more connections than
+# allowed.  After each, the daemon still answers.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/catalogd-lib.sh"
 
 d=$(tmpdir)
 catd_init "$d"
-catd_conf "idle_timeout = 2s" "request_timeout = 2s" "max_connections = 12" "max_output = 8192"
+catd_conf "idle_timeout = 2s" "request_timeout = 2s" "max_connections = 12" "max_output = 8192" \
+	"route_field = mailHost" "route_default = hub.example.com"
 sed -i '/^protocol = socketmap/a max_request = 512' "$CATD_CONF"
 catd_source >/dev/null <<'EOF2'
 example.com domain
-jsmith@example.com person jsmith
+jsmith@example.com person jsmith mailHost=hub-a.example.com
+evil@example.com person - mailHost=hub/../rm
 EOF2
 catd_start || exit 1
 catd_full corp.1.full.snap
@@ -66,6 +69,35 @@ check_eq "netstring without a space: PERM, connection kept" "$?:$(cat "$d/out")"
 printf '\0\0\0:x,' | "$C" -t 3 raw "$map" >"$d/out"
 check_eq "NUL bytes: PERM and close" "$?:$(cat "$d/out")" "0:16:PERM bad request,"
 check "alive after junk" alive
+
+# The transport and route maps with hostile keys: the limit and one byte
+# more, a NUL byte, bytes that are not UTF-8, a next hop in the catalog
+# that is not a host name.  No crash, no stall, nothing but jsmith's own
+# key gets jsmith's hub, the log holds the bytes escaped.
+key=$(printf 'a%.0s' $(seq 490))@example.com	# "transport " + 502 = 512
+check_eq "transport: a key of exactly max_request (a local part over 64 bytes): not found" \
+	"$(catd_sm transport "$key")" "NOTFOUND "
+key=$(printf 'a%.0s' $(seq 491))@example.com	# 513
+check_eq "transport: max_request + 1: PERM" \
+	"$("$C" -t 3 sm "$map" transport "$key")" "PERM bad request"
+check_eq "transport: jsmith's hub, an unusable next hop is TEMP" \
+	"$(catd_sm transport jsmith@example.com evil@example.com)" \
+	"$(printf 'OK relay:[hub-a.example.com]\nTEMP unusable next hop in the catalog')"
+printf '33:transport jsmith\0@example.com\0\xff\xfe\x01,' |
+	"$C" -t 3 raw "$map" >"$d/out"
+check_match "transport: a key with NUL bytes is not jsmith's" \
+	"$(tr '\0' '@' <"$d/out")" '^[0-9]+:(NOTFOUND|PERM|TEMP)'
+printf '31:transport \xff\xfe\xc0\x80smith@example.com,' |
+	"$C" -t 3 raw "$map" >"$d/out"
+check_match "transport: a key that is not UTF-8 is no address" \
+	"$(cat "$d/out")" '^[0-9]+:(NOTFOUND|PERM) ?[^,]*,$'
+got=$(for k in $'\xff@example.com' jsmith@example.com 'jsmith@[127.0.0.1]'; do
+	printf 'route %s\n' "$k" | "$C" -t 3 -s raw "$d/run/exim.sock"; done)
+check_eq "readsocket route: junk not found, jsmith's hub, a literal not found" \
+	"$(echo $got)" 'NOTFOUND OK hub-a.example.com NOTFOUND'
+check_eq "the log holds no raw byte over 0x7e or control byte" \
+	"$(LC_ALL=C grep -c $'[\x80-\xff\x01]' "$CATD_LOG")" 0
+check "alive after hostile transport keys" alive
 
 # Pipelined burst of 2000 requests in one write.
 keys=$(for i in $(seq 2000); do echo jsmith@example.com; done)
