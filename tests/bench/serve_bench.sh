@@ -21,11 +21,16 @@
 #                                                  mail indexed)
 # 2. loadgen against catalogd and against echoserv: 1, 8 and 64
 #    synchronous clients, and 64 clients pipelining 16 requests each.
+#    Beside each catalogd run, the same runs against a second catalogd
+#    serving the same catalog in keyed-hash mode (hash_secret; installed
+#    from a hashed snapshot), taken right after it, so that both meet the
+#    same load: the cost of hashing every key searched.
 # 3. Installs while 64 synchronous clients keep asking: a full snapshot of
 #    N records onto a small catalog (first install, N inserts), then a full
 #    snapshot with 1% of the records changed onto the N-record catalog.
 #    Install time as catalogd reports it and from the file's arrival in
 #    the inbox to INBOX/status; worst lookup latency meanwhile.
+# Peak memory (VmHWM) of both catalogd processes at the end.
 # Output: Markdown on stdout and in tests/bench/results/serve-DATE.md
 # (SERVE_BENCH_OUT overrides the file; "-" for none).
 set -u
@@ -84,6 +89,9 @@ say "serve_bench: catalogs and snapshots"
 "$DIRCAT_BIN/dircat" keygen signer >/dev/null || exit 1
 "$TOOLS/mkcatalog" -N -i bench -s 2 full.mdb <records >/dev/null || exit 1
 "$TOOLS/mksnap" full.mdb signer.key bench.2.full.snap >/dev/null || exit 1
+# The keyed-hash catalogd's secret and its snapshot of the same catalog.
+(umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >hash.secret)
+"$TOOLS/mksnap" -H hash.secret full.mdb signer.key bench.2.hashed.snap >/dev/null || exit 1
 # 1% changed: 0.5% removed, 0.5% new addresses.
 awk -v n="$N" 'NR > 3 && (NR - 3) % 200 == 0 { next } { print }' records >records2
 awk -v n="$N" "$addr_awk"' BEGIN { for (i = 1; i <= n / 200; i++) { a = addr(2 * n + i); split(a, p, "@"); print a, "person", p[1] } }' \
@@ -116,6 +124,25 @@ EOF
 CATD=$!
 track_pid "$CATD"
 wait_for 10 test -S run/map.sock || { echo "catalogd did not start" >&2; cat catalogd.log >&2; exit 1; }
+# The keyed-hash catalogd: the same catalog, hashed; installed at once.
+mkdir -p inbox-h
+cat >catalogd-h.conf <<EOF
+catalog = $d/node-h.mdb
+catalog_id = bench
+inbox = $d/inbox-h
+trusted_key = $d/signer.pub
+hash_secret = $d/hash.secret
+[socket map]
+path = $d/run/hmap.sock
+protocol = socketmap
+mode = 0666
+EOF
+cp bench.2.hashed.snap inbox-h/.tmp.snap && mv inbox-h/.tmp.snap inbox-h/bench.2.full.snap
+"$DIRCAT_BIN/catalogd" -c catalogd-h.conf -f -R >catalogd-h.log 2>&1 &
+CATH=$!
+track_pid "$CATH"
+hashed_ready() { grep -qx 'serial=2' inbox-h/status 2>/dev/null; }
+wait_for 300 hashed_ready || { echo "the keyed-hash catalogd did not install its snapshot" >&2; tail catalogd-h.log >&2; exit 1; }
 "$TOOLS/echoserv" run/echo.sock 2>echoserv.log &
 ECHO=$!
 track_pid "$ECHO"
@@ -125,12 +152,13 @@ wait_for 10 test -S run/echo.sock || { echo "echoserv did not start" >&2; exit 1
 # is gone (figures taken without them would be meaningless).
 alive() {
 	local p name
-	for p in "$CATD:catalogd" "$ECHO:echoserv"; do
+	for p in "$CATD:catalogd" ${CATH:+"$CATH:catalogd-hashed"} "$ECHO:echoserv"; do
 		name=${p#*:}
 		if ! kill -0 "${p%%:*}" 2>/dev/null; then
 			wait "${p%%:*}"
 			echo "serve_bench: $name exited (status $?) $1; its log:" >&2
 			[ "$name" = catalogd ] && tail -n 20 catalogd.log >&2
+			[ "$name" = catalogd-hashed ] && tail -n 20 catalogd-h.log >&2
 			[ "$name" = echoserv ] && tail -n 20 echoserv.log >&2
 			exit 1
 		fi
@@ -210,7 +238,7 @@ SERVER_CPU=0
 CLIENT_CPU=$((ncpu > 1 ? 1 : 0))
 pin_servers() {	# CPU list
 	local p
-	for p in "$CATD" "$ECHO" ${SLAPD_PID:-}; do
+	for p in "$CATD" ${CATH:-} "$ECHO" ${SLAPD_PID:-}; do
 		taskset -a -p -c "$1" "$p" >/dev/null 2>&1
 	done
 }
@@ -231,13 +259,14 @@ pm() {
 }
 : >pm.results
 say "serve_bench: postmap, $RUNS runs each (warm-up first)"
-for m in "socketmap:unix:$d/run/map.sock:recipients" "socketmap:unix:$d/run/echo.sock:recipients" lmdb:table "ldap:$d/ldap.cf"; do
+for m in "socketmap:unix:$d/run/map.sock:recipients" "socketmap:unix:$d/run/hmap.sock:recipients" "socketmap:unix:$d/run/echo.sock:recipients" lmdb:table "ldap:$d/ldap.cf"; do
 	head -n 2000 keys | postmap -c pf -q - "$m" >/dev/null 2>&1
 done
 for r in $(seq "$RUNS"); do
 	for pl in $placements; do
 		pm echo "$pl" "socketmap:unix:$d/run/echo.sock:recipients"
 		pm catalogd "$pl" "socketmap:unix:$d/run/map.sock:recipients"
+		pm hashed "$pl" "socketmap:unix:$d/run/hmap.sock:recipients"
 		pm lmdb "$pl" lmdb:table
 		pm ldap "$pl" "ldap:$d/ldap.cf"
 	done
@@ -275,6 +304,7 @@ for r in $(seq "$RUNS"); do
 		say "serve_bench: loadgen ${cl}x$dp ($pl core), run $r of $RUNS"
 		lg echo "$pl" run/echo.sock keys "$cl" "$dp"
 		lg catalogd "$pl" run/map.sock keys.exp "$cl" "$dp"
+		lg hashed "$pl" run/hmap.sock keys.exp "$cl" "$dp"
 	done
 done
 # lgf NAME N: the median of the Nth figure (1 rate, 2 p50, 3 p99,
@@ -283,6 +313,14 @@ alive "during the loadgen runs"
 lgf() { awk -v n="$1" -v f="$(($2 + 2))" '$1 == n { print $f }' lg.results | median; }
 lgrange() { awk -v n="$1" '$1 == n { print $3 }' lg.results | minmax; }
 lgsum() { awk -v n="$1" -v f="$(($2 + 2))" '$1 == n { s += $f } END { print s + 0 }' lg.results; }
+
+# Peak memory of the two catalogd processes so far (the catalog file is
+# mapped: pages of it that were read count).
+hwm() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
+HWM_CLEAR=$(hwm "$CATD") HWM_HASHED=$(hwm "$CATH")
+FILE_CLEAR=$(stat -c %s node.mdb) FILE_HASHED=$(stat -c %s node-h.mdb)
+stop_pid "$CATH"
+CATH=
 
 # --- 3. the second install, under load ----------------------------------------
 # Unpinned again: the install runs in a child process, on any core.
@@ -335,6 +373,25 @@ MD
 	done
 	cat <<MD
 
+### 2b. Keyed-hash mode: the same catalog, hashed, in a second catalogd, each run right after the clear one
+
+Every key searched (the address, without its extension, the catch-all, the domain) is hashed with HMAC-SHA-256 first: one hash for most lookups, since the lookup cache already knows, per domain, whether it is local and has a catch-all; the in-process cost alone is measured by \`build/std/bench/keyhash_bench\`.
+
+| what | placement | clear lookups/s (min-max) | keyed-hash lookups/s (min-max) | keyed-hash / clear | clear p50 / p99 µs | keyed-hash p50 / p99 µs |
+| --- | --- | ---: | ---: | ---: | ---: | ---: |
+MD
+	for pl in $placements; do
+		echo "| postmap -q - socketmap (1 connection) | $pl core | $(fmt "$(pmrate "catalogd-$pl")") ($(pmrange "catalogd-$pl")) | $(fmt "$(pmrate "hashed-$pl")") ($(pmrange "hashed-$pl")) | **$(pair_ratio pm.results 3 "hashed-$pl" "catalogd-$pl")** | | |"
+	done
+	for c in $CONFIGS; do
+		IFS=: read -r pl cl dp <<<"$c"
+		k=$pl-${cl}x$dp
+		echo "| loadgen $cl × $dp | $pl core | $(fmt "$(lgf "catalogd-$k" 1)") ($(lgrange "catalogd-$k")) | $(fmt "$(lgf "hashed-$k" 1)") ($(lgrange "hashed-$k")) | **$(pair_ratio lg.results 3 "hashed-$k" "catalogd-$k")** | $(lgf "catalogd-$k" 2) / $(lgf "catalogd-$k" 3) | $(lgf "hashed-$k" 2) / $(lgf "hashed-$k" 3) |"
+	done
+	cat <<MD
+
+Peak memory (VmHWM, after the runs above): clear catalogd $((HWM_CLEAR / 1024)) MiB, keyed-hash catalogd $((HWM_HASHED / 1024)) MiB.  Catalog file: clear $((FILE_CLEAR / 1024 / 1024)) MiB, keyed-hash $((FILE_HASHED / 1024 / 1024)) MiB.  Errors / wrong answers of the keyed-hash catalogd (all runs): $(for c in $CONFIGS; do IFS=: read -r pl cl dp <<<"$c"; echo "$(lgsum "hashed-$pl-${cl}x$dp" 4) $(lgsum "hashed-$pl-${cl}x$dp" 5)"; done | awk '{ e += $1; w += $2 } END { print e " / " w }').
+
 ### 3. Installs while 64 synchronous clients keep asking (unpinned)
 
 | snapshot | catalogd's install time s | file in inbox → INBOX/status s | worst lookup latency during it ms | lookups answered during it | errors (whole run) | worst latency (whole 25 s run) ms |
@@ -359,6 +416,10 @@ MD
 	k=$([ "$ncpu" -gt 1 ] && echo cross || echo same)
 	target "64 synchronous clients ≥ 70% of echo" "$(pair_ratio lg.results 3 "catalogd-$k-64x1" "echo-$k-64x1")" 0.70
 	target "64 clients × 16 pipelined ≥ 50% of echo" "$(pair_ratio lg.results 3 "catalogd-$k-64x16" "echo-$k-64x16")" 0.50
+	for pl in $placements; do
+		target "keyed-hash via postmap ≥ 90% of clear ($pl core)" "$(pair_ratio pm.results 3 "hashed-$pl" "catalogd-$pl")" 0.90
+	done
+	target "keyed-hash, 64 synchronous clients ≥ 90% of clear" "$(pair_ratio lg.results 3 "hashed-$k-64x1" "catalogd-$k-64x1")" 0.90
 	while read -r name ctime wall worst n errs wmax; do
 		target "install ($name) under 5 s, file in inbox → status" "$wall" 5 below
 	done <installs
