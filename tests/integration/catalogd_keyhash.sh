@@ -122,6 +122,16 @@ for f in $(find "$d/inbox" "$d/var" -type f) "$CATD_LOG"; do
 	[ -n "$(leaks "$f")" ] && found="$found ${f#$d/}:$(leaks "$f" | paste -sd,)"
 done
 check_eq "no clear text in the inbox, rejected/, the status files or the log" "$found" ""
+"$DIRCAT_BIN/dircat" status -c "$CATD_CONF" >"$d/status.out" 2>&1
+"$DIRCAT_BIN/dircat" metrics -c "$CATD_CONF" >"$d/metrics.out" 2>&1
+check_eq "no clear text in dircat status or dircat metrics" \
+	"$(leaks "$d/status.out"; leaks "$d/metrics.out")" ""
+check_match "dircat status still names the refusal" "$(cat "$d/status.out")" \
+	"addresses in clear"
+check_eq "neither secret's text in the log, the status files, status or metrics" \
+	"$(cat "$CATD_LOG" "$d/inbox/status" "$d"/inbox/rejected/* "$d/status.out" \
+		"$d/metrics.out" | grep -cF -e "$(cat "$secret")" -e "$(cat "$other")")" 0
+rm -f "$d/status.out" "$d/metrics.out"
 check_eq "after the refusals: still serial 2, still answering" \
 	"$(catd_sm recipients carol@example.com)" "OK person"
 
