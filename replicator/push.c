@@ -504,6 +504,86 @@ static void push_give_up(struct push_loop *l)
 	}
 }
 
+/* The targets this run serves, each with its node state and transfer
+ * handle (a target without one is already done, failed). */
+static void push_targets(struct push_loop *l, struct push_result *results,
+			 double now)
+{
+	const struct push_params *p = l->p;
+	const struct repconf *conf = p->conf;
+	size_t i;
+
+	for (i = 0; i < conf->ntargets; i++) {
+		const struct repconf_target *t = &conf->targets[i];
+		struct push_target *pt = &l->pts[l->n];
+		char why[1024];
+
+		memset(&results[i], 0, sizeof(results[i]));
+		if (!push_selected(p, t->name))
+			continue;
+		results[i].target = t;
+		results[i].serial = p->serial;
+		pt->t = t;
+		pt->res = &results[i];
+		pt->started = now;
+		pt->next_try = now;
+		l->n++;
+		l->remaining++;
+		if (nodestate_load(conf->state_dir, t->name, &pt->st, why,
+				   sizeof(why)) < 0) {
+			/* A broken state file costs at most a resend. */
+			log_warn("target %s: %s; starting afresh", t->name,
+				 why);
+			memset(&pt->st, 0, sizeof(pt->st));
+		}
+		pt->x = xfer_new(t, pt, why, sizeof(why));
+		if (pt->x && p->share)
+			xfer_set_share(pt->x, p->share);
+		if (!pt->x)
+			push_done(l, pt, 0, PUSH_FAILED, why);
+	}
+}
+
+/* Start each queued target whose retry is due, while fewer than
+ * concurrency are active; the earliest later retry is returned (or
+ * wake). */
+static double push_start_due(struct push_loop *l, double now, double wake)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		struct push_target *pt = &l->pts[i];
+
+		if (pt->phase != PT_QUEUED)
+			continue;
+		if (pt->next_try <= now &&
+		    l->active < (size_t)l->p->conf->concurrency)
+			push_start(l, pt);
+		else if (pt->next_try > now && pt->next_try < wake)
+			wake = pt->next_try;
+	}
+	return wake;
+}
+
+/* How long the loop may wait for the transfers: until wake, at most
+ * PUSH_POLL_MAX_MS, not at all when a target could start now. */
+static int push_wait_ms(const struct push_loop *l, double wake)
+{
+	double now = util_now();
+	int timeout_ms = PUSH_POLL_MAX_MS;
+	size_t i;
+
+	if (wake - now < (double)PUSH_POLL_MAX_MS / 1000.0)
+		timeout_ms = (int)((wake - now) * 1000.0) + 1;
+	if (timeout_ms < 0)
+		timeout_ms = 0;
+	for (i = 0; i < l->n; i++)
+		if (l->pts[i].phase == PT_QUEUED && l->pts[i].next_try <= now &&
+		    l->active < (size_t)l->p->conf->concurrency)
+			timeout_ms = 0;
+	return timeout_ms;
+}
+
 int push_run(const struct push_params *p, struct push_result *results,
 	     char *err, size_t errlen)
 {
@@ -518,36 +598,7 @@ int push_run(const struct push_params *p, struct push_result *results,
 	l.pts = xcalloc(conf->ntargets, sizeof(*l.pts));
 	l.multi = xfer_multi_new();
 	now = util_now();
-	for (i = 0; i < conf->ntargets; i++) {
-		const struct repconf_target *t = &conf->targets[i];
-		struct push_target *pt = &l.pts[l.n];
-		char why[1024];
-
-		memset(&results[i], 0, sizeof(results[i]));
-		if (!push_selected(p, t->name))
-			continue;
-		results[i].target = t;
-		results[i].serial = p->serial;
-		pt->t = t;
-		pt->res = &results[i];
-		pt->started = now;
-		pt->next_try = now;
-		l.n++;
-		l.remaining++;
-		if (nodestate_load(conf->state_dir, t->name, &pt->st, why,
-				   sizeof(why)) < 0) {
-			/* A broken state file costs at most a resend. */
-			log_warn("target %s: %s; starting afresh", t->name,
-				 why);
-			memset(&pt->st, 0, sizeof(pt->st));
-		}
-		pt->x = xfer_new(t, pt, why, sizeof(why));
-		if (pt->x && p->share)
-			xfer_set_share(pt->x, p->share);
-		if (!pt->x)
-			push_done(&l, pt, 0, PUSH_FAILED, why);
-	}
-
+	push_targets(&l, results, now);
 	deadline = now + (double)conf->run_timeout;
 	/* Bounded: every request has its own timeout, every target a fixed
 	 * number of attempts, and the whole run a deadline. */
@@ -561,18 +612,7 @@ int push_run(const struct push_params *p, struct push_result *results,
 			push_give_up(&l);
 			break;
 		}
-		wake = deadline;
-		for (i = 0; i < l.n; i++) {
-			struct push_target *pt = &l.pts[i];
-
-			if (pt->phase != PT_QUEUED)
-				continue;
-			if (pt->next_try <= now &&
-			    l.active < (size_t)conf->concurrency)
-				push_start(&l, pt);
-			else if (pt->next_try > now && pt->next_try < wake)
-				wake = pt->next_try;
-		}
+		wake = push_start_due(&l, now, deadline);
 		if (xfer_multi_perform(l.multi, &running, err, errlen) < 0)
 			goto out;
 		while (xfer_multi_done(l.multi, &priv, &code)) {
@@ -583,17 +623,7 @@ int push_run(const struct push_params *p, struct push_result *results,
 		if (l.remaining == 0)
 			break;
 		/* Something became startable: loop without waiting. */
-		now = util_now();
-		timeout_ms = PUSH_POLL_MAX_MS;
-		if (wake - now < (double)PUSH_POLL_MAX_MS / 1000.0)
-			timeout_ms = (int)((wake - now) * 1000.0) + 1;
-		if (timeout_ms < 0)
-			timeout_ms = 0;
-		for (i = 0; i < l.n; i++)
-			if (l.pts[i].phase == PT_QUEUED &&
-			    l.pts[i].next_try <= now &&
-			    l.active < (size_t)conf->concurrency)
-				timeout_ms = 0;
+		timeout_ms = push_wait_ms(&l, wake);
 		if (timeout_ms > 0 &&
 		    xfer_multi_wait(l.multi, timeout_ms, err, errlen) < 0)
 			goto out;
