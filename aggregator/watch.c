@@ -467,17 +467,72 @@ static void watch_cmp_note(struct watch_cmp *c, const char *what,
 			 (int)len, key);
 }
 
+/* Records of a full read (col) against the catalog, both in key order:
+ * the counts of missing, extra and different ones into c.  0, or -1
+ * with err. */
+static int watch_compare(struct catalog *cat, struct collect *col,
+			 struct watch_cmp *c, char *err, size_t errlen)
+{
+	unsigned char va[CATALOG_VALUE_MAX], vb[CATALOG_VALUE_MAX];
+	struct catalog_read *r;
+	struct catalog_iter *it;
+	struct catalog_rec a, b;
+	int ha, hb;
+
+	memset(c, 0, sizeof(*c));
+	r = catalog_read_begin(cat, err, errlen);
+	it = r ? catalog_iter_new(r) : NULL;
+	if (!it) {
+		catalog_read_end(r);
+		return -1;
+	}
+	ha = collect_next(col, &a, err, errlen);
+	hb = catalog_iter_next(it, &b);
+	while (ha == 1 || hb == 1) {
+		int cmp;
+
+		if (ha == 1 && hb == 1) {
+			size_t n = a.keylen < b.keylen ? a.keylen : b.keylen;
+
+			cmp = memcmp(a.key, b.key, n);
+			if (!cmp)
+				cmp = a.keylen < b.keylen ? -1 :
+				      a.keylen > b.keylen;
+		} else {
+			cmp = ha == 1 ? -1 : 1;
+		}
+		if (cmp < 0) {
+			c->missing++;
+			watch_cmp_note(c, "missing", a.key, a.keylen);
+			ha = collect_next(col, &a, err, errlen);
+		} else if (cmp > 0) {
+			c->extra++;
+			watch_cmp_note(c, "extra", b.key, b.keylen);
+			hb = catalog_iter_next(it, &b);
+		} else {
+			size_t la = catalog_rec_encode(&a, va, sizeof(va));
+			size_t lb = catalog_rec_encode(&b, vb, sizeof(vb));
+
+			if (la != lb || memcmp(va, vb, la)) {
+				c->differ++;
+				watch_cmp_note(c, "different", a.key,
+					       a.keylen);
+			}
+			ha = collect_next(col, &a, err, errlen);
+			hb = catalog_iter_next(it, &b);
+		}
+	}
+	catalog_iter_free(it);
+	catalog_read_end(r);
+	return 0;
+}
+
 /* A full read against the catalog: how many records differ. */
 static int watch_reconcile(struct watch *w)
 {
 	struct collect *col = NULL;
-	struct catalog_read *r;
-	struct catalog_iter *it;
-	struct catalog_rec a, b;
 	struct watch_cmp c;
-	unsigned char va[CATALOG_VALUE_MAX], vb[CATALOG_VALUE_MAX];
 	char err[512];
-	int ha, hb;
 	size_t i;
 
 	if (!w->c->full_read)
@@ -502,53 +557,11 @@ static int watch_reconcile(struct watch *w)
 		collect_free(col);
 		return -1;
 	}
-	memset(&c, 0, sizeof(c));
-	r = catalog_read_begin(w->cat, err, sizeof(err));
-	it = r ? catalog_iter_new(r) : NULL;
-	if (!it) {
+	if (watch_compare(w->cat, col, &c, err, sizeof(err)) < 0) {
 		log_error("reconcile: %s", err);
-		catalog_read_end(r);
 		collect_free(col);
 		return -1;
 	}
-	ha = collect_next(col, &a, err, sizeof(err));
-	hb = catalog_iter_next(it, &b);
-	while (ha == 1 || hb == 1) {
-		int cmp;
-
-		if (ha == 1 && hb == 1) {
-			size_t n = a.keylen < b.keylen ? a.keylen : b.keylen;
-
-			cmp = memcmp(a.key, b.key, n);
-			if (!cmp)
-				cmp = a.keylen < b.keylen ? -1 :
-				      a.keylen > b.keylen;
-		} else {
-			cmp = ha == 1 ? -1 : 1;
-		}
-		if (cmp < 0) {
-			c.missing++;
-			watch_cmp_note(&c, "missing", a.key, a.keylen);
-			ha = collect_next(col, &a, err, sizeof(err));
-		} else if (cmp > 0) {
-			c.extra++;
-			watch_cmp_note(&c, "extra", b.key, b.keylen);
-			hb = catalog_iter_next(it, &b);
-		} else {
-			size_t la = catalog_rec_encode(&a, va, sizeof(va));
-			size_t lb = catalog_rec_encode(&b, vb, sizeof(vb));
-
-			if (la != lb || memcmp(va, vb, la)) {
-				c.differ++;
-				watch_cmp_note(&c, "different", a.key,
-					       a.keylen);
-			}
-			ha = collect_next(col, &a, err, sizeof(err));
-			hb = catalog_iter_next(it, &b);
-		}
-	}
-	catalog_iter_free(it);
-	catalog_read_end(r);
 	collect_free(col);
 	if (c.missing + c.extra + c.differ == 0) {
 		snprintf(w->reconcile_result, sizeof(w->reconcile_result),
