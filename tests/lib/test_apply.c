@@ -2,10 +2,12 @@
  * test_apply.c - catalogd/apply.c: snapshots written from a real catalog
  * and installed into a node's catalog: full and delta, the metadata they
  * set, and every refusal (rollback by serial or epoch, another catalog,
- * expired, a delta on the wrong base), each leaving the node's catalog
- * exactly as it was.
+ * expired, a delta on the wrong base, keyed-hash secrets that do not
+ * match, a signed snapshot flagged keyed-hash that holds a clear key),
+ * each leaving the node's catalog exactly as it was.
  */
 #include "apply.h"
+#include "keyhash.h"
 #include "snaptest.h"
 
 /* Open path and install into node; returns the code (0 installed). */
@@ -235,12 +237,145 @@ static void test_apply_refusals(void)
 #undef REFUSED
 }
 
+/* Install name into node with hash_id (NULL: a node without a secret). */
+static int install_keyed(const char *name, struct catalog *node,
+			 const unsigned char *hash_id, char *err,
+			 size_t errlen)
+{
+	struct snapshot *s;
+	int code;
+
+	s = snapshot_open(path_in(name), ring_a, &code, err, errlen);
+	if (!s)
+		return code;
+	if (apply_snapshot_keyed(s, node, "example-corp", hash_id, T0, NULL,
+				 &code, err, errlen) < 0)
+		code = code ? code : -1;
+	else
+		code = 0;
+	snapshot_close(s);
+	return code;
+}
+
+static struct keyhash *kh_make(unsigned char fill)
+{
+	unsigned char secret[32];
+	char err[256];
+
+	memset(secret, fill, sizeof(secret));
+	return keyhash_new(secret, sizeof(secret), err, sizeof(err));
+}
+
+/* Keyed-hash snapshots: the node's secret decides what it installs. */
+static void test_keyed(void)
+{
+	static const char *const more[] = { "hal@example.com person hal",
+					     NULL };
+	struct keyhash *ka = kh_make(1), *kb = kh_make(2);
+	const unsigned char *ida = keyhash_id(ka), *idb = keyhash_id(kb);
+	struct snapwrite_opts o = { .catalog_id = "example-corp",
+				    .created = T0, .lifetime = LIFE,
+				    .hash = ka };
+	struct catalog *node = cat_new("node-keyed.lmdb");
+	struct catalog *clear = cat_new("node-clear.lmdb");
+	unsigned char before[32], after[32], id[KEYHASH_ID_LEN];
+	struct catalog_read *r;
+	struct catalog_info info;
+	char err[1024];
+	uint64_t base, nrec;
+	size_t n = 0;
+	int c;
+
+	catalog_info(src, &info, err, sizeof(err));
+	base = info.serial;
+	nrec = info.records;
+	CHECK(write_snap(src, 0, 0, &o, "k-full.snap", NULL) == 0 &&
+	      write_full(src, "example-corp", T0, "k-clear.snap", NULL) == 0,
+	      "keyed-hash and clear full snapshots");
+	c = install_keyed("k-full.snap", node, idb, err, sizeof(err));
+	CHECK(c == SNAPSHOT_E_WRONG_SECRET &&
+	      strstr(err, "but this node's hash_secret is secret"),
+	      "hashed with another secret: wrong secret: %s", err);
+	c = install_keyed("k-full.snap", node, NULL, err, sizeof(err));
+	CHECK(c == SNAPSHOT_E_WRONG_SECRET && strstr(err, "no hash_secret"),
+	      "keyed-hash snapshot, node without a secret: %s", err);
+	c = install_keyed("k-clear.snap", node, ida, err, sizeof(err));
+	CHECK(c == SNAPSHOT_E_WRONG_SECRET && strstr(err, "in clear"),
+	      "clear snapshot, node with a secret: %s", err);
+	c = install_keyed("k-full.snap", node, ida, err, sizeof(err));
+	catalog_info(node, &info, err, sizeof(err));
+	r = catalog_read_begin(node, err, sizeof(err));
+	CHECK(c == 0 && info.records == nrec && r &&
+	      catalog_read_meta(r, KEYHASH_META_ID, id, sizeof(id), &n) == 1 &&
+	      n == KEYHASH_ID_LEN && !memcmp(id, ida, n) &&
+	      !keyhash_catalog_unusable(r, ka) &&
+	      keyhash_catalog_unusable(r, kb) &&
+	      keyhash_catalog_unusable(r, NULL),
+	      "the same secret: installed, secret id kept in the catalog");
+	if (r)
+		catalog_read_end(r);
+
+	/* A keyed-hash delta onto a clear catalog: a full one is needed. */
+	CHECK(install_keyed("k-clear.snap", clear, NULL, err, sizeof(err)) ==
+	      0, "clear full onto a clear node");
+	change(src, more, NULL);
+	CHECK(write_snap(src, 1, base, &o, "k-delta.snap", NULL) == 0,
+	      "keyed-hash delta");
+	digest(clear, before);
+	c = install_keyed("k-delta.snap", clear, ida, err, sizeof(err));
+	digest(clear, after);
+	CHECK(c == SNAPSHOT_E_WRONG_BASE && !memcmp(before, after, 32) &&
+	      strstr(err, "a full snapshot is needed"),
+	      "keyed-hash delta onto a clear catalog: wrong base: %s", err);
+	c = install_keyed("k-delta.snap", node, ida, err, sizeof(err));
+	CHECK(c == 0, "keyed-hash delta onto the keyed-hash catalog: %s", err);
+
+	/* Signed, flagged keyed-hash, but holding clear keys (a writer's
+	 * bug, or a signing key used carelessly): never stored. */
+	{
+		static const char *const m2[] = { "ida@example.com person",
+						   NULL };
+		FILE *f;
+
+		change(src, m2, NULL);
+		write_full(src, "example-corp", T0, "k-clear2.snap", NULL);
+		f = fopen(path_in("k-clear2.snap"), "rb");
+		unsigned char *b = xmalloc(1 << 20);
+		size_t len = f ? fread(b, 1, 1 << 20, f) : 0;
+
+		if (f)
+			fclose(f);
+		b[11] |= 1;				/* flag bit 0 */
+		memcpy(b + 168, ida, KEYHASH_ID_LEN);	/* secret id */
+		sign_sign(key_a, b, 256, b + 256, err, sizeof(err));
+		f = fopen(path_in("k-forged.snap"), "wb");
+		if (f) {
+			fwrite(b, 1, len, f);
+			fclose(f);
+		}
+		free(b);
+		digest(node, before);
+		c = install_keyed("k-forged.snap", node, ida, err,
+				  sizeof(err));
+		digest(node, after);
+		CHECK(c == SNAPSHOT_E_CATALOG && !memcmp(before, after, 32) &&
+		      strstr(err, "not a keyed hash"),
+		      "keyed-hash flag over clear keys: refused, nothing "
+		      "stored: %s", err);
+	}
+	catalog_close(node);
+	catalog_close(clear);
+	keyhash_free(ka);
+	keyhash_free(kb);
+}
+
 int main(void)
 {
 	snaptest_setup("apply");
 	test_install();
 	test_epochs();
 	test_apply_refusals();
+	test_keyed();
 	catalog_close(src);
 	snaptest_teardown();
 	return check_done();
