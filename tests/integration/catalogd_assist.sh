@@ -37,7 +37,7 @@
 . "$(dirname "$0")/catalogd-lib.sh"
 . "$(dirname "$0")/postfix-lib.sh"
 
-need slapd ldapadd postfix postmap smtp-sink swaks
+need slapd ldapadd postfix postmap smtp-sink swaks openssl
 if [ "$(id -u)" != 0 ]; then
 	fail "needs root (catalogd runs as nobody)"
 	exit 1
