@@ -522,8 +522,10 @@ static struct daemon_catalog *assist_pick(struct daemon *d, const char *addr)
 			return k;
 		if (rc == LOOKUP_ERROR)
 			unsure = unsure ? unsure : k;
-		else if (rc == LOOKUP_UNKNOWN && !local)
-			local = k;
+		else if ((rc == LOOKUP_UNKNOWN ||
+			  (rc == LOOKUP_INVALID && domain[0])) && !local)
+			local = k;	/* an unreadable address of its domain:
+					   k refuses it (lookup_policy_decide) */
 	}
 	return local ? local : unsure ? unsure : d->cats[order[0]];
 }

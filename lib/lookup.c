@@ -492,6 +492,27 @@ static void lookup_action(char *action, size_t size, const char *text,
 	*rule = name;
 }
 
+/* Whether the domain of addr, which is no valid address, is one of the
+ * catalog's: 1, 0 (or no domain to tell), -1 on a read error. */
+static int lookup_invalid_local(struct catalog_read *r,
+				const struct lookup_state *st,
+				const struct lookup_opts *o, const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+	char norm[ADDR_BUF], why[128];
+	size_t len;
+
+	if (!at)
+		return 0;
+	len = strlen(at + 1);
+	if (len && at[len] == '>')	/* <...>, as ADDR_BRACKETS takes it */
+		len--;
+	if (addr_domain_normalise(at + 1, len, norm, sizeof(norm), why,
+				  sizeof(why)) < 0)
+		return 0;
+	return lookup_domain_cached_o(r, st->cache, o, norm);
+}
+
 int lookup_policy_decide(struct catalog_read *r, const struct lookup_opts *o,
 			 const struct lookup_state *st,
 			 const struct lookup_policy *p,
@@ -571,6 +592,16 @@ int lookup_policy_decide(struct catalog_read *r, const struct lookup_opts *o,
 				   strlen(recipient), &a);
 	if (rc == LOOKUP_ERROR)
 		return -1;
+	/* Postfix takes recipients this catalog cannot read as an address
+	 * (a blank in a quoted local part, a local part over 64 bytes):
+	 * in a local domain no entry can be theirs, so they are unknown,
+	 * never let through. */
+	if (rc == LOOKUP_INVALID) {
+		rc = lookup_invalid_local(r, st, o, recipient);
+		if (rc < 0)
+			return -1;
+		rc = rc ? LOOKUP_UNKNOWN : LOOKUP_INVALID;
+	}
 	if (rc == LOOKUP_UNKNOWN) {
 		if (st->stale && o->stale_policy == LOOKUP_STALE_DEFER_UNKNOWN)
 			lookup_action(action, actionsize, p->stale_recipient,

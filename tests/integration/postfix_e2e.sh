@@ -224,6 +224,14 @@ delivered "policy: address extension user78+tag@example.com" $P someone@sender.t
 r=$(smtp $P someone@sender.test nobody@example.com -q RCPT)
 expect "policy: unknown local recipient: 550 5.1.1" "$r" \
 	'^550 5\.1\.1 <nobody@example\.com>: Recipient address rejected'
+# Recipients of a local domain that Postfix takes but catalogd cannot
+# read as an address (a blank in a quoted local part, a local part over
+# 64 bytes): no catalog entry, so refused as unknown, never let through.
+r=$(smtp $P someone@sender.test '"st aff"@example.com' -q RCPT)
+expect "policy: a local recipient with a blank in its quoted local part: 550 5.1.1" \
+	"$r" '^550 5\.1\.1 '
+r=$(smtp $P someone@sender.test "$(printf 'a%.0s' $(seq 65))@example.com" -q RCPT)
+expect "policy: a local part of 65 bytes in a local domain: 550 5.1.1" "$r" '^550 5\.1\.1 '
 r=$(smtp $P someone@sender.test someone@foreign.test -q RCPT)
 expect "policy: foreign domain: 554 5.7.1 relay access denied" "$r" \
 	'^554 5\.7\.1 .*Relay access denied'
