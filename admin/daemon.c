@@ -777,7 +777,15 @@ static const char status_usage[] =
 	"exit status: 0 OK, 1 WARNING, 2 CRITICAL (daemon down, no catalog,\n"
 	"expired, older than -C), 3 UNKNOWN (usage, configuration)\n";
 
-int admin_status(int argc, char **argv)
+/* dircat status's options. */
+struct status_opts {
+	const char *file, *watch;
+	int64_t warn, crit;	/* -1: not given */
+	int nagios;
+};
+
+/* Read the options into o.  0, or -1 after a message (usage). */
+static int status_options(int argc, char **argv, struct status_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "nagios", no_argument, NULL, 'n' },
@@ -787,29 +795,29 @@ int admin_status(int argc, char **argv)
 		{ "watch", required_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *file = DAEMON_CONF_DEFAULT, *watch = NULL;
-	struct status_view v;
-	struct daemon_paths p;
-	struct buf b;
-	int64_t warn = -1, crit = -1;
-	char msg[1200];
-	int opt, nagios = 0, i, state;
+	int opt, i;
 
+	o->file = DAEMON_CONF_DEFAULT;
+	o->watch = NULL;
+	o->warn = o->crit = -1;
+	o->nagios = 0;
+	/* Known before any other option, so that its errors come in the
+	 * plugin's form. */
 	for (i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--nagios"))
-			nagios = 1;
+			o->nagios = 1;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "c:w:C:W:", longopts, NULL)) !=
 	       -1) {
 		switch (opt) {
 		case 'c':
-			file = optarg;
+			o->file = optarg;
 			break;
 		case 'W':
-			watch = optarg;
+			o->watch = optarg;
 			break;
 		case 'n':
-			nagios = 1;
+			o->nagios = 1;
 			break;
 		case 'w':
 		case 'C':
@@ -817,72 +825,94 @@ int admin_status(int argc, char **argv)
 				fprintf(stderr, "dircat: status: -%c %s: "
 					"expected a duration (90m, 2h, "
 					"3600)\n", opt, optarg);
-				goto usage;
+				return -1;
 			}
-			*(opt == 'w' ? &warn : &crit) =
+			*(opt == 'w' ? &o->warn : &o->crit) =
 				util_parse_duration(optarg);
 			break;
 		default:
-			goto usage;
+			return -1;
 		}
 	}
 	if (optind != argc)
-		goto usage;
-	if (warn >= 0 && crit >= 0 && warn > crit) {
+		return -1;
+	if (o->warn >= 0 && o->crit >= 0 && o->warn > o->crit) {
 		fprintf(stderr, "dircat: status: -w is longer than -C\n");
-		goto usage;
+		return -1;
 	}
-	if (watch)
-		return watchstat_show(watch, nagios);
-	if (daemon_read_conf(file, &p) < 0) {
-		if (nagios)
-			printf("DIRCAT UNKNOWN - cannot read %s\n", file);
-		return STATE_UNKNOWN;
-	}
-	memset(&v, 0, sizeof(v));
-	if (!p.control[0]) {
-		v.daemon = -1;
-		util_copy_fit(v.why, "no control socket configured",
-			      sizeof(v.why));
-		daemon_status_offline(&p, &v, nagios);
-		daemon_status_offline_catalogs(&p, &v, nagios);
-	} else if (daemon_control(p.control, "status", &b, v.why,
-				  sizeof(v.why)) < 0) {
-		v.daemon = 0;
-		daemon_status_offline(&p, &v, nagios);
-		daemon_status_offline_catalogs(&p, &v, nagios);
+	return 0;
+}
+
+/* The state into v: from catalogd's status reply, or from the files when
+ * it cannot be asked; printed unless quiet. */
+static void status_gather(const struct daemon_paths *p,
+			  struct status_view *v, int quiet)
+{
+	struct buf b;
+
+	memset(v, 0, sizeof(*v));
+	if (!p->control[0]) {
+		v->daemon = -1;
+		util_copy_fit(v->why, "no control socket configured",
+			      sizeof(v->why));
+		daemon_status_offline(p, v, quiet);
+		daemon_status_offline_catalogs(p, v, quiet);
+	} else if (daemon_control(p->control, "status", &b, v->why,
+				  sizeof(v->why)) < 0) {
+		v->daemon = 0;
+		daemon_status_offline(p, v, quiet);
+		daemon_status_offline_catalogs(p, v, quiet);
 	} else {
 		struct ctlproto_status *st = xmalloc(sizeof(*st));
 		char why[256];
 
-		v.daemon = 1;
+		v->daemon = 1;
 		if (ctlproto_status_parse((const char *)b.data, b.len, st, why,
 					  sizeof(why)) < 0) {
-			snprintf(v.err, sizeof(v.err), "catalogd's status "
+			snprintf(v->err, sizeof(v->err), "catalogd's status "
 				 "reply: %s", why);
-			if (!nagios)
+			if (!quiet)
 				printf("daemon: running, but its status reply "
-				       "is not understood: %s\n", v.err);
+				       "is not understood: %s\n", v->err);
 		} else {
-			status_view_from(st, &v);
-			if (!nagios)
+			status_view_from(st, v);
+			if (!quiet)
 				status_print(st);
 		}
 		free(st);
 		buf_free(&b);
 	}
-	state = status_judge(&v, warn, crit, msg, sizeof(msg));
-	if (nagios)
-		status_nagios(&v, state, msg, warn, crit);
+}
+
+int admin_status(int argc, char **argv)
+{
+	struct status_opts o;
+	struct status_view v;
+	struct daemon_paths p;
+	char msg[1200];
+	int state;
+
+	if (status_options(argc, argv, &o) < 0) {
+		if (o.nagios)
+			printf("DIRCAT UNKNOWN - usage: dircat status [-c FILE] "
+			       "[-w AGE] [-C AGE] [--nagios]\n");
+		fputs(status_usage, stderr);
+		return STATE_UNKNOWN;
+	}
+	if (o.watch)
+		return watchstat_show(o.watch, o.nagios);
+	if (daemon_read_conf(o.file, &p) < 0) {
+		if (o.nagios)
+			printf("DIRCAT UNKNOWN - cannot read %s\n", o.file);
+		return STATE_UNKNOWN;
+	}
+	status_gather(&p, &v, o.nagios);
+	state = status_judge(&v, o.warn, o.crit, msg, sizeof(msg));
+	if (o.nagios)
+		status_nagios(&v, state, msg, o.warn, o.crit);
 	else if (state != STATE_OK)
 		printf("check: %s\n", msg);
 	return state;
-usage:
-	if (nagios)
-		printf("DIRCAT UNKNOWN - usage: dircat status [-c FILE] "
-		       "[-w AGE] [-C AGE] [--nagios]\n");
-	fputs(status_usage, stderr);
-	return STATE_UNKNOWN;
 }
 
 int admin_lookup(int argc, char **argv)
