@@ -570,20 +570,21 @@ int lookup_policy_decide(struct catalog_read *r, const struct lookup_opts *o,
 	} else if (sender[0] && p->reject_unauthenticated_local_sender) {
 		char norm[ADDR_BUF], why[128];
 
-		if (addr_normalise(sender, strlen(sender), norm, sizeof(norm),
-				   o->addr_flags | ADDR_BRACKETS, why,
-				   sizeof(why)) == 0) {
-			rc = lookup_domain_cached_o(r, st->cache, o,
-						    addr_domain(norm));
-			if (rc < 0)
-				return -1;
-			if (rc) {
-				lookup_action(action, actionsize,
-					      p->unauthenticated_local_sender,
-					      rule,
-					      "unauthenticated local sender");
-				return 0;
-			}
+		/* A sender it cannot read as an address counts by its
+		 * domain all the same. */
+		rc = addr_normalise(sender, strlen(sender), norm, sizeof(norm),
+				    o->addr_flags | ADDR_BRACKETS, why,
+				    sizeof(why)) == 0 ?
+			     lookup_domain_cached_o(r, st->cache, o,
+						    addr_domain(norm)) :
+			     lookup_invalid_local(r, st, o, sender);
+		if (rc < 0)
+			return -1;
+		if (rc) {
+			lookup_action(action, actionsize,
+				      p->unauthenticated_local_sender, rule,
+				      "unauthenticated local sender");
+			return 0;
 		}
 	}
 	if (!recipient[0])

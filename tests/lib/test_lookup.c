@@ -604,6 +604,22 @@ int main(void)
 	CHECK_STR(decide(r, &o, &st, &pol, "RCPT", "jsmith@example.com",
 			 "jsmith@example.com", "jsmith"), "DUNNO",
 		  "authenticated local sender passes");
+	/* Addresses Postfix takes but catalogd cannot read (a blank from a
+	 * quoted local part, a local part over 64 bytes): in a local
+	 * domain they are unknown recipients and local senders. */
+	CHECK_STR(decide(r, &o, &st, &pol, "RCPT", "a@b.c",
+			 "st aff@Example.COM.", ""), "550 5.1.1 User unknown",
+		  "unreadable recipient of a local domain: 550");
+	CHECK_STR(decide(r, &o, &st, &pol, "RCPT", "a@b.c",
+			 "st aff@elsewhere.net", ""), "DUNNO",
+		  "unreadable recipient of a foreign domain: DUNNO");
+	CHECK_STR(decide(r, &o, &st, &pol, "RCPT", "j smith@example.com",
+			 "x@elsewhere.net", ""), "550 5.7.1 Log in first",
+		  "unreadable unauthenticated sender of a local domain: "
+		  "rejected when asked");
+	CHECK_STR(decide(r, &o, &st, &pol, "RCPT", "j smith@elsewhere.net",
+			 "jsmith@example.com", ""), "DUNNO",
+		  "unreadable sender of a foreign domain passes");
 
 	/* Reply texts. */
 	CHECK(lookup_policy_text_ok("550 5.1.1 x", err, sizeof(err)) == 0,
