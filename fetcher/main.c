@@ -122,37 +122,36 @@ static double fetch_random(int64_t max)
 	return (double)arc4random_uniform((uint32_t)(max * 1000 + 1)) / 1000.0;
 }
 
-int main(int argc, char **argv)
-{
-	const char *conf_path = FETCH_CONFIG_DEFAULT;
-	int verbose = 0, once = 0, check = 0, show = 0, c, rc, ret;
-	struct fetchconf *conf;
-	struct fetcher *f;
-	struct sigaction sa;
-	char err[2048];
+/* The command line. */
+struct fetch_opts {
+	const char *conf_path;
+	int verbose, once, check, show;
+};
 
-	log_init(argv[0], isatty(STDERR_FILENO) ? LOG_DEST_STDERR
-						: LOG_DEST_BOTH);
-	if (argc == 2 && !strcmp(argv[1], "--settings")) {
-		settings_print(stdout, fetchconf_settings);
-		return 0;
-	}
+/* Read the options into o: -1 to go on, else the exit status (-V, -h, a
+ * usage error). */
+static int fetch_options(int argc, char **argv, struct fetch_opts *o)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->conf_path = FETCH_CONFIG_DEFAULT;
 	while ((c = getopt(argc, argv, "c:v1tsVh")) != -1) {
 		switch (c) {
 		case 'c':
-			conf_path = optarg;
+			o->conf_path = optarg;
 			break;
 		case 'v':
-			verbose++;
+			o->verbose++;
 			break;
 		case '1':
-			once = 1;
+			o->once = 1;
 			break;
 		case 't':
-			check = 1;
+			o->check = 1;
 			break;
 		case 's':
-			show = 1;
+			o->show = 1;
 			break;
 		case 'V':
 			version_print(stdout, "dircat-fetch");
@@ -170,41 +169,16 @@ int main(int argc, char **argv)
 		fetch_usage(stderr);
 		return FETCH_EXIT_USAGE;
 	}
-	log_set_verbose(verbose);
-	if (http_global_init(err, sizeof(err)) < 0) {
-		log_error("%s", err);
-		return FETCH_EXIT_LOCAL;
-	}
-	conf = fetchconf_load(conf_path, err, sizeof(err));
-	if (!conf) {
-		log_error("%s", err);
-		http_global_cleanup();
-		return FETCH_EXIT_CONFIG;
-	}
-	if (check) {
-		printf("%s: configuration ok, catalog %s, %zu trusted key%s, "
-		       "manifest %s\n", conf_path, conf->catalog_id,
-		       conf->nkeys, conf->nkeys == 1 ? "" : "s",
-		       conf->manifest_url);
-		fetchconf_free(conf);
-		http_global_cleanup();
-		return FETCH_EXIT_OK;
-	}
-	f = fetcher_new(conf, err, sizeof(err));
-	if (!f) {
-		log_error("%s", err);
-		fetchconf_free(conf);
-		http_global_cleanup();
-		return FETCH_EXIT_LOCAL;
-	}
-	if (show) {
-		fetch_state_print(fetcher_state(f), conf->catalog_id,
-				  (int64_t)time(NULL), stdout);
-		fetcher_free(f);
-		fetchconf_free(conf);
-		http_global_cleanup();
-		return FETCH_EXIT_OK;
-	}
+	return -1;
+}
+
+/* Poll once (-1), or every poll_interval until a signal stops it; the
+ * exit status. */
+static int fetch_serve(struct fetcher *f, const struct fetchconf *conf,
+		       const struct fetch_opts *o)
+{
+	struct sigaction sa;
+	int rc;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = fetch_signal;
@@ -215,26 +189,77 @@ int main(int argc, char **argv)
 	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (once) {
+	if (o->once) {
 		rc = fetcher_poll(f, (int64_t)time(NULL));
-		if (verbose)
+		if (o->verbose)
 			log_info("poll: %s", fetch_outcome_name(rc));
-		ret = fetch_exit(rc);
-	} else {
-		log_info("polling %s every %llds (less up to %llds)",
-			 conf->manifest_url, (long long)conf->poll_interval,
-			 (long long)conf->poll_jitter);
-		/* Nodes started together (a reboot of the site) spread. */
-		fetch_wait(fetch_random(conf->poll_jitter));
-		while (!fetch_stop) {
-			fetch_now = 0;
-			rc = fetcher_poll(f, (int64_t)time(NULL));
-			log_debug("poll: %s", fetch_outcome_name(rc));
-			fetch_wait((double)conf->poll_interval -
-				   fetch_random(conf->poll_jitter));
-		}
-		ret = FETCH_EXIT_OK;
+		return fetch_exit(rc);
 	}
+	log_info("polling %s every %llds (less up to %llds)",
+		 conf->manifest_url, (long long)conf->poll_interval,
+		 (long long)conf->poll_jitter);
+	/* Nodes started together (a reboot of the site) spread. */
+	fetch_wait(fetch_random(conf->poll_jitter));
+	while (!fetch_stop) {
+		fetch_now = 0;
+		rc = fetcher_poll(f, (int64_t)time(NULL));
+		log_debug("poll: %s", fetch_outcome_name(rc));
+		fetch_wait((double)conf->poll_interval -
+			   fetch_random(conf->poll_jitter));
+	}
+	return FETCH_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	struct fetch_opts o;
+	struct fetchconf *conf;
+	struct fetcher *f = NULL;
+	char err[2048];
+	int ret;
+
+	log_init(argv[0], isatty(STDERR_FILENO) ? LOG_DEST_STDERR
+						: LOG_DEST_BOTH);
+	if (argc == 2 && !strcmp(argv[1], "--settings")) {
+		settings_print(stdout, fetchconf_settings);
+		return 0;
+	}
+	ret = fetch_options(argc, argv, &o);
+	if (ret >= 0)
+		return ret;
+	log_set_verbose(o.verbose);
+	if (http_global_init(err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		return FETCH_EXIT_LOCAL;
+	}
+	conf = fetchconf_load(o.conf_path, err, sizeof(err));
+	if (!conf) {
+		log_error("%s", err);
+		http_global_cleanup();
+		return FETCH_EXIT_CONFIG;
+	}
+	if (o.check) {
+		printf("%s: configuration ok, catalog %s, %zu trusted key%s, "
+		       "manifest %s\n", o.conf_path, conf->catalog_id,
+		       conf->nkeys, conf->nkeys == 1 ? "" : "s",
+		       conf->manifest_url);
+		ret = FETCH_EXIT_OK;
+		goto out;
+	}
+	f = fetcher_new(conf, err, sizeof(err));
+	if (!f) {
+		log_error("%s", err);
+		ret = FETCH_EXIT_LOCAL;
+		goto out;
+	}
+	if (o.show) {
+		fetch_state_print(fetcher_state(f), conf->catalog_id,
+				  (int64_t)time(NULL), stdout);
+		ret = FETCH_EXIT_OK;
+		goto out;
+	}
+	ret = fetch_serve(f, conf, &o);
+out:
 	fetcher_free(f);
 	fetchconf_free(conf);
 	http_global_cleanup();
