@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "addr.h"
 #include "config.h"
 #include "conf.h"
 #include "keyhash.h"
@@ -893,10 +894,21 @@ static int conf_domains(struct conf *c, const struct config *cfg, char *err,
 	for (sec = NULL; (sec = config_next(cfg, sec, "domain"));) {
 		struct conf_domain *dm = &c->domain[c->ndomains];
 		const char *name = config_section_name(sec);
+		char norm[ADDR_BUF] = "", why[128] = "";
 
-		for (i = 0; name[i] && i < CONF_NAME_MAX; i++)
-			dm->name[i] = (char)tolower((unsigned char)name[i]);
+		/* As lookups spell the key's domain (lower case, without a
+		 * fully qualified name's trailing dot): [domain Example.ORG.]
+		 * is example.org, or it would never apply. */
 		dm->line = config_section_line(sec);
+		if (addr_domain_normalise(name, strlen(name), norm,
+					  sizeof(norm), why, sizeof(why)) < 0 ||
+		    strlen(norm) > CONF_NAME_MAX) {
+			util_err(err, errlen, "%s:%d: [domain %s]: %s",
+				 config_section_path(sec), dm->line, name,
+				 why[0] ? why : "longer than 64 bytes");
+			return -1;
+		}
+		memcpy(dm->name, norm, strlen(norm) + 1);
 		if (settings_load(&conf_settings[3], sec, dm, err,
 				  errlen) < 0 ||
 		    conf_order_load(c, sec, dm->order, &dm->norder, err,

@@ -200,6 +200,21 @@ static void test_catalog_rules(void)
 	conf_free(c);
 	buf_free(&b);
 
+	/* A [domain] spelt with a fully qualified name's trailing dot is
+	 * the domain lookups see, not a section that never applies. */
+	buf_init(&b, 65536);
+	buf_printf(&b, "%s", t_socket);
+	t_catalog(&b, "a", 1);
+	t_catalog(&b, "b", 2);
+	buf_printf(&b, "[domain Example.ORG.]\norder = b\n");
+	buf_append(&b, "", 1);
+	c = t_load((const char *)b.data, err, sizeof(err));
+	CHECK(c && conf_domain_find(c, "example.org") &&
+	      conf_domain_find(c, "example.org")->order[0] == 1,
+	      "[domain Example.ORG.] is example.org (%s)", err);
+	conf_free(c);
+	buf_free(&b);
+
 	/* Two catalogs sharing an inbox. */
 	buf_init(&b, 65536);
 	buf_printf(&b, "%s", t_socket);
