@@ -131,69 +131,54 @@ static int addr_fast_address(const unsigned char *p, size_t len, char *out,
 	return 1;
 }
 
-/* addr_domain_normalise() without the fast path. */
-static int addr_domain_general(const char *in, size_t len, char *out,
-			       size_t outsize, char *err, size_t errlen)
+/* An internationalised domain (len bytes of UTF-8): its A-label form,
+ * checked by the ASCII rules.  0, or -1 with err. */
+static int addr_domain_idn(const unsigned char *p, size_t len, char *out,
+			   size_t outsize, char *err, size_t errlen)
 {
-	const unsigned char *p = (const unsigned char *)in;
-	size_t i, label = 0;
-	int ascii = 1;
+	char tmp[ADDR_INPUT_MAX + 1], *ace = NULL;
+	size_t i;
+	int rc;
 
-	while (len && isspace(p[0])) {
-		p++;
-		len--;
+	for (i = 0; i < len;) {
+		size_t n = utf8_seq(p + i, len - i, NULL);
+
+		if (n == 0) {
+			util_err(err, errlen,
+				 "invalid UTF-8 in domain at byte %zu", i);
+			return -1;
+		}
+		i += n;
 	}
-	while (len && isspace(p[len - 1]))
-		len--;
-	if (len && p[len - 1] == '.')
-		len--;	/* a fully qualified name's root dot */
-	if (len == 0) {
-		util_err(err, errlen, "empty domain");
+	memcpy(tmp, p, len);
+	tmp[len] = '\0';
+	rc = idn2_to_ascii_8z(tmp, &ace, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+	if (rc != IDN2_OK) {
+		util_err(err, errlen, "bad internationalised domain: %s",
+			 idn2_strerror(rc));
 		return -1;
 	}
-	if (len > ADDR_INPUT_MAX) {
+	if (strlen(ace) + 1 > outsize || strlen(ace) > ADDR_DOMAIN_MAX) {
 		util_err(err, errlen, "domain longer than %d bytes",
-			 ADDR_INPUT_MAX);
+			 ADDR_DOMAIN_MAX);
+		idn2_free(ace);
 		return -1;
 	}
-	for (i = 0; i < len; i++)
-		if (p[i] >= 0x80)
-			ascii = 0;
-	if (!ascii) {
-		char tmp[ADDR_INPUT_MAX + 1], *ace = NULL;
-		int rc;
+	/* Check the A-label form with the ASCII rules. */
+	memcpy(tmp, ace, strlen(ace) + 1);
+	idn2_free(ace);
+	return addr_domain_normalise(tmp, strlen(tmp), out, outsize, err,
+				     errlen);
+}
 
-		for (i = 0; i < len;) {
-			size_t n = utf8_seq(p + i, len - i, NULL);
+/* An ASCII domain (len bytes) in lower case into out: labels of 1 to 63
+ * letters, digits, '-' and '_', not starting or ending with '-'.  0, or
+ * -1 with err naming the byte. */
+static int addr_domain_ascii(const unsigned char *p, size_t len, char *out,
+			     size_t outsize, char *err, size_t errlen)
+{
+	size_t i, label = 0;
 
-			if (n == 0) {
-				util_err(err, errlen,
-					 "invalid UTF-8 in domain at byte %zu", i);
-				return -1;
-			}
-			i += n;
-		}
-		memcpy(tmp, p, len);
-		tmp[len] = '\0';
-		rc = idn2_to_ascii_8z(tmp, &ace,
-				      IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
-		if (rc != IDN2_OK) {
-			util_err(err, errlen, "bad internationalised domain: %s",
-				 idn2_strerror(rc));
-			return -1;
-		}
-		if (strlen(ace) + 1 > outsize || strlen(ace) > ADDR_DOMAIN_MAX) {
-			util_err(err, errlen, "domain longer than %d bytes",
-				 ADDR_DOMAIN_MAX);
-			idn2_free(ace);
-			return -1;
-		}
-		/* Check the A-label form with the ASCII rules below. */
-		memcpy(tmp, ace, strlen(ace) + 1);
-		idn2_free(ace);
-		return addr_domain_normalise(tmp, strlen(tmp), out, outsize,
-					     err, errlen);
-	}
 	if (len > ADDR_DOMAIN_MAX || len + 1 > outsize) {
 		util_err(err, errlen, "domain longer than %d bytes",
 			 ADDR_DOMAIN_MAX);
@@ -241,6 +226,38 @@ static int addr_domain_general(const char *in, size_t len, char *out,
 	}
 	out[len] = '\0';
 	return 0;
+}
+
+/* addr_domain_normalise() without the fast path: the text trimmed (and
+ * its root dot), then the IDN or the ASCII rules. */
+static int addr_domain_general(const char *in, size_t len, char *out,
+			       size_t outsize, char *err, size_t errlen)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t i;
+
+	while (len && isspace(p[0])) {
+		p++;
+		len--;
+	}
+	while (len && isspace(p[len - 1]))
+		len--;
+	if (len && p[len - 1] == '.')
+		len--;	/* a fully qualified name's root dot */
+	if (len == 0) {
+		util_err(err, errlen, "empty domain");
+		return -1;
+	}
+	if (len > ADDR_INPUT_MAX) {
+		util_err(err, errlen, "domain longer than %d bytes",
+			 ADDR_INPUT_MAX);
+		return -1;
+	}
+	for (i = 0; i < len; i++)
+		if (p[i] >= 0x80)
+			return addr_domain_idn(p, len, out, outsize, err,
+					       errlen);
+	return addr_domain_ascii(p, len, out, outsize, err, errlen);
 }
 
 int addr_domain_normalise(const char *in, size_t len, char *out,
