@@ -8,8 +8,9 @@
  * top level's.  The rules,
  * for every map: the first catalog in the order that holds the key
  * answers (a catch-all counts as holding it), even when its answer is
- * TEMP (expired under stale_policy tempfail: a later catalog holding
- * the same address must not take its mail over); when none does, a
+ * TEMP (expired under stale_policy tempfail) or, in the senders map,
+ * NOTFOUND (nobody owns it): a later catalog holding the same address
+ * must not take its mail or its sending rights over; when none does, a
  * temporary failure of any catalog asked (nothing installed yet, a read
  * error, an expired catalog deferring its unknown addresses) makes the
  * answer TEMP, else NOTFOUND.  So an expired or empty catalog defers
@@ -458,20 +459,17 @@ void assist_answer(struct daemon *d, int map, const char *key, size_t keylen,
 		struct daemon_catalog *k = d->cats[order[i]];
 
 		assist_one(d, k, map, key, keylen, domain, &one);
-		if (one.status == LOOKUP_OK) {
+		/* A catalog holding the address answers it, whatever it
+		 * says: TEMP while it is expired under tempfail, NOTFOUND
+		 * in the senders map when nobody owns it - no later catalog
+		 * takes the address over (the domains map excepted: a
+		 * domain in two catalogs stays known). */
+		if (one.status == LOOKUP_OK ||
+		    (one.found == LOOKUP_FOUND && map != LOOKUP_DOMAINS)) {
 			*ans = one;
 			if (map != LOOKUP_DOMAINS)
 				assist_conflicts(d, order, n, i + 1, k, key,
 						 keylen, domain);
-			return;
-		}
-		/* An expired catalog under tempfail defers only the
-		 * addresses of its own domains; an address it holds is its
-		 * own to answer, so no later catalog answers it instead
-		 * (the domains map excepted: a shared domain stays known). */
-		if (one.status == LOOKUP_TEMP && one.found == LOOKUP_FOUND &&
-		    map != LOOKUP_DOMAINS) {
-			*ans = one;
 			return;
 		}
 		if (one.status == LOOKUP_TEMP && one.found != LOOKUP_NOTLOCAL &&
