@@ -23,8 +23,11 @@ deb_build() {
 		mkdir -p "$src" || exit 1
 		(cd "$top" && _deb_files | tar -cf - -T -) | tar -xf - -C "$src" || exit 1
 		# The documented command; make may use every core (the same
-		# packages, built sooner: the suite's time budget).
-		(cd "$src" && DEB_BUILD_OPTIONS="parallel=$(nproc) ${DEB_BUILD_OPTIONS:-}" \
+		# packages, built sooner: the suite's time budget).  Nothing of
+		# the make that runs the suite (make asan's SANITIZE=1 comes in
+		# MAKEFLAGS) reaches the package's own build.
+		(cd "$src" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SANITIZE \
+			DEB_BUILD_OPTIONS="parallel=$(nproc) ${DEB_BUILD_OPTIONS:-}" \
 			dpkg-buildpackage -us -uc -b) >"$DEB_DIR/build.log" 2>&1 ||
 			{ tail -n 30 "$DEB_DIR/build.log"; exit 1; }
 		rm -rf "$src"
