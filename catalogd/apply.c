@@ -159,9 +159,13 @@ static int apply_check_secret(struct snapshot *s,
 }
 
 /* A delta must be hashed like the installed records it changes; the
- * installed secret id is in the catalog's meta APPLY_META_HASH_ID. */
+ * installed secret id is in the catalog's meta APPLY_META_HASH_ID.  A
+ * keyed-hash full snapshot must not go over records in clear (records:
+ * how many are installed; path: the catalog file, for the message). */
 static int apply_check_installed_secret(struct snapshot *s,
-					struct catalog_txn *t, int *code,
+					struct catalog_txn *t,
+					uint64_t clear_records,
+					const char *path, int *code,
 					char *err, size_t errlen)
 {
 	const struct snapshot_header *h = snapshot_header(s);
@@ -171,11 +175,24 @@ static int apply_check_installed_secret(struct snapshot *s,
 				      sizeof(have), &len);
 	int keyed = !!(h->flags & SNAPSHOT_FLAG_KEYED_HASH);
 
-	if (h->type != SNAPSHOT_DELTA)
-		return 0;
 	if (rc < 0 || (rc == 1 && len != KEYHASH_ID_LEN))
 		return apply_fail(s, code, err, errlen, SNAPSHOT_E_CATALOG,
 				  "cannot read the installed secret id");
+	/* A keyed-hash full snapshot over clear records: LMDB keeps the
+	 * pages it frees, so the clear addresses and owners would stay
+	 * readable in the file.  The node's trouble, not the snapshot's:
+	 * it stays in the inbox until the file is removed. */
+	if (h->type != SNAPSHOT_DELTA && keyed && rc == 0 && clear_records)
+		return apply_fail(s, code, err, errlen, SNAPSHOT_E_CATALOG,
+				  "%s holds addresses in clear from before "
+				  "hash_secret was set, and LMDB keeps freed "
+				  "pages, so they would stay readable in it: "
+				  "stop catalogd, remove that file and its "
+				  "-lock file, and start it again (this "
+				  "snapshot is then installed)",
+				  path);
+	if (h->type != SNAPSHOT_DELTA)
+		return 0;
 	if (rc != keyed || (keyed && memcmp(have, h->hash_id, len)))
 		return apply_fail(s, code, err, errlen, SNAPSHOT_E_WRONG_BASE,
 				  "a delta hashed %s, but the installed "
@@ -234,7 +251,9 @@ int apply_snapshot_keyed(struct snapshot *s, struct catalog *cat,
 		return apply_fail(s, code, err, errlen, SNAPSHOT_E_CATALOG,
 				  "%s", e);
 	if (apply_check_order(s, t, code, err, errlen) < 0 ||
-	    apply_check_installed_secret(s, t, code, err, errlen) < 0) {
+	    apply_check_installed_secret(s, t, info.records,
+					 catalog_path(cat), code, err,
+					 errlen) < 0) {
 		catalog_txn_abort(t);
 		return -1;
 	}

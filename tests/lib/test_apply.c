@@ -329,6 +329,18 @@ static void test_keyed(void)
 	      "keyed-hash delta onto a clear catalog: wrong base: %s", err);
 	c = install_keyed("k-delta.snap", node, ida, err, sizeof(err));
 	CHECK(c == 0, "keyed-hash delta onto the keyed-hash catalog: %s", err);
+	/* A keyed-hash full snapshot onto a catalog file that holds clear
+	 * records: LMDB keeps the freed pages, so the clear addresses and
+	 * owners would stay readable in the file; refused as the node's
+	 * trouble (the file must be removed), the catalog unchanged. */
+	CHECK(write_snap(src, 0, 0, &o, "k-full2.snap", NULL) == 0,
+	      "a newer keyed-hash full snapshot");
+	digest(clear, before);
+	c = install_keyed("k-full2.snap", clear, ida, err, sizeof(err));
+	digest(clear, after);
+	CHECK(c == SNAPSHOT_E_CATALOG && !memcmp(before, after, 32) &&
+	      strstr(err, "in clear") && strstr(err, "remove"),
+	      "keyed-hash full snapshot onto a clear catalog file: %s", err);
 
 	/* Signed, flagged keyed-hash, but holding clear keys (a writer's
 	 * bug, or a signing key used carelessly): never stored. */
