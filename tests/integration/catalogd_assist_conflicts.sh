@@ -9,6 +9,8 @@
 #              mallory; bob@example.org: bob.
 #   recipients, transport   unitB's answers for both.
 #   policy     mallory, authenticated, sending as list@example.org: 553.
+#   flood      unitA's inbox full of junk and a FIFO: unitB still installs
+#              its next snapshot, lookups answered.
 # Needs root (catalogd runs as nobody).
 # run.sh: beside others
 . "$(dirname "$0")/lib.sh"
@@ -82,5 +84,24 @@ check_match "policy: mallory sending as list@example.org is refused" "$out" \
 	"^action=553 5\.7\.1 "
 check_match "the conflict is logged" "$(cat "$CATD_LOG")" \
 	"conflict: list@example.org is in catalog unitB \(serial 1\) and in catalog unitA"
+# unitA's uploader floods unitA's inbox (300 junk snapshots, a FIFO named
+# like one): unitB's next snapshot is installed all the same, and
+# lookups go on being answered.
+mkfifo "$d/inbox-a/unitA.9.full.snap"
+for i in $(seq 10 309); do
+	head -c 3000 /dev/urandom >"$d/inbox-a/unitA.$i.full.snap"
+done
+printf '%s\n' "example.org domain" "list@example.org group -" \
+	"bob@example.org person bob mailHost=hub-b.example.org" \
+	"carol@example.org person carol" |
+	"$CATD_TOOLS/mkcatalog" -i unitB -s 2 "$d/b2.mdb" >/dev/null
+"$CATD_TOOLS/mksnap" "$d/b2.mdb" "$d/key-b.key" "$d/inbox-b/.x" >/dev/null &&
+	chown nobody "$d/inbox-b/.x" &&
+	mv "$d/inbox-b/.x" "$d/inbox-b/unitB.2.full.snap"
+b2() { grep -qx 'serial=2' "$d/inbox-b/status"; }
+check "unitB installs its next snapshot while unitA's inbox is flooded" wait_for 30 b2
+check_eq "both still answer during the flood" \
+	"$(sm recipients carol@example.org bob@example.org)" \
+	"$(printf 'OK person\nOK person')"
 catd_stop
 exit 0
