@@ -343,6 +343,22 @@ static void main_signals(struct daemon *d)
 	}
 }
 
+/* Warn about settings that are valid but defeat their purpose. */
+static void main_conf_warnings(const struct conf *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->internal_networks.n; i++)
+		if (c->internal_networks.net[i].prefix == 0) {
+			log_warn("%s: internal_networks holds %s: every "
+				 "client counts as internal, so internal-only "
+				 "addresses take mail from anyone", c->file,
+				 c->internal_networks.net[i].family == 4 ?
+					 "0.0.0.0/0" : "::/0");
+			break;
+		}
+}
+
 /* Print what -t checked. */
 static void main_checkconf(const struct conf *c)
 {
@@ -673,6 +689,7 @@ int main(int argc, char **argv)
 		conf_free(d.conf);
 		return EX_CONFIG;
 	}
+	main_conf_warnings(d.conf);
 	if (o.check) {
 		main_checkconf(d.conf);
 		if (owners > 0 && !d.conf->user[0])

@@ -197,6 +197,11 @@ catd_conf
 sed -i '/^protocol = control$/a max_connections = 0' "$CATD_CONF"
 check_match "a socket's max_connections = 0: refused" "$(catd_t)" \
 	'catalogd.conf:[0-9]+: max_connections'
+catd_conf "internal_networks = 10.0.0.0/8, ::/0"
+check_match "internal_networks with ::/0: accepted with a warning" "$(catd_t)" \
+	'warning: .*internal_networks holds ::/0: every client counts as internal'
+catd_conf "internal_networks = 10.0.0.0/8"
+check_eq "internal_networks = 10.0.0.0/8: no warning" "$(catd_t | grep -c 'counts as internal')" 0
 catd_conf "max_connections = 1000" "request_timeout = 2s"
 
 # Out of file descriptors (hard limit 40, max_connections 1000): the
