@@ -111,4 +111,11 @@ debroot_prepare() {
 	done
 	install -m 755 "$DIRCAT_TOP/tests/integration/unitrun/systemctl" "$r/usr/local/bin/systemctl"
 	install -m 755 "$DIRCAT_TESTBIN/tools/notifywait" "$r/usr/local/lib/unitrun/notifywait"
+	# Under make asan the tool is sanitised: the root gets the runtime
+	# libraries it links that a Debian base lacks (libasan, libubsan).
+	local lib
+	for lib in $(ldd "$DIRCAT_TESTBIN/tools/notifywait" |
+		     awk '$2 == "=>" && $3 ~ /^\// { print $3 }'); do
+		[ -e "$r$lib" ] || install -D -m 644 "$lib" "$r$lib"
+	done
 }

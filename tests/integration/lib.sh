@@ -16,9 +16,8 @@ set -u
 : "${DIRCAT_BIN:=$DIRCAT_TOP/bin}"
 : "${DIRCAT_TESTBIN:=$DIRCAT_TOP/build/std/tests}"
 export PATH="$DIRCAT_BIN:$PATH:/usr/sbin:/sbin"
-# Sanitizer builds: keep going after leaks in forked children of tests;
-# tests/asan.supp names the reports that come from other projects' code.
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:suppressions=$DIRCAT_TOP/tests/asan.supp}
+# Sanitizer builds: keep going after leaks in forked children of tests.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 _test_pids=()

@@ -5,6 +5,10 @@
 # one down, then caught up; a delta chain; an unchanged catalog sends
 # nothing; a hung server does not hold up the others.
 . "$(dirname "$0")/lib.sh"
+# libssh2's overlapping memcpy with a node's RSA or ECDSA key listed first
+# (tests/asan.supp says why).  Here only: the file is not in the Debian
+# roots other tests start sanitised tools in.
+ASAN_OPTIONS="$ASAN_OPTIONS:suppressions=$DIRCAT_TOP/tests/asan.supp"
 . "$(dirname "$0")/sshd-lib.sh"
 . "$(dirname "$0")/replicator-lib.sh"
 need ssh-keygen curl flock
